@@ -1,0 +1,45 @@
+"""Check: gradients that autograd stores on leaf tensors."""
+
+import torch
+
+from torchlings.testing import expect_tensor
+
+CONCEPT_CUBIC = (
+    "d/dx (x^3 + 2x) = 3x^2 + 2, which is 29 at x = 3. Create x with requires_grad=True, "
+    "call y.backward(), then read x.grad."
+)
+
+
+def test_cubic_gradient_at_three(exercise):
+    """y = x^3 + 2x has slope 29 at x = 3."""
+    grad = exercise.cubic_gradient(3.0)
+    expect_tensor(grad, name="the gradient of y at x = 3", shape=(), values=29.0,
+                  concept=CONCEPT_CUBIC)
+
+
+def test_cubic_gradient_elsewhere(exercise):
+    """The gradient comes from autograd, not from a hard-coded 29."""
+    for x in (-2.0, 0.0, 1.5):
+        grad = exercise.cubic_gradient(x)
+        expect_tensor(grad, name=f"the gradient of y at x = {x}", shape=(),
+                      values=3 * x**2 + 2, concept=CONCEPT_CUBIC)
+
+
+
+def test_linear_gradients_values(exercise):
+    """For y = w.x + b: dy/dw = x, dy/dx = w, dy/db = 1."""
+    generator = torch.Generator().manual_seed(7)
+    w = torch.randn(5, generator=generator)
+    x = torch.randn(5, generator=generator)
+    b = torch.randn((), generator=generator)
+    grads = exercise.linear_gradients(w, x, b)
+    assert isinstance(grads, tuple) and len(grads) == 3, (
+        "linear_gradients should return a tuple of three tensors: (dy/dw, dy/dx, dy/db)"
+    )
+    dw, dx, db = grads
+    concept = ("y = w.x + b changes by x[i] per unit of w[i] and by w[i] per unit of x[i], "
+               "so dy/dw = x and dy/dx = w. Swapped? Check which .grad you return first.")
+    expect_tensor(dw, name="dy/dw", shape=(5,), values=x, concept=concept)
+    expect_tensor(dx, name="dy/dx", shape=(5,), values=w, concept=concept)
+    expect_tensor(db, name="dy/db", shape=(), values=1.0,
+                  concept="b is added once, so y moves one-for-one with b: dy/db = 1.")

@@ -1,0 +1,3 @@
+from torchlings.cli import main
+
+main()

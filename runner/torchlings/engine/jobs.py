@@ -1,0 +1,17 @@
+"""What the callers hand an engine: which check, on which file, for how long."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class CheckJob:
+    check_file: Path
+    exercise_file: Path
+    timeout: float = DEFAULT_TIMEOUT
+    # Where forking a warm worker would be unsafe (CUDA), engines use a fresh process.
+    needs_fresh_process: bool = False

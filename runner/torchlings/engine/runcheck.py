@@ -1,0 +1,157 @@
+"""Run one check in the current process and return its CheckResult.
+
+This is what a check process does, whichever engine started it (a fresh
+subprocess, or a child forked from the warm worker). It must only be called
+in a process that exists for this one check: learner code runs here.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from torchlings import testing
+from torchlings.engine import plugin
+from torchlings.engine.loader import load_exercise
+from torchlings.engine.result import CheckResult, Status, TestOutcome
+
+# pytest's own plugins that a check never needs; leaving them out roughly
+# halves pytest's start-up inside the check process.
+_LEAN = [
+    "no:cacheprovider",
+    "no:doctest",
+    "no:junitxml",
+    "no:pastebin",
+    "no:stepwise",
+    "no:logging",
+    "no:faulthandler",
+    "no:legacypath",
+    "no:setuponly",
+    "no:setupplan",
+    "no:terminal",
+]
+
+
+def pytest_args(check_file: Path, exercise_file: Path) -> list[str]:
+    args = [str(check_file), "--exercise-file", str(exercise_file)]
+    args += ["-c", os.devnull, "--rootdir", str(check_file.parent), "--noconftest"]
+    for name in _LEAN:
+        args += ["-p", name]
+    return args
+
+
+def run_check(check_file: str | Path, exercise_file: str | Path) -> CheckResult:
+    check_file = Path(check_file).resolve()
+    exercise_file = Path(exercise_file).resolve()
+    started = time.perf_counter()
+
+    def finish(result: CheckResult) -> CheckResult:
+        result.seconds = time.perf_counter() - started
+        result.notes = testing.collected_notes()
+        result.series = testing.collected_series()
+        return result
+
+    if not exercise_file.exists():
+        return finish(
+            CheckResult(
+                Status.ERROR,
+                summary=f"{exercise_file} does not exist",
+                problem=TestOutcome(
+                    name="loading your exercise",
+                    outcome="error",
+                    exc_type="FileNotFoundError",
+                    message=f"The exercise file {exercise_file} is missing. "
+                    "`torchlings reset` brings back the shipped version.",
+                ),
+            )
+        )
+
+    try:
+        load_exercise(exercise_file)
+    except BaseException as exc:  # noqa: BLE001 - learner code may raise anything
+        described = plugin.describe_exception(
+            "loading your exercise",
+            exc,
+            exercise_path=exercise_file,
+            check_path=None,
+            outcome="error",
+        )
+        status = Status.NOT_DONE if plugin.is_not_done(exc) else Status.ERROR
+        if isinstance(exc, SystemExit):
+            described.message = (
+                f"Your file called sys.exit({exc.code!r}) while it was being loaded. "
+                "An exercise file should only define things; remove the exit."
+            )
+        elif isinstance(exc, KeyboardInterrupt):
+            described.message = "KeyboardInterrupt was raised while your file was being loaded."
+        return finish(CheckResult(status, summary=_one_line(described.message), problem=described))
+
+    collector = plugin.Collector(exercise_file, check_file)
+    try:
+        code = pytest.main(pytest_args(check_file, exercise_file), plugins=[plugin, collector])
+        if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+            collector.problem = collector.problem or TestOutcome(
+                name="running the check", outcome="error", exc_type="PytestError",
+                message=f"pytest could not run the check (exit code {int(code)}); this is a "
+                "fault in torchlings or the check, not in your code.",
+            )
+    except BaseException as exc:  # noqa: BLE001 - e.g. SystemExit from learner code at collection
+        if collector.problem is None:
+            collector.problem = plugin.describe_exception(
+                "running the check", exc, exercise_path=exercise_file, check_path=check_file,
+                outcome="error",
+            )
+    if collector.interrupted is not None and collector.problem is None:
+        collector.problem = TestOutcome(
+            name="running the check",
+            outcome="error",
+            exc_type="KeyboardInterrupt",
+            message="KeyboardInterrupt was raised while the check ran; the runner stopped this "
+            "check and carries on. If your code raises it on purpose, take that out.",
+        )
+    tests = list(collector.tests.values())
+    return finish(summarise(tests, collector.problem))
+
+
+def summarise(tests: list[TestOutcome], problem: TestOutcome | None) -> CheckResult:
+    """Decide the overall status from the tests' outcomes."""
+    if problem is not None:
+        return CheckResult(Status.ERROR, summary=_one_line(problem.message), tests=tests,
+                           problem=problem)
+    if not tests:
+        return CheckResult(Status.ERROR, summary="the check ran no tests", tests=tests)
+    failing = [t for t in tests if t.outcome in ("failed", "error")]
+    real = [t for t in failing if not _is_todo(t)]
+    passed = sum(t.outcome == "passed" for t in tests)
+    if real:
+        status = Status.FAILED
+    elif failing:
+        status = Status.NOT_DONE
+    elif passed == 0:
+        status = Status.SKIPPED
+    else:
+        status = Status.PASSED
+    if status is Status.NOT_DONE:
+        first = failing[0]
+        where = f" (line {first.learner_line.line})" if first.learner_line else ""
+        summary = f"not done yet{where}: {_one_line(first.message) or 'a TODO is still open'}"
+    elif status is Status.SKIPPED:
+        summary = f"skipped: {_one_line(tests[0].message)}"
+    else:
+        summary = f"{passed} of {len(tests)} tests pass"
+    return CheckResult(status, summary=summary, tests=tests)
+
+
+def _is_todo(test: TestOutcome) -> bool:
+    # NotImplementedError counts as "not done" only when the learner's file
+    # raised it (a TODO); one raised inside torch is a real failure.
+    if test.exc_type == "NotDone":
+        return True
+    return test.exc_type == "NotImplementedError" and test.learner_line is not None
+
+
+def _one_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
