@@ -1,0 +1,252 @@
+"""`torchlings dev check`: proof that every exercise is sound.
+
+For each exercise: the catalog and the files agree both ways, hints are
+there, the exercise has a TODO, the shipped exercise fails its check, the
+solution passes, every known-wrong variant fails and every known-right
+variant passes. Variants are edits of the solution, kept in
+tests/variants/<dir>/<name>.toml (see docs/AUTHORING.md).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from torchlings.course import Course, Exercise
+from torchlings.engine import CheckJob, CheckResult, Engine, Status, check_many
+from torchlings.engine.jobs import DEFAULT_TIMEOUT
+
+# A shipped exercise or a wrong variant must fail the way a learner's
+# attempt fails: a failing test or an open TODO. An import error, a timeout
+# or a crash means the exercise (or variant) itself is broken.
+HONEST_FAILURES = (Status.FAILED, Status.NOT_DONE)
+
+
+@dataclass
+class Variant:
+    kind: str  # "wrong" | "right"
+    label: str  # the mistake it stands for, or the approach it takes
+    source: str | None  # None when the edits could not be applied
+    problem: str = ""
+
+
+@dataclass
+class VariantVerdict:
+    variant: Variant
+    result: CheckResult | None
+
+    @property
+    def ok(self) -> bool:
+        if self.variant.source is None or self.result is None:
+            return False
+        if self.variant.kind == "wrong":
+            return self.result.status in HONEST_FAILURES
+        return self.result.status is Status.PASSED
+
+
+@dataclass
+class ExerciseReport:
+    exercise: Exercise
+    problems: list[str] = field(default_factory=list)
+    exercise_result: CheckResult | None = None
+    solution_result: CheckResult | None = None
+    variants: list[VariantVerdict] = field(default_factory=list)
+    skipped: str = ""  # why the check skipped (e.g. no compiler): reported, not hidden
+
+    @property
+    def sound(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict:
+        wrong = [v for v in self.variants if v.variant.kind == "wrong"]
+        right = [v for v in self.variants if v.variant.kind == "right"]
+        return {
+            "name": self.exercise.name,
+            "number": self.exercise.label,
+            "sound": self.sound,
+            "exercise_fails": self.exercise_result is not None
+            and self.exercise_result.status in HONEST_FAILURES,
+            "solution_passes": self.solution_result is not None
+            and self.solution_result.status is Status.PASSED,
+            "wrong_variants": {"total": len(wrong), "rejected": sum(v.ok for v in wrong)},
+            "right_variants": {"total": len(right), "accepted": sum(v.ok for v in right)},
+            "skipped": self.skipped,
+            "problems": list(self.problems),
+        }
+
+
+def load_variants(path: Path, solution: str) -> list[Variant]:
+    """Read a variants file and apply each variant's edits to the solution."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    variants: list[Variant] = []
+    for kind, label_key in (("wrong", "mistake"), ("right", "approach")):
+        for index, entry in enumerate(data.get(kind, []), start=1):
+            label = str(entry.get(label_key, "")).strip() or f"{kind} #{index} (unnamed)"
+            source, problem = apply_edits(solution, entry.get("replace", []))
+            if not entry.get(label_key):
+                problem = problem or f"`{label_key}` is missing: say what this variant stands for"
+            variants.append(Variant(kind, label, source, problem))
+    return variants
+
+
+def apply_edits(solution: str, edits: list[dict]) -> tuple[str | None, str]:
+    if not edits:
+        return None, "no `replace` edits"
+    text = solution
+    for number, edit in enumerate(edits, start=1):
+        old, new = edit.get("old"), edit.get("new")
+        if not isinstance(old, str) or not isinstance(new, str) or not old:
+            return None, f"edit {number} needs string `old` and `new`"
+        count = text.count(old)
+        if count != 1:
+            found = "does not occur" if count == 0 else f"occurs {count} times"
+            return None, f"edit {number}: `old` {found} in the solution"
+        text = text.replace(old, new)
+    return text, ""
+
+
+def catalog_problems(course: Course) -> list[str]:
+    """Files without a catalog entry, in any of the three trees."""
+    problems = []
+    known = {
+        "exercises": {e.exercise_rel for e in course.exercises},
+        "checks": {e.check_rel for e in course.exercises},
+        "solutions": {e.solution_rel for e in course.exercises},
+    }
+    for tree, expected in known.items():
+        base = course.root / tree
+        if not base.is_dir():
+            continue
+        for path in sorted(base.glob("*/*.py")):
+            rel = path.relative_to(course.root)
+            if path.name.startswith("_") or path.name == "conftest.py":
+                continue
+            if rel not in expected:
+                problems.append(f"{rel} is not in exercises/info.toml")
+    return problems
+
+
+def run_dev_check(
+    course: Course,
+    engine: Engine,
+    exercises: list[Exercise],
+    *,
+    workers: int = 2,
+    on_exercise: Callable[[ExerciseReport], None] | None = None,
+) -> tuple[list[ExerciseReport], list[str]]:
+    """Check the given exercises; returns per-exercise reports and course-wide problems."""
+    course_problems = catalog_problems(course) if len(exercises) == len(course.exercises) else []
+    reports: list[ExerciseReport] = []
+    with tempfile.TemporaryDirectory(prefix="torchlings-dev-") as scratch:
+        for exercise in exercises:
+            report = _check_exercise(course, engine, exercise, Path(scratch), workers)
+            reports.append(report)
+            if on_exercise is not None:
+                on_exercise(report)
+    return reports, course_problems
+
+
+def _check_exercise(
+    course: Course, engine: Engine, exercise: Exercise, scratch: Path, workers: int
+) -> ExerciseReport:
+    report = ExerciseReport(exercise)
+    root = course.root
+    exercise_file = root / exercise.exercise_rel
+    check_file = root / exercise.check_rel
+    solution_file = root / exercise.solution_rel
+    variants_file = root / exercise.variants_rel
+    for label, path in (
+        ("exercise", exercise_file),
+        ("check", check_file),
+        ("solution", solution_file),
+        ("variants", variants_file),
+    ):
+        if not path.is_file():
+            report.problems.append(f"the {label} file {path.relative_to(root)} is missing")
+    if len(exercise.hints) < 2:
+        report.problems.append(f"{len(exercise.hints)} hint(s); at least two are needed")
+    if exercise_file.is_file() and "TODO" not in exercise_file.read_text(encoding="utf-8"):
+        report.problems.append("the exercise has no TODO marking what to do")
+    if not (exercise_file.is_file() and check_file.is_file() and solution_file.is_file()):
+        return report
+
+    variants: list[Variant] = []
+    if variants_file.is_file():
+        try:
+            variants = load_variants(variants_file, solution_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, OSError) as exc:
+            report.problems.append(f"{exercise.variants_rel} cannot be read: {exc}")
+
+    timeout = exercise.timeout or DEFAULT_TIMEOUT
+    folder = scratch / exercise.name
+    folder.mkdir()
+    jobs = [
+        CheckJob(check_file, exercise_file, timeout),
+        CheckJob(check_file, solution_file, timeout),
+    ]
+    runnable = [v for v in variants if v.source is not None]
+    for index, variant in enumerate(runnable):
+        # The variant keeps the exercise's file name: tracebacks and module
+        # names look exactly as they would for a learner.
+        target = folder / f"v{index}" / exercise_file.name
+        target.parent.mkdir()
+        target.write_text(variant.source or "", encoding="utf-8")
+        jobs.append(CheckJob(check_file, target, timeout))
+    results = check_many(engine, jobs, workers=workers)
+    report.exercise_result, report.solution_result = results[0], results[1]
+    by_variant = dict(zip(map(id, runnable), results[2:], strict=True))
+    report.variants = [VariantVerdict(v, by_variant.get(id(v))) for v in variants]
+
+    exercise_status = report.exercise_result.status
+    solution_status = report.solution_result.status
+    if exercise_status is Status.SKIPPED or solution_status is Status.SKIPPED:
+        report.skipped = (report.solution_result.summary or report.exercise_result.summary)
+        return report
+    if exercise_status not in HONEST_FAILURES:
+        report.problems.append(
+            f"the shipped exercise should fail its check, but it is {exercise_status.value}: "
+            f"{report.exercise_result.summary}"
+        )
+    if solution_status is not Status.PASSED:
+        report.problems.append(
+            f"the solution should pass, but it is {solution_status.value}: "
+            f"{_failure_text(report.solution_result)}"
+        )
+    wrong = [v for v in variants if v.kind == "wrong"]
+    right = [v for v in variants if v.kind == "right"]
+    if len(wrong) < 2:
+        report.problems.append(f"{len(wrong)} known-wrong variant(s); at least two are needed")
+    if not right:
+        report.problems.append("no known-right variant that solves it another way")
+    for verdict in report.variants:
+        if verdict.ok:
+            continue
+        variant = verdict.variant
+        if variant.source is None:
+            report.problems.append(f"{variant.kind} variant '{variant.label}': {variant.problem}")
+        elif variant.kind == "wrong":
+            status = verdict.result.status.value if verdict.result else "not run"
+            report.problems.append(
+                f"wrong variant '{variant.label}' should fail, but it is {status}"
+                + (f": {verdict.result.summary}" if verdict.result else "")
+            )
+        else:
+            report.problems.append(
+                f"right variant '{variant.label}' should pass, but it is "
+                f"{verdict.result.status.value if verdict.result else 'not run'}: "
+                f"{_failure_text(verdict.result) if verdict.result else ''}"
+            )
+        if variant.problem and variant.source is not None:
+            report.problems.append(f"{variant.kind} variant '{variant.label}': {variant.problem}")
+    return report
+
+
+def _failure_text(result: CheckResult) -> str:
+    failure = result.first_failure
+    if failure is None:
+        return result.summary
+    first = failure.message.strip().splitlines()[0] if failure.message.strip() else ""
+    return f"{failure.name}: {first}"
