@@ -34,6 +34,12 @@ __all__ = [
 class Engine(Protocol):
     name: str
 
+    def start(self) -> None:
+        """Begin warming up in the background; returns at once."""
+
+    def is_ready(self) -> bool:
+        """True when a check would start without waiting for torch to import."""
+
     def check(self, job: CheckJob) -> CheckResult: ...
 
     def close(self) -> None: ...

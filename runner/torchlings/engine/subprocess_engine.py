@@ -50,6 +50,12 @@ def kill_group(process: subprocess.Popen[bytes]) -> None:
 class SubprocessEngine:
     name = "subprocess"
 
+    def start(self) -> None:
+        pass  # nothing to warm: every check starts its own Python
+
+    def is_ready(self) -> bool:
+        return True
+
     def check(self, job: CheckJob) -> CheckResult:
         with tempfile.TemporaryDirectory(prefix="torchlings-check-") as scratch:
             result_file = Path(scratch) / "result.json"
