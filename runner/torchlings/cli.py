@@ -26,8 +26,10 @@ EXIT_OK, EXIT_PENDING, EXIT_USAGE = 0, 1, 2
 
 
 def console(stderr: bool = False) -> Console:
-    # Rich already honours NO_COLOR and writes plain text when not a terminal.
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    # Rich already honours NO_COLOR and writes plain text when not a terminal;
+    # there it must not wrap either, or a pipe or a log gets lines cut at 80.
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, highlight=False, soft_wrap=not stream.isatty())
 
 
 def die(message: str, code: int = EXIT_USAGE) -> NoReturn:

@@ -222,9 +222,11 @@ def _check_exercise(
     if not right:
         report.problems.append("no known-right variant that solves it another way")
     for verdict in report.variants:
+        variant = verdict.variant
+        if variant.source is not None and variant.problem:
+            report.problems.append(f"{variant.kind} variant '{variant.label}': {variant.problem}")
         if verdict.ok:
             continue
-        variant = verdict.variant
         if variant.source is None:
             report.problems.append(f"{variant.kind} variant '{variant.label}': {variant.problem}")
         elif variant.kind == "wrong":
@@ -239,8 +241,6 @@ def _check_exercise(
                 f"{verdict.result.status.value if verdict.result else 'not run'}: "
                 f"{_failure_text(verdict.result) if verdict.result else ''}"
             )
-        if variant.problem and variant.source is not None:
-            report.problems.append(f"{variant.kind} variant '{variant.label}': {variant.problem}")
     return report
 
 

@@ -1,10 +1,10 @@
 """Where the shipped course comes from, for `init`, `reset` and `solution`.
 
-An installed wheel carries the course as package data (torchlings/course/).
-A source checkout (an editable install, or running from the repository)
-has no such copy; there the shipped version of a file is the one committed
-to git, so a learner working in a clone can still reset an exercise they
-have edited. Without git, the file on disk is the best there is.
+A workspace that is a git clone of the course has its shipped files in git:
+the committed version is the one to go back to. Otherwise the installation
+is the source: a wheel carries the course as package data
+(torchlings/course/); a source checkout (an editable install) has the course
+in its own tree, committed to git there.
 """
 
 from __future__ import annotations
@@ -27,8 +27,15 @@ def course_root() -> Path | None:
     return None
 
 
-def read_shipped(rel: Path) -> bytes | None:
-    """The shipped bytes of a course file (e.g. exercises/02_autograd/x.py), or None."""
+def read_shipped(rel: Path, workspace: Path | None = None) -> bytes | None:
+    """The shipped bytes of a course file (e.g. exercises/02_autograd/x.py), or None.
+
+    `workspace`, when given and a git checkout, is asked first.
+    """
+    if workspace is not None and (workspace / ".git").exists():
+        committed = _git_show(workspace, rel)
+        if committed is not None:
+            return committed
     root = course_root()
     if root is None:
         return None

@@ -112,7 +112,7 @@ class Workspace:
 
     def reset(self, exercise: Exercise) -> Path | None:
         """Put the shipped exercise back; returns the backup of what it replaced, if any."""
-        original = shipped.read_shipped(exercise.exercise_rel)
+        original = shipped.read_shipped(exercise.exercise_rel, self.root)
         if original is None:
             raise FileNotFoundError(
                 f"The shipped version of {exercise.exercise_rel} could not be found; "
@@ -139,14 +139,14 @@ class Workspace:
         local = self.root / exercise.solution_rel
         if local.is_file():
             return local.read_text(encoding="utf-8")
-        data = shipped.read_shipped(exercise.solution_rel)
+        data = shipped.read_shipped(exercise.solution_rel, self.root)
         return data.decode("utf-8") if data is not None else None
 
     def edited_checks(self) -> list[Exercise]:
         """Exercises whose check file differs from the shipped one."""
         edited = []
         for exercise in self.course.exercises:
-            original = shipped.read_shipped(exercise.check_rel)
+            original = shipped.read_shipped(exercise.check_rel, self.root)
             path = self.course.check_path(exercise)
             if original is not None and path.is_file() and path.read_bytes() != original:
                 edited.append(exercise)
