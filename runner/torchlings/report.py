@@ -7,11 +7,13 @@ returns a Rich renderable; the CLI prints it, the TUI puts it in a widget.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.syntax import Syntax
+from rich.table import Table
 from rich.text import Text
 
 from torchlings.course import Exercise
@@ -64,10 +66,23 @@ def status_word(status: Status) -> str:
     return STATUS_STYLE[status][0]
 
 
+_IMPORT_NAME = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
+_NO_MODULE = re.compile(r"No module named '([^']+)'")
+_NO_ATTRIBUTE = re.compile(r"module '([^']+)' has no attribute '([^']+)'")
+
+
 def translate(message: str) -> str | None:
+    """One line that says what a Python or PyTorch error means for the learner."""
     for needle, meaning in TRANSLATIONS:
         if needle in message:
             return meaning
+    if match := _IMPORT_NAME.search(message):
+        return (f"Your file imports {match[1]!r} from {match[2]!r}, which has no such name: "
+                "check the spelling, or where that name really lives.")
+    if match := _NO_MODULE.search(message):
+        return f"There is no module called {match[1]!r}: check the spelling of the import."
+    if match := _NO_ATTRIBUTE.search(message):
+        return f"{match[1]!r} has no attribute {match[2]!r}: check the spelling."
     return None
 
 
@@ -86,7 +101,8 @@ def headline(exercise: Exercise, result: CheckResult) -> Text:
     text = Text()
     text.append(f"{exercise.label} {exercise.name}  ", style="bold")
     text.append(word, style=style)
-    if result.summary and result.status is not Status.NOT_DONE:
+    # Only a tally belongs here; what went wrong is the body's job.
+    if result.summary and result.status in (Status.PASSED, Status.FAILED):
         text.append(f"  {result.summary}", style="dim")
     return text
 
@@ -154,15 +170,21 @@ def render_failure(
     else:
         title = Text()
         if failure.doc or failure.name:
-            title.append(failure.doc or failure.name, style="bold")
+            title.append(failure.doc or f"While {failure.name}:", style="bold")
         parts.append(title)
         parts.append(Text(failure.message.rstrip()))
+        comparison = _comparison(failure.details)
+        if comparison is not None:
+            parts.append(comparison)
         meaning = translate(failure.message)
         if meaning:
             parts.append(Text(f"→ {meaning}", style="italic cyan"))
     if failure.learner_line is not None:
         parts.append(Text(""))
-        parts.extend(_source_excerpt(failure.learner_line, root))
+        if failure.exc_type in ("SyntaxError", "IndentationError", "TabError"):
+            parts.extend(_syntax_excerpt(failure, root))
+        else:
+            parts.extend(_source_excerpt(failure.learner_line, root))
     if verbose and failure.traceback:
         parts.append(Text(""))
         parts.append(Text("Full traceback:", style="bold dim"))
@@ -194,6 +216,41 @@ def _source_excerpt(line: SourceLine, root: Path | None, context: int = 2) -> li
         word_wrap=True,
     )
     return [label, syntax]
+
+
+_COMPARED = {"shape": "shape", "dtype": "dtype", "device": "device",
+             "requires_grad": "requires_grad", "grad_fn": "grad_fn"}
+
+
+def _comparison(details: dict) -> RenderableType | None:
+    """Expected and actual side by side, for the properties a tensor can get wrong."""
+    kind = details.get("kind")
+    if kind not in _COMPARED or "expected" not in details or "actual" not in details:
+        return None
+
+    def show(value: object) -> str:
+        if kind == "shape" and isinstance(value, list):
+            return "(" + ", ".join(map(str, value)) + (",)" if len(value) == 1 else ")")
+        return str(value)
+
+    table = Table(box=None, show_header=False, padding=(0, 1, 0, 2))
+    table.add_column(style="dim")
+    table.add_column()
+    table.add_row(f"expected {_COMPARED[kind]}", Text(show(details["expected"]), style="green"))
+    table.add_row(f"actual {_COMPARED[kind]}", Text(show(details["actual"]), style="red"))
+    return table
+
+
+def _syntax_excerpt(failure: TestOutcome, root: Path | None) -> list[RenderableType]:
+    line = failure.learner_line
+    assert line is not None
+    column = int(failure.details.get("column") or 0)
+    label = Text(f"Your code, {display_path(line.path, root)}:{line.line}", style="bold")
+    prefix = f"  {line.line} │ "
+    parts: list[RenderableType] = [label, Text(prefix + line.text.rstrip())]
+    if column > 0:
+        parts.append(Text(" " * (len(prefix) + column - 1) + "^", style="bold red"))
+    return parts
 
 
 def plain(text: str) -> str:

@@ -62,7 +62,9 @@ def check_many(
     """Check several jobs, `workers` at a time; results come back in job order.
 
     `on_result(index, result)` is called as each one finishes (from a worker
-    thread), for progress displays.
+    thread), for progress displays. On KeyboardInterrupt the checks not yet
+    started are dropped and the interrupt propagates at once; the callers have
+    already recorded every result that came in before it.
     """
     results: list[CheckResult | None] = [None] * len(jobs)
 
@@ -72,6 +74,12 @@ def check_many(
         if on_result is not None:
             on_result(index, result)
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        list(pool.map(one, range(len(jobs))))
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    try:
+        for future in [pool.submit(one, i) for i in range(len(jobs))]:
+            future.result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return [r for r in results if r is not None]

@@ -62,14 +62,19 @@ def describe_exception(
     check = _last_frame_in(frames, check_path) if check_path else None
     if isinstance(exc, SyntaxError) and exc.filename and _same_file(exc.filename, exercise_path):
         learner = SourceLine(str(exercise_path), exc.lineno or 0, (exc.text or "").rstrip("\n"))
+    details: dict[str, Any] = {}
+    if isinstance(exc, SyntaxError):
+        details = {"kind": "syntax", "column": exc.offset or 0}
     if isinstance(exc, CheckFailure):
         message, details = exc.message, dict(exc.details)
     elif isinstance(exc, AssertionError):
-        message, details = str(exc) or "an assertion failed", {}
+        message = str(exc) or "an assertion failed"
     elif is_not_done(exc):
-        message, details = str(exc), {}
+        message = str(exc)
+    elif isinstance(exc, SyntaxError):
+        message = f"{type(exc).__name__}: {exc.msg}"
     else:
-        message, details = f"{type(exc).__name__}: {exc}", {}
+        message = f"{type(exc).__name__}: {exc}"
     return TestOutcome(
         name=name,
         outcome=outcome,
