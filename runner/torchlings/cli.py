@@ -42,8 +42,18 @@ def open_workspace() -> Workspace:
         workspace = Workspace.open()
     except CourseError as exc:
         die(str(exc))
-    for warning in workspace.warnings:
-        console(stderr=True).print(f"[yellow]warning:[/] {warning}")
+    shown = 0
+
+    def show_new_warnings() -> None:
+        # Loading can warn (a damaged progress file), and so can saving (a
+        # read-only folder), which happens later: show each warning once.
+        nonlocal shown
+        for warning in workspace.warnings[shown:]:
+            console(stderr=True).print(f"[yellow]warning:[/] {warning}")
+        shown = len(workspace.warnings)
+
+    show_new_warnings()
+    click.get_current_context().call_on_close(show_new_warnings)
     return workspace
 
 

@@ -105,7 +105,10 @@ class StateStore:
                     pass
                 raise
         except OSError as exc:
-            message = f"Could not save progress to {self.path} ({exc.strerror or exc})."
+            message = (
+                f"Could not save progress to {self.path} ({exc.strerror or exc}). Your checks "
+                "still run, but what you solve is not remembered until that folder is writable."
+            )
             if message not in self.warnings:
                 self.warnings.append(message)
             return False
