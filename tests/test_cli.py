@@ -196,3 +196,17 @@ def test_init_refuses_to_overwrite(tmp_path, monkeypatch):
     result = invoke("init", str(other))
     assert result.exit_code == 2 and "not empty" in result.output
     assert (other / "notes.txt").read_text() == "keep me"
+
+
+def test_reordering_the_catalog_loses_no_progress(workspace):
+    solve(workspace, "add")
+    assert invoke("run", "add").exit_code == 0
+    invoke("hint", "halve")
+    catalog = workspace / "exercises/info.toml"
+    text = catalog.read_text()
+    head, *entries = text.split("[[exercises]]")
+    catalog.write_text(head + "[[exercises]]" + "[[exercises]]".join(reversed(entries)))
+    rows = {row["name"]: row for row in json.loads(invoke("list", "--json").output)["exercises"]}
+    assert rows["add"]["number"] == "03" and rows["add"]["status"] == "done"
+    assert rows["halve"]["number"] == "01"
+    assert read_state(workspace)["hints_seen"] == {"halve": 1}

@@ -29,6 +29,7 @@ __all__ = [
     "note",
     "record_series",
     "fmt_shape",
+    "require_cuda",
 ]
 
 
@@ -68,6 +69,18 @@ def collected_notes() -> list[str]:
 
 def collected_series() -> dict[str, list[float]]:
     return {k: list(v) for k, v in _series.items()}
+
+
+def require_cuda() -> None:
+    """Skip the calling test, honestly, where no CUDA GPU is present.
+
+    Exercises that need one also say `requires = ["cuda"]` in the catalog, so
+    the runner checks them in a fresh process (forking after CUDA is unsafe).
+    """
+    if not torch.cuda.is_available():
+        import pytest
+
+        pytest.skip("needs a CUDA GPU, and this machine has none: not checked here")
 
 
 def fail(message: str, **details: Any) -> NoReturn:
