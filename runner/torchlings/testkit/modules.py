@@ -45,7 +45,7 @@ def expect_module(obj: Any, *, name: str) -> nn.Module:
 
 
 def call(fn: Callable[..., Any], *args: Any, name: str, concept: str = "") -> Any:
-    """Call `fn(*args)`; a RuntimeError (usually mismatched layer sizes) becomes a teaching failure.
+    """Call `fn(*args)`; a shape error (RuntimeError, IndexError) becomes a teaching failure.
 
     NotImplementedError is a RuntimeError in Python; it is let through so the
     runner reports the part as not done yet.
@@ -54,11 +54,18 @@ def call(fn: Callable[..., Any], *args: Any, name: str, concept: str = "") -> An
         return fn(*args)
     except NotImplementedError:
         raise
-    except RuntimeError as exc:
+    except (RuntimeError, IndexError) as exc:
         shapes = ", ".join(fmt_shape(a.shape) for a in args if isinstance(a, torch.Tensor))
         text = str(exc).strip().splitlines()[0]
-        story = _SIZE_STORY if "cannot be multiplied" in text or "size" in text else ""
-        message = f"Calling {name} on input of shape {shapes} raised RuntimeError: {text}"
+        story = _SIZE_STORY if "cannot be multiplied" in text else ""
+        if "out of range" in text:
+            story = (
+                "A dimension index past the end: dim=1 exists for a batch (B, n) but not for a "
+                "single row (n,). dim=-1 always means the last dimension."
+            )
+        message = (
+            f"Calling {name} on input of shape {shapes} raised {type(exc).__name__}: {text}"
+        )
         if story:
             message += "\n" + story
         if concept:
@@ -138,6 +145,5 @@ def params_reached_by(module: nn.Module, scalar: torch.Tensor) -> set[str]:
     grads = torch.autograd.grad(
         scalar, [p for _, p in params], retain_graph=True, allow_unused=True
     )
-    return {
-        n for (n, _), g in zip(params, grads, strict=True) if g is not None and bool(g.abs().sum() > 0)
-    }
+    reached = zip(params, grads, strict=True)
+    return {n for (n, _), g in reached if g is not None and bool(g.abs().sum() > 0)}
