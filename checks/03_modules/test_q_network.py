@@ -33,8 +33,10 @@ def test_one_q_value_per_action(exercise):
         obs = torch.randn(batch, obs_dim, generator=generator)
         q = _q(exercise, obs_dim, n_actions, obs)
         expect_tensor(
-            q, name=f"the Q-values for {batch} observations of size {obs_dim} and {n_actions} "
-            "actions", shape=(batch, n_actions), dtype=torch.float32, grad_fn=True, finite=True,
+            q,
+            name=f"the Q-value tensor for {batch} observations of size {obs_dim} and "
+            f"{n_actions} actions",
+            shape=(batch, n_actions), dtype=torch.float32, grad_fn=True, finite=True,
             concept=CONCEPT_SHAPE,
         )
 
