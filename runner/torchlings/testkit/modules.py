@@ -58,6 +58,12 @@ def call(fn: Callable[..., Any], *args: Any, name: str, concept: str = "") -> An
         shapes = ", ".join(fmt_shape(a.shape) for a in args if isinstance(a, torch.Tensor))
         text = str(exc).strip().splitlines()[0]
         story = _SIZE_STORY if "cannot be multiplied" in text else ""
+        if "must match the size of tensor" in text:
+            story = (
+                "Two tensors whose shapes do not line up. A reduction such as mean(dim=-1) drops "
+                "that dim: (B, n) becomes (B,), which pairs with the LAST dim of (B, n), not "
+                "with each row. keepdim=True keeps it as (B, 1)."
+            )
         if "out of range" in text:
             story = (
                 "A dimension index past the end: dim=1 exists for a batch (B, n) but not for a "
