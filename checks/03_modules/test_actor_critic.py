@@ -1,0 +1,93 @@
+"""Check: an actor-critic network whose two heads share one trunk."""
+
+import torch
+
+from torchlings.testing import expect, expect_tensor
+from torchlings.testkit.modules import (
+    call,
+    expect_module,
+    expect_rows_independent,
+    params_reached_by,
+)
+
+OBS, ACTIONS, BATCH = 4, 3, 8
+CONCEPT_SHARED = (
+    "Both heads sit on the same trunk: features = trunk(obs); logits = policy_head(features); "
+    "value = value_head(features). Then the actor's and the critic's gradients both train the "
+    "trunk."
+)
+
+
+def _forward(exercise, obs: torch.Tensor):
+    torch.manual_seed(0)
+    net = expect_module(exercise.ActorCritic(OBS, ACTIONS), name="ActorCritic")
+    out = call(net, obs, name="ActorCritic", concept=CONCEPT_SHARED)
+    expect(
+        isinstance(out, tuple) and len(out) == 2,
+        f"ActorCritic should return a tuple (logits, value), but it returned "
+        f"{type(out).__name__}{f' of length {len(out)}' if isinstance(out, tuple) else ''}.",
+        kind="type", name="ActorCritic's output",
+    )
+    return net, out
+
+
+def _obs(batch: int = BATCH, seed: int = 0) -> torch.Tensor:
+    return torch.randn(batch, OBS, generator=torch.Generator().manual_seed(seed))
+
+
+def test_output_shapes(exercise):
+    """forward returns logits (B, n_actions) and one value per observation (B,)."""
+    _, (logits, value) = _forward(exercise, _obs())
+    expect_tensor(logits, name="the logits", shape=(BATCH, ACTIONS), dtype=torch.float32,
+                  grad_fn=True, finite=True,
+                  concept="The policy head gives one logit per action: (B, n_actions).")
+    expect_tensor(value, name="the value", shape=(BATCH,), dtype=torch.float32,
+                  grad_fn=True, finite=True,
+                  concept="The value head gives one number per observation; squeeze(-1) turns "
+                  "(B, 1) into (B,).")
+
+
+def test_heads_share_the_trunk(exercise):
+    """Gradients from the policy and from the value reach the same (trunk) parameters."""
+    net, (logits, value) = _forward(exercise, _obs())
+    from_policy = params_reached_by(net, logits.sum())
+    from_value = params_reached_by(net, value.sum())
+    expect(
+        from_policy and from_value,
+        "The logits or the value do not depend on any parameter of the network "
+        f"(policy reaches {sorted(from_policy)}, value reaches {sorted(from_value)}).",
+        kind="no_grad", name="ActorCritic",
+    )
+    shared = from_policy & from_value
+    expect(
+        shared,
+        "The two heads do not share a trunk: no parameter gets a gradient from both the logits "
+        f"and the value.\n  the policy's gradient reaches: {sorted(from_policy)}\n"
+        f"  the value's gradient reaches:  {sorted(from_value)}\n{CONCEPT_SHARED}",
+        kind="not_shared", name="ActorCritic",
+    )
+
+
+def test_value_learning_moves_the_policy(exercise):
+    """One gradient step on the value alone changes the logits (the trunk is shared)."""
+    net, (logits, value) = _forward(exercise, _obs())
+    before = logits.detach().clone()
+    params = [p for p in net.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(value.pow(2).mean(), params, allow_unused=True)
+    with torch.no_grad():
+        for p, g in zip(params, grads, strict=True):
+            if g is not None:
+                p -= 0.1 * g
+        after, _ = net(_obs())
+    expect(
+        not torch.allclose(before, after),
+        "A gradient step on the critic's loss left the actor's logits exactly as they were: "
+        f"the critic's learning does not reach the features the actor uses.\n{CONCEPT_SHARED}",
+        kind="not_shared", name="ActorCritic",
+    )
+
+
+def test_observations_do_not_mix(exercise):
+    """Each observation's logits do not depend on the rest of the batch."""
+    net, _ = _forward(exercise, _obs())
+    expect_rows_independent(net, _obs(6, 1), name="ActorCritic")

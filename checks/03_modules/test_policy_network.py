@@ -1,0 +1,83 @@
+"""Check: a policy network's logits, and probabilities normalised over the actions."""
+
+import torch
+
+from torchlings.testing import expect, expect_tensor
+from torchlings.testkit.modules import (
+    call,
+    expect_module,
+    expect_not_probabilities,
+    expect_rows_independent,
+)
+
+OBS, ACTIONS = 4, 3
+CONCEPT = (
+    "Logits have shape (B, n_actions); the actions are the LAST dimension, so the softmax "
+    "must run over dim=-1. Then each observation's row is positive and sums to 1."
+)
+
+
+def _net(exercise):
+    torch.manual_seed(0)
+    return expect_module(exercise.PolicyNetwork(OBS, ACTIONS), name="PolicyNetwork")
+
+
+def _obs(batch: int, seed: int) -> torch.Tensor:
+    return torch.randn(batch, OBS, generator=torch.Generator().manual_seed(seed))
+
+
+def test_forward_returns_logits(exercise):
+    """forward returns raw logits of shape (B, n_actions), not probabilities."""
+    logits = call(_net(exercise), _obs(8, 0), name="PolicyNetwork")
+    expect_tensor(logits, name="the logits from forward", shape=(8, ACTIONS),
+                  dtype=torch.float32, grad_fn=True, finite=True,
+                  concept="forward returns one raw score per action: (B, n_actions).")
+    expect_not_probabilities(
+        logits, name="the logits from forward",
+        concept="Keep forward returning logits; only action_probs applies the softmax.",
+    )
+
+
+def test_probs_sum_to_one_over_actions(exercise):
+    """Each observation's probabilities are positive and sum to 1 over the actions."""
+    net = _net(exercise)
+    obs = _obs(8, 1)
+    probs = call(net.action_probs, obs, name="action_probs")
+    expect_tensor(probs, name="the action probabilities", shape=(8, ACTIONS),
+                  dtype=torch.float32, grad_fn=True, finite=True,
+                  concept=CONCEPT + " Do not detach: the policy gradient flows through them.")
+    expect(bool((probs >= 0).all()), "Some action probabilities are negative.\n" + CONCEPT,
+           kind="values", name="the action probabilities")
+    expect_tensor(probs.sum(-1), name="each observation's probabilities summed over the actions",
+                  shape=(8,), values=1.0, atol=1e-5, concept=CONCEPT)
+    with torch.no_grad():
+        want = torch.softmax(net(obs), dim=-1)
+    expect_tensor(probs, name="the action probabilities", values=want, atol=1e-6,
+                  concept="action_probs should be the softmax of this network's own logits. "
+                  + CONCEPT)
+
+
+def test_batch_of_one(exercise):
+    """A batch holding one observation still gets a proper distribution."""
+    probs = call(_net(exercise).action_probs, _obs(1, 2), name="action_probs")
+    expect_tensor(probs, name="the probabilities for a batch of one", shape=(1, ACTIONS))
+    expect_tensor(probs.sum(-1), name="the probabilities for a batch of one, summed over actions",
+                  shape=(1,), values=1.0, atol=1e-5,
+                  concept="All ones here means the softmax ran over the batch dim (dim 0), which "
+                  "has a single entry. " + CONCEPT)
+
+
+def test_observations_do_not_mix(exercise):
+    """Changing one observation does not change the probabilities of the others."""
+    net = _net(exercise)
+    expect_rows_independent(net.action_probs, _obs(6, 3), name="action_probs", concept=CONCEPT)
+
+
+def test_single_observation(exercise):
+    """A single observation (obs_dim,) gives probabilities of shape (n_actions,)."""
+    obs = _obs(1, 4)[0]
+    probs = call(_net(exercise).action_probs, obs, name="action_probs", concept=CONCEPT)
+    expect_tensor(probs, name="the probabilities for one observation of shape (4,)",
+                  shape=(ACTIONS,), finite=True, concept=CONCEPT)
+    expect_tensor(probs.sum(), name="the probabilities for one observation, summed",
+                  values=1.0, atol=1e-5, concept=CONCEPT)

@@ -1,0 +1,79 @@
+"""Check: a Q-network maps (B, obs_dim) to unbounded Q-values of shape (B, n_actions)."""
+
+import torch
+
+from torchlings.testing import expect, expect_tensor
+from torchlings.testkit.modules import (
+    call,
+    expect_module,
+    expect_not_probabilities,
+    expect_rows_independent,
+)
+
+CONCEPT_SHAPE = (
+    "A Q-network returns one Q-value per action for each observation: (B, obs_dim) in, "
+    "(B, n_actions) out. A single output unit would be a state value V(s), not Q(s, a)."
+)
+CONCEPT_FREE = (
+    "Q-values are expected sums of rewards: any real number, with no softmax, sigmoid or "
+    "ReLU after the last Linear layer."
+)
+
+
+def _q(exercise, obs_dim: int, n_actions: int, obs: torch.Tensor) -> torch.Tensor:
+    torch.manual_seed(0)
+    net = expect_module(exercise.QNetwork(obs_dim, n_actions), name="QNetwork")
+    return call(net, obs, name="QNetwork", concept=CONCEPT_SHAPE)
+
+
+def test_one_q_value_per_action(exercise):
+    """Each observation gets one Q-value per action: (B, n_actions)."""
+    generator = torch.Generator().manual_seed(0)
+    for obs_dim, n_actions, batch in ((4, 2, 7), (8, 5, 3)):
+        obs = torch.randn(batch, obs_dim, generator=generator)
+        q = _q(exercise, obs_dim, n_actions, obs)
+        expect_tensor(
+            q,
+            name=f"the Q-value tensor for {batch} observations of size {obs_dim} and "
+            f"{n_actions} actions",
+            shape=(batch, n_actions), dtype=torch.float32, grad_fn=True, finite=True,
+            concept=CONCEPT_SHAPE,
+        )
+
+
+def test_q_values_are_not_probabilities(exercise):
+    """Q-values are not squashed: no softmax or log-softmax over the actions."""
+    obs = torch.randn(64, 4, generator=torch.Generator().manual_seed(1)) * 3
+    q = _q(exercise, 4, 3, obs)
+    expect_tensor(q, name="the Q-values", shape=(64, 3), concept=CONCEPT_SHAPE)
+    expect_not_probabilities(q, name="the Q-values", concept=CONCEPT_FREE)
+    log_normalised = torch.allclose(
+        q.detach().logsumexp(-1), torch.zeros(64), atol=1e-4
+    )
+    expect(
+        not log_normalised,
+        "exp() of every row of the Q-values sums to 1: they are log-probabilities, i.e. a "
+        f"log_softmax was applied.\n{CONCEPT_FREE}",
+        kind="softmax", name="the Q-values",
+    )
+
+
+def test_q_values_take_either_sign(exercise):
+    """Across many observations, some Q-values are negative and some positive."""
+    obs = torch.randn(256, 4, generator=torch.Generator().manual_seed(2)) * 10
+    q = _q(exercise, 4, 3, obs).detach()
+    expect(
+        q.min() < 0 < q.max(),
+        f"Over 256 observations every Q-value lies in [{q.min().item():.3g}, "
+        f"{q.max().item():.3g}]: the output never changes sign, which an untrained plain "
+        f"Linear output layer would.\n{CONCEPT_FREE}",
+        kind="bounded", name="the Q-values",
+    )
+
+
+def test_observations_do_not_mix(exercise):
+    """The Q-values of one observation do not depend on the others in the batch."""
+    torch.manual_seed(0)
+    net = exercise.QNetwork(4, 3)
+    obs = torch.randn(6, 4, generator=torch.Generator().manual_seed(3))
+    expect_rows_independent(net, obs, name="QNetwork", concept=CONCEPT_FREE)

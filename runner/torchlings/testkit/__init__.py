@@ -1,0 +1,1 @@
+"""Check helpers shared by several chapters, grouped by topic (one module each)."""
