@@ -127,9 +127,9 @@ class TorchlingsApp(App[None]):
     def status(self) -> tuple[str, str]:
         """(first word, the rest) of the status line."""
         label = f"{self.current.label} {self.current.name}"
+        if self.all_running:
+            return "checking", "checking every exercise"
         if self.checking is not None or self.queued or self.result is None:
-            if self.all_running:
-                return "checking", "checking every exercise"
             if not self.engine.is_ready():
                 return "checking", f"{WARMING}, then {label}"
             return "checking", f"{label} …"
@@ -189,10 +189,24 @@ class TorchlingsApp(App[None]):
         self._from_thread(self._check_finished, exercise, result)
 
     def _from_thread(self, callback: Callable, *args) -> None:  # noqa: ANN002
+        """Run `callback(*args)` on the app's loop without waiting for it.
+
+        Unlike `call_from_thread`, this never blocks the calling thread, so a
+        check finishing after the learner quit just goes nowhere.
+        """
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
         try:
-            self.call_from_thread(callback, *args)
+            loop.call_soon_threadsafe(self._run_posted, callback, args)
         except RuntimeError:
-            pass  # the app has already quit
+            pass  # the loop closed in between: the app has quit
+
+    def _run_posted(self, callback: Callable, args: tuple) -> None:
+        if not self.is_running:
+            return
+        with self._context():
+            callback(*args)
 
     def _changed_from_thread(self, path: Path) -> None:
         self._from_thread(self._file_changed, path)

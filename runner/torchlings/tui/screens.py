@@ -74,6 +74,8 @@ class HeaderBar(Widget):
 
 
 class WatchScreen(Screen[None]):
+    ready = False  # set once mounted (Screen.is_mounted stays False here)
+
     BINDINGS = [
         Binding("n", "next", "next"),
         Binding("h", "hint", "hint"),
@@ -105,7 +107,7 @@ class WatchScreen(Screen[None]):
         self.refresh_view()
 
     def refresh_view(self) -> None:
-        if not getattr(self, "ready", False):
+        if not self.ready:
             return
         app = self.tapp
         self.query_one(HeaderBar).refresh()
@@ -229,7 +231,7 @@ class ListScreen(Screen[Exercise | None]):
     BINDINGS = [
         Binding("j", "move(1)", "down", show=False),
         Binding("k", "move(-1)", "up", show=False),
-        Binding("enter", "choose", "make current"),
+        Binding("enter", "choose", "make current", priority=True),
         Binding("slash", "search", "search"),
         Binding("d", "filter('done')", "done"),
         Binding("p", "filter('pending')", "pending"),
@@ -317,6 +319,11 @@ class ListScreen(Screen[Exercise | None]):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.tapp.workspace.course.by_name(key) if key else None
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "choose":  # Enter in the search box keeps the search instead
+            return not self.query_one("#search", Input).has_focus
+        return True
+
     def action_move(self, step: int) -> None:
         table = self.query_one(DataTable)
         table.focus()
@@ -381,6 +388,10 @@ class CheckAllScreen(Screen[Exercise | None]):
         self.results: dict[int, CheckResult] = {}
         self.finished = False
         self.cancel = threading.Event()
+        self.ready = False  # set once mounted (Screen.is_mounted stays False here)
+        self.running: set[int] = set()
+        self.cancelled = False
+        self.final_text = ""
 
     @property
     def tapp(self) -> TorchlingsApp:
@@ -393,6 +404,7 @@ class CheckAllScreen(Screen[Exercise | None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.ready = True
         title = ("The last exercise passed: checking every exercise once more"
                  if self.final else "Checking every exercise")
         self.query_one("#all-title", Static).update(Text(title, style="bold"))
@@ -404,32 +416,34 @@ class CheckAllScreen(Screen[Exercise | None]):
         for index, exercise in enumerate(self.exercises):
             table.add_row(exercise.label, exercise.name, Text("waiting", style="dim"), "",
                           key=str(index))
-        self._summary_progress()
+            self._draw_row(index)  # checks may have begun before the screen was up
+        self._draw_summary()
 
     def started(self, index: int) -> None:
-        if self.is_mounted:
-            self.query_one(DataTable).update_cell(str(index), "status",
-                                                  Text("checking", style=WORD_STYLE["checking"]))
+        self.running.add(index)
+        if self.ready:
+            self._draw_row(index)
 
     def record(self, index: int, result: CheckResult) -> None:
+        self.running.discard(index)
         self.results[index] = result
-        if not self.is_mounted:
+        if self.ready:
+            self._draw_row(index)
+            self.query_one(DataTable).move_cursor(row=index)
+            self._draw_summary()
+
+    def _draw_row(self, index: int) -> None:
+        table = self.query_one(DataTable)
+        result = self.results.get(index)
+        if result is None:
+            if index in self.running:
+                table.update_cell(str(index), "status",
+                                  Text("checking", style=WORD_STYLE["checking"]))
             return
         word = status_word_for(result)
         label = "skipped" if result.status is Status.SKIPPED else word
-        table = self.query_one(DataTable)
         table.update_cell(str(index), "status", Text(label, style=WORD_STYLE[word]))
         table.update_cell(str(index), "time", f"{result.seconds:.1f} s")
-        table.move_cursor(row=index)
-        self._summary_progress()
-
-    def _summary_progress(self) -> None:
-        total = len(self.exercises)
-        line = progress_text(len(self.results), total, 30)
-        line.append(f" {len(self.results)}/{total} checked", style="bold")
-        if self.cancel.is_set():
-            line.append("   stopping after the checks in flight…", style="yellow")
-        self.query_one("#summary", Static).update(line)
 
     def failing(self) -> list[tuple[Exercise, CheckResult]]:
         return [(self.exercises[i], r) for i, r in sorted(self.results.items())
@@ -437,10 +451,24 @@ class CheckAllScreen(Screen[Exercise | None]):
 
     def finish(self, cancelled: bool, final_text: str) -> None:
         self.finished = True
+        self.cancelled = cancelled
+        self.final_text = final_text
+        if self.ready:
+            self._draw_summary()
+            self.refresh_bindings()
+
+    def _draw_summary(self) -> None:
         total = len(self.exercises)
+        if not self.finished:
+            line = progress_text(len(self.results), total, 30)
+            line.append(f" {len(self.results)}/{total} checked", style="bold")
+            if self.cancel.is_set():
+                line.append("   stopping after the checks in flight…", style="yellow")
+            self.query_one("#summary", Static).update(line)
+            return
         passed = sum(r.status in (Status.PASSED, Status.SKIPPED) for r in self.results.values())
         text = Text()
-        if cancelled:
+        if self.cancelled:
             text.append(f"Stopped: {len(self.results)} of {total} checked, {passed} pass.\n",
                         style="bold yellow")
         else:
@@ -452,12 +480,10 @@ class CheckAllScreen(Screen[Exercise | None]):
             text.append(", ".join(f"{e.label} {e.name} ({status_word_for(r)})"
                                   for e, r in failing))
             text.append("\n")
-        if self.final and not cancelled and passed == total and final_text:
-            text.append(f"\n{final_text}\n", style="bold green")
+        if self.final and not self.cancelled and passed == total and self.final_text:
+            text.append(f"\n{self.final_text}\n", style="bold green")
         text.append("\nPress any key to return.", style="dim")
-        if self.is_mounted:
-            self.query_one("#summary", Static).update(text)
-            self.refresh_bindings()
+        self.query_one("#summary", Static).update(text)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
@@ -467,7 +493,8 @@ class CheckAllScreen(Screen[Exercise | None]):
     def action_stop(self) -> None:
         if not self.finished:
             self.cancel.set()
-            self._summary_progress()
+            if self.ready:
+                self._draw_summary()
 
     def on_key(self, event: events.Key) -> None:
         if self.finished:
