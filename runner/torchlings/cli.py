@@ -19,7 +19,7 @@ from rich.console import Console
 from torchlings import __version__
 from torchlings.course import Course, CourseError, Exercise
 from torchlings.engine import CheckResult, Engine, Status, check_many, make_engine
-from torchlings.report import STATUS_STYLE, render_result, status_word
+from torchlings.report import STATUS_STYLE, render_result
 from torchlings.workspace import Workspace
 
 EXIT_OK, EXIT_PENDING, EXIT_USAGE = 0, 1, 2
