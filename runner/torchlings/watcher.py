@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEBOUNCE_SECONDS = 0.15
+# After an event that says a write is complete (closed after writing, or a
+# rename onto the file) only a short grace is needed to catch stragglers.
+SETTLED_SECONDS = 0.03
 POLL_SECONDS = 0.25
 
 # Filesystems where inotify misses changes made by another machine or by the
@@ -120,11 +123,13 @@ class ExerciseWatcher:
         poll: bool = False,
         poll_reason: str = "",
         debounce: float = DEBOUNCE_SECONDS,
+        settled: float = SETTLED_SECONDS,
         poll_interval: float = POLL_SECONDS,
     ) -> None:
         self.folder = folder
         self.on_change = on_change
         self.debounce = debounce
+        self.settled = settled
         self.poll_interval = poll_interval
         self.mode = WatchMode("polling", poll_reason) if poll else WatchMode("events")
         self._lock = threading.Condition()
@@ -206,14 +211,20 @@ class ExerciseWatcher:
         path = event.dest_path if event.event_type == "moved" else event.src_path
         if isinstance(path, bytes):
             path = os.fsdecode(path)
-        self.touched(Path(path))
+        self.touched(Path(path), complete=event.event_type in ("moved", "closed"))
 
-    def touched(self, path: Path) -> None:
-        """Something happened to `path`: (re)start the debounce if it is the followed file."""
+    def touched(self, path: Path, complete: bool = False) -> None:
+        """Something happened to `path`: (re)start the debounce if it is the followed file.
+
+        `complete` events (the writer closed the file, or renamed a finished
+        file onto it) need only a short grace; a bare "modified" may be the
+        middle of a write, so it waits the whole debounce.
+        """
         with self._lock:
             if self._target_key is None or self._key(path) != self._target_key:
                 return
-            self._deadline = time.monotonic() + self.debounce
+            delay = min(self.settled, self.debounce) if complete else self.debounce
+            self._deadline = time.monotonic() + delay
             self._lock.notify_all()
 
     # --- the loop: debounce, polling, hash -------------------------------

@@ -78,6 +78,8 @@ class TorchlingsApp(App[None]):
             self.notify(warning, severity="warning", timeout=10)
         self.set_interval(0.2, self._tick)
         self.request_check()
+        # The first syntax-highlighted result costs a lexer import; pay it while waiting.
+        threading.Thread(target=_prewarm_highlighting, daemon=True).start()
 
     def on_unmount(self) -> None:
         if self.watcher is not None:
@@ -371,3 +373,15 @@ class TorchlingsApp(App[None]):
         except Exception as exc:  # no terminal to hand over (e.g. under a test driver)
             self.notify(f"Could not open the editor: {exc}", severity="error")
         self.refresh_view()
+
+
+def _prewarm_highlighting() -> None:
+    try:
+        from rich.console import Console
+        from rich.syntax import Syntax
+
+        with open(os.devnull, "w") as sink:
+            Console(file=sink).print(
+                Syntax("x = 1\n", "python", theme="ansi_dark", line_numbers=True))
+    except Exception:
+        pass  # only an optimisation

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -135,8 +135,12 @@ class WatchScreen(Screen[None]):
             if app.workspace.done_count == 0 and welcome:
                 return Text(welcome, style="dim")
             return Text("")
-        return render_result(app.current, app.result, root=app.workspace.root,
-                             show_headline=False)
+        result = app.result
+        body = render_result(app.current, result, root=app.workspace.root, show_headline=False)
+        if result.status not in (Status.PASSED, Status.SKIPPED) and result.first_failure is None:
+            # Nothing per test to show (a timeout, a crash): the summary is the story.
+            return Group(Text(result.summary or result.status.value, style="bold"), body)
+        return body
 
     def _hints_view(self) -> RenderableType:
         app = self.tapp
