@@ -219,13 +219,14 @@ class TorchlingsApp(App[None]):
 
     def _check_finished(self, exercise: Exercise, result: CheckResult) -> None:
         self.checking = None
+        newly_done = not self.workspace.is_done(exercise)
         self._accept(exercise, result)
         if self._all_waiting is not None:
             start, self._all_waiting = self._all_waiting, None
             start()
         elif self.queued:
             self._pump()
-        elif (exercise == self.current and result.status is Status.PASSED
+        elif (exercise == self.current and result.status is Status.PASSED and newly_done
               and self.workspace.next_pending() is None):
             # The last one passed: re-check everything before saying the course is done.
             self.check_all(final=True)

@@ -415,8 +415,9 @@ class CheckAllScreen(Screen[Exercise | None]):
         table = self.query_one(DataTable)
         table.add_column("#", key="number")
         table.add_column("name", key="name")
-        table.add_column("status", key="status")
-        table.add_column("time", key="time")
+        # Fixed widths: cells fill in later and must not be cut short.
+        table.add_column("status", key="status", width=9)
+        table.add_column("time", key="time", width=7)
         for index, exercise in enumerate(self.exercises):
             table.add_row(exercise.label, exercise.name, Text("waiting", style="dim"), "",
                           key=str(index))
