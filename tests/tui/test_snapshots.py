@@ -23,6 +23,7 @@ UPDATE = os.environ.get("TORCHLINGS_UPDATE_SNAPSHOTS") == "1"
 
 
 def compare(name: str, text: str) -> None:
+    text = text.rstrip("\n")
     path = SNAPSHOTS / f"{name}.txt"
     if UPDATE or not path.exists():
         SNAPSHOTS.mkdir(exist_ok=True)
