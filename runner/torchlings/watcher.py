@@ -24,6 +24,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from watchdog.events import FileSystemEvent
 
 DEBOUNCE_SECONDS = 0.15
 # After an event that says a write is complete (closed after writing, or a
@@ -193,7 +197,7 @@ class ExerciseWatcher:
         watcher = self
 
         class Handler(FileSystemEventHandler):
-            def on_any_event(self, event) -> None:  # noqa: ANN001 - watchdog's type
+            def on_any_event(self, event: FileSystemEvent) -> None:
                 watcher._on_event(event)
 
         observer = Observer()
@@ -202,7 +206,7 @@ class ExerciseWatcher:
         observer.start()
         self._observer = observer
 
-    def _on_event(self, event) -> None:  # noqa: ANN001
+    def _on_event(self, event: FileSystemEvent) -> None:
         if event.is_directory or event.event_type not in (
             "modified", "created", "moved", "closed"
         ):

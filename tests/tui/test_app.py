@@ -277,6 +277,12 @@ async def test_list_moves_searches_filters_and_chooses(workspace, engine):
         await pilot.press("a")
         assert len(app.screen.rows()) == 3
 
+        await pilot.press("slash", "d", "p", "x", "q")  # letters go to the search box
+        await settle(pilot)
+        assert app.screen.search == "dpxq" and app.screen.show == "all"
+        assert isinstance(app.screen, ListScreen) and app.screen.rows() == []
+        assert "nothing matches" in screen_text(app)
+        await pilot.press("escape")
         await pilot.press("slash", "t", "h")
         await settle(pilot)
         assert [e.name for e in app.screen.rows()] == ["third"]

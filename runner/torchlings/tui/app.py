@@ -16,16 +16,20 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
 from torchlings.course import Exercise
-from torchlings.engine import CheckResult, Engine, Status
+from torchlings.engine import CheckJob, CheckResult, Engine, Status
 from torchlings.tui.widgets import status_word_for
 from torchlings.watcher import DEBOUNCE_SECONDS, ExerciseWatcher, WatchMode, polling_reason
 from torchlings.workspace import Workspace
+
+if TYPE_CHECKING:
+    from torchlings.tui.screens import CheckAllScreen
 
 WARMING = "warming up the engine (importing torch)"
 
@@ -183,14 +187,14 @@ class TorchlingsApp(App[None]):
                                   name="torchlings-check", daemon=True)
         thread.start()
 
-    def _check_thread(self, exercise: Exercise, job) -> None:  # noqa: ANN001
+    def _check_thread(self, exercise: Exercise, job: CheckJob) -> None:
         try:
             result = self.engine.check(job)
         except Exception as exc:  # an engine bug must not leave the screen saying "checking"
             result = CheckResult(Status.ERROR, summary=f"the check could not run: {exc}")
         self._from_thread(self._check_finished, exercise, result)
 
-    def _from_thread(self, callback: Callable, *args) -> None:  # noqa: ANN002
+    def _from_thread(self, callback: Callable, *args: object) -> None:
         """Run `callback(*args)` on the app's loop without waiting for it.
 
         Unlike `call_from_thread`, this never blocks the calling thread, so a
@@ -263,7 +267,8 @@ class TorchlingsApp(App[None]):
             self._all_waiting = start  # begins once the single check in flight is back
         self.refresh_view()
 
-    def _all_thread(self, exercises: list[Exercise], screen, cancel: threading.Event) -> None:  # noqa: ANN001
+    def _all_thread(self, exercises: list[Exercise], screen: CheckAllScreen,
+                    cancel: threading.Event) -> None:
         lock = threading.Lock()
         position = iter(range(len(exercises)))
 
@@ -288,11 +293,12 @@ class TorchlingsApp(App[None]):
             thread.join()
         self._from_thread(self._all_finished, screen, cancel.is_set())
 
-    def _all_result(self, screen, index: int, exercise: Exercise, result: CheckResult) -> None:  # noqa: ANN001
+    def _all_result(self, screen: CheckAllScreen, index: int, exercise: Exercise,
+                    result: CheckResult) -> None:
         self._accept(exercise, result)
         screen.record(index, result)
 
-    def _all_finished(self, screen, cancelled: bool) -> None:  # noqa: ANN001
+    def _all_finished(self, screen: CheckAllScreen, cancelled: bool) -> None:
         self.all_running = False
         screen.finish(cancelled, self.workspace.course.final)
         self._pump()

@@ -79,7 +79,7 @@ def _fmt(value: float) -> str:
 class SeriesPanel(Static):
     """Loss curves (or any series a check reports) as sparklines beside the result."""
 
-    def __init__(self, **kwargs) -> None:  # noqa: ANN003 - Static's keywords
+    def __init__(self, **kwargs: object) -> None:
         super().__init__("", **kwargs)
         self.series: dict[str, list[float]] = {}
 
