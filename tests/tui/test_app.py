@@ -6,7 +6,7 @@ import sys
 from contextlib import nullcontext
 
 import pytest
-from conftest import errored, failed, not_done, passed, screen_text, settle, wait_for
+from tui_helpers import errored, failed, not_done, passed, screen_text, settle, wait_for
 
 from torchlings.engine import Status
 from torchlings.tui import TorchlingsApp, WatchOptions

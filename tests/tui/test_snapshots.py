@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import failed, not_done, passed, screen_text, settle, wait_for
+from tui_helpers import failed, not_done, passed, screen_text, settle, wait_for
 
 from torchlings.engine import Status
 from torchlings.tui import TorchlingsApp, WatchOptions
