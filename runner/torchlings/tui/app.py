@@ -223,8 +223,16 @@ class TorchlingsApp(App[None]):
 
     def _check_finished(self, exercise: Exercise, result: CheckResult) -> None:
         self.checking = None
+        self.results[exercise.name] = result
+        if exercise == self.current:
+            self.result = result
+        # The verdict goes on screen first; saving progress (an fsync) waits a frame.
+        self.refresh_view()
+        self.call_after_refresh(self._after_verdict, exercise, result)
+
+    def _after_verdict(self, exercise: Exercise, result: CheckResult) -> None:
         newly_done = not self.workspace.is_done(exercise)
-        self._accept(exercise, result)
+        self.workspace.record(exercise, result)
         if self._all_waiting is not None:
             start, self._all_waiting = self._all_waiting, None
             start()
