@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 DEBOUNCE_SECONDS = 0.15
 # After an event that says a write is complete (closed after writing, or a
 # rename onto the file) only a short grace is needed to catch stragglers.
-SETTLED_SECONDS = 0.03
+SETTLED_SECONDS = 0.01
 POLL_SECONDS = 0.25
 
 # Filesystems where inotify misses changes made by another machine or by the
