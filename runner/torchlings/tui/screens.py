@@ -7,6 +7,7 @@ Screens draw the app's state and turn keys into calls on the app
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
@@ -198,11 +199,13 @@ class WatchScreen(Screen[None]):
 
 
 def confirm_reset(app: TorchlingsApp, exercise: Exercise,
-                  then: object = None) -> None:
+                  then: Callable[[], None] | None = None) -> None:
+    """Ask before resetting; `then` runs after the answer (the list redraws itself)."""
+
     def answered(yes: bool | None) -> None:
         if yes:
             app.reset(exercise)
-        if callable(then):
+        if then is not None:
             then()
 
     question = (f"Reset {exercise.label} {exercise.name}?\n"
