@@ -542,3 +542,18 @@ async def test_reopening_a_finished_course_does_not_recheck_everything(workspace
         assert isinstance(app.screen, WatchScreen)
         assert engine.calls == ["third"]
         assert "Every exercise is done" in app.status_text
+
+
+async def test_resizing_keeps_the_status_line_readable(workspace, engine):
+    engine.default = failed(path_of(workspace, "first"))
+    app = make_app(workspace, engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.result is not None)
+        await pilot.press("h")
+        for size in [(200, 60), (80, 24), (50, 12), (120, 40)]:
+            await pilot.resize_terminal(*size)
+            await settle(pilot)
+            rows = screen_text(app).splitlines()
+            assert len(rows) == size[1]
+            assert rows[2].split()[0] == "failing"
+            assert "01/03 first" in rows[1]
