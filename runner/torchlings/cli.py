@@ -87,16 +87,29 @@ def cli(ctx: click.Context) -> None:
     Run `torchlings` in a workspace to start. `torchlings init` makes one.
     """
     if ctx.invoked_subcommand is None:
-        ctx.invoke(watch)
+        ctx.invoke(watch)  # click fills in the options' defaults
 
 
 @cli.command()
-def watch() -> None:
+@click.option("--poll", is_flag=True,
+              help="Poll the file for changes instead of relying on file events.")
+@click.option("--manual-run", is_flag=True, help="Do not follow saves; press r to check.")
+@click.option("--edit-cmd", metavar="COMMAND",
+              help="Editor command for the e key (default: $VISUAL or $EDITOR); "
+                   "{path} stands for the file, else it is appended.")
+@no_warm_option
+def watch(poll: bool, manual_run: bool, edit_cmd: str | None, no_warm: bool) -> None:
     """Follow your saves and re-check the current exercise (the default)."""
-    die(
-        "watch mode is not available yet. Use `torchlings run` to check the current exercise "
-        "and `torchlings verify` to check them all."
-    )
+    if not sys.stdout.isatty() or not sys.stdin.isatty():
+        die("watch mode needs a terminal. Use `torchlings run` to check the current "
+            "exercise and `torchlings verify` to check them all.")
+    workspace = open_workspace()
+    # Textual is imported only here, so the other commands start fast.
+    from torchlings.tui import TorchlingsApp, WatchOptions
+
+    options = WatchOptions(poll=poll, manual_run=manual_run, edit_cmd=edit_cmd)
+    with engine_for(no_warm) as engine:
+        TorchlingsApp(workspace, engine, options).run()
 
 
 @cli.command()

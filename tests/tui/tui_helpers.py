@@ -1,0 +1,159 @@
+"""Helpers for the watch-app tests: a small course on disk, a fake engine, screen text."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+
+from torchlings.engine import CheckJob, CheckResult, SourceLine, Status, TestOutcome
+
+CATALOG = '''
+format_version = 1
+welcome = "Welcome to the test course."
+final = "Every exercise passes. Well done."
+
+[[exercises]]
+name = "first"
+dir = "01_basics"
+hints = ["Look at the first line.", "Add one to x."]
+
+[[exercises]]
+name = "second"
+dir = "01_basics"
+hints = ["Only one hint here."]
+
+[[exercises]]
+name = "third"
+dir = "02_more"
+hints = []
+'''
+
+SOURCE = '''"""An exercise."""
+
+
+def answer(x):
+    # TODO: add one
+    raise NotImplementedError("add one to x")
+'''
+
+SHIPPED = SOURCE.encode()
+
+
+def make_workspace(root: Path) -> Path:
+    (root / "exercises").mkdir(parents=True)
+    (root / "exercises" / "info.toml").write_text(CATALOG)
+    for folder, name in (("01_basics", "first"), ("01_basics", "second"), ("02_more", "third")):
+        (root / "exercises" / folder).mkdir(exist_ok=True)
+        (root / "exercises" / folder / f"{name}.py").write_text(SOURCE)
+        (root / "checks" / folder).mkdir(parents=True, exist_ok=True)
+        (root / "checks" / folder / f"test_{name}.py").write_text("def test_it():\n    pass\n")
+    return root
+
+
+# --- canned verdicts -------------------------------------------------------
+
+def passed(series: dict[str, list[float]] | None = None) -> CheckResult:
+    return CheckResult(Status.PASSED, summary="3 tests passed", seconds=0.1,
+                       tests=[TestOutcome("test_adds_one", "passed", doc="adds one")],
+                       series=series or {})
+
+
+def not_done(path: Path | None = None) -> CheckResult:
+    line = SourceLine(str(path), 6, 'raise NotImplementedError("add one to x")', "answer") \
+        if path else None
+    failure = TestOutcome("test_adds_one", "failed", doc="adds one",
+                          exc_type="NotImplementedError", message="add one to x",
+                          learner_line=line)
+    return CheckResult(Status.NOT_DONE, summary="not done yet (line 6): add one to x",
+                       tests=[failure], seconds=0.1)
+
+
+def failed(path: Path | None = None) -> CheckResult:
+    line = SourceLine(str(path), 6, 'raise NotImplementedError("add one to x")', "answer") \
+        if path else None
+    failure = TestOutcome("test_adds_one", "failed", doc="answer(1) is 2",
+                          exc_type="AssertionError", message="expected 2, got 3",
+                          learner_line=line)
+    return CheckResult(Status.FAILED, summary="answer(1) is 2: expected 2, got 3",
+                       tests=[failure], seconds=0.1)
+
+
+def errored(status: Status = Status.ERROR) -> CheckResult:
+    summaries = {Status.ERROR: "the exercise does not import: SyntaxError on line 3",
+                 Status.TIMEOUT: "timed out after 10 s",
+                 Status.CRASHED: "the check process crashed (signal 11)"}
+    return CheckResult(status, summary=summaries[status], seconds=0.1)
+
+
+class FakeEngine:
+    """The engine interface with canned verdicts, a switchable warm-up and a gate."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.verdicts: dict[str, CheckResult | Callable[[], CheckResult]] = {}
+        self.default: CheckResult = not_done()
+        self.ready = True
+        self.delay = 0.0
+        self.gate: threading.Event | None = None  # when set, checks wait for it
+        self.calls: list[str] = []
+        self.started = False
+        self.closed = False
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self.started = True
+
+    def is_ready(self) -> bool:
+        return self.ready
+
+    def hold(self) -> threading.Event:
+        self.gate = threading.Event()
+        return self.gate
+
+    def check(self, job: CheckJob) -> CheckResult:
+        name = job.exercise_file.stem
+        with self._lock:
+            self.calls.append(name)
+        gate = self.gate
+        if gate is not None:
+            gate.wait(10)
+        if self.delay:
+            time.sleep(self.delay)
+        verdict = self.verdicts.get(name, self.default)
+        return verdict() if callable(verdict) else verdict
+
+    def close(self) -> None:
+        self.closed = True
+
+
+async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Let the app run until `condition()` holds (fails the test after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {condition}")
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+async def settle(pilot, seconds: float = 0.1) -> None:
+    await asyncio.sleep(seconds)
+    await pilot.pause()
+
+
+def screen_text(app) -> str:  # noqa: ANN001
+    """The screen as plain text (what export_screenshot draws), trailing spaces removed."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False,
+                      safe_box=False)
+    console.print(app.screen._compositor.render_update(
+        full=True, screen_stack=app._background_screens))
+    return "\n".join(line.rstrip() for line in console.export_text().splitlines())
