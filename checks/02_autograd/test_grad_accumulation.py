@@ -32,6 +32,11 @@ def gradients(exercise, w, batches):
            f"per_batch_gradients should return a list with one gradient per batch "
            f"({len(batches)}), got {type(grads).__name__}"
            + (f" of length {len(grads)}" if isinstance(grads, (list, tuple)) else "") + ".")
+    distinct = {id(g) for g in grads}
+    expect(len(distinct) == len(grads),
+           "per_batch_gradients returned the same tensor object more than once: that is "
+           "w.grad itself, which later backwards (and zero_()) keep changing, so every entry "
+           "ends up alike. Store a copy of each batch's gradient: w.grad.clone().")
     return grads
 
 

@@ -16,9 +16,11 @@ from torch import nn
 from torchlings.testing import expect, expect_tensor, note
 
 BACKEND_UNAVAILABLE = (
-    "torch.compile could not run on this machine ({why}); this is not your code. "
-    "Not checked here: try it where a C++ compiler (g++ or clang++) is installed."
+    "torch.compile could not run on this machine ({why}). This is not your code, and this "
+    "exercise is not checked here: {advice}"
 )
+NEEDS_COMPILER = "try it where a C++ compiler (g++ or clang++) and Python's headers are installed."
+NEEDS_DYNAMO = "try it with a Python version and platform that torch.compile supports."
 
 
 def _probe(backend: str) -> str | None:
@@ -41,8 +43,9 @@ def _probe(backend: str) -> str | None:
 def backend():
     """Find a working backend; fall back to aot_eager only where inductor cannot run."""
     if not torch._dynamo.is_dynamo_supported():
-        pytest.skip(BACKEND_UNAVAILABLE.format(why="torch.compile does not support this "
-                                               "Python version or platform"))
+        pytest.skip(BACKEND_UNAVAILABLE.format(
+            why="torch.compile does not support this Python version or platform",
+            advice=NEEDS_DYNAMO))
     problem = _probe("inductor")
     if problem is None:
         note("torch.compile ran with its default backend, inductor (generated C++ code).")
@@ -50,8 +53,8 @@ def backend():
         return
     fallback_problem = _probe("aot_eager")
     if fallback_problem is not None:
-        pytest.skip(BACKEND_UNAVAILABLE.format(why=f"inductor: {problem}; aot_eager: "
-                                               f"{fallback_problem}"))
+        pytest.skip(BACKEND_UNAVAILABLE.format(
+            why=f"inductor: {problem}; aot_eager: {fallback_problem}", advice=NEEDS_COMPILER))
     # Every torch.compile call that names no backend (model.compile() included) now
     # uses aot_eager: it traces the model as inductor would, without generating C++.
     original = torch.compile
