@@ -4,7 +4,7 @@
 model. On its first call it traces the Python forward into a graph and
 generates fused code for it (C++ on a CPU, which needs a C++ compiler; GPU
 kernels on a GPU). That first call takes seconds; later calls reuse the code.
-`model.compile()` does the same in place.
+`model.compile()` does the same in place, for a model class of your own.
 
 Compiled is not bit-for-bit identical. Fused code adds numbers in another
 order, and floating point rounding then differs in the last digits (about
