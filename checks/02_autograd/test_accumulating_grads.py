@@ -1,0 +1,82 @@
+"""Check: backward adds into .grad, so each batch's gradient needs a clean start."""
+
+import torch
+
+from torchlings.testing import expect, expect_choice, expect_tensor
+from torchlings.testkit.autograd import call_autograd
+
+CONCEPT = (
+    "backward() adds into .grad instead of overwriting it. Clear it before each batch's "
+    "backward (w.grad = None, or w.grad.zero_()), as optimizer.zero_grad() does in a "
+    "training loop. If the stored gradients are all zero or all alike, the list holds "
+    "w.grad itself several times: store a copy (.clone())."
+)
+
+
+def make_batches(count, generator, dim=3, size=8):
+    return [
+        (torch.randn(size, dim, generator=generator), torch.randn(size, generator=generator))
+        for _ in range(count)
+    ]
+
+
+def reference_gradient(w, obs, returns):
+    # d/dw mean((obs @ w - returns)^2) = 2/B * obs^T (obs @ w - returns)
+    return 2.0 * obs.T @ (obs @ w - returns) / obs.shape[0]
+
+
+def gradients(exercise, w, batches):
+    grads = call_autograd(exercise.per_batch_gradients, w, batches,
+                          name="per_batch_gradients(w, batches)")
+    expect(isinstance(grads, list) and len(grads) == len(batches),
+           f"per_batch_gradients should return a list with one gradient per batch "
+           f"({len(batches)}), got {type(grads).__name__}"
+           + (f" of length {len(grads)}" if isinstance(grads, (list, tuple)) else "") + ".")
+    distinct = {id(g) for g in grads}
+    expect(len(distinct) == len(grads),
+           "per_batch_gradients returned the same tensor object more than once: that is "
+           "w.grad itself, which later backwards (and zero_()) keep changing, so every entry "
+           "ends up alike. Store a copy of each batch's gradient: w.grad.clone().")
+    return grads
+
+
+def test_each_batch_on_its_own(exercise):
+    """Each batch's gradient is that batch's alone, not the sum of the batches so far."""
+    generator = torch.Generator().manual_seed(3)
+    w = torch.randn(3, generator=generator)
+    batches = make_batches(3, generator)
+    grads = gradients(exercise, w, batches)
+    for number, (grad, (obs, returns)) in enumerate(zip(grads, batches, strict=True), 1):
+        expect_tensor(grad, name=f"the gradient for batch {number}", shape=(3,),
+                      dtype=torch.float32, values=reference_gradient(w, obs, returns),
+                      atol=1e-5, concept=CONCEPT)
+
+
+def test_same_batch_twice_does_not_double(exercise):
+    """The same batch twice gives the same gradient twice; the second is not doubled."""
+    generator = torch.Generator().manual_seed(5)
+    w = torch.randn(3, generator=generator)
+    (batch,) = make_batches(1, generator)
+    grads = gradients(exercise, w, [batch, batch])
+    want = reference_gradient(w, *batch)
+    first, second = grads
+    expect_tensor(first, name="the gradient for the first pass", shape=(3,), values=want,
+                  atol=1e-5, concept=CONCEPT)
+    expect_tensor(second, name="the gradient for the second pass", shape=(3,))
+    expect(not torch.allclose(second, 2 * want, atol=1e-5),
+           "The second pass over the same batch gave twice the gradient of the first: the "
+           "second backward added onto what the first left in w.grad.\n" + CONCEPT)
+    expect_tensor(second, name="the gradient for the second pass", values=want, atol=1e-5,
+                  concept=CONCEPT)
+
+
+def test_answer(exercise):
+    """The question: what do two accumulated half-batch backwards leave in w.grad?"""
+    expect_choice(
+        exercise, "ANSWER", correct="b",
+        choices={"a": "the same gradient", "b": "twice that gradient",
+                 "c": "half that gradient"},
+        why="The two backwards add up: the gradient of (mean over half 1) + (mean over "
+            "half 2) is twice that of the mean over all 64. To accumulate pieces on purpose, "
+            "divide each piece's loss by the number of pieces.",
+    )

@@ -1,0 +1,42 @@
+"""Check: backward() on a vector needs a reduction (sum) or gradient=."""
+
+import torch
+
+from torchlings.testing import expect_tensor
+from torchlings.testkit.autograd import call_autograd
+
+CONCEPT = (
+    "Each y[i] = f(x[i]) depends on x[i] alone, so the gradient of y.sum() at x[i] is "
+    "f'(x[i]). Reducing with .mean() instead divides every gradient by the number of "
+    "elements; backward on one element y[0] gives a gradient to x[0] only."
+)
+
+
+def derivative(exercise, f, x, label):
+    return call_autograd(
+        exercise.elementwise_derivative, f, x, name=f"elementwise_derivative({label}, x)"
+    )
+
+
+def test_sum_of_x_gives_ones(exercise):
+    """For f(x) = x, the gradient of the sum of x is all ones."""
+    x = torch.tensor([0.5, -1.0, 2.0, 3.0, -4.5])
+    grad = derivative(exercise, lambda t: t, x, "identity")
+    expect_tensor(grad, name="the gradient of x.sum() with respect to x", shape=(5,),
+                  dtype=torch.float32, values=torch.ones(5), concept=CONCEPT)
+
+
+def test_square_on_a_matrix(exercise):
+    """For f(x) = x**2 the derivative is 2x, element by element, on a 2-D x too."""
+    x = torch.randn(3, 4, generator=torch.Generator().manual_seed(0))
+    grad = derivative(exercise, lambda t: t**2, x, "lambda t: t**2")
+    expect_tensor(grad, name="the derivative of x**2", shape=(3, 4), dtype=torch.float32,
+                  values=2 * x, atol=1e-5, concept=CONCEPT)
+
+
+def test_sine(exercise):
+    """For f = torch.sin the derivative is cos(x): autograd did the work, not a formula."""
+    x = torch.linspace(-3.0, 3.0, 7)
+    grad = derivative(exercise, torch.sin, x, "torch.sin")
+    expect_tensor(grad, name="the derivative of sin(x)", shape=(7,), dtype=torch.float32,
+                  values=torch.cos(x), atol=1e-5, concept=CONCEPT)

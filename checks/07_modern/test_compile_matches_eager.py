@@ -1,0 +1,186 @@
+"""Check: a torch.compile'd model matches the eager model, within float32 rounding.
+
+torch.compile needs a working backend. The default, inductor, writes C++ on a
+CPU and needs a C++ compiler (and Python's headers). Before anything else this
+check compiles a one-line function: where inductor cannot run it falls back to
+the "aot_eager" backend (no compiler needed) and says so in a note; where no
+backend works at all, every test is skipped with the reason, never hidden.
+"""
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from torchlings.testing import expect, expect_tensor, note
+
+BACKEND_UNAVAILABLE = (
+    "torch.compile could not run on this machine ({why}). This is not your code, and this "
+    "exercise is not checked here: {advice}"
+)
+NEEDS_COMPILER = "try it where a C++ compiler (g++ or clang++) and Python's headers are installed."
+NEEDS_DYNAMO = "try it with a Python version and platform that torch.compile supports."
+
+
+def _probe(backend: str) -> str | None:
+    """Compile and run a one-line function with `backend`; the error text, or None."""
+    torch._dynamo.reset()
+    try:
+        compiled = torch.compile(lambda t: torch.relu(t) * 2 + 1, backend=backend)
+        out = compiled(torch.arange(-2.0, 2.0))
+        if not torch.allclose(out, torch.relu(torch.arange(-2.0, 2.0)) * 2 + 1):
+            return "the compiled probe computed wrong numbers"
+    except Exception as exc:  # noqa: BLE001 - any failure means: this backend does not work here
+        lines = str(exc).strip().splitlines()
+        return f"{type(exc).__name__}: {lines[0] if lines else ''}"[:200]
+    finally:
+        torch._dynamo.reset()
+    return None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def backend():
+    """Find a working backend; fall back to aot_eager only where inductor cannot run."""
+    if not torch._dynamo.is_dynamo_supported():
+        pytest.skip(BACKEND_UNAVAILABLE.format(
+            why="torch.compile does not support this Python version or platform",
+            advice=NEEDS_DYNAMO))
+    problem = _probe("inductor")
+    if problem is None:
+        note("torch.compile ran with its default backend, inductor (generated C++ code).")
+        yield "inductor"
+        return
+    fallback_problem = _probe("aot_eager")
+    if fallback_problem is not None:
+        pytest.skip(BACKEND_UNAVAILABLE.format(
+            why=f"inductor: {problem}; aot_eager: {fallback_problem}", advice=NEEDS_COMPILER))
+    # Every torch.compile call that names no backend (model.compile() included) now
+    # uses aot_eager: it traces the model as inductor would, without generating C++.
+    original = torch.compile
+
+    def compile_with_fallback(model=None, **kwargs):
+        kwargs.setdefault("backend", "aot_eager")
+        return original(model, **kwargs)
+
+    torch.compile = compile_with_fallback
+    note(f"inductor could not run here ({problem}), so torch.compile was checked with the "
+         "'aot_eager' backend: the model is traced and compiled, but no C++ is generated.")
+    try:
+        yield "aot_eager"
+    finally:
+        torch.compile = original
+
+
+class TinyPolicy(nn.Module):
+    """A small policy network with dropout, so train and eval mode differ.
+
+    A class of its own, as a real policy is: model.compile() on a bare nn.Sequential
+    compiles nothing in recent PyTorch (its forward lives in torch.nn, which
+    torch.compile does not trace from the top), so it would be an unfair test model.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden = nn.Linear(4, 32)
+        self.dropout = nn.Dropout(0.5)
+        self.head = nn.Linear(32, 2)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(torch.relu(self.hidden(obs))))
+
+
+def make_policy(seed=0):
+    torch.manual_seed(seed)
+    return TinyPolicy()
+
+
+def make_obs():
+    return torch.randn(16, 4, generator=torch.Generator().manual_seed(1))
+
+
+def eval_reference(model, obs):
+    reference = copy.deepcopy(model).eval()
+    with torch.no_grad():
+        return reference(obs)
+
+
+def frames_compiled() -> int:
+    """How many Python frames torch.compile has compiled in this process."""
+    return torch._dynamo.utils.counters["frames"]["ok"]
+
+
+COMPILE_CONCEPT = (
+    "torch.compile(model) returns a wrapper to call instead of the model (model.compile() "
+    "compiles it in place). Calling the original model, or a wrapper that was never "
+    "compiled, just runs eager code again."
+)
+
+
+def test_compile_model_compiles(exercise):
+    """compile_model returns something that torch.compile really compiles, same numbers."""
+    torch._dynamo.reset()
+    model = make_policy().eval()
+    obs = make_obs()
+    compiled = exercise.compile_model(model)
+    expect(callable(compiled),
+           f"compile_model should return the compiled model to call, got "
+           f"{type(compiled).__name__}.\n" + COMPILE_CONCEPT)
+    before = frames_compiled()
+    with torch.no_grad():
+        out = compiled(obs)
+    expect(frames_compiled() > before,
+           "Calling what compile_model returned compiled nothing: it runs as plain eager "
+           "PyTorch.\n" + COMPILE_CONCEPT)
+    expect_tensor(out, name="the compiled model's output", shape=(16, 2), dtype=torch.float32,
+                  values=eval_reference(model, obs), atol=1e-5, rtol=1e-4,
+                  concept="A compiled model computes the same function as the eager one.")
+
+
+def test_eager_and_compiled_agree(exercise):
+    """eager_and_compiled compares like with like: eval mode, and the compiled model."""
+    torch._dynamo.reset()
+    model = make_policy(seed=2)  # left in training mode, as a fresh model is
+    obs = make_obs()
+    want = eval_reference(model, obs)
+    before = frames_compiled()
+    pair = exercise.eager_and_compiled(model, obs)
+    expect(isinstance(pair, tuple) and len(pair) == 2,
+           "eager_and_compiled should return a pair: (eager output, compiled output).")
+    eager, compiled = pair
+    eval_concept = ("In training mode dropout zeroes a random half of the hidden units on "
+                    "every call (and doubles the rest), so no two calls agree. Call "
+                    "model.eval() before comparing.")
+    expect_tensor(eager, name="the eager output", shape=(16, 2), values=want, atol=1e-5,
+                  rtol=1e-4, concept=eval_concept)
+    expect(frames_compiled() > before,
+           "eager_and_compiled never ran compiled code: its second output came from the "
+           "eager model again.\n" + COMPILE_CONCEPT)
+    expect_tensor(compiled, name="the compiled output", shape=(16, 2), values=want,
+                  atol=1e-5, rtol=1e-4, concept=eval_concept)
+
+
+def test_outputs_match_tolerance(exercise):
+    """outputs_match allows float32 rounding and rejects a real difference."""
+    generator = torch.Generator().manual_seed(3)
+    eager = torch.randn(64, 4, generator=generator)
+    # A few units in the last place, as reordered float32 sums produce.
+    noise = torch.rand(64, 4, generator=generator) * 2 - 1
+    rounded = eager * (1 + 4e-7 * noise)
+    assert not torch.equal(eager, rounded)  # the test must see a difference
+    different = eager + 1e-2
+    tolerance = ("Fused compiled code rounds float32 differently in the last digits, so "
+                 "compare with torch.allclose (or torch.testing.assert_close) and a "
+                 "tolerance around rtol=1e-5, atol=1e-6: tight enough to catch a real "
+                 "difference, loose enough for rounding.")
+    for a, b, want, what in (
+        (eager, eager.clone(), True, "two identical outputs"),
+        (eager, rounded, True, "outputs that differ only by float32 rounding (~4e-7)"),
+        (eager, different, False, "outputs that differ by 0.01 everywhere"),
+    ):
+        got = exercise.outputs_match(a, b)
+        expect(isinstance(got, bool) or (isinstance(got, torch.Tensor) and got.numel() == 1),
+               f"outputs_match should return True or False, got {type(got).__name__}.")
+        expect(bool(got) == want,
+               f"outputs_match returned {bool(got)} for {what}; expected {want}.\n"
+               + tolerance)
