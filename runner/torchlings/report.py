@@ -40,8 +40,9 @@ TRANSLATIONS = [
      "backward() reached a tensor autograd never tracked: a leaf without requires_grad=True, "
      "or a graph cut by detach(), no_grad() or .item()."),
     ("Trying to backward through the graph a second time",
-     "The graph is freed after backward(); compute the forward pass again for a second "
-     "backward (retain_graph=True is rarely what you want)."),
+     "backward() frees the graph it walked. For a second backward, compute the forward "
+     "pass again, add the losses and call backward once, or keep the graph with "
+     "retain_graph=True on the first backward."),
     ("modified by an inplace operation",
      "An in-place operation (x += 1, x.add_(), x[i] = ...) changed a tensor autograd had "
      "saved for backward; use an out-of-place version (x = x + 1)."),
