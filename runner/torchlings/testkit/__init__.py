@@ -1,0 +1,1 @@
+"""Shared tools for checks (spies that watch a learner's training loop)."""
