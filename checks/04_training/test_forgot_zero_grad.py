@@ -30,7 +30,7 @@ def reference_train(model, batches):
     for inputs, targets in batches:
         grads = torch.autograd.grad(F.mse_loss(ref(inputs), targets), params)
         with torch.no_grad():
-            for p, g in zip(params, grads):
+            for p, g in zip(params, grads, strict=True):
                 p -= LR * g
     return [p.detach() for p in params]
 
@@ -83,7 +83,7 @@ def test_parameters_match_clean_updates(exercise):
     expected = reference_train(model, batches)
     optimizer = torch.optim.SGD(model.parameters(), lr=LR)
     exercise.train(model, optimizer, batches, F.mse_loss)
-    for (name, p), want in zip(model.named_parameters(), expected):
+    for (name, p), want in zip(model.named_parameters(), expected, strict=True):
         expect_tensor(p.detach(), name=f"parameter {name} after training", values=want,
                       atol=1e-5, rtol=1e-4,
                       concept="Each update should use only its own batch's gradient. "

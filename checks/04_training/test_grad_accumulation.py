@@ -75,7 +75,7 @@ def test_gradients_equal_full_batch(exercise):
                    f"With k={k} the gradient at step time is {k} times the full batch's. Each "
                    "micro-batch loss is already a mean; adding k of them counts the data k "
                    "times. Divide each micro-batch loss by k before backward().")
-        for (name, _), g, w in zip(model.named_parameters(), got, want):
+        for (name, _), g, w in zip(model.named_parameters(), got, want, strict=True):
             expect(g is not None, f"{name}.grad was None at step time (k={k}).\n" + CONCEPT)
             expect_tensor(g, name=f"the gradient of {name} at step time (k={k})", values=w,
                           atol=1e-5, rtol=1e-4,
@@ -87,9 +87,9 @@ def test_update_equals_full_batch_step(exercise):
     """The parameters move exactly as one SGD step on the full batch, and the loss matches."""
     model, batch = make_setup(seed=4, batch_size=8)
     grads, loss = full_batch_reference(model, batch)
-    expected = [p.detach() - LR * g for p, g in zip(model.parameters(), grads)]
+    expected = [p.detach() - LR * g for p, g in zip(model.parameters(), grads, strict=True)]
     _, result = run_spied(exercise, model, batch, 2)
-    for (name, p), want in zip(model.named_parameters(), expected):
+    for (name, p), want in zip(model.named_parameters(), expected, strict=True):
         expect_tensor(p.detach(), name=f"parameter {name} after the update", values=want,
                       atol=1e-5, rtol=1e-4, concept=CONCEPT)
     expect_close(result, loss, name="the returned full-batch loss", atol=1e-5, rtol=1e-4,

@@ -62,7 +62,7 @@ def test_gradients_clipped_at_step_time(exercise):
            f"At step() the global gradient norm was {seen:.4g}, above max_norm={max_norm}. "
            "Clipping each tensor to max_norm separately leaves the total larger: the norm is "
            "taken over all parameters together.\n" + CONCEPT, grad_norm=seen)
-    for (name, _), g, w in zip(model.named_parameters(), steps[0].grads, want):
+    for (name, _), g, w in zip(model.named_parameters(), steps[0].grads, want, strict=True):
         expect(g is not None, f"{name}.grad was None when step() ran.")
         expect_tensor(g, name=f"the clipped gradient of {name}", values=w, atol=1e-6, rtol=1e-4,
                       concept="Every gradient is scaled by the same factor, so the direction "
@@ -92,9 +92,9 @@ def test_small_gradients_untouched(exercise):
     """Below max_norm, clipping changes nothing: the step equals plain SGD."""
     model, batch = make_setup(3)
     want, _ = reference(model, batch, 1e6)
-    expected = [p.detach() - LR * g for p, g in zip(model.parameters(), want)]
+    expected = [p.detach() - LR * g for p, g in zip(model.parameters(), want, strict=True)]
     run_spied(exercise, model, batch, 1e6)
-    for (name, p), w in zip(model.named_parameters(), expected):
+    for (name, p), w in zip(model.named_parameters(), expected, strict=True):
         expect_tensor(p.detach(), name=f"parameter {name} after the step", values=w,
                       atol=1e-5, rtol=1e-4,
                       concept="Clipping only scales gradients down when their global norm "

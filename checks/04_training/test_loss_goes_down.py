@@ -33,7 +33,7 @@ def make_setup(seed: int = 0):
 
 
 def test_loss_goes_down(exercise):
-    """The loss falls below a fifth of where it started, and the model really fits."""
+    """The loss falls below a quarter of where it started, and the model really fits."""
     # Tiny tensors: extra threads only add waiting on a busy CPU (this runs in its own process).
     torch.set_num_threads(1)
     model, obs, target_q = make_setup()
@@ -53,12 +53,12 @@ def test_loss_goes_down(exercise):
                  "the untrained network.")
     with torch.no_grad():
         end = F.mse_loss(model(obs), target_q).item()
-    expect(end < 0.2 * start,
+    expect(end < 0.25 * start,
            f"After {STEPS} updates the loss is {end:.4g}; it started at {start:.4g}. It should "
-           f"drop below a fifth of that ({0.2 * start:.4g}). Flat: is step() called, and on an "
+           f"drop below a quarter of that ({0.25 * start:.4g}). Flat: is step() called, and on an "
            "optimizer that holds model's parameters? Rising: is the loss minimised, not "
            "maximised? Slow: try a larger learning rate (Adam, 1e-2).\n" + CONCEPT,
            start=start, end=end)
-    expect(losses[-1] < 0.3 * losses[0],
+    expect(losses[-1] < 0.4 * losses[0],
            f"The model fits, but the logged losses do not show it (first {losses[0]:.4g}, last "
            f"{losses[-1]:.4g}). Log each update's own loss.", first=losses[0], last=losses[-1])

@@ -71,7 +71,7 @@ def test_scheduler_steps_after_optimizer(exercise):
                f"(used {used[:3]}..., expected {want[:3]}...): scheduler.step() runs before "
                "optimizer.step(). Call scheduler.step() after optimizer.step().",
                used=used, expected=want)
-    for t, (u, w) in enumerate(zip(used, want)):
+    for t, (u, w) in enumerate(zip(used, want, strict=True)):
         expect_close(u, w, name=f"the learning rate used by update {t}", rtol=1e-6,
                      concept="Call scheduler.step() exactly once per update, after "
                      "optimizer.step().")

@@ -48,6 +48,6 @@ def test_stuck_agent_gets_a_smaller_rate(exercise):
     # for negated values, and that subtlety is not this lesson.
     returns = [10.0, 40.0, 39.0, 35.0, 38.0, 39.5, 30.0, 45.0, 44.0]
     want = reference_lrs(returns)
-    for i, (lr, w) in enumerate(zip(lrs_along(exercise, returns), want)):
+    for i, (lr, w) in enumerate(zip(lrs_along(exercise, returns), want, strict=True)):
         expect_close(lr, w, name=f"the learning rate after evaluation {i + 1} "
                      f"(returns so far {returns[: i + 1]})", rtol=1e-9, concept=CONCEPT)

@@ -78,6 +78,7 @@ def test_value_head_learns(exercise):
            f"(loss.item()), got {type(first).__name__}.")
     expect(abs(first - start) < 1e-5,
            f"critic_step returned {first}, but the value loss before the update was {start}.")
-    moved = any(not torch.equal(b, p) for b, p in zip(before, model.value_head.parameters()))
+    after = list(model.value_head.parameters())
+    moved = any(not torch.equal(b, p) for b, p in zip(before, after, strict=True))
     expect(moved, "The value head did not move: the critic step must still call backward() "
            "and optimizer.step().")

@@ -30,7 +30,7 @@ def reference_step(model, batch):
     inputs, targets = batch
     loss = F.mse_loss(ref(inputs), targets)
     grads = torch.autograd.grad(loss, list(ref.parameters()))
-    return [p.detach() - LR * g for p, g in zip(ref.parameters(), grads)], loss.item()
+    return [p.detach() - LR * g for p, g in zip(ref.parameters(), grads, strict=True)], loss.item()
 
 
 def run_spied(exercise, model, batch):
@@ -73,7 +73,7 @@ def test_parameters_move_like_one_sgd_step(exercise):
     expected, _ = reference_step(model, batch)
     run_spied(exercise, model, batch)
     names = [name for name, _ in model.named_parameters()]
-    for name, p, want in zip(names, model.parameters(), expected):
+    for name, p, want in zip(names, model.parameters(), expected, strict=True):
         expect_tensor(p.detach(), name=f"parameter {name} after train_step", values=want,
                       atol=1e-5, rtol=1e-4,
                       concept="One SGD step moves each parameter by -lr * (this batch's "

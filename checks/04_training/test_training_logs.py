@@ -52,11 +52,12 @@ def run(exercise, seed=0):
 def test_losses_are_floats(exercise):
     """Each logged loss is a Python float equal to that step's loss."""
     losses, _, want, _ = run(exercise)
-    for i, (value, w) in enumerate(zip(losses, want)):
+    for i, (value, w) in enumerate(zip(losses, want, strict=True)):
         if isinstance(value, torch.Tensor):
             attached = value.grad_fn is not None
+            graph = f" with grad_fn={type(value.grad_fn).__name__}" if attached else ""
             expect(False,
-                   f"Logged loss {i} is a tensor{' with grad_fn=' + type(value.grad_fn).__name__ if attached else ''}. "
+                   f"Logged loss {i} is a tensor{graph}. "
                    + ("A tensor attached to the graph keeps the whole forward pass of that step "
                       "in memory, for as long as the list lives. " if attached else "")
                    + "Log loss.item(), a plain Python float.")
@@ -69,7 +70,7 @@ def test_losses_are_floats(exercise):
 def test_norms_are_global(exercise):
     """Each logged gradient norm is the global norm of the gradients step() applied."""
     _, norms, _, steps = run(exercise, seed=1)
-    for i, (value, step) in enumerate(zip(norms, steps)):
+    for i, (value, step) in enumerate(zip(norms, steps, strict=True)):
         w = step.grad_norm
         summed = sum(float(g.norm()) for g in step.grads if g is not None)
         expect(isinstance(value, float) and not isinstance(value, bool),

@@ -29,7 +29,7 @@ def accumulate_step(model, optimizer, batch, loss_fn, k: int) -> float:
     """
     inputs, targets = batch
     full_loss = 0.0
-    for micro_inputs, micro_targets in zip(inputs.chunk(k), targets.chunk(k)):
+    for micro_inputs, micro_targets in zip(inputs.chunk(k), targets.chunk(k), strict=True):
         # TODO: two things are wrong in this loop body: where the gradients
         # are cleared, and how much each micro-batch loss counts.
         optimizer.zero_grad()

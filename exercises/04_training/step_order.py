@@ -25,7 +25,6 @@ clearing them is part of the step.
 """
 
 
-
 def train_step(model, optimizer, batch, loss_fn) -> float:
     """Do one update of `model` on `batch` = (inputs, targets); return the loss as a float.
 

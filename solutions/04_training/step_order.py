@@ -1,7 +1,6 @@
 """The order of a training step: reference solution."""
 
 
-
 def train_step(model, optimizer, batch, loss_fn) -> float:
     inputs, targets = batch
     optimizer.zero_grad()
