@@ -1,0 +1,125 @@
+"""Check: k micro-batches with loss / k give the same gradients and update as one batch."""
+
+import copy
+
+import torch
+import torch.nn.functional as F
+
+from torchlings.testing import expect, expect_close, expect_tensor
+from torchlings.testkit.spies import EventLog, spy_optimizer, watch_backward
+
+LR = 0.1
+CONCEPT = ("Accumulation: zero_grad once, then for each of the k micro-batches backward "
+           "(loss / k), then one step. The result must equal one step on the full batch.")
+
+
+def make_setup(seed: int, batch_size: int = 12):
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    inputs = torch.randn(batch_size, 5, generator=generator)
+    targets = torch.randn(batch_size, 3, generator=generator)
+    # Leftover gradients from earlier work: they must not reach the update.
+    for p in model.parameters():
+        p.grad = torch.randn(p.shape, generator=generator)
+    return model, (inputs, targets)
+
+
+def full_batch_reference(model, batch):
+    ref = copy.deepcopy(model)
+    inputs, targets = batch
+    loss = F.mse_loss(ref(inputs), targets)
+    grads = torch.autograd.grad(loss, list(ref.parameters()))
+    return list(grads), loss.item()
+
+
+def last_micro_batch_grads(model, batch, k):
+    """The gradient of the last micro-batch's loss alone (not divided by k)."""
+    ref = copy.deepcopy(model)
+    inputs, targets = batch
+    loss = F.mse_loss(ref(inputs.chunk(k)[-1]), targets.chunk(k)[-1])
+    return list(torch.autograd.grad(loss, list(ref.parameters())))
+
+
+def same(a, b, scale=1.0):
+    return all(x is not None and torch.allclose(x, y * scale, atol=1e-6, rtol=1e-4)
+               for x, y in zip(a, b, strict=True))
+
+
+def diagnose(got, full, last, k):
+    """Name the classic accumulation mistake that `got` matches, or return ""."""
+    if k == 1 or same(got, full):
+        return ""
+    if same(got, full, k):
+        return (f"the gradient at step time is {k} times the full batch's. Each micro-batch "
+                f"loss is already a mean; adding {k} of them counts the data {k} times. "
+                f"Divide each micro-batch loss by k before backward().")
+    if same(got, last, 1 / k):
+        return ("the gradient at step time is the last micro-batch's alone: clearing the "
+                "gradients inside the loop wiped the earlier micro-batches. zero_grad() once, "
+                "before the loop.")
+    if same(got, last):
+        return ("the gradient at step time is the last micro-batch's alone, not divided by k: "
+                "clearing the gradients inside the loop wiped the earlier micro-batches "
+                "(zero_grad() once, before the loop), and each loss must count 1/k.")
+    return ""
+
+
+def run_spied(exercise, model, batch, k):
+    log = EventLog()
+    watch_backward(model.parameters(), log)
+    optimizer = spy_optimizer(torch.optim.SGD, model.parameters(), log, lr=LR)
+    result = exercise.accumulate_step(model, optimizer, batch, F.mse_loss, k)
+    return log, result
+
+
+def test_one_step_after_k_backward_passes(exercise):
+    """k backward passes, on cleared gradients, then a single step."""
+    k = 3
+    model, batch = make_setup(seed=0)
+    log, _ = run_spied(exercise, model, batch, k)
+    kinds = log.kinds()
+    expect(kinds.count("step") == 1,
+           f"Expected exactly one optimizer.step() for {k} micro-batches, got "
+           f"{kinds.count('step')} (calls: {log.describe()}). Step once, after the last "
+           "micro-batch.\n" + CONCEPT, calls=kinds)
+    backwards = [e for e in log.events[: kinds.index("step")] if e.kind == "backward"]
+    expect(len(backwards) == k,
+           f"Expected {k} backward passes before the step, got {len(backwards)} "
+           f"(calls: {log.describe()}).\n" + CONCEPT, calls=kinds)
+    expect(not backwards[0].stale,
+           "The first micro-batch's backward added onto leftover gradients. Clear them once, "
+           "before the first micro-batch.\n" + CONCEPT)
+
+
+def test_gradients_equal_full_batch(exercise):
+    """The gradients applied by the step equal the full batch's gradients."""
+    for seed, k in ((1, 3), (2, 4), (3, 1)):
+        model, batch = make_setup(seed=seed)
+        want, _ = full_batch_reference(model, batch)
+        last = last_micro_batch_grads(model, batch, k)  # before the learner's update
+        log, _ = run_spied(exercise, model, batch, k)
+        steps = log.steps()
+        expect(steps, f"optimizer.step() was never called (k={k}).\n" + CONCEPT)
+        got = steps[-1].grads
+        story = diagnose(got, want, last, k)
+        expect(not story, f"With k={k}: {story}\n" + CONCEPT)
+        for (name, _), g, w in zip(model.named_parameters(), got, want, strict=True):
+            expect(g is not None, f"{name}.grad was None at step time (k={k}).\n" + CONCEPT)
+            expect_tensor(g, name=f"the gradient of {name} at step time (k={k})", values=w,
+                          atol=1e-5, rtol=1e-4,
+                          concept=CONCEPT)
+
+
+def test_update_equals_full_batch_step(exercise):
+    """The parameters move exactly as one SGD step on the full batch, and the loss matches."""
+    model, batch = make_setup(seed=4, batch_size=8)
+    grads, loss = full_batch_reference(model, batch)
+    expected = [p.detach() - LR * g for p, g in zip(model.parameters(), grads, strict=True)]
+    _, result = run_spied(exercise, model, batch, 2)
+    for (name, p), want in zip(model.named_parameters(), expected, strict=True):
+        expect_tensor(p.detach(), name=f"parameter {name} after the update", values=want,
+                      atol=1e-5, rtol=1e-4, concept=CONCEPT)
+    expect_close(result, loss, name="the returned full-batch loss", atol=1e-5, rtol=1e-4,
+                 concept="The full-batch loss is the mean of the micro-batch losses: "
+                 "the sum of each (loss / k).")

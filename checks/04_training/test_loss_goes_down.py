@@ -1,0 +1,64 @@
+"""Check: 100 updates on fixed targets bring the Q-network's loss far down."""
+
+import torch
+import torch.nn.functional as F
+
+from torchlings.testing import expect, expect_close, record_series
+
+STEPS = 100
+CONCEPT = ("Each update: optimizer.zero_grad(), loss = F.mse_loss(model(obs), target_q), "
+           "loss.backward(), optimizer.step(), then log loss.item().")
+
+
+class QNetwork(torch.nn.Module):
+    def __init__(self, obs_dim: int = 4, n_actions: int = 2, hidden: int = 64) -> None:
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(obs_dim, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, n_actions)
+        )
+
+    def forward(self, obs):
+        return self.net(obs)
+
+
+def make_setup(seed: int = 0):
+    torch.manual_seed(seed)
+    model = QNetwork()
+    generator = torch.Generator().manual_seed(seed)
+    obs = torch.randn(32, 4, generator=generator)
+    # Smooth targets a small network can fit: a fixed function of the observation.
+    w = torch.randn(4, 2, generator=generator)
+    target_q = torch.tanh(obs @ w) * 2 + 1
+    return model, obs, target_q
+
+
+def test_loss_goes_down(exercise):
+    """The loss falls below a quarter of where it started, and the model really fits."""
+    # Tiny tensors: extra threads only add waiting on a busy CPU (this runs in its own process).
+    torch.set_num_threads(1)
+    model, obs, target_q = make_setup()
+    with torch.no_grad():
+        start = F.mse_loss(model(obs), target_q).item()
+    losses = exercise.fit(model, obs, target_q, steps=STEPS)
+    expect(isinstance(losses, list), f"fit should return a list of losses, got "
+           f"{type(losses).__name__}.")
+    expect(len(losses) == STEPS, f"fit made {len(losses)} logged updates, expected {STEPS}: "
+           "one loss per update.")
+    expect(all(isinstance(v, float) for v in losses),
+           "Every logged loss should be a Python float (loss.item()), not a tensor: a list of "
+           "loss tensors keeps every step's graph alive.")
+    record_series("loss", losses)
+    expect_close(losses[0], start, name="the first logged loss", atol=1e-5, rtol=1e-4,
+                 concept="Log the loss computed before each update; the first is the loss of "
+                 "the untrained network.")
+    with torch.no_grad():
+        end = F.mse_loss(model(obs), target_q).item()
+    expect(end < 0.25 * start,
+           f"After {STEPS} updates the loss is {end:.4g}; it started at {start:.4g}. It should "
+           f"drop below a quarter of that ({0.25 * start:.4g}). Flat: is step() called, and on an "
+           "optimizer that holds model's parameters? Rising: is the loss minimised, not "
+           "maximised? Slow: try a larger learning rate (Adam, 1e-2).\n" + CONCEPT,
+           start=start, end=end)
+    expect(losses[-1] < 0.4 * losses[0],
+           f"The model fits, but the logged losses do not show it (first {losses[0]:.4g}, last "
+           f"{losses[-1]:.4g}). Log each update's own loss.", first=losses[0], last=losses[-1])

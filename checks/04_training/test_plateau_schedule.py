@@ -1,0 +1,53 @@
+"""Check: ReduceLROnPlateau on the mean return (higher is better), stepped with the metric."""
+
+import torch
+
+from torchlings.testing import expect_close
+
+BASE_LR = 0.1
+CONCEPT = ("A mean return should grow: ReduceLROnPlateau(mode='max'), and each evaluation "
+           "calls scheduler.step(mean_return). It halves the rate after patience=2 "
+           "evaluations in a row without a new best.")
+
+
+def lrs_along(exercise, returns):
+    optimizer = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=BASE_LR)
+    scheduler = exercise.make_plateau_scheduler(optimizer)
+    seen = []
+    for value in returns:
+        exercise.after_evaluation(scheduler, value)
+        seen.append(optimizer.param_groups[0]["lr"])
+    return seen
+
+
+def reference_lrs(returns):
+    optimizer = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=BASE_LR)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="max", factor=0.5, patience=2
+    )
+    seen = []
+    for value in returns:
+        scheduler.step(value)
+        seen.append(optimizer.param_groups[0]["lr"])
+    return seen
+
+
+def test_improving_agent_keeps_its_rate(exercise):
+    """While the mean return keeps rising, the learning rate stays where it is."""
+    returns = [10.0, 20.0, 35.0, 50.0, 80.0, 120.0]
+    for i, lr in enumerate(lrs_along(exercise, returns)):
+        expect_close(lr, BASE_LR, name=f"the learning rate after evaluation {i + 1} "
+                     f"(returns so far {returns[: i + 1]})", rtol=1e-9,
+                     concept="The return is improving, yet the rate was cut: the scheduler "
+                     "thinks lower is better. " + CONCEPT)
+
+
+def test_stuck_agent_gets_a_smaller_rate(exercise):
+    """When the mean return stops improving, the rate is halved after the patience runs out."""
+    # No exact ties: with the default relative threshold a tie counts differently
+    # for negated values, and that subtlety is not this lesson.
+    returns = [10.0, 40.0, 39.0, 35.0, 38.0, 39.5, 30.0, 45.0, 44.0]
+    want = reference_lrs(returns)
+    for i, (lr, w) in enumerate(zip(lrs_along(exercise, returns), want, strict=True)):
+        expect_close(lr, w, name=f"the learning rate after evaluation {i + 1} "
+                     f"(returns so far {returns[: i + 1]})", rtol=1e-9, concept=CONCEPT)

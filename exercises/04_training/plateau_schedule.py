@@ -1,0 +1,37 @@
+"""A plateau scheduler driven by a metric.
+
+Some schedules do not follow the clock but the results:
+`torch.optim.lr_scheduler.ReduceLROnPlateau` watches a number you hand it
+after each evaluation and cuts the learning rate (here: halves it) once that
+number has stopped improving for `patience` evaluations in a row.
+
+Two things are easy to get wrong. Unlike the other schedulers, its `step`
+needs the metric: `scheduler.step(value)`. And it must know which direction
+is "better": `mode="min"` for a loss, `mode="max"` for something you want to
+grow. Get the direction wrong and it decides an improving agent is stuck and
+slows it down.
+
+Why RL cares: the number an RL practitioner watches is the mean episode
+return from evaluation runs, and higher is better. A plateau scheduler built
+for a loss would halve the learning rate exactly while the agent improves.
+
+Your job: the scheduler should halve the rate after 2 evaluations in a row
+without a new best mean return (patience=2, factor=0.5), and
+`after_evaluation` must report each evaluation's mean return to it.
+"""
+
+import torch
+
+
+def make_plateau_scheduler(optimizer):
+    """Halve the learning rate when the mean return has not improved for 2 evaluations."""
+    # TODO: which direction is better for a mean return?
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", factor=0.5, patience=2
+    )
+
+
+def after_evaluation(scheduler, mean_return: float) -> None:
+    """Tell the scheduler the mean return of the evaluation that just finished."""
+    # TODO: one line
+    raise NotImplementedError("report mean_return to the scheduler")
