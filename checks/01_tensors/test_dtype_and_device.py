@@ -67,20 +67,31 @@ def test_action_loss_values(exercise):
     """On the CPU, the loss is the cross-entropy of the logits against the actions."""
     logits, actions = _logits_and_actions()
     expected = F.cross_entropy(logits, actions.long())
-    expect_tensor(exercise.action_loss(logits, actions), name="action_loss on the CPU",
-                  shape=(), dtype=torch.float32, values=expected, atol=1e-5,
+    try:
+        loss = exercise.action_loss(logits, actions)
+    except RuntimeError as error:
+        fail(f"action_loss raised an error on the CPU:\n  {error}\nF.cross_entropy wants "
+             "float logits and int64 targets on the logits' device; look at class_targets.")
+    expect_tensor(loss, name="action_loss on the CPU", shape=(), dtype=torch.float32,
+                  values=expected, atol=1e-5,
                   concept="F.cross_entropy(logits, targets) with int64 targets, averaged "
                           "over the batch.")
 
 
-def test_action_loss_on_the_network_device(exercise):
-    """With logits on another device (meta), the targets follow them there."""
+def test_loss_inputs_share_the_logits_device(exercise):
+    """With logits on another device (meta), the targets are put next to them."""
     logits, actions = _logits_and_actions()
-    try:
-        loss = exercise.action_loss(logits.to("meta"), actions)
-    except RuntimeError as error:
-        fail("action_loss failed with logits on the 'meta' device (standing in for a GPU) and "
-             f"actions on the CPU:\n  {error}\nEvery tensor of a loss must be on one device: "
-             "move the targets to logits.device, never to a fixed device.")
-    expect_tensor(loss, name="action_loss with logits on meta", shape=(), device="meta",
-                  concept="The loss is computed where the logits (the network) live.")
+    logits = logits.to("meta")  # standing in for a GPU; actions stay on the CPU
+    result = exercise.loss_inputs(logits, actions)
+    expect(isinstance(result, tuple) and len(result) == 2,
+           "loss_inputs should return a tuple of two tensors: (logits, targets).")
+    got_logits, targets = result
+    expect_tensor(got_logits, name="the logits loss_inputs returns", shape=(6, 3),
+                  dtype=torch.float32, device="meta",
+                  concept="Return the logits as they are: the network decides where they "
+                          "live, and gradients must flow back to it.")
+    expect_tensor(targets, name="the targets loss_inputs returns, with logits on meta",
+                  shape=(6,), dtype=torch.int64, device="meta",
+                  concept="Every tensor of a loss must be on one device: put the targets on "
+                          "logits.device, not on a fixed device such as the CPU, or the loss "
+                          "fails on a GPU with 'Expected all tensors to be on the same device'.")

@@ -2,7 +2,7 @@
 
 import torch
 
-from torchlings.testing import expect_tensor
+from torchlings.testing import expect_tensor, fail
 
 
 def test_pole_state(exercise):
@@ -45,10 +45,16 @@ def test_chosen_q_values(exercise):
     q = torch.tensor([[0.1, 0.2, 0.3], [1.1, 1.2, 1.3], [2.1, 2.2, 2.3],
                       [3.1, 3.2, 3.3], [4.1, 4.2, 4.3]])
     actions = torch.tensor([2, 0, 1, 2, 0])
+    concept = ("Row i needs column actions[i]: gather along dim 1 (the actions) with an "
+               "index of shape (B, 1), then squeeze(1) to get back to (B,).")
+    try:
+        chosen = exercise.chosen_q_values(q, actions)
+    except RuntimeError as error:
+        fail(f"chosen_q_values raised an error on Q-values (5, 3) and actions (5,):\n  {error}\n"
+             "gather's index must have as many dimensions as the input and fit inside it "
+             "along every dimension except `dim`.\n" + concept)
     expect_tensor(
-        exercise.chosen_q_values(q, actions),
+        chosen,
         name="chosen_q_values(Q-values of shape (5, 3), actions of shape (5,))", shape=(5,),
-        dtype=torch.float32, values=[0.3, 1.1, 2.2, 3.3, 4.1],
-        concept="Row i needs column actions[i]: gather along dim 1 (the actions) with an "
-                "index of shape (B, 1), then squeeze(1) to get back to (B,).",
+        dtype=torch.float32, values=[0.3, 1.1, 2.2, 3.3, 4.1], concept=concept,
     )

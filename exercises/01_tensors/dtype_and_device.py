@@ -23,13 +23,14 @@ float32. Before a loss, every input has to be moved to the network's device
 and actions turned back into int64 indices, or the update step fails (or, in
 the worst case, computes something else).
 
-Your job: fill in the four functions. No GPU is needed: the check calls
-`pick_device` with made-up flags and uses PyTorch's "meta" device (tensors
-with a shape and a dtype but no data) to stand in for an accelerator.
+Your job: fill in `pick_device` and `best_device`, and fix `class_targets`
+and `loss_inputs`. No GPU is needed: the check calls `pick_device` with
+made-up flags and uses PyTorch's "meta" device (tensors with a shape and a
+dtype but no data) to stand in for an accelerator.
 """
 
 import torch
-import torch.nn.functional as F  # noqa: F401 (you will need it for action_loss)
+import torch.nn.functional as F
 
 
 def pick_device(cuda_available: bool, mps_available: bool) -> torch.device:
@@ -51,12 +52,19 @@ def class_targets(actions: torch.Tensor, device: torch.device) -> torch.Tensor:
     return actions.to(device)
 
 
-def action_loss(logits: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy of policy logits (B, A) against the taken actions.
+def loss_inputs(
+    logits: torch.Tensor, actions: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Everything F.cross_entropy needs, on ONE device: (logits, targets).
 
-    logits live wherever the network runs; actions come straight from the
-    replay buffer (float32, CPU). Returns the mean loss, a 0-dim tensor on the
-    logits' device.
+    logits (B, A) live wherever the network runs; actions come straight from
+    the replay buffer (float32, on the CPU). Return the logits unchanged and
+    the actions as class targets next to them.
     """
-    # TODO: use class_targets; which device must the targets be on?
-    raise NotImplementedError("compute F.cross_entropy with targets the loss accepts")
+    # TODO: the replay buffer lives on the CPU, but does the network?
+    return logits, class_targets(actions, torch.device("cpu"))
+
+
+def action_loss(logits: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of policy logits against the taken actions: the mean, a 0-dim tensor."""
+    return F.cross_entropy(*loss_inputs(logits, actions))

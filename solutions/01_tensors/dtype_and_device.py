@@ -20,6 +20,11 @@ def class_targets(actions: torch.Tensor, device: torch.device) -> torch.Tensor:
     return actions.to(device, torch.int64)
 
 
+def loss_inputs(
+    logits: torch.Tensor, actions: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    return logits, class_targets(actions, logits.device)
+
+
 def action_loss(logits: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-    targets = class_targets(actions, logits.device)
-    return F.cross_entropy(logits, targets)
+    return F.cross_entropy(*loss_inputs(logits, actions))
