@@ -13,8 +13,8 @@ device (the CPU, a GPU, ...). The factories you will use all the time:
 
 Defaults matter. Floating-point factories give float32, but `torch.arange(5)`
 and `torch.tensor([1, 2, 3])` see Python ints and give int64. A network's
-weights are float32, so an observation that arrives as int64 fails (or is
-silently wrong) when it meets them. Every factory takes `dtype=` and
+weights are float32, so an observation that arrives as int64 stops the
+forward pass with a dtype error when it meets them. Every factory takes `dtype=` and
 `device=` so you can say what you want up front.
 
 Why RL cares: you will pre-allocate buffers for a rollout (one reward per
