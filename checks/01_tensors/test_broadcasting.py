@@ -1,0 +1,72 @@
+"""Check: broadcasting a bias and per-sample weights, and the (B,) vs (B, 1) trap."""
+
+import torch
+
+from torchlings.testing import expect_tensor
+
+# Square batches (B == A) are where a wrong broadcast raises no error, so every
+# test tries one square and one non-square case.
+SIZES = [(3, 3), (4, 2)]
+
+
+def _x(b, a):
+    return torch.arange(b * a, dtype=torch.float32).view(b, a)
+
+
+def test_add_bias(exercise):
+    """A bias of shape (A,) is added to every row of a (B, A) batch."""
+    for b, a in SIZES:
+        x, bias = _x(b, a), torch.arange(a, dtype=torch.float32) * 10 + 1
+        expect_tensor(
+            exercise.add_bias(x, bias), name=f"add_bias(x of shape ({b}, {a}), bias ({a},))",
+            shape=(b, a), dtype=torch.float32,
+            values=[[x[i, j].item() + bias[j].item() for j in range(a)] for i in range(b)],
+            concept="Shapes line up from the right: (B, A) + (A,) adds bias[j] to column j of "
+                    "every row, with no unsqueeze needed. Making the bias a column (A, 1) "
+                    "adds it down the rows instead.",
+        )
+
+
+def test_weight_rows(exercise):
+    """Per-sample weights of shape (B,) scale whole rows, also when B == A."""
+    for b, a in SIZES:
+        x, w = _x(b, a), torch.arange(1, b + 1, dtype=torch.float32)
+        expect_tensor(
+            exercise.weight_rows(x, w), name=f"weight_rows(x of shape ({b}, {a}), w ({b},))",
+            shape=(b, a), dtype=torch.float32,
+            values=[[x[i, j].item() * w[i].item() for j in range(a)] for i in range(b)],
+            concept="A (B,) vector lines up with the LAST dimension of (B, A), the columns. "
+                    "To scale rows it must be a column: weights.unsqueeze(1) is (B, 1).",
+        )
+
+
+def _q_and_targets(b):
+    q_taken = torch.tensor([[0.5], [1.0], [-2.0], [3.0], [0.25]])[:b]
+    targets = torch.tensor([1.0, 1.0, 0.0, 2.0, -1.0])[:b]
+    return q_taken, targets
+
+
+def test_td_errors(exercise):
+    """TD errors of a (B, 1) prediction and a (B,) target are (B,), one per sample."""
+    for b in (4, 5):
+        q_taken, targets = _q_and_targets(b)
+        expect_tensor(
+            exercise.td_errors(q_taken, targets),
+            name=f"td_errors(q_taken of shape ({b}, 1), targets ({b},))", shape=(b,),
+            dtype=torch.float32, values=targets - q_taken[:, 0],
+            concept="(B,) - (B, 1) broadcasts to (B, B). Bring q_taken to (B,) first: "
+                    "q_taken.squeeze(1).",
+        )
+
+
+def test_td_loss(exercise):
+    """The mean squared TD error averages B squared errors, not B*B."""
+    q_taken, targets = _q_and_targets(5)
+    expected = ((targets - q_taken[:, 0]) ** 2).mean()
+    expect_tensor(
+        exercise.td_loss(q_taken, targets), name="td_loss on a batch of 5", shape=(),
+        dtype=torch.float32, values=expected,
+        concept="A loss that is one number hides a (B, B) broadcast: its shape looks fine and "
+                "only its value is wrong. The errors must be (B,) before squaring and "
+                "averaging.",
+    )

@@ -1,0 +1,83 @@
+"""Check: creating tensors with the right shape, dtype and device."""
+
+import torch
+
+from torchlings.testing import expect, expect_tensor
+
+
+def test_reward_buffer(exercise):
+    """The reward buffer has one zero per environment per step: (n_envs, n_steps), float32."""
+    buffer = exercise.reward_buffer(3, 5)
+    expect_tensor(
+        buffer, name="reward_buffer(3, 5)", shape=(3, 5), dtype=torch.float32, values=0.0,
+        concept="The shape is the list of sizes you pass to the factory, in order: "
+                "torch.zeros(n_envs, n_steps) gives n_envs rows of n_steps slots.",
+    )
+
+
+def test_observation_is_float32(exercise):
+    """Observations come out as float32, even when the environment hands over ints."""
+    concept = ("torch.tensor infers the dtype from the data: Python ints give int64 and NumPy "
+               "floats give float64. A network's weights are float32, so ask for "
+               "dtype=torch.float32 (or convert with .float()).")
+    obs = exercise.observation([3, 1])
+    expect_tensor(obs, name="observation([3, 1])", shape=(2,), dtype=torch.float32,
+                  values=[3.0, 1.0], concept=concept)
+    obs = exercise.observation([0.5, -2.0, 4.0])
+    expect_tensor(obs, name="observation([0.5, -2.0, 4.0])", shape=(3,), dtype=torch.float32,
+                  values=[0.5, -2.0, 4.0], concept=concept)
+
+
+def test_action_ids(exercise):
+    """Action ids are the int64 values 0 .. n_actions - 1."""
+    ids = exercise.action_ids(4)
+    expect_tensor(
+        ids, name="action_ids(4)", shape=(4,), dtype=torch.int64, values=[0, 1, 2, 3],
+        concept="torch.arange(n) counts 0 .. n-1 and, given ints, returns int64: the dtype "
+                "PyTorch requires for indices (gather, indexing, cross-entropy targets).",
+    )
+
+
+def test_exploration_noise_shape_and_distribution(exercise):
+    """The noise is float32, of the requested shape, and standard normal (mean 0, std 1)."""
+    noise = exercise.exploration_noise((200, 50), torch.Generator().manual_seed(0))
+    expect_tensor(noise, name="exploration_noise((200, 50), generator)", shape=(200, 50),
+                  dtype=torch.float32, finite=True,
+                  concept="Pass the shape to the factory; randn gives float32 by default.")
+    mean, std = noise.mean().item(), noise.std().item()
+    # 10,000 samples: the mean of a true standard normal is within 0.05 of 0 and its
+    # std within 0.05 of 1 with overwhelming probability.
+    expect(abs(mean) < 0.05 and abs(std - 1.0) < 0.05,
+           f"The noise has mean {mean:.3f} and std {std:.3f}; standard normal noise has mean 0 "
+           "and std 1. torch.rand draws uniformly from [0, 1); torch.randn draws from the "
+           "standard normal.")
+
+
+def test_exploration_noise_uses_the_generator(exercise):
+    """The same seeded generator gives the same noise, whatever the global random state."""
+    torch.manual_seed(1)
+    first = exercise.exploration_noise((8,), torch.Generator().manual_seed(42))
+    torch.manual_seed(2)
+    again = exercise.exploration_noise((8,), torch.Generator().manual_seed(42))
+    other = exercise.exploration_noise((8,), torch.Generator().manual_seed(43))
+    expect_tensor(first, name="exploration_noise((8,), generator)", shape=(8,),
+                  dtype=torch.float32)
+    expect(torch.equal(first, again),
+           "Two calls with generators seeded alike gave different noise, so the noise is not "
+           "drawn from the generator you were handed. Pass it on: generator=generator.")
+    expect(not torch.equal(first, other),
+           "Generators with different seeds gave the same noise: the noise does not depend "
+           "on the generator. Pass it on: generator=generator.")
+
+
+def test_ones_on_device(exercise):
+    """ones_on creates float32 ones of the given shape on the given device."""
+    concept = ("Factories take device=...; creating the tensor where it will be used avoids a "
+               "copy. (The check uses the 'meta' device, which has shapes but no data, so it "
+               "runs without a GPU.)")
+    ones = exercise.ones_on((2, 3), torch.device("cpu"))
+    expect_tensor(ones, name="ones_on((2, 3), cpu)", shape=(2, 3), dtype=torch.float32,
+                  device="cpu", values=1.0, concept=concept)
+    ones = exercise.ones_on((4,), torch.device("meta"))
+    expect_tensor(ones, name="ones_on((4,), meta)", shape=(4,), dtype=torch.float32,
+                  device="meta", concept=concept)

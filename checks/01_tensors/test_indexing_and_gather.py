@@ -1,0 +1,60 @@
+"""Check: slicing rows and columns, boolean masks and gather."""
+
+import torch
+
+from torchlings.testing import expect_tensor, fail
+
+
+def test_pole_state(exercise):
+    """pole_state takes columns 2 and 3 of every row: (B, 4) -> (B, 2)."""
+    obs = torch.arange(20, dtype=torch.float32).view(5, 4)
+    expect_tensor(
+        exercise.pole_state(obs), name="pole_state(obs of shape (5, 4))", shape=(5, 2),
+        dtype=torch.float32, values=obs[:, [2, 3]],
+        concept="One slice applies to dimension 0 (the rows, i.e. the samples). To slice "
+                "columns, keep every row with ':' first: x[:, start:stop], stop excluded.",
+    )
+
+
+def test_last_steps(exercise):
+    """last_steps keeps every row and the last k columns (time steps)."""
+    rewards = torch.arange(18, dtype=torch.float32).view(3, 6)
+    concept = ("Time is dimension 1 of (B, T): slice it with rewards[:, ...]. The last k "
+               "steps run from index T - k (or -k) to the end.")
+    for k in (1, 2, 6):
+        expect_tensor(exercise.last_steps(rewards, k),
+                      name=f"last_steps(rewards of shape (3, 6), k={k})", shape=(3, k),
+                      dtype=torch.float32, values=rewards[:, 6 - k:], concept=concept)
+
+
+def test_terminal_rewards(exercise):
+    """A bool mask picks the rewards of the steps where an episode ended, in row order."""
+    rewards = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    dones = torch.tensor([[False, True, False], [True, False, True]])
+    expect_tensor(
+        exercise.terminal_rewards(rewards, dones), name="terminal_rewards(rewards, dones)",
+        shape=(3,), dtype=torch.float32, values=[2.0, 4.0, 6.0],
+        concept="Indexing with a bool tensor of the same shape, rewards[dones], keeps the "
+                "elements where the mask is True and returns them as a 1-D tensor. "
+                "Multiplying by the mask keeps the shape and leaves zeros instead.",
+    )
+
+
+def test_chosen_q_values(exercise):
+    """chosen_q_values picks Q(s_i, a_i) for each sample: (B, A) and (B,) -> (B,)."""
+    q = torch.tensor([[0.1, 0.2, 0.3], [1.1, 1.2, 1.3], [2.1, 2.2, 2.3],
+                      [3.1, 3.2, 3.3], [4.1, 4.2, 4.3]])
+    actions = torch.tensor([2, 0, 1, 2, 0])
+    concept = ("Row i needs column actions[i]: gather along dim 1 (the actions) with an "
+               "index of shape (B, 1), then squeeze(1) to get back to (B,).")
+    try:
+        chosen = exercise.chosen_q_values(q, actions)
+    except RuntimeError as error:
+        fail(f"chosen_q_values raised an error on Q-values (5, 3) and actions (5,):\n  {error}\n"
+             "gather's index must have as many dimensions as the input and fit inside it "
+             "along every dimension except `dim`.\n" + concept)
+    expect_tensor(
+        chosen,
+        name="chosen_q_values(Q-values of shape (5, 3), actions of shape (5,))", shape=(5,),
+        dtype=torch.float32, values=[0.3, 1.1, 2.2, 3.3, 4.1], concept=concept,
+    )

@@ -1,0 +1,76 @@
+"""Check: torch.tensor copies, torch.from_numpy / torch.as_tensor share memory."""
+
+import numpy as np
+import torch
+
+from torchlings.testing import expect, expect_choice, expect_tensor
+
+
+def test_answer(exercise):
+    """The question: which of the two tensors sees the write to the array?"""
+    expect_choice(
+        exercise, "ANSWER", correct="b",
+        choices={
+            "a": "both are 7.0",
+            "b": "copied[0] is 0.0 and shared[0] is 7.0",
+            "c": "copied[0] is 7.0 and shared[0] is 0.0",
+            "d": "both are still 0.0",
+        },
+        why="torch.tensor(a) copied the zeros into memory of its own, so the write to a "
+            "cannot reach it; torch.from_numpy(a) is a window onto a's memory, so it shows "
+            "the 7.0.",
+    )
+
+
+def test_store_observation_is_a_snapshot(exercise):
+    """A stored observation keeps its values when the environment overwrites its array."""
+    obs = np.array([0.1, -0.2, 0.3, 0.4], dtype=np.float32)
+    stored = exercise.store_observation(obs)
+    expect_tensor(stored, name="the stored observation", shape=(4,), dtype=torch.float32,
+                  values=[0.1, -0.2, 0.3, 0.4],
+                  concept="Same shape and dtype as the array, same values.")
+    obs[:] = 9.0  # the environment's next step writes into the same array
+    expect_tensor(
+        stored, name="the stored observation, after the environment wrote its next step",
+        values=[0.1, -0.2, 0.3, 0.4],
+        concept="It changed with the array: it shares the array's memory "
+                "(torch.from_numpy and torch.as_tensor do not copy, nor does .float() on a "
+                "tensor that is already float32). A snapshot needs a copy: torch.tensor(obs).",
+    )
+
+
+def test_replay_buffer_holds_every_step(exercise):
+    """Three steps stored from one reused array stay three different observations."""
+    obs = np.zeros(2, dtype=np.float32)
+    buffer = []
+    for step in range(3):
+        obs[:] = [step, 10 * step]  # the environment reuses its observation array
+        buffer.append(exercise.store_observation(obs))
+    expect(all(isinstance(t, torch.Tensor) for t in buffer),
+           "store_observation should return a torch.Tensor.")
+    expect_tensor(
+        torch.stack(buffer), name="the replay buffer after 3 steps", shape=(3, 2),
+        values=[[0.0, 0.0], [1.0, 10.0], [2.0, 20.0]],
+        concept="Every row should be a different step. Rows that all equal the last step "
+                "mean each stored tensor shares the one array the environment keeps "
+                "overwriting.",
+    )
+
+
+def test_shared_batch_shares_memory(exercise):
+    """shared_batch wraps the array without copying: writes show through both ways."""
+    batch = np.arange(6, dtype=np.float32).reshape(2, 3)
+    t = exercise.shared_batch(batch)
+    expect_tensor(t, name="shared_batch(array of shape (2, 3))", shape=(2, 3),
+                  dtype=torch.float32, values=batch.copy(),
+                  concept="Same shape, dtype and values as the array.")
+    concept = ("A shared tensor and its array are the same memory. torch.tensor(a) always "
+               "copies; torch.from_numpy(a) and torch.as_tensor(a) do not.")
+    batch[0, 0] = 100.0
+    expect(t[0, 0].item() == 100.0,
+           "After batch[0, 0] = 100 the tensor still holds "
+           f"{t[0, 0].item():g} there: it is a copy, not a view of the array.\n" + concept)
+    t[1, 2] = -1.0
+    expect(batch[1, 2] == -1.0,
+           "After writing -1 into the tensor the array did not change: the tensor is a copy.\n"
+           + concept)
