@@ -47,7 +47,9 @@ def test_epsilon_one_is_uniform(exercise):
     """With epsilon = 1 every action is equally likely, the greedy one included."""
     q_values = torch.tensor([0.5, 3.0, -1.0, 2.0])
     counts = _counts(exercise, q_values, 1.0, seed=2)
-    for action, count in enumerate(counts):
+    # The greedy action (1) first: leaving it out of the random branch is the classic slip.
+    for action in (1, 0, 2, 3):
+        count = counts[action]
         expect_frequency(count, TRIALS, 1 / 4, name=f"with epsilon = 1, action {action}",
                          concept="At epsilon = 1 the agent explores on every step, uniformly "
                          "over all actions, the greedy one included. " + CONCEPT)
