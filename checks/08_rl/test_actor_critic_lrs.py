@@ -66,7 +66,7 @@ def test_one_step_moves_each_network_at_its_rate(exercise):
         p.grad = torch.randint(0, 2, p.shape, generator=g).float() * 2 - 1
     for optimizer in optimizers:
         optimizer.step()
-    moves = [(p.detach() - b).abs().mean().item() for p, b in zip(params, before)]
+    moves = [(p.detach() - b).abs().mean().item() for p, b in zip(params, before, strict=True)]
     n_actor = len(list(actor.parameters()))
     actor_move = sum(moves[:n_actor]) / n_actor
     critic_move = sum(moves[n_actor:]) / (len(moves) - n_actor)

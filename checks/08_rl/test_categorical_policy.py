@@ -83,7 +83,8 @@ def test_behaviour_cloning_steps(exercise):
             loss = loss.item()
         expect_close(loss, ref_loss.item(), name=f"the loss returned at step {step + 1}",
                      atol=1e-5, concept=CONCEPT_CE)
-        for (pname, p), ref_p in zip(policy.named_parameters(), reference.parameters()):
+        pairs = zip(policy.named_parameters(), reference.parameters(), strict=True)
+        for (pname, p), ref_p in pairs:
             expect_tensor(p, name=f"the policy's {pname} after step {step + 1}",
                           values=ref_p, atol=1e-5, concept=CONCEPT_CE + (
                               " Parameters that drift from step 2 on point at gradients that "

@@ -13,7 +13,7 @@ CONCEPT = (
 
 def _reference(rewards, dones, gamma):
     out, running = [], 0.0
-    for r, d in zip(reversed(rewards.tolist()), reversed(dones.tolist())):
+    for r, d in zip(reversed(rewards.tolist()), reversed(dones.tolist()), strict=True):
         running = r + gamma * (1.0 - d) * running
         out.append(running)
     return torch.tensor(out[::-1], dtype=torch.float64)

@@ -58,7 +58,7 @@ def _compare(exercise, size, n_actions, steps, what):
             loss = loss.item()
         expect_close(loss, want, name=f"the loss at step {step + 1} ({what})", atol=1e-5,
                      concept=CONCEPT)
-        for (name, p), q in zip(online.named_parameters(), ref_online.parameters()):
+        for (name, p), q in zip(online.named_parameters(), ref_online.parameters(), strict=True):
             expect_tensor(p, name=f"the online network's {name} after step {step + 1} ({what})",
                           values=q, atol=1e-5, concept=CONCEPT)
     return online, target, target_before
@@ -83,7 +83,7 @@ def test_target_network_untouched(exercise):
     expect(not leaked,
            f"The update put gradients into the target network's {', '.join(leaked)}: compute "
            "next_q under torch.no_grad().\n" + CONCEPT)
-    for (name, p), q in zip(target.named_parameters(), target_before.parameters()):
+    for (name, p), q in zip(target.named_parameters(), target_before.parameters(), strict=True):
         expect_tensor(p, name=f"the target network's {name} after the updates", values=q,
                       concept="dqn_update trains the online network only.")
 

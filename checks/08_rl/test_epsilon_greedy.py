@@ -2,8 +2,8 @@
 
 import torch
 
-from torchlings.testkit.rl import as_action, expect_frequency
 from torchlings.testing import expect
+from torchlings.testkit.rl import as_action, expect_frequency
 
 TRIALS = 6000  # draws per statistical test: fast, and the 6-sigma bounds stay tight
 
@@ -32,7 +32,7 @@ def test_epsilon_zero_is_greedy(exercise):
     """With epsilon = 0 the action is always the argmax of the Q-values."""
     generator = torch.Generator().manual_seed(0)
     data = torch.Generator().manual_seed(1)
-    for trial in range(200):
+    for _ in range(200):
         q_values = torch.randn(5, generator=data) * 3 - 1  # negative values too
         best = int(q_values.argmax())
         action = as_action(exercise.epsilon_greedy(q_values, 0.0, generator),

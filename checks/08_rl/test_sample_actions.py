@@ -3,8 +3,8 @@
 import torch
 from torch.distributions import Categorical
 
-from torchlings.testkit.rl import expect_frequency
 from torchlings.testing import expect, expect_tensor
+from torchlings.testkit.rl import expect_frequency
 
 CONCEPT_SAMPLE = (
     "softmax turns each row of logits into probabilities; torch.multinomial(probs, 1, "

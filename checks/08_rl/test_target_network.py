@@ -67,7 +67,7 @@ def test_copy_is_equal_and_separate(exercise):
     target = exercise.make_target(online)
     expect(isinstance(target, nn.Module), "make_target should return an nn.Module.")
     _check_separate(target, online, "After make_target")
-    for (name, p), q in zip(target.named_parameters(), online.parameters()):
+    for (name, p), q in zip(target.named_parameters(), online.parameters(), strict=True):
         expect_tensor(p, name=f"the target's {name}", shape=tuple(q.shape), values=q,
                       concept=CONCEPT_COPY)
     _check_frozen(target, "After make_target", CONCEPT_COPY)
@@ -93,18 +93,18 @@ def test_target_follows_only_when_copied(exercise):
     target = exercise.make_target(online)
     frozen = _snapshot(target)
     _train_a_step(online)
-    for (name, p), old in zip(target.named_parameters(), frozen):
+    for (name, p), old in zip(target.named_parameters(), frozen, strict=True):
         expect_tensor(p, name=f"the target's {name} after the online network trained",
                       values=old, concept=CONCEPT_COPY)
     exercise.hard_update(target, online)
-    for (name, p), q in zip(target.named_parameters(), online.parameters()):
+    for (name, p), q in zip(target.named_parameters(), online.parameters(), strict=True):
         expect_tensor(p, name=f"the target's {name} after hard_update", values=q,
                       concept=CONCEPT_HARD)
     _check_separate(target, online, "After hard_update")
     _check_frozen(target, "After hard_update", CONCEPT_HARD)
     copied = _snapshot(target)
     _train_a_step(online)
-    for (name, p), old in zip(target.named_parameters(), copied):
+    for (name, p), old in zip(target.named_parameters(), copied, strict=True):
         expect_tensor(p, name=f"the target's {name} one training step after hard_update",
                       values=old, concept=CONCEPT_HARD)
 
@@ -119,7 +119,7 @@ def test_hard_update_every_n_steps(exercise):
         if step % 3 == 0:
             exercise.hard_update(target, online)
             last_copy = _snapshot(online)
-        for (name, p), want in zip(target.named_parameters(), last_copy):
+        for (name, p), want in zip(target.named_parameters(), last_copy, strict=True):
             expect_tensor(p, name=f"the target's {name} at step {step}", values=want,
                           concept="The target should change only at steps 3 and 6, when it is "
                           "copied. " + CONCEPT_HARD)
@@ -133,16 +133,16 @@ def test_soft_update_closed_form(exercise):
     for tau in (0.1, 0.005):
         old_target, old_online = _snapshot(target), _snapshot(online)
         exercise.soft_update(target, online, tau)
-        for (name, p), t, o in zip(target.named_parameters(), old_target, old_online):
+        for (name, p), t, o in zip(target.named_parameters(), old_target, old_online, strict=True):
             expect_tensor(p, name=f"the target's {name} after soft_update with tau={tau}",
                           values=tau * o + (1 - tau) * t, atol=1e-6, concept=CONCEPT_SOFT)
         _check_frozen(target, f"After soft_update with tau={tau}", CONCEPT_SOFT)
         _check_separate(target, online, f"After soft_update with tau={tau}")
-    expect(all(a is b for a, b in zip(tensors, target.parameters())),
+    expect(all(a is b for a, b in zip(tensors, target.parameters(), strict=True)),
            "soft_update replaced the target's parameter tensors instead of updating them in "
            "place; anything holding the old ones (an optimizer, a saved reference) goes stale."
            "\n" + CONCEPT_SOFT)
-    for (name, p), q in zip(online.named_parameters(), _online(3).parameters()):
+    for (name, p), q in zip(online.named_parameters(), _online(3).parameters(), strict=True):
         expect_tensor(p, name=f"the online network's {name} after soft_update", values=q,
                       concept="soft_update changes the target only; the online network "
                       "stays as it was.")

@@ -81,7 +81,7 @@ def test_critic_loss(exercise):
                  concept=CONCEPT_LOSS)
     grads = torch.autograd.grad(loss, list(critic.parameters()))
     want = torch.autograd.grad(expected, list(critic.parameters()))
-    for (pname, _), got, ref in zip(critic.named_parameters(), grads, want):
+    for (pname, _), got, ref in zip(critic.named_parameters(), grads, want, strict=True):
         expect_tensor(got, name=f"the gradient of the loss for the critic's {pname}",
                       values=ref, atol=1e-5, concept=CONCEPT_LOSS)
 

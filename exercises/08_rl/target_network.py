@@ -27,7 +27,7 @@ Your job: write the three functions.
 
 import copy  # noqa: F401  (copy.deepcopy)
 
-import torch
+import torch  # noqa: F401  (torch.no_grad)
 from torch import nn
 
 

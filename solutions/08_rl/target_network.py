@@ -18,5 +18,5 @@ def hard_update(target: nn.Module, online: nn.Module) -> None:
 
 def soft_update(target: nn.Module, online: nn.Module, tau: float) -> None:
     with torch.no_grad():
-        for target_p, online_p in zip(target.parameters(), online.parameters()):
+        for target_p, online_p in zip(target.parameters(), online.parameters(), strict=True):
             target_p.mul_(1.0 - tau).add_(tau * online_p)
