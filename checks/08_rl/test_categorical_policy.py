@@ -40,7 +40,7 @@ def test_log_prob_and_entropy(exercise):
     actions = torch.randint(4, (7,), generator=g)
     log_probs, entropy = _stats(exercise, logits, actions)
     ref_logp, ref_entropy = _reference_stats(logits, actions)
-    expect_tensor(log_probs, name="the log-probs", shape=(7,), values=ref_logp, atol=1e-5,
+    expect_tensor(log_probs, name="the log-prob tensor", shape=(7,), values=ref_logp, atol=1e-5,
                   concept=CONCEPT_DIST)
     expect_tensor(entropy, name="the entropy", shape=(7,), values=ref_entropy, atol=1e-5,
                   concept=CONCEPT_DIST + " Entropy is -sum(p * log p) over the actions.")

@@ -34,15 +34,15 @@ def test_one_episode(exercise):
     """One episode, no end inside: G_t = r_t + gamma * G_{t+1}."""
     rewards = torch.tensor([1.0, 0.0, 2.0, -1.0, 3.0])
     dones = torch.zeros(5)
-    _run(exercise, rewards, dones, 0.9, "the returns of one episode")
+    _run(exercise, rewards, dones, 0.9, "the return tensor for one episode")
 
 
 def test_gamma_extremes(exercise):
     """gamma = 0 gives the rewards back; gamma = 1 sums what is left of the episode."""
     rewards = torch.tensor([1.0, 2.0, 3.0, 4.0])
     dones = torch.tensor([0.0, 1.0, 0.0, 0.0])
-    _run(exercise, rewards, dones, 0.0, "the returns with gamma = 0")
-    _run(exercise, rewards, dones, 1.0, "the returns with gamma = 1 (expected [3, 2, 7, 4])")
+    _run(exercise, rewards, dones, 0.0, "the return tensor with gamma = 0")
+    _run(exercise, rewards, dones, 1.0, "the return tensor with gamma = 1 (expected [3, 2, 7, 4])")
 
 
 def test_discount_stops_at_done(exercise):
@@ -50,7 +50,8 @@ def test_discount_stops_at_done(exercise):
     rewards = torch.tensor([0.0, 0.0, 1.0, 10.0, 10.0, 10.0])
     dones = torch.tensor([0.0, 0.0, 1.0, 0.0, 0.0, 0.0])
     _run(exercise, rewards, dones, 0.5,
-         "the returns when the first episode ends at step 2 (expected G_2 = 1, not 1 + 0.5 * 17.5)")
+         "the return tensor when the first episode ends at step 2 "
+         "(expected G_2 = 1, not 1 + 0.5 * 17.5)")
 
 
 def test_many_episodes(exercise):
@@ -59,4 +60,4 @@ def test_many_episodes(exercise):
     rewards = torch.randn(200, generator=g)
     dones = (torch.rand(200, generator=g) < 0.1).float()
     dones[-1] = 1.0
-    _run(exercise, rewards, dones, 0.99, "the returns of a 200-step buffer")
+    _run(exercise, rewards, dones, 0.99, "the return tensor of a 200-step buffer")

@@ -5,7 +5,7 @@ import copy
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_close, expect_tensor
+from torchlings.testing import expect, expect_close, expect_tensor, fail
 
 OBS = 4
 CONCEPT = (
@@ -43,6 +43,19 @@ def _reference_step(online, target, optimizer, batch, gamma):
     return loss.item()
 
 
+def _call(exercise, online, target, optimizer, batch, gamma):
+    try:
+        return exercise.dqn_update(online, target, optimizer, batch, gamma)
+    except RuntimeError as error:
+        if "must match the size" not in str(error):
+            raise
+        size, n_actions = batch[0].shape[0], target(batch[3]).shape[1]
+        fail(f"dqn_update stopped with a shape error: {error}.\nWith a batch of {size} states "
+             f"and {n_actions} actions, q_taken, rewards, dones and next_q must all be "
+             f"({size},). next_q takes the max over dim 1, each state's actions; max over "
+             "dim 0 gives one value per action instead.\n" + CONCEPT)
+
+
 def _compare(exercise, size, n_actions, steps, what):
     online, target = _net(0, n_actions), _net(1, n_actions)  # different weights on purpose
     target_before = copy.deepcopy(target)
@@ -52,7 +65,7 @@ def _compare(exercise, size, n_actions, steps, what):
     for step in range(steps):
         batch = _batch(10 + step, size, n_actions)
         want = _reference_step(ref_online, target_before, ref_optimizer, batch, 0.9)
-        loss = exercise.dqn_update(online, target, optimizer, batch, 0.9)
+        loss = _call(exercise, online, target, optimizer, batch, 0.9)
         if isinstance(loss, torch.Tensor):
             expect(loss.numel() == 1, "dqn_update should return the loss as a float.")
             loss = loss.item()
@@ -62,6 +75,31 @@ def _compare(exercise, size, n_actions, steps, what):
             expect_tensor(p, name=f"the online network's {name} after step {step + 1} ({what})",
                           values=q, atol=1e-5, concept=CONCEPT)
     return online, target, target_before
+
+
+def test_target_comes_from_the_target_network(exercise):
+    """next_q is read off the target network, not the online one."""
+    n_actions = 3
+    online, target = _net(0, n_actions), _net(1, n_actions)
+    with torch.no_grad():
+        target[-1].bias.add_(5.0)  # the two networks now disagree by a lot
+    obs, actions, rewards, next_obs, dones = batch = _batch(4, 8, n_actions)
+    optimizer = torch.optim.SGD(online.parameters(), lr=0.0)  # look at the loss only
+    loss = float(_call(exercise, online, target, optimizer, batch, 0.9))
+    with torch.no_grad():
+        q_taken = online(obs)[torch.arange(8), actions]
+
+        def loss_with(net):
+            y = rewards + 0.9 * (1 - dones) * net(next_obs).amax(dim=1)
+            return ((q_taken - y) ** 2).mean().item()
+
+        right, from_online = loss_with(target), loss_with(online)
+    expect(abs(loss - from_online) > 1e-4 or abs(loss - right) < 1e-4,
+           f"The loss is {loss:.4f}: exactly what it is with next_q from the ONLINE network. "
+           "The target network exists so that the target stays still while the online network "
+           "learns: next_q = target(next_obs).max(dim=1).values.\n" + CONCEPT)
+    expect_close(loss, right, name="the loss with the target network's next_q", atol=1e-4,
+                 concept=CONCEPT)
 
 
 def test_one_step_matches_reference(exercise):
@@ -105,3 +143,4 @@ def test_done_masks_the_bootstrap(exercise):
                  name="the loss when every transition ended its episode", atol=1e-4,
                  concept="With done = 1 the target is y = r: multiply the bootstrap term by "
                  "(1 - done). " + CONCEPT)
+

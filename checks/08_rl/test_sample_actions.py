@@ -22,7 +22,7 @@ def test_sample_shape_and_dtype(exercise):
     """Sampled actions are a (B,) int64 tensor of valid action indices."""
     logits = torch.randn(16, 5, generator=torch.Generator().manual_seed(0))
     actions = exercise.sample_actions(logits, torch.Generator().manual_seed(1))
-    expect_tensor(actions, name="the sampled actions", shape=(16,), dtype=torch.int64,
+    expect_tensor(actions, name="the tensor of sampled actions", shape=(16,), dtype=torch.int64,
                   concept=CONCEPT_SAMPLE)
     expect(bool(((actions >= 0) & (actions < 5)).all()),
            f"the sampled actions should lie in 0 .. 4, got {actions.tolist()}.\n"
@@ -35,7 +35,8 @@ def test_sample_frequencies(exercise):
     trials = 6000
     logits = row.expand(trials, 4)  # one draw per row, all rows the same
     actions = exercise.sample_actions(logits, torch.Generator().manual_seed(2))
-    expect_tensor(actions, name="the sampled actions", shape=(trials,), concept=CONCEPT_SAMPLE)
+    expect_tensor(actions, name="the tensor of sampled actions", shape=(trials,),
+                  concept=CONCEPT_SAMPLE)
     probs = torch.softmax(row, dim=-1).tolist()
     for action, p in enumerate(probs):
         expect_frequency(int((actions == action).sum()), trials, p,
@@ -61,7 +62,7 @@ def test_log_probs_match_categorical(exercise):
     logits = torch.randn(8, 4, generator=g) * 2
     actions = torch.randint(4, (8,), generator=g)
     log_probs = exercise.action_log_probs(logits, actions)
-    expect_tensor(log_probs, name="the log-probs of the actions", shape=(8,),
+    expect_tensor(log_probs, name="the tensor of log-probs", shape=(8,),
                   dtype=torch.float32, values=Categorical(logits=logits).log_prob(actions),
                   atol=1e-5, concept=CONCEPT_LOGP)
 
@@ -71,7 +72,7 @@ def test_log_probs_extreme_logits(exercise):
     logits = torch.tensor([[0.0, -200.0, 50.0], [30.0, -90.0, 0.0]])
     actions = torch.tensor([1, 1])
     log_probs = exercise.action_log_probs(logits, actions)
-    expect_tensor(log_probs, name="the log-probs for very unlikely actions", shape=(2,),
+    expect_tensor(log_probs, name="the log-prob tensor for very unlikely actions", shape=(2,),
                   finite=True, values=Categorical(logits=logits).log_prob(actions),
                   atol=1e-3, concept=(
                       "softmax gives these actions a probability below float32's smallest "
@@ -85,7 +86,7 @@ def test_log_probs_keep_the_gradient(exercise):
     logits = torch.randn(6, 3, generator=g).requires_grad_()
     actions = torch.randint(3, (6,), generator=g)
     log_probs = exercise.action_log_probs(logits, actions)
-    expect_tensor(log_probs, name="the log-probs", shape=(6,), grad_fn=True,
+    expect_tensor(log_probs, name="the log-prob tensor", shape=(6,), grad_fn=True,
                   concept="The policy gradient flows from the loss through log pi(a|s) into "
                   "the logits; do not detach or call .item() here.")
     log_probs.sum().backward()
