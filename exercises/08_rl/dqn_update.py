@@ -41,7 +41,7 @@ def dqn_update(
     q_taken = ...  # TODO: the (B,) Q-values of the actions taken, picked with gather
     with torch.no_grad():
         next_q = ...  # TODO: the (B,) best next Q-values, from the TARGET network
-        if q_taken is ... or next_q is ...:  # delete this check once both lines are done
+        if q_taken is ... or next_q is ...:  # quiet once both are filled in
             raise NotImplementedError("fill in q_taken and next_q, the two TODO lines")
         targets = rewards + gamma * (1.0 - dones) * next_q
     loss = F.mse_loss(q_taken, targets)
