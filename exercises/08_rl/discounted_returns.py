@@ -27,7 +27,7 @@ import torch
 
 
 def discounted_returns(rewards: torch.Tensor, dones: torch.Tensor, gamma: float) -> torch.Tensor:
-    """Return G_t for every step: a float tensor of the same shape (T,) as `rewards`.
+    """Return G_t for every step: a (T,) tensor of the same shape and dtype as `rewards`.
 
     rewards: (T,) float tensor. dones: (T,) float tensor of 0.0 / 1.0.
     """
