@@ -1,0 +1,108 @@
+"""Check: Categorical log_prob and entropy; a behaviour-cloning step with cross-entropy."""
+
+import copy
+import math
+
+import torch
+from torch import nn
+
+from torchlings.testing import expect, expect_close, expect_tensor
+
+CONCEPT_DIST = (
+    "Categorical(logits=logits) (the keyword matters: the first positional argument is "
+    "probs) gives log_prob(actions) and entropy(), each of shape (B,)."
+)
+CONCEPT_CE = (
+    "F.cross_entropy(logits, actions) takes the RAW logits (it applies log_softmax itself) "
+    "and equals -Categorical(logits=logits).log_prob(actions).mean(). Then zero_grad, "
+    "backward, step."
+)
+
+
+def _stats(exercise, logits, actions):
+    result = exercise.policy_stats(logits, actions)
+    expect(isinstance(result, tuple) and len(result) == 2,
+           "policy_stats should return a tuple (log_probs, entropy).")
+    return result
+
+
+def _reference_stats(logits, actions):
+    log_p = torch.log_softmax(logits.double(), dim=-1)
+    picked = log_p.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+    entropy = -(log_p.exp() * log_p).sum(-1)
+    return picked.float(), entropy.float()
+
+
+def test_log_prob_and_entropy(exercise):
+    """log_prob and entropy are (B,) and have the right values."""
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(7, 4, generator=g) * 2 - 1  # negative logits too
+    actions = torch.randint(4, (7,), generator=g)
+    log_probs, entropy = _stats(exercise, logits, actions)
+    ref_logp, ref_entropy = _reference_stats(logits, actions)
+    expect_tensor(log_probs, name="the log-prob tensor", shape=(7,), values=ref_logp, atol=1e-5,
+                  concept=CONCEPT_DIST)
+    expect_tensor(entropy, name="the entropy", shape=(7,), values=ref_entropy, atol=1e-5,
+                  concept=CONCEPT_DIST + " Entropy is -sum(p * log p) over the actions.")
+
+
+def test_entropy_extremes(exercise):
+    """Entropy is log(n) for a uniform policy and about 0 for an almost certain one."""
+    logits = torch.tensor([[0.0, 0.0, 0.0, 0.0], [0.0, -300.0, 300.0, 5.0]])
+    _, entropy = _stats(exercise, logits, torch.tensor([0, 2]))
+    expect_tensor(entropy, name="the entropy", shape=(2,), finite=True,
+                  values=[math.log(4), 0.0], atol=1e-4,
+                  concept="A uniform policy over 4 actions has entropy log 4; one that puts all "
+                  "its probability on one action has entropy 0. Probabilities that underflow "
+                  "to 0 must not turn 0 * log 0 into NaN: let Categorical do it.")
+
+
+def _policy(seed):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 4))
+
+
+def test_behaviour_cloning_steps(exercise):
+    """Three steps match a reference: right loss, zeroed gradients, parameters updated."""
+    g = torch.Generator().manual_seed(1)
+    obs = torch.randn(32, 3, generator=g)
+    actions = torch.randint(4, (32,), generator=g)
+    policy = _policy(2)
+    reference = copy.deepcopy(policy)
+    optimizer = torch.optim.SGD(policy.parameters(), lr=0.5)
+    ref_optimizer = torch.optim.SGD(reference.parameters(), lr=0.5)
+    for step in range(3):
+        ref_logits = reference(obs)
+        ref_loss = -torch.distributions.Categorical(logits=ref_logits).log_prob(actions).mean()
+        ref_optimizer.zero_grad()
+        ref_loss.backward()
+        ref_optimizer.step()
+        loss = exercise.behaviour_cloning_step(policy, optimizer, obs, actions)
+        if isinstance(loss, torch.Tensor):
+            expect(loss.numel() == 1, "behaviour_cloning_step should return the loss as a float.")
+            loss = loss.item()
+        expect_close(loss, ref_loss.item(), name=f"the loss returned at step {step + 1}",
+                     atol=1e-5, concept=CONCEPT_CE)
+        pairs = zip(policy.named_parameters(), reference.parameters(), strict=True)
+        for (pname, p), ref_p in pairs:
+            expect_tensor(p, name=f"the policy's {pname} after step {step + 1}",
+                          values=ref_p, atol=1e-5, concept=CONCEPT_CE + (
+                              " Parameters that drift from step 2 on point at gradients that "
+                              "were not zeroed."))
+
+
+def test_cloning_learns_the_expert(exercise):
+    """Repeated steps raise the probability of the expert's actions."""
+    g = torch.Generator().manual_seed(3)
+    obs = torch.randn(64, 3, generator=g)
+    actions = (obs[:, 0] > 0).long() * 2  # the expert: action 2 when obs[0] > 0, else 0
+    policy = _policy(4)
+    optimizer = torch.optim.Adam(policy.parameters(), lr=0.03)
+    losses = [float(exercise.behaviour_cloning_step(policy, optimizer, obs, actions))
+              for _ in range(60)]
+    with torch.no_grad():
+        accuracy = (policy(obs).argmax(-1) == actions).float().mean().item()
+    expect(accuracy > 0.9 and losses[-1] < losses[0] * 0.5,
+           f"After 60 steps the policy picks the expert's action in {accuracy:.0%} of states "
+           f"and the loss went from {losses[0]:.3f} to {losses[-1]:.3f}; a correct step gets "
+           "above 90% and halves the loss.\n" + CONCEPT_CE)

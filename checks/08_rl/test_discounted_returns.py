@@ -1,0 +1,63 @@
+"""Check: discounted returns computed backwards, reset at episode ends."""
+
+import torch
+
+from torchlings.testing import expect, expect_tensor
+
+CONCEPT = (
+    "G_t = r_t + gamma * (1 - done_t) * G_{t+1}, computed from the last step backwards, "
+    "with G = 0 after the last step. done_t = 1 means the episode ended AT step t, so "
+    "G_t is just r_t there and nothing from the next episode leaks in."
+)
+
+
+def _reference(rewards, dones, gamma):
+    out, running = [], 0.0
+    for r, d in zip(reversed(rewards.tolist()), reversed(dones.tolist()), strict=True):
+        running = r + gamma * (1.0 - d) * running
+        out.append(running)
+    return torch.tensor(out[::-1], dtype=torch.float64)
+
+
+def _run(exercise, rewards, dones, gamma, name):
+    rewards_before, dones_before = rewards.clone(), dones.clone()
+    returns = exercise.discounted_returns(rewards, dones, gamma)
+    expect(torch.equal(rewards, rewards_before) and torch.equal(dones, dones_before),
+           "discounted_returns changed the rewards or dones it was given. Write the returns "
+           "into a new tensor: the buffer is still needed afterwards.")
+    expect_tensor(returns, name=name, shape=tuple(rewards.shape), dtype=torch.float32,
+                  values=_reference(rewards, dones, gamma), atol=1e-4, rtol=1e-5,
+                  concept=CONCEPT)
+
+
+def test_one_episode(exercise):
+    """One episode, no end inside: G_t = r_t + gamma * G_{t+1}."""
+    rewards = torch.tensor([1.0, 0.0, 2.0, -1.0, 3.0])
+    dones = torch.zeros(5)
+    _run(exercise, rewards, dones, 0.9, "the return tensor for one episode")
+
+
+def test_gamma_extremes(exercise):
+    """gamma = 0 gives the rewards back; gamma = 1 sums what is left of the episode."""
+    rewards = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    dones = torch.tensor([0.0, 1.0, 0.0, 0.0])
+    _run(exercise, rewards, dones, 0.0, "the return tensor with gamma = 0")
+    _run(exercise, rewards, dones, 1.0, "the return tensor with gamma = 1 (expected [3, 2, 7, 4])")
+
+
+def test_discount_stops_at_done(exercise):
+    """An episode end in the middle: the next episode's rewards do not leak back."""
+    rewards = torch.tensor([0.0, 0.0, 1.0, 10.0, 10.0, 10.0])
+    dones = torch.tensor([0.0, 0.0, 1.0, 0.0, 0.0, 0.0])
+    _run(exercise, rewards, dones, 0.5,
+         "the return tensor when the first episode ends at step 2 "
+         "(expected G_2 = 1, not 1 + 0.5 * 17.5)")
+
+
+def test_many_episodes(exercise):
+    """A long buffer with many episode ends, the last step among them."""
+    g = torch.Generator().manual_seed(0)
+    rewards = torch.randn(200, generator=g)
+    dones = (torch.rand(200, generator=g) < 0.1).float()
+    dones[-1] = 1.0
+    _run(exercise, rewards, dones, 0.99, "the return tensor of a 200-step buffer")

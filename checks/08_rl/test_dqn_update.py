@@ -1,0 +1,146 @@
+"""Check: one DQN update: gather Q(s, a), max over next actions from the target net."""
+
+import copy
+
+import torch
+from torch import nn
+
+from torchlings.testing import expect, expect_close, expect_tensor, fail
+
+OBS = 4
+CONCEPT = (
+    "DQN: q_taken = online(obs).gather(1, actions.unsqueeze(1)).squeeze(1); under "
+    "torch.no_grad(), next_q = target(next_obs).max(dim=1).values (dim 1 = the actions; "
+    "the TARGET network); y = r + gamma * (1 - done) * next_q; loss = MSE(q_taken, y); "
+    "zero_grad, backward, step."
+)
+
+
+def _net(seed, n_actions):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(OBS, 16), nn.ReLU(), nn.Linear(16, n_actions))
+
+
+def _batch(seed, size, n_actions):
+    g = torch.Generator().manual_seed(seed)
+    obs = torch.randn(size, OBS, generator=g)
+    actions = torch.randint(n_actions, (size,), generator=g)
+    rewards = torch.randn(size, generator=g)
+    next_obs = torch.randn(size, OBS, generator=g)
+    dones = (torch.arange(size) % 3 == 1).float()
+    return obs, actions, rewards, next_obs, dones
+
+
+def _reference_step(online, target, optimizer, batch, gamma):
+    obs, actions, rewards, next_obs, dones = batch
+    q_taken = online(obs)[torch.arange(len(actions)), actions]
+    with torch.no_grad():
+        y = rewards + gamma * (1 - dones) * target(next_obs).amax(dim=1)
+    loss = ((q_taken - y) ** 2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def _call(exercise, online, target, optimizer, batch, gamma):
+    try:
+        return exercise.dqn_update(online, target, optimizer, batch, gamma)
+    except RuntimeError as error:
+        if "must match the size" not in str(error):
+            raise
+        size, n_actions = batch[0].shape[0], target(batch[3]).shape[1]
+        fail(f"dqn_update stopped with a shape error: {error}.\nWith a batch of {size} states "
+             f"and {n_actions} actions, q_taken, rewards, dones and next_q must all be "
+             f"({size},). next_q takes the max over dim 1, each state's actions; max over "
+             "dim 0 gives one value per action instead.\n" + CONCEPT)
+
+
+def _compare(exercise, size, n_actions, steps, what):
+    online, target = _net(0, n_actions), _net(1, n_actions)  # different weights on purpose
+    target_before = copy.deepcopy(target)
+    ref_online = copy.deepcopy(online)
+    optimizer = torch.optim.SGD(online.parameters(), lr=0.1)
+    ref_optimizer = torch.optim.SGD(ref_online.parameters(), lr=0.1)
+    for step in range(steps):
+        batch = _batch(10 + step, size, n_actions)
+        want = _reference_step(ref_online, target_before, ref_optimizer, batch, 0.9)
+        loss = _call(exercise, online, target, optimizer, batch, 0.9)
+        if isinstance(loss, torch.Tensor):
+            expect(loss.numel() == 1, "dqn_update should return the loss as a float.")
+            loss = loss.item()
+        expect_close(loss, want, name=f"the loss at step {step + 1} ({what})", atol=1e-5,
+                     concept=CONCEPT)
+        for (name, p), q in zip(online.named_parameters(), ref_online.parameters(), strict=True):
+            expect_tensor(p, name=f"the online network's {name} after step {step + 1} ({what})",
+                          values=q, atol=1e-5, concept=CONCEPT)
+    return online, target, target_before
+
+
+def test_target_comes_from_the_target_network(exercise):
+    """next_q is read off the target network, not the online one."""
+    n_actions = 3
+    online, target = _net(0, n_actions), _net(1, n_actions)
+    with torch.no_grad():
+        target[-1].bias.add_(5.0)  # the two networks now disagree by a lot
+    obs, actions, rewards, next_obs, dones = batch = _batch(4, 8, n_actions)
+    optimizer = torch.optim.SGD(online.parameters(), lr=0.0)  # look at the loss only
+    loss = float(_call(exercise, online, target, optimizer, batch, 0.9))
+    with torch.no_grad():
+        q_taken = online(obs)[torch.arange(8), actions]
+
+        def loss_with(net):
+            y = rewards + 0.9 * (1 - dones) * net(next_obs).amax(dim=1)
+            return ((q_taken - y) ** 2).mean().item()
+
+        right, from_online = loss_with(target), loss_with(online)
+    expect(abs(loss - from_online) > 1e-4 or abs(loss - right) < 1e-4,
+           f"The loss is {loss:.4f}: exactly what it is with next_q from the ONLINE network. "
+           "The target network exists so that the target stays still while the online network "
+           "learns: next_q = target(next_obs).max(dim=1).values.\n" + CONCEPT)
+    expect_close(loss, right, name="the loss with the target network's next_q", atol=1e-4,
+                 concept=CONCEPT)
+
+
+def test_one_step_matches_reference(exercise):
+    """Batch of 8, 3 actions: loss and updated weights match a reference step."""
+    _compare(exercise, size=8, n_actions=3, steps=1, what="batch 8, 3 actions")
+
+
+def test_max_over_actions_not_batch(exercise):
+    """Batch of 4 and 4 actions, where max over the wrong dim still has the right shape."""
+    _compare(exercise, size=4, n_actions=4, steps=1, what="batch 4, 4 actions: max(dim=1), "
+             "over each state's actions, not max(dim=0) over the batch")
+
+
+def test_target_network_untouched(exercise):
+    """The target network gives the target values, and gets neither gradients nor updates."""
+    _, target, target_before = _compare(exercise, size=8, n_actions=3, steps=3,
+                                        what="three steps in a row")
+    leaked = [name for name, p in target.named_parameters() if p.grad is not None]
+    expect(not leaked,
+           f"The update put gradients into the target network's {', '.join(leaked)}: compute "
+           "next_q under torch.no_grad().\n" + CONCEPT)
+    for (name, p), q in zip(target.named_parameters(), target_before.parameters(), strict=True):
+        expect_tensor(p, name=f"the target network's {name} after the updates", values=q,
+                      concept="dqn_update trains the online network only.")
+
+
+def test_done_masks_the_bootstrap(exercise):
+    """Transitions that ended an episode are pulled toward r alone."""
+    n_actions = 2
+    online, target = _net(0, n_actions), _net(1, n_actions)
+    with torch.no_grad():
+        target[-1].bias.fill_(500.0)  # huge next values: any leak at done shows at once
+    obs, actions, rewards, next_obs, _ = _batch(3, 6, n_actions)
+    dones = torch.ones(6)
+    optimizer = torch.optim.SGD(online.parameters(), lr=0.0)  # look at the loss only
+    loss = exercise.dqn_update(online, target, optimizer, (obs, actions, rewards, next_obs,
+                                                           dones), 0.99)
+    with torch.no_grad():
+        q_taken = online(obs)[torch.arange(6), actions]
+    expect_close(float(loss), ((q_taken - rewards) ** 2).mean().item(),
+                 name="the loss when every transition ended its episode", atol=1e-4,
+                 concept="With done = 1 the target is y = r: multiply the bootstrap term by "
+                 "(1 - done). " + CONCEPT)
+

@@ -1,0 +1,84 @@
+"""Check: the policy-gradient loss -(log pi * A).mean(), its sign, and A detached."""
+
+import torch
+from torch import nn
+
+from torchlings.testing import expect, expect_close, expect_tensor
+
+CONCEPT = (
+    "loss = -(log_probs * advantages.detach()).mean(): the minus makes gradient DEScent "
+    "raise log pi where A > 0; detach keeps the advantage a fixed weight; mean averages "
+    "over the batch."
+)
+B, N_ACTIONS = 6, 3
+
+
+def _rollout(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    logits = torch.randn(B, N_ACTIONS, generator=g).requires_grad_()
+    actions = torch.randint(N_ACTIONS, (B,), generator=g)
+    return logits, actions
+
+
+def _log_probs(logits, actions):
+    return torch.log_softmax(logits, -1)[torch.arange(B), actions]
+
+
+def test_value(exercise):
+    """The loss is a scalar equal to -mean(log pi * A)."""
+    logits, actions = _rollout()
+    advantages = torch.tensor([1.5, -0.5, 2.0, -1.0, 0.3, 0.0])
+    log_probs = _log_probs(logits, actions)
+    loss = exercise.policy_gradient_loss(log_probs, advantages)
+    expect_tensor(loss, name="the policy-gradient loss", shape=(), grad_fn=True,
+                  concept=CONCEPT + " The loss must stay connected to the log-probs.")
+    expect_close(loss.item(), -(log_probs * advantages).mean().item(),
+                 name="the policy-gradient loss", atol=1e-5, concept=CONCEPT)
+
+
+def test_sign_raises_good_actions(exercise):
+    """A gradient-descent step on the loss makes A > 0 actions likelier, A < 0 rarer."""
+    logits, actions = _rollout(1)
+    advantages = torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
+    before = _log_probs(logits, actions).detach()
+    loss = exercise.policy_gradient_loss(_log_probs(logits, actions), advantages)
+    expect(isinstance(loss, torch.Tensor) and loss.numel() == 1,
+           "policy_gradient_loss should return a scalar tensor.")
+    loss.backward()
+    with torch.no_grad():
+        after = _log_probs(logits - 0.1 * logits.grad, actions)
+    up = advantages > 0
+    expect(bool((after[up] > before[up]).all()) and bool((after[~up] < before[~up]).all()),
+           "After one gradient-descent step on your loss, the log-probability of actions with "
+           f"positive advantage changed by {(after[up] - before[up]).tolist()} and of actions "
+           f"with negative advantage by {(after[~up] - before[~up]).tolist()}. The first "
+           "should go up and the second down: check the sign of the loss.\n" + CONCEPT)
+
+
+def test_gradient_on_log_probs(exercise):
+    """d loss / d log pi_i = -A_i / B: every sample weighted by its own advantage."""
+    log_probs = torch.randn(B, generator=torch.Generator().manual_seed(2)).requires_grad_()
+    advantages = torch.tensor([0.5, -2.0, 1.0, 3.0, -0.1, 0.0])
+    loss = exercise.policy_gradient_loss(log_probs, advantages)
+    loss.backward()
+    expect_tensor(log_probs.grad, name="the gradient of the loss for the log-probs",
+                  shape=(B,), values=-advantages / B, atol=1e-6, concept=CONCEPT)
+
+
+def test_advantage_gets_no_gradient(exercise):
+    """With A = G - V(s) from a critic, the policy loss sends no gradient to the critic."""
+    torch.manual_seed(3)
+    critic = nn.Linear(4, 1)
+    obs = torch.randn(B, 4, generator=torch.Generator().manual_seed(4))
+    returns = torch.randn(B, generator=torch.Generator().manual_seed(5))
+    advantages = returns - critic(obs).squeeze(-1)  # attached to the critic's graph
+    logits, actions = _rollout(6)
+    loss = exercise.policy_gradient_loss(_log_probs(logits, actions), advantages)
+    loss.backward()
+    reached = [name for name, p in critic.named_parameters() if p.grad is not None]
+    expect(not reached,
+           f"The policy loss sent a gradient into the critic's {', '.join(reached)} through "
+           "the advantages. The advantage is a weight here, not something to optimise: use "
+           "advantages.detach() in the policy loss.\n" + CONCEPT)
+    expect(logits.grad is not None,
+           "No gradient reached the policy's logits: keep log_probs attached.")

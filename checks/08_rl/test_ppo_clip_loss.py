@@ -1,0 +1,101 @@
+"""Check: PPO's clipped surrogate loss: ratio, clip side, and detached old log-probs."""
+
+import torch
+
+from torchlings.testing import expect, expect_close, expect_tensor
+
+CONCEPT = (
+    "ratio = exp(new_log_probs - old_log_probs.detach()); loss = -min(ratio * A, "
+    "clamp(ratio, 1 - eps, 1 + eps) * A).mean(). The min makes the clip bite only where "
+    "moving further would help: above 1 + eps for A > 0, below 1 - eps for A < 0."
+)
+B, N_ACTIONS = 6, 3
+
+
+def _reference(new, old, adv, eps):
+    ratio = torch.exp(new.detach() - old.detach())
+    objective = torch.min(ratio * adv, ratio.clamp(1 - eps, 1 + eps) * adv)
+    return -objective.mean()
+
+
+def test_unchanged_policy(exercise):
+    """Before any update: ratio 1, loss = -mean(A), and the policy gradient still flows."""
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(B, N_ACTIONS, generator=g).requires_grad_()
+    actions = torch.randint(N_ACTIONS, (B,), generator=g)
+    advantages = torch.randn(B, generator=g)
+    rows = torch.arange(B)
+    # Both computed from the same policy, as in PPO's first epoch: old is still attached.
+    old_log_probs = torch.log_softmax(logits, -1)[rows, actions]
+    new_log_probs = torch.log_softmax(logits, -1)[rows, actions]
+    loss = exercise.ppo_clip_loss(new_log_probs, old_log_probs, advantages, 0.2)
+    expect_tensor(loss, name="the PPO loss", shape=(), grad_fn=True, concept=CONCEPT)
+    expect_close(loss.item(), -advantages.mean().item(),
+                 name="the PPO loss when the policy has not changed (ratio = 1)", atol=1e-5,
+                 concept="With new = old the ratio is 1 and nothing is clipped, so the loss "
+                 "is -mean(A). " + CONCEPT)
+    loss.backward()
+    reference_logits = logits.detach().clone().requires_grad_()
+    log_p = torch.log_softmax(reference_logits, -1)[rows, actions]
+    (-(log_p * advantages).mean()).backward()
+    expect(logits.grad is not None and logits.grad.abs().sum() > 0,
+           "At ratio = 1 the PPO loss gave the policy a zero gradient. Old and new log-probs "
+           "came from the same graph here, and without old_log_probs.detach() their "
+           "gradients cancel inside new - old: PPO would never learn.\n" + CONCEPT)
+    expect_tensor(logits.grad, name="the gradient of the PPO loss for the logits at ratio 1",
+                  values=reference_logits.grad, atol=1e-5,
+                  concept="At ratio = 1 PPO's gradient is the plain policy gradient of "
+                  "-(log pi * A).mean(). " + CONCEPT)
+
+
+def test_old_log_probs_get_no_gradient(exercise):
+    """No gradient flows into the old log-probs."""
+    g = torch.Generator().manual_seed(1)
+    new = (torch.randn(B, generator=g) * 0.1 - 1).requires_grad_()
+    old = (new.detach() + torch.randn(B, generator=g) * 0.1).requires_grad_()
+    loss = exercise.ppo_clip_loss(new, old, torch.randn(B, generator=g), 0.2)
+    loss.backward()
+    expect(old.grad is None or not bool(old.grad.any()),
+           "backward put a gradient into old_log_probs. They record the policy that collected "
+           "the data, which is fixed: use old_log_probs.detach() in the ratio.\n" + CONCEPT)
+
+
+def test_clip_side(exercise):
+    """The clip zeroes the gradient only where moving further would help."""
+    eps = 0.2
+    ratios = torch.tensor([1.5, 0.5, 1.5, 0.5, 1.1, 0.9])
+    advantages = torch.tensor([1.0, 1.0, -1.0, -1.0, 2.0, -2.0])
+    cases = [
+        "A > 0, ratio 1.5 (already above 1 + eps): clipped, no gradient",
+        "A > 0, ratio 0.5 (good action made less likely): not clipped, full gradient",
+        "A < 0, ratio 1.5 (bad action made more likely): not clipped, full gradient",
+        "A < 0, ratio 0.5 (already below 1 - eps): clipped, no gradient",
+        "A > 0, ratio 1.1 (inside the clip range): full gradient",
+        "A < 0, ratio 0.9 (inside the clip range): full gradient",
+    ]
+    old = torch.full((B,), -1.0)
+    new = (old + ratios.log()).requires_grad_()
+    loss = exercise.ppo_clip_loss(new, old, advantages, eps)
+    expect_tensor(loss, name="the PPO loss", shape=(), grad_fn=True, concept=CONCEPT)
+    loss.backward()
+    # Where each sample's gradient should vanish says the most about the clip: look first.
+    clipped = torch.tensor([True, False, False, True, False, False])
+    want = torch.where(clipped, torch.zeros(B), -(ratios * advantages) / B)
+    for i, case in enumerate(cases):
+        expect_close(new.grad[i].item(), want[i].item(), atol=1e-5,
+                     name=f"the gradient for sample {i} ({case})", concept=CONCEPT)
+    expect_close(loss.item(), _reference(new, old, advantages, eps).item(),
+                 name="the PPO loss for ratios [1.5, 0.5, 1.5, 0.5, 1.1, 0.9] and "
+                 "A = [1, 1, -1, -1, 2, -2]", atol=1e-5, concept=CONCEPT)
+
+
+def test_random_batch(exercise):
+    """A random batch with several clip values matches the reference loss."""
+    g = torch.Generator().manual_seed(2)
+    for eps in (0.1, 0.2, 0.3):
+        old = torch.randn(32, generator=g) - 1.5
+        new = (old + torch.randn(32, generator=g) * 0.4).requires_grad_()
+        advantages = torch.randn(32, generator=g)
+        loss = exercise.ppo_clip_loss(new, old, advantages, eps)
+        expect_tensor(loss, name=f"the PPO loss with eps = {eps}", shape=(),
+                      values=_reference(new, old, advantages, eps), atol=1e-5, concept=CONCEPT)

@@ -1,0 +1,96 @@
+"""Check: sampling actions from logits (softmax + multinomial) and their log-probs."""
+
+import torch
+from torch.distributions import Categorical
+
+from torchlings.testing import expect, expect_tensor
+from torchlings.testkit.rl import expect_frequency
+
+CONCEPT_SAMPLE = (
+    "softmax turns each row of logits into probabilities; torch.multinomial(probs, 1, "
+    "generator=generator) draws one index per row as a (B, 1) tensor; squeeze(-1) makes "
+    "it the (B,) tensor of actions."
+)
+CONCEPT_LOGP = (
+    "log pi(a|s) for each row: log_softmax(logits, dim=-1), then gather(-1, "
+    "actions.unsqueeze(-1)) and squeeze(-1) back to (B,). It must equal "
+    "Categorical(logits=logits).log_prob(actions)."
+)
+
+
+def test_sample_shape_and_dtype(exercise):
+    """Sampled actions are a (B,) int64 tensor of valid action indices."""
+    logits = torch.randn(16, 5, generator=torch.Generator().manual_seed(0))
+    actions = exercise.sample_actions(logits, torch.Generator().manual_seed(1))
+    expect_tensor(actions, name="the tensor of sampled actions", shape=(16,), dtype=torch.int64,
+                  concept=CONCEPT_SAMPLE)
+    expect(bool(((actions >= 0) & (actions < 5)).all()),
+           f"the sampled actions should lie in 0 .. 4, got {actions.tolist()}.\n"
+           + CONCEPT_SAMPLE)
+
+
+def test_sample_frequencies(exercise):
+    """Actions come up as often as softmax(logits) says, not always the argmax."""
+    row = torch.tensor([1.0, 0.0, -1.0, 2.0])
+    trials = 6000
+    logits = row.expand(trials, 4)  # one draw per row, all rows the same
+    actions = exercise.sample_actions(logits, torch.Generator().manual_seed(2))
+    expect_tensor(actions, name="the tensor of sampled actions", shape=(trials,),
+                  concept=CONCEPT_SAMPLE)
+    probs = torch.softmax(row, dim=-1).tolist()
+    for action, p in enumerate(probs):
+        expect_frequency(int((actions == action).sum()), trials, p,
+                         name=f"action {action} (logit {row[action].item():g})",
+                         concept="Sampling means drawing from softmax(logits), not taking the "
+                         "argmax and not treating the raw logits as probabilities. "
+                         + CONCEPT_SAMPLE)
+
+
+def test_sample_uses_the_generator(exercise):
+    """The same seed gives the same actions: the rollout can be repeated."""
+    logits = torch.zeros(50, 6)
+    first = exercise.sample_actions(logits, torch.Generator().manual_seed(9))
+    second = exercise.sample_actions(logits, torch.Generator().manual_seed(9))
+    expect(torch.equal(torch.as_tensor(first), torch.as_tensor(second)),
+           "Two generators seeded the same way gave different actions: pass "
+           "generator=generator to torch.multinomial.")
+
+
+def test_log_probs_match_categorical(exercise):
+    """Log-probs are (B,) and equal Categorical(logits=logits).log_prob(actions)."""
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(8, 4, generator=g) * 2
+    actions = torch.randint(4, (8,), generator=g)
+    log_probs = exercise.action_log_probs(logits, actions)
+    expect_tensor(log_probs, name="the tensor of log-probs", shape=(8,),
+                  dtype=torch.float32, values=Categorical(logits=logits).log_prob(actions),
+                  atol=1e-5, concept=CONCEPT_LOGP)
+
+
+def test_log_probs_extreme_logits(exercise):
+    """Log-probs stay finite when a probability underflows (log_softmax, not log of softmax)."""
+    logits = torch.tensor([[0.0, -200.0, 50.0], [30.0, -90.0, 0.0]])
+    actions = torch.tensor([1, 1])
+    log_probs = exercise.action_log_probs(logits, actions)
+    expect_tensor(log_probs, name="the log-prob tensor for very unlikely actions", shape=(2,),
+                  finite=True, values=Categorical(logits=logits).log_prob(actions),
+                  atol=1e-3, concept=(
+                      "softmax gives these actions a probability below float32's smallest "
+                      "number, so it rounds to 0 and log(0) = -inf. torch.log_softmax works "
+                      "in log space and returns the true value (about -250 and -120)."))
+
+
+def test_log_probs_keep_the_gradient(exercise):
+    """Log-probs stay connected to the logits, and the gradient is the right one."""
+    g = torch.Generator().manual_seed(4)
+    logits = torch.randn(6, 3, generator=g).requires_grad_()
+    actions = torch.randint(3, (6,), generator=g)
+    log_probs = exercise.action_log_probs(logits, actions)
+    expect_tensor(log_probs, name="the log-prob tensor", shape=(6,), grad_fn=True,
+                  concept="The policy gradient flows from the loss through log pi(a|s) into "
+                  "the logits; do not detach or call .item() here.")
+    log_probs.sum().backward()
+    reference = torch.nn.functional.one_hot(actions, 3) - torch.softmax(logits.detach(), -1)
+    expect_tensor(logits.grad, name="d(sum of log-probs)/d(logits)", shape=(6, 3),
+                  values=reference, atol=1e-5,
+                  concept="d log softmax(z)[a] / dz = onehot(a) - softmax(z). " + CONCEPT_LOGP)

@@ -1,0 +1,148 @@
+"""Check: a target network that is a frozen copy; hard and Polyak updates."""
+
+import torch
+from torch import nn
+
+from torchlings.testing import expect, expect_tensor
+
+CONCEPT_COPY = (
+    "make_target: copy.deepcopy(online) gives the target its own parameter tensors; "
+    "target.requires_grad_(False) keeps gradients out of it."
+)
+CONCEPT_HARD = (
+    "hard_update copies VALUES into the target's own tensors: "
+    "target.load_state_dict(online.state_dict())."
+)
+CONCEPT_SOFT = (
+    "soft_update: for each pair, target_p = tau * online_p + (1 - tau) * target_p, written "
+    "in place into target_p under torch.no_grad()."
+)
+
+
+def _online(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+
+
+def _train_a_step(online):
+    """Change the online network the way training does."""
+    x = torch.randn(5, 4, generator=torch.Generator().manual_seed(11))
+    online(x).pow(2).sum().backward()
+    with torch.no_grad():  # a plain SGD step, written out
+        for p in online.parameters():
+            p -= 0.5 * p.grad
+            p.grad = None
+
+
+def _snapshot(net):
+    return [p.detach().clone() for p in net.parameters()]
+
+
+def _shared(target, online):
+    """Names of target parameters that share storage with an online parameter."""
+    pointers = {p.data_ptr() for p in online.parameters()}
+    return [name for name, p in target.named_parameters() if p.data_ptr() in pointers]
+
+
+def _check_separate(target, online, when):
+    expect(target is not online,
+           f"{when}, the target is the online network itself, not a copy: every training "
+           "step would move the target too.\n" + CONCEPT_COPY)
+    shared = _shared(target, online)
+    expect(not shared,
+           f"{when}, the target's {', '.join(shared)} share storage with the online network: "
+           "they are the same tensors under two names, so the target moves whenever the "
+           "online network learns.\n" + CONCEPT_COPY + " " + CONCEPT_HARD)
+
+
+def _check_frozen(target, when, concept):
+    for name, p in target.named_parameters():
+        expect_tensor(p, name=f"{when}, the target's {name}", requires_grad=False,
+                      grad_fn=False, concept=concept)
+
+
+def test_copy_is_equal_and_separate(exercise):
+    """make_target: same values, its own storage, frozen."""
+    online = _online()
+    target = exercise.make_target(online)
+    expect(isinstance(target, nn.Module), "make_target should return an nn.Module.")
+    _check_separate(target, online, "After make_target")
+    for (name, p), q in zip(target.named_parameters(), online.parameters(), strict=True):
+        expect_tensor(p, name=f"the target's {name}", shape=tuple(q.shape), values=q,
+                      concept=CONCEPT_COPY)
+    _check_frozen(target, "After make_target", CONCEPT_COPY)
+
+
+def test_target_receives_no_gradient(exercise):
+    """A loss that uses both networks' outputs sends gradients to the online one only."""
+    online = _online()
+    target = exercise.make_target(online)
+    x = torch.randn(3, 4, generator=torch.Generator().manual_seed(1))
+    (online(x) - target(x) + online(x) * target(x)).sum().backward()
+    leaked = [name for name, p in target.named_parameters() if p.grad is not None]
+    expect(not leaked,
+           f"backward put gradients into the target's {', '.join(leaked)}. A target network "
+           "is never trained: call target.requires_grad_(False).\n" + CONCEPT_COPY)
+    expect(all(p.grad is not None for p in online.parameters()),
+           "The online network should still get gradients: freeze the target only.")
+
+
+def test_target_follows_only_when_copied(exercise):
+    """Training the online net leaves the target alone until hard_update copies it."""
+    online = _online()
+    target = exercise.make_target(online)
+    frozen = _snapshot(target)
+    _train_a_step(online)
+    for (name, p), old in zip(target.named_parameters(), frozen, strict=True):
+        expect_tensor(p, name=f"the target's {name} after the online network trained",
+                      values=old, concept=CONCEPT_COPY)
+    exercise.hard_update(target, online)
+    for (name, p), q in zip(target.named_parameters(), online.parameters(), strict=True):
+        expect_tensor(p, name=f"the target's {name} after hard_update", values=q,
+                      concept=CONCEPT_HARD)
+    _check_separate(target, online, "After hard_update")
+    _check_frozen(target, "After hard_update", CONCEPT_HARD)
+    copied = _snapshot(target)
+    _train_a_step(online)
+    for (name, p), old in zip(target.named_parameters(), copied, strict=True):
+        expect_tensor(p, name=f"the target's {name} one training step after hard_update",
+                      values=old, concept=CONCEPT_HARD)
+
+
+def test_hard_update_every_n_steps(exercise):
+    """In a loop with a copy every 3 steps, the target always equals the last copy."""
+    online = _online(2)
+    target = exercise.make_target(online)
+    last_copy = _snapshot(online)
+    for step in range(1, 8):
+        _train_a_step(online)
+        if step % 3 == 0:
+            exercise.hard_update(target, online)
+            last_copy = _snapshot(online)
+        for (name, p), want in zip(target.named_parameters(), last_copy, strict=True):
+            expect_tensor(p, name=f"the target's {name} at step {step}", values=want,
+                          concept="The target should change only at steps 3 and 6, when it is "
+                          "copied. " + CONCEPT_HARD)
+
+
+def test_soft_update_closed_form(exercise):
+    """soft_update matches tau * online + (1 - tau) * target, in place, and stays frozen."""
+    online = _online(3)
+    target = exercise.make_target(_online(4))  # start from different weights
+    tensors = [p for p in target.parameters()]
+    for tau in (0.1, 0.005):
+        old_target, old_online = _snapshot(target), _snapshot(online)
+        exercise.soft_update(target, online, tau)
+        for (name, p), t, o in zip(target.named_parameters(), old_target, old_online, strict=True):
+            expect_tensor(p, name=f"the target's {name} after soft_update with tau={tau}",
+                          values=tau * o + (1 - tau) * t, atol=1e-6, concept=CONCEPT_SOFT)
+        _check_frozen(target, f"After soft_update with tau={tau}", CONCEPT_SOFT)
+        _check_separate(target, online, f"After soft_update with tau={tau}")
+    expect(all(a is b for a, b in zip(tensors, target.parameters(), strict=True)),
+           "soft_update replaced the target's parameter tensors instead of updating them in "
+           "place; anything holding the old ones (an optimizer, a saved reference) goes stale."
+           "\n" + CONCEPT_SOFT)
+    for (name, p), q in zip(online.named_parameters(), _online(3).parameters(), strict=True):
+        expect_tensor(p, name=f"the online network's {name} after soft_update", values=q,
+                      concept="soft_update changes the target only; the online network "
+                      "stays as it was.")

@@ -1,0 +1,41 @@
+"""Separate learning rates for the actor and the critic.
+
+Actor-critic methods (A2C, PPO, SAC) train two networks: the actor (the
+policy) and the critic (the value function). They learn at different
+speeds: the critic does plain regression and tolerates a larger step, while
+a policy that changes too fast collapses. So each gets its own learning rate,
+say 3e-4 for the actor and 1e-3 for the critic.
+
+One optimizer can hold both. Instead of a flat list of parameters, give it
+a list of *parameter groups*, dicts that each carry their own settings:
+
+    torch.optim.Adam([
+        {"params": net_a.parameters(), "lr": 1e-4},
+        {"params": net_b.parameters(), "lr": 1e-3},
+    ])
+
+Every group keeps its own learning rate (visible as
+`optimizer.param_groups[i]["lr"]`), and one `step()` updates them all. Two
+separate optimizers work too, at the price of two zero_grad/step calls.
+
+The code below puts everything in one list with one learning rate: the
+critic crawls along at the actor's pace, or the actor races at the critic's.
+Nothing fails; the agent just learns badly.
+
+Your job: give each network its own learning rate.
+"""
+
+import torch
+from torch import nn
+
+
+def make_optimizer(
+    actor: nn.Module, critic: nn.Module, actor_lr: float, critic_lr: float
+) -> torch.optim.Optimizer:
+    """Return an Adam optimizer over both networks, each with its own learning rate.
+
+    (Returning a tuple of two optimizers, one per network, is accepted too.)
+    """
+    # TODO: one learning rate for every parameter is the bug; use parameter groups.
+    params = list(actor.parameters()) + list(critic.parameters())
+    return torch.optim.Adam(params, lr=actor_lr)

@@ -1,0 +1,46 @@
+"""PPO's clipped surrogate loss.
+
+PPO collects a batch with the current policy, remembers the log-probability
+each action had then (`old_log_probs`), and takes several gradient steps on
+that batch. To keep the policy from running away from the data it was
+collected with, it compares new and old through the probability ratio
+
+    ratio = pi_new(a|s) / pi_old(a|s) = exp(new_log_probs - old_log_probs)
+
+and clips how much a step can gain from moving it:
+
+    objective = min(ratio * A, clamp(ratio, 1 - eps, 1 + eps) * A)
+    loss      = -objective.mean()
+
+Think through what the min does. With A > 0 the action was good: raising
+the ratio helps, but only up to 1 + eps; beyond that the clipped term wins
+and the gradient is zero. With A < 0 lowering the ratio helps, but only down
+to 1 - eps. On the other side (a good action made *less* likely), the
+unclipped term is the smaller one, so the loss keeps its full gradient to
+undo the mistake. Swap min for max and the clip lands on the wrong side.
+
+`old_log_probs` are numbers from the past: no gradient may flow into them.
+On the first epoch new and old are equal, and if old is still attached to
+the graph, the ratio's gradient cancels to exactly zero: PPO learns nothing,
+silently. Detach it.
+
+Before any update ratio = 1 everywhere, so the loss equals -A.mean(): a good
+first thing to check in a PPO implementation.
+
+Your job: finish the loss.
+"""
+
+import torch
+
+
+def ppo_clip_loss(
+    new_log_probs: torch.Tensor,
+    old_log_probs: torch.Tensor,
+    advantages: torch.Tensor,
+    clip_eps: float = 0.2,
+) -> torch.Tensor:
+    """Return PPO's clipped surrogate loss, a scalar. All three inputs are (B,)."""
+    ratio = torch.exp(new_log_probs - old_log_probs)  # TODO: old log-probs are constants
+    unclipped = ratio * advantages
+    # TODO: the clipped term, the elementwise min of the two, and the loss to minimise.
+    raise NotImplementedError(f"clip the ratio of {unclipped.shape[0]} samples")
