@@ -29,6 +29,11 @@ def child_environment() -> dict[str, str]:
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    # numpy's OpenBLAS starts its thread pool at import. The warm worker must
+    # hold no threads when it forks, and both engines must compute the same
+    # way, so numpy's BLAS is single-threaded in every check process (torch's
+    # own pool is unaffected and starts lazily, in the child).
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
     # The runner's own package must be importable by the child even when it
     # runs from a source tree that is not installed.
     package_root = str(Path(__file__).resolve().parents[2])

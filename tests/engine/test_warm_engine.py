@@ -1,0 +1,210 @@
+"""The warm engine: speed-independent behaviour, limits, and recovery."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from torchlings.engine import CheckJob, Status, check_many, make_engine
+from torchlings.engine.outcome import OUTPUT_LIMIT
+from torchlings.engine.subprocess_engine import SubprocessEngine
+from torchlings.engine.warm_engine import WarmEngine, warm_supported
+
+from .support import comparable, tiny_job
+
+pytestmark = pytest.mark.skipif(not warm_supported(), reason="no fork on this platform")
+
+
+def test_make_engine_picks_warm_unless_asked(monkeypatch):
+    assert isinstance(make_engine(), WarmEngine)
+    assert isinstance(make_engine(warm=False), SubprocessEngine)
+    monkeypatch.setenv("TORCHLINGS_NO_WARM", "1")
+    assert isinstance(make_engine(), SubprocessEngine)
+
+
+def test_start_does_not_wait_for_torch():
+    engine = WarmEngine()
+    try:
+        began = time.perf_counter()
+        engine.start()
+        assert time.perf_counter() - began < 0.5
+    finally:
+        engine.close()
+
+
+def test_passes_and_worker_holds_no_threads(warm, learner):
+    result = warm.check(tiny_job(learner("good")))
+    assert result.status is Status.PASSED, result.summary
+    assert warm.is_ready()
+    # Forking a process with threads can deadlock the child: the worker must have none.
+    assert warm.worker_threads() in (0, 1)
+
+
+def test_failure_is_reported(warm, learner, tmp_path):
+    path = tmp_path / "wrong.py"
+    path.write_text("def answer():\n    return 41\n")
+    result = warm.check(tiny_job(path))
+    assert result.status is Status.FAILED
+    assert "returned 41" in result.first_failure.message
+
+
+def test_two_same_length_edits_within_a_second_are_both_seen(warm, tmp_path):
+    path = tmp_path / "edited.py"
+    stamp = time.time()
+    seen = []
+    for value in ("41", "42", "43"):
+        path.write_text(f"def answer():\n    return {value}\n")
+        os.utime(path, (stamp, stamp))  # same size, same mtime: only the bytes differ
+        seen.append(warm.check(tiny_job(path)).status)
+    assert seen == [Status.FAILED, Status.PASSED, Status.FAILED]
+
+
+def test_torch_state_does_not_leak_between_checks(warm, learner):
+    assert warm.check(tiny_job(learner("leaker"))).status is Status.PASSED
+    result = warm.check(tiny_job(learner("torch_state")))
+    assert result.status is Status.PASSED, result.first_failure and result.first_failure.message
+
+
+def test_timeout_kills_the_whole_group(warm, learner):
+    path = learner("sleeper")
+    began = time.perf_counter()
+    result = warm.check(tiny_job(path, timeout=0.5))
+    assert time.perf_counter() - began < 10
+    assert result.status is Status.TIMEOUT
+    assert "did not finish within 0.5 s" in result.problem.message
+    assert "loop" in result.problem.message  # says what to look at
+    grandchild = int(path.with_suffix(".pid").read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(grandchild, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(grandchild, signal.SIGKILL)
+        pytest.fail("the learner's sleeping grandchild outlived the timeout")
+    # And the worker is still fine.
+    assert warm.check(tiny_job(learner("good"))).status is Status.PASSED
+
+
+def test_memory_ceiling(monkeypatch, learner):
+    monkeypatch.setenv("TORCHLINGS_MEMORY_LIMIT", str(2 * 1024**3))
+    path = learner("hog")
+    path.write_text(path.read_text().replace("16 * 1024**3", "768 * 1024**2"))  # 3 GiB
+    engine = WarmEngine()
+    try:
+        result = engine.check(tiny_job(path))
+    finally:
+        engine.close()
+    assert result.status is Status.FAILED
+    message = result.first_failure.message
+    assert "ran out of the 2 GiB allowed" in message
+    assert "3 GiB" in message  # what the allocation asked for
+    assert result.first_failure.learner_line.text.strip().startswith("return torch.ones")
+
+
+@pytest.mark.parametrize(("name", "signal_name"), [("segfault", "SIGSEGV"),
+                                                   ("abort", "SIGABRT")])
+def test_crash_by_signal_is_named(warm, learner, name, signal_name):
+    result = warm.check(tiny_job(learner(name)))
+    assert result.status is Status.CRASHED
+    assert signal_name in result.summary
+    assert signal_name in result.problem.message
+    assert warm.check(tiny_job(learner("good"))).status is Status.PASSED
+
+
+def test_output_flood_is_truncated(warm, learner):
+    began = time.perf_counter()
+    result = warm.check(tiny_job(learner("flood")))
+    assert time.perf_counter() - began < 30
+    assert result.status is Status.PASSED
+    assert len(result.output.encode()) <= OUTPUT_LIMIT
+    assert result.output_truncated_bytes >= 100_000_000 - OUTPUT_LIMIT
+    assert "more characters" in result.tests[0].output  # the test's own flood, cut short
+    assert warm.check(tiny_job(learner("good"))).status is Status.PASSED
+
+
+@pytest.mark.parametrize("name", ["exit_in_test", "exit_at_import"])
+def test_sys_exit_does_not_pass(warm, learner, name):
+    result = warm.check(tiny_job(learner(name)))
+    assert result.status in (Status.FAILED, Status.ERROR)
+    assert "exit" in result.first_failure.message.lower()
+
+
+def test_os_exit_is_a_crash(warm, learner):
+    result = warm.check(tiny_job(learner("os_exit")))
+    assert result.status is Status.CRASHED
+    assert "os._exit" in result.problem.message
+
+
+def test_keyboard_interrupt_is_reported(warm, learner):
+    result = warm.check(tiny_job(learner("interrupt")))
+    assert result.status is Status.ERROR
+    assert "KeyboardInterrupt" in result.problem.message
+    assert warm.check(tiny_job(learner("good"))).status is Status.PASSED
+
+
+def test_worker_killed_between_checks(warm, learner):
+    assert warm.check(tiny_job(learner("good"))).status is Status.PASSED
+    pid = warm.worker_pid()
+    os.kill(pid, signal.SIGKILL)
+    result = warm.check(tiny_job(learner("good")))
+    assert result.status is Status.PASSED
+    assert warm.worker_pid() != pid  # a new worker, started quietly
+    assert warm.check(tiny_job(learner("good"))).status is Status.PASSED
+
+
+def test_worker_killed_during_a_check(warm, learner, tmp_path):
+    path = tmp_path / "slow.py"
+    path.write_text("import time\n\ndef answer():\n    time.sleep(1.5)\n    return 42\n")
+    warm.check(tiny_job(learner("good")))  # make sure a worker is up
+    pid = warm.worker_pid()
+    killer = __import__("threading").Timer(0.5, os.kill, (pid, signal.SIGKILL))
+    killer.start()
+    result = warm.check(tiny_job(path))
+    killer.join()
+    assert result.status is Status.PASSED  # run again in a fresh process, no alarm
+    assert warm.check(tiny_job(learner("good"))).status is Status.PASSED
+
+
+def test_concurrent_checks(warm, learner, tmp_path):
+    jobs = []
+    for index in range(4):
+        path = tmp_path / f"c{index}.py"
+        path.write_text(f"def answer():\n    return {41 + index % 2}\n")
+        jobs.append(tiny_job(path))
+    statuses = [r.status for r in check_many(warm, jobs, workers=2)]
+    assert statuses == [Status.FAILED, Status.PASSED, Status.FAILED, Status.PASSED]
+
+
+def test_fresh_process_jobs_use_the_subprocess_engine(warm, learner, monkeypatch):
+    used = []
+    monkeypatch.setattr(SubprocessEngine, "check", lambda self, job: used.append(job))
+    job = CheckJob(tiny_job(learner("good")).check_file, learner("good"),
+                   needs_fresh_process=True)
+    warm.check(job)
+    assert used == [job]
+
+
+def test_fixtures_give_identical_results_on_both_engines(warm, cold, learner):
+    names = ["good", "segfault", "abort", "os_exit", "exit_in_test", "exit_at_import",
+             "interrupt", "torch_state"]
+    jobs = [tiny_job(learner(name)) for name in names]
+    warm_results = check_many(warm, jobs)
+    cold_results = check_many(cold, jobs)
+    for name, w, c in zip(names, warm_results, cold_results, strict=True):
+        assert comparable(w) == comparable(c), name
+
+
+def test_timeout_identical_on_both_engines(warm, cold, tmp_path):
+    path = tmp_path / "loop.py"
+    path.write_text("def answer():\n    while True:\n        pass\n")
+    w, c = check_many(warm, [tiny_job(path, 0.5)]), check_many(cold, [tiny_job(path, 0.5)])
+    assert comparable(w[0]) == comparable(c[0])
+    assert w[0].status is Status.TIMEOUT
+
+
