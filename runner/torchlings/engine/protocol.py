@@ -30,14 +30,18 @@ def encode(message: dict[str, Any]) -> bytes:
     return _HEADER.pack(len(body)) + body
 
 
+# A peer that died must give an OSError (EPIPE), never a SIGPIPE.
+_FLAGS = getattr(socket, "MSG_NOSIGNAL", 0)
+
+
 def send(sock: socket.socket, message: dict[str, Any], fds: list[int] | None = None) -> None:
     data = encode(message)
     if fds:
         ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
-        sent = sock.sendmsg([data], ancillary)
+        sent = sock.sendmsg([data], ancillary, _FLAGS)
         data = data[sent:]
     if data:
-        sock.sendall(data)
+        sock.sendall(data, _FLAGS)
 
 
 class Reader:

@@ -286,11 +286,11 @@ class WarmEngine:
                 "memory": sandbox.memory_limit_bytes(),
             }
             started = time.perf_counter()
+            sink = OutputSink(stream)  # closes the stream once every writer is gone
             try:
                 pending = worker.submit(request, write_fd)
             finally:
                 os.close(write_fd)  # the child holds the only write end now
-            sink = OutputSink(stream)
             try:
                 return self._wait(worker, job, pending, sink, result_file, started)
             finally:

@@ -47,6 +47,7 @@ def warm_up() -> None:
 
     sandbox.prepare_process()
     import numpy  # noqa: F401
+    import numpy.random  # noqa: F401 - numpy loads it lazily, on the first seed
     import pytest  # noqa: F401
     import torch  # noqa: F401
     from _pytest import config as pytest_config
@@ -59,6 +60,10 @@ def warm_up() -> None:
         except ImportError:
             pass
     import pdb  # noqa: F401 - pytest's debugging plugin imports it at configure time
+    try:
+        import readline  # noqa: F401 - and pdb's command line, this
+    except ImportError:
+        pass
 
     import _pytest._argcomplete  # noqa: F401
     import _pytest.assertion.rewrite  # noqa: F401
