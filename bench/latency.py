@@ -14,7 +14,7 @@ Figures, not a test: on a busy machine they move a lot; run it a few times.
 from __future__ import annotations
 
 import argparse
-import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -45,8 +45,9 @@ def main() -> None:
     print(f"exercise: {exercise.name}, {args.runs} runs each way")
 
     env = child_environment()
-    cold = []
+    cold, cold_cpu = [], []
     for _ in range(args.runs):
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
         began = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "torchlings.engine.plugin",
@@ -54,6 +55,8 @@ def main() -> None:
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
         cold.append(time.perf_counter() - began)
+        now = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cold_cpu.append(now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime)
         if done.returncode != 0:
             sys.exit(f"the cold check failed:\n{done.stdout.decode(errors='replace')}")
 
@@ -66,12 +69,13 @@ def main() -> None:
         time.sleep(0.01)
     print(f"worker ready after {time.perf_counter() - began:.2f} s")
     job = CheckJob(check, solution, exercise.timeout or DEFAULT_TIMEOUT)
-    warm = []
+    warm, warm_cpu = [], []
     try:
         for _ in range(args.runs):
             began = time.perf_counter()
             result = engine.check(job)
             warm.append(time.perf_counter() - began)
+            warm_cpu.append(engine.last_cpu_seconds)
             if not result.passed:
                 sys.exit(f"the warm check did not pass: {result.summary}")
     finally:
@@ -80,7 +84,10 @@ def main() -> None:
     def ms(values: list[float]) -> str:
         return f"min {min(values) * 1000:.0f} max {max(values) * 1000:.0f}"
 
-    print(f"cold: {ms(cold)}   warm: {ms(warm)}   (pid {os.getpid()})")
+    print(f"cold: {ms(cold)}   warm: {ms(warm)}")
+    # CPU time barely depends on how busy the machine is; wall time does.
+    print(f"cpu medians: cold {statistics.median(cold_cpu) * 1000:.0f} ms, "
+          f"warm child {statistics.median(warm_cpu) * 1000:.0f} ms")
     cold_ms = statistics.median(cold) * 1000
     warm_ms = statistics.median(warm) * 1000
     print(f"cold_ms={cold_ms:.0f} warm_ms={warm_ms:.0f} ratio={cold_ms / warm_ms:.1f}")

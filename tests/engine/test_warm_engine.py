@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from torchlings.engine import CheckJob, Status, check_many, make_engine
+from torchlings.engine import CheckJob, Status, check_many, make_engine, subprocess_engine
 from torchlings.engine.outcome import OUTPUT_LIMIT
 from torchlings.engine.subprocess_engine import SubprocessEngine
 from torchlings.engine.warm_engine import WarmEngine, warm_supported
@@ -200,7 +200,9 @@ def test_fixtures_give_identical_results_on_both_engines(warm, cold, learner):
         assert comparable(w) == comparable(c), name
 
 
-def test_timeout_identical_on_both_engines(warm, cold, tmp_path):
+def test_timeout_identical_on_both_engines(warm, cold, tmp_path, monkeypatch):
+    # The plain engine allows 20 s for its torch import; no need to wait that long here.
+    monkeypatch.setattr(subprocess_engine, "STARTUP_ALLOWANCE", 3.0)
     path = tmp_path / "loop.py"
     path.write_text("def answer():\n    while True:\n        pass\n")
     w, c = check_many(warm, [tiny_job(path, 0.5)]), check_many(cold, [tiny_job(path, 0.5)])

@@ -8,7 +8,8 @@ hands them out to messages in arrival order.
 
 Engine -> worker:  {"type": "check", "id", "check", "exercise", "result", "cwd", "memory"}
 Worker -> engine:  {"type": "ready", "pid", "threads"} | {"type": "failed", "message"}
-                   {"type": "started", "id", "pid"}    | {"type": "exited", "id", "returncode"}
+                   {"type": "started", "id", "pid"}
+                   {"type": "exited", "id", "returncode", "cpu"}
                    {"type": "error", "id", "message"}
 """
 

@@ -62,7 +62,10 @@ def out_of_memory_message(exc: BaseException) -> str:
 
 def apply_limits(memory_bytes: int) -> None:
     global applied_memory_limit
-    import resource  # POSIX only; the plugin imports this module everywhere
+    try:
+        import resource  # POSIX only; on Windows a check runs without a ceiling
+    except ImportError:
+        return
 
     # RLIMIT_AS turns a runaway allocation into a MemoryError / RuntimeError
     # inside the check instead of the kernel's OOM killer freezing the desktop.

@@ -69,6 +69,7 @@ class _Pending:
     def __init__(self) -> None:
         self.pid: int | None = None
         self.returncode: int | None = None
+        self.cpu_seconds = 0.0
         self.started = threading.Event()
         self.exited = threading.Event()
         self.lost = False  # the worker died or refused before the child exited
@@ -171,6 +172,7 @@ class _Worker:
             del self._pending[str(message.get("id"))]
         if kind == "exited":
             pending.returncode = int(message["returncode"])
+            pending.cpu_seconds = float(message.get("cpu", 0.0))
         else:  # "error": the worker could not fork
             pending.lost = True
         pending.started.set()
@@ -205,6 +207,9 @@ class WarmEngine:
         self._lock = threading.Lock()
         self._failed_starts = 0
         self._closed = False
+        # CPU time (user + system) of the last check's child: a figure for
+        # benchmarks that does not depend on how busy the machine is.
+        self.last_cpu_seconds = 0.0
 
     # -- the worker's life -------------------------------------------------
 
@@ -310,6 +315,7 @@ class WarmEngine:
         if pending.lost and not timed_out:
             self._discard(worker)  # dead or unable to fork: the next check gets a new one
             return None
+        self.last_cpu_seconds = pending.cpu_seconds
         output, dropped = sink.text()
         return finished(
             result_file=result_file,

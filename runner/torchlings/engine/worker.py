@@ -182,7 +182,7 @@ def start_child(sock: socket.socket, request: dict[str, Any], fds: list[int],
 def reap(sock: socket.socket, running: dict[int, str]) -> None:
     while running:
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
             running.clear()
             return
@@ -191,7 +191,8 @@ def reap(sock: socket.socket, running: dict[int, str]) -> None:
         request_id = running.pop(pid, None)
         if request_id is not None:
             protocol.send(sock, {"type": "exited", "id": request_id,
-                                 "returncode": os.waitstatus_to_exitcode(status)})
+                                 "returncode": os.waitstatus_to_exitcode(status),
+                                 "cpu": usage.ru_utime + usage.ru_stime})
 
 
 def main(argv: list[str]) -> None:
