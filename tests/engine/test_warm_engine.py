@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -163,7 +164,7 @@ def test_worker_killed_during_a_check(warm, learner, tmp_path):
     path.write_text("import time\n\ndef answer():\n    time.sleep(1.5)\n    return 42\n")
     warm.check(tiny_job(learner("good")))  # make sure a worker is up
     pid = warm.worker_pid()
-    killer = __import__("threading").Timer(0.5, os.kill, (pid, signal.SIGKILL))
+    killer = threading.Timer(0.5, os.kill, (pid, signal.SIGKILL))
     killer.start()
     result = warm.check(tiny_job(path))
     killer.join()
@@ -179,6 +180,27 @@ def test_concurrent_checks(warm, learner, tmp_path):
         jobs.append(tiny_job(path))
     statuses = [r.status for r in check_many(warm, jobs, workers=2)]
     assert statuses == [Status.FAILED, Status.PASSED, Status.FAILED, Status.PASSED]
+
+
+def test_a_slow_check_does_not_hold_up_a_fast_one(warm, learner, tmp_path):
+    slow = tmp_path / "slow.py"
+    slow.write_text("import time\n\ndef answer():\n    time.sleep(4)\n    return 42\n")
+    fast = learner("good")
+    warm.check(tiny_job(fast))  # the worker is up
+    finished_at = {}
+
+    def run(name, path):
+        warm.check(tiny_job(path))
+        finished_at[name] = time.perf_counter()
+
+    threads = [threading.Thread(target=run, args=a) for a in (("slow", slow), ("fast", fast))]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert finished_at["fast"] - began < 3.5
+    assert finished_at["fast"] < finished_at["slow"]
 
 
 def test_fresh_process_jobs_use_the_subprocess_engine(warm, learner, monkeypatch):

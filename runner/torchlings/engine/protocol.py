@@ -53,6 +53,10 @@ class Reader:
         self._buffer = bytearray()
         self._fds: deque[int] = deque()
 
+    def held_fds(self) -> list[int]:
+        """Descriptors received for messages that are not complete yet."""
+        return list(self._fds)
+
     def read_available(self) -> list[tuple[dict[str, Any], list[int]]]:
         """One receive; every message it completes. EOFError when the peer is gone."""
         fd_space = socket.CMSG_SPACE(16 * array.array("i").itemsize)

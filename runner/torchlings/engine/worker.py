@@ -19,6 +19,7 @@ The worker leaves when the engine's end of the socket closes.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import os
@@ -78,8 +79,9 @@ def run_child(request: dict[str, Any], output_fd: int, keep: list[int]) -> None:
     code = 70
     try:
         os.setpgid(0, 0)  # its own group, so the engine can kill all it starts
-        for fd in keep:
-            os.close(fd)
+        for fd in keep:  # the worker's socket, and other checks' output pipes
+            with contextlib.suppress(OSError):
+                os.close(fd)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -146,8 +148,16 @@ def serve(sock: socket.socket) -> None:
                     messages = reader.read_available()
                 except EOFError:
                     return  # the engine is gone: so are we
+                # A child must hold no descriptor but its own pipe: another
+                # check's pipe held open would delay that check's end of output.
+                held = [fd for _, fds in messages for fd in fds]
+                own = [sock.fileno(), wake_r, wake_w]
+                if hasattr(selector, "fileno"):  # epoll and kqueue hold one
+                    own.append(selector.fileno())
                 for message, fds in messages:
-                    start_child(sock, message, fds, running, [sock.fileno(), wake_r, wake_w])
+                    others = [fd for fd in held if fd not in fds]
+                    start_child(sock, message, fds, running, own + others + reader.held_fds())
+                    held = others
         reap(sock, running)
 
 
