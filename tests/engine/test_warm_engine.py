@@ -44,6 +44,12 @@ def test_passes_and_worker_holds_no_threads(warm, learner):
     assert warm.worker_threads() in (0, 1)
 
 
+def test_torch_threads_work_in_the_child(warm, learner):
+    for _ in range(2):
+        result = warm.check(tiny_job(learner("threads"), timeout=5))
+        assert result.status is Status.PASSED, result.summary
+
+
 def test_failure_is_reported(warm, learner, tmp_path):
     path = tmp_path / "wrong.py"
     path.write_text("def answer():\n    return 41\n")
@@ -170,6 +176,17 @@ def test_worker_killed_during_a_check(warm, learner, tmp_path):
     killer.join()
     assert result.status is Status.PASSED  # run again in a fresh process, no alarm
     assert warm.check(tiny_job(learner("good"))).status is Status.PASSED
+
+
+def test_a_check_that_kills_the_worker_is_reported_not_obeyed(learner):
+    engine = WarmEngine()
+    try:
+        result = engine.check(tiny_job(learner("kills_parent")))
+        assert result.status is Status.CRASHED
+        assert "os.kill" in result.problem.message
+        assert engine.check(tiny_job(learner("good"))).status is Status.PASSED
+    finally:
+        engine.close()
 
 
 def test_concurrent_checks(warm, learner, tmp_path):

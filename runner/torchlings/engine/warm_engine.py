@@ -39,7 +39,7 @@ from typing import Any
 from torchlings.engine import protocol, sandbox
 from torchlings.engine.jobs import CheckJob
 from torchlings.engine.outcome import OutputSink, finished
-from torchlings.engine.result import CheckResult
+from torchlings.engine.result import CheckResult, Status, TestOutcome
 from torchlings.engine.subprocess_engine import SubprocessEngine, child_environment
 
 # Beyond the catalog's timeout, for what the child does before and after the
@@ -191,6 +191,16 @@ class _Worker:
         shutil.rmtree(self.home, ignore_errors=True)
 
 
+def _worker_lost() -> CheckResult:
+    message = (
+        "The check was stopped twice because the process it ran in was killed. If your "
+        "code sends signals to other processes (os.kill, os.killpg), take that out."
+    )
+    problem = TestOutcome(name="running the check", outcome="error", exc_type="WorkerLost",
+                          message=message)
+    return CheckResult(Status.CRASHED, summary="the check's process was killed", problem=problem)
+
+
 def _kill_group(pid: int | None) -> None:
     if pid is None:
         return
@@ -268,13 +278,18 @@ class WarmEngine:
     def check(self, job: CheckJob) -> CheckResult:
         if job.needs_fresh_process:
             return self._fallback.check(job)
-        worker = self._ready_worker()
-        if worker is None:
-            return self._fallback.check(job)
-        result = self._check_on(worker, job)
-        # None: the worker died under this check. Start over cold, quietly;
-        # the next check gets a new worker.
-        return result if result is not None else self._fallback.check(job)
+        # A worker that dies under a check (killed from outside, or by the
+        # check itself) is replaced and the check run again, quietly. Not in
+        # a plain subprocess: there the learner's os.kill(os.getppid(), ...)
+        # would hit the runner itself.
+        for _attempt in range(2):
+            worker = self._ready_worker()
+            if worker is None:
+                return self._fallback.check(job)
+            result = self._check_on(worker, job)
+            if result is not None:
+                return result
+        return _worker_lost()
 
     def _check_on(self, worker: _Worker, job: CheckJob) -> CheckResult | None:
         with tempfile.TemporaryDirectory(prefix="torchlings-check-") as scratch:
