@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -11,7 +13,7 @@ import pytest
 
 from torchlings.engine import CheckJob, Status, check_many, make_engine, subprocess_engine
 from torchlings.engine.outcome import OUTPUT_LIMIT
-from torchlings.engine.subprocess_engine import SubprocessEngine
+from torchlings.engine.subprocess_engine import SubprocessEngine, child_environment
 from torchlings.engine.warm_engine import WarmEngine, warm_supported
 
 from .support import comparable, tiny_job
@@ -187,6 +189,30 @@ def test_a_check_that_kills_the_worker_is_reported_not_obeyed(learner):
         assert engine.check(tiny_job(learner("good"))).status is Status.PASSED
     finally:
         engine.close()
+
+
+def test_worker_leaves_when_the_runner_dies():
+    script = (
+        "import os, time\n"
+        "from torchlings.engine.warm_engine import WarmEngine\n"
+        "engine = WarmEngine(); engine.start()\n"
+        "deadline = time.monotonic() + 60\n"
+        "while not engine.is_ready() and time.monotonic() < deadline: time.sleep(0.05)\n"
+        "print(engine.worker_pid(), flush=True)\n"
+        "os._exit(0)  # no close(): as if the runner crashed\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=child_environment(), timeout=90)
+    worker = int(done.stdout.strip())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(worker, signal.SIGKILL)
+    pytest.fail("the worker outlived the runner that started it")
 
 
 def test_concurrent_checks(warm, learner, tmp_path):
