@@ -70,7 +70,9 @@ class SubprocessEngine:
             started = time.perf_counter()
             process = subprocess.Popen(
                 [sys.executable, "-m", "torchlings.engine.child",
-                 str(job.check_file), str(job.exercise_file), str(result_file)],
+                 # Absolute: the child runs in a scratch folder of its own.
+                 str(Path(job.check_file).resolve()), str(Path(job.exercise_file).resolve()),
+                 str(result_file)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
