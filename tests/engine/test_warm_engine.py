@@ -11,7 +11,14 @@ import time
 
 import pytest
 
-from torchlings.engine import CheckJob, Status, check_many, make_engine, subprocess_engine
+from torchlings.engine import (
+    CheckJob,
+    Status,
+    check_many,
+    make_engine,
+    subprocess_engine,
+    warm_engine,
+)
 from torchlings.engine.outcome import OUTPUT_LIMIT
 from torchlings.engine.subprocess_engine import SubprocessEngine, child_environment
 from torchlings.engine.warm_engine import WarmEngine, warm_supported
@@ -253,6 +260,23 @@ def test_fresh_process_jobs_use_the_subprocess_engine(warm, learner, monkeypatch
                    needs_fresh_process=True)
     warm.check(job)
     assert used == [job]
+
+
+def test_no_worker_means_checks_run_cold(monkeypatch, learner):
+    def cannot_start():
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(warm_engine, "_Worker", cannot_start)
+    used = []
+    monkeypatch.setattr(SubprocessEngine, "check", lambda self, job: used.append(job))
+    engine = WarmEngine()
+    engine.start()
+    assert not engine.is_ready()
+    job = tiny_job(learner("good"))
+    engine.check(job)
+    engine.check(job)
+    assert used == [job, job]
+    engine.close()
 
 
 def test_fixtures_give_identical_results_on_both_engines(warm, cold, learner):

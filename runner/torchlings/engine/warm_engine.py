@@ -104,6 +104,7 @@ class _Worker:
         self.dead = threading.Event()
         self.failure = ""
         self.threads = -1
+        self.said_ready = False
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count()
@@ -156,6 +157,7 @@ class _Worker:
         kind = message.get("type")
         if kind == "ready":
             self.threads = int(message.get("threads", -1))
+            self.said_ready = True
             self.ready.set()
             return
         if kind == "failed":
@@ -248,19 +250,25 @@ class WarmEngine:
         return self._worker
 
     def _ready_worker(self) -> _Worker | None:
-        with self._lock:
-            worker = self._current_worker()
-        if worker is None:
+        for _attempt in range(2):
+            with self._lock:
+                worker = self._current_worker()
+            if worker is None:
+                return None
+            came_up = worker.ready.wait(READY_WAIT) and worker.said_ready
+            if came_up and worker.alive():
+                return worker
+            if came_up:
+                continue  # it was up and has died since: a new one, nothing counted
+            # It failed to import torch, or took far too long: count it and let
+            # this check (and the next, if it fails again) run cold.
+            with self._lock:
+                if self._worker is worker:
+                    self._worker = None
+                    self._failed_starts += 1
+            worker.process.kill()
+            worker.stop()
             return None
-        if worker.ready.wait(READY_WAIT) and worker.alive():
-            return worker
-        # It failed to import torch, or took far too long: count it and let
-        # this check (and the next, if it fails again) run cold.
-        with self._lock:
-            if self._worker is worker:
-                self._worker = None
-                self._failed_starts += 1
-        worker.stop()
         return None
 
     def worker_pid(self) -> int | None:
