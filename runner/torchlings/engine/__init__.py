@@ -11,6 +11,7 @@ learner's code does: hangs, crashes and floods all come back as a CheckResult.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
@@ -46,9 +47,15 @@ class Engine(Protocol):
 
 
 def make_engine(warm: bool = True) -> Engine:
-    """The fastest engine this platform supports (or the plain one if asked)."""
-    from torchlings.engine.subprocess_engine import SubprocessEngine
+    """The fastest engine this platform supports (or the plain one if asked).
 
+    TORCHLINGS_NO_WARM=1 in the environment has the same effect as warm=False.
+    """
+    from torchlings.engine.subprocess_engine import SubprocessEngine
+    from torchlings.engine.warm_engine import WarmEngine, warm_supported
+
+    if warm and warm_supported() and not os.environ.get("TORCHLINGS_NO_WARM"):
+        return WarmEngine()
     return SubprocessEngine()
 
 

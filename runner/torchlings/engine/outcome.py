@@ -42,6 +42,13 @@ class OutputSink:
                 self.dropped += max(0, len(chunk) - max(room, 0))
         except (OSError, ValueError):
             pass
+        finally:
+            # Closed here, by the only reader, once the writers are gone: a
+            # caller closing it while this thread still reads could block.
+            try:
+                self._stream.close()
+            except (OSError, ValueError):
+                pass
 
     def text(self, timeout: float = 2.0) -> tuple[str, int]:
         self._thread.join(timeout)

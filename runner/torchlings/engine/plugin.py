@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from torchlings.engine import sandbox
 from torchlings.engine.loader import load_exercise
 from torchlings.engine.result import SourceLine, TestOutcome
 from torchlings.testing import CheckFailure, NotDone
@@ -67,6 +68,8 @@ def describe_exception(
         details = {"kind": "syntax", "column": exc.offset or 0}
     if isinstance(exc, CheckFailure):
         message, details = exc.message, dict(exc.details)
+    elif sandbox.is_out_of_memory(exc):
+        message, details = sandbox.out_of_memory_message(exc), {}
     elif isinstance(exc, AssertionError):
         message = str(exc) or "an assertion failed"
     elif is_not_done(exc):
@@ -138,7 +141,8 @@ class Collector:
                 self.tests[item.nodeid].output = _captured(report)
             return
         if report.skipped:
-            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            longrepr = report.longrepr
+            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
             reason = reason.removeprefix("Skipped: ")
             self.tests[item.nodeid] = TestOutcome(
                 name=name, outcome="skipped", doc=doc, message=reason
@@ -158,7 +162,8 @@ class Collector:
                 doc=doc,
             )
         else:
-            described = TestOutcome(name=name, outcome=outcome, doc=doc, message=str(report.longrepr))
+            described = TestOutcome(name=name, outcome=outcome, doc=doc,
+                                    message=str(report.longrepr))
         described.seconds = report.duration
         described.output = _captured(report)
         self.tests[item.nodeid] = described

@@ -32,6 +32,10 @@ _LEAN = [
     "no:setuponly",
     "no:setupplan",
     "no:terminal",
+    # It runs several full garbage collections at the end of every session:
+    # with torch loaded that costs more than a small check itself. Without it
+    # an exception in a __del__ is printed instead of becoming a warning.
+    "no:unraisableexception",
 ]
 
 

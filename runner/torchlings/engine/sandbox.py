@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import random
-import resource
+import re
 import sys
 
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3
@@ -27,7 +27,46 @@ def memory_limit_bytes() -> int:
     return min(DEFAULT_MEMORY_LIMIT, total // 2)
 
 
+# The address-space ceiling this process runs under, once apply_limits set it.
+applied_memory_limit: int | None = None
+
+_OUT_OF_MEMORY_TEXT = ("can't allocate memory", "not enough memory", "out of memory",
+                       "cannot allocate memory")
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """A MemoryError, or torch's RuntimeError for an allocation that failed."""
+    if isinstance(exc, MemoryError):
+        return True
+    if isinstance(exc, NotImplementedError):  # a RuntimeError too, but a TODO
+        return False
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and any(t in text for t in _OUT_OF_MEMORY_TEXT)
+
+
+def out_of_memory_message(exc: BaseException) -> str:
+    if applied_memory_limit is not None:
+        gib = applied_memory_limit / 1024**3
+        what = f"Your code ran out of the {gib:.3g} GiB allowed for one check"
+    else:
+        what = "Your code ran out of memory"
+    asked = re.search(r"allocate (\d+) bytes", str(exc))
+    if asked:
+        what += f" (one allocation asked for {int(asked.group(1)) / 1024**3:.3g} GiB)"
+    return (
+        f"{what}. Look for a tensor far bigger than the exercise needs: the sizes passed "
+        "to torch.zeros/ones/randn/empty, a shape that broadcasts into something huge "
+        "(an (N, 1) with an (N,) makes N x N), or a list that keeps every step's tensors."
+    )
+
+
 def apply_limits(memory_bytes: int) -> None:
+    global applied_memory_limit
+    try:
+        import resource  # POSIX only; on Windows a check runs without a ceiling
+    except ImportError:
+        return
+
     # RLIMIT_AS turns a runaway allocation into a MemoryError / RuntimeError
     # inside the check instead of the kernel's OOM killer freezing the desktop.
     try:
@@ -35,6 +74,7 @@ def apply_limits(memory_bytes: int) -> None:
         if hard != resource.RLIM_INFINITY:
             memory_bytes = min(memory_bytes, hard)
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, hard))
+        applied_memory_limit = memory_bytes
     except (ValueError, OSError):
         pass
     # No core files from a learner's segfault.
@@ -60,8 +100,13 @@ def reset_torch_state(seed: int = 0) -> None:
     torch.set_grad_enabled(True)
     if hasattr(torch, "set_default_device"):
         torch.set_default_device(None)
-    torch.use_deterministic_algorithms(False)
-    torch.autograd.set_detect_anomaly(False)
+    # Only when switched on: use_deterministic_algorithms imports a large part
+    # of torch (seconds), and a fresh process or a fork of the worker (which
+    # never runs learner code) always starts with both off.
+    if torch.are_deterministic_algorithms_enabled():
+        torch.use_deterministic_algorithms(False)
+    if torch.is_anomaly_enabled():
+        torch.autograd.set_detect_anomaly(False)
     torch.manual_seed(seed)
     random.seed(seed)
     np.random.seed(seed)

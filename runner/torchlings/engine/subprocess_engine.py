@@ -29,6 +29,11 @@ def child_environment() -> dict[str, str]:
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    # numpy's OpenBLAS starts its thread pool at import. The warm worker must
+    # hold no threads when it forks, and both engines must compute the same
+    # way, so numpy's BLAS is single-threaded in every check process (torch's
+    # own pool is unaffected and starts lazily, in the child).
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
     # The runner's own package must be importable by the child even when it
     # runs from a source tree that is not installed.
     package_root = str(Path(__file__).resolve().parents[2])
@@ -37,10 +42,11 @@ def child_environment() -> dict[str, str]:
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    if hasattr(os, "killpg"):  # not on Windows: there only the process itself is killed
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     try:
         process.kill()
     except ProcessLookupError:
@@ -64,7 +70,9 @@ class SubprocessEngine:
             started = time.perf_counter()
             process = subprocess.Popen(
                 [sys.executable, "-m", "torchlings.engine.child",
-                 str(job.check_file), str(job.exercise_file), str(result_file)],
+                 # Absolute: the child runs in a scratch folder of its own.
+                 str(Path(job.check_file).resolve()), str(Path(job.exercise_file).resolve()),
+                 str(result_file)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,

@@ -1,0 +1,82 @@
+"""How the WarmEngine and its worker talk: length-prefixed JSON over a Unix socket.
+
+Each message is a 4-byte big-endian length and that many bytes of UTF-8 JSON.
+A check request also carries one file descriptor (SCM_RIGHTS), the pipe the
+child writes its output to. Descriptors travel with the bytes of the message
+they belong to, and every check request carries exactly one, so the receiver
+hands them out to messages in arrival order.
+
+Engine -> worker:  {"type": "check", "id", "check", "exercise", "result", "cwd", "memory"}
+Worker -> engine:  {"type": "ready", "pid", "threads"} | {"type": "failed", "message"}
+                   {"type": "started", "id", "pid"}
+                   {"type": "exited", "id", "returncode", "cpu"}
+                   {"type": "error", "id", "message"}
+"""
+
+from __future__ import annotations
+
+import array
+import json
+import socket
+import struct
+from collections import deque
+from typing import Any
+
+_HEADER = struct.Struct(">I")
+_CHUNK = 65536
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message).encode("utf-8")
+    return _HEADER.pack(len(body)) + body
+
+
+# A peer that died must give an OSError (EPIPE), never a SIGPIPE.
+_FLAGS = getattr(socket, "MSG_NOSIGNAL", 0)
+
+
+def send(sock: socket.socket, message: dict[str, Any], fds: list[int] | None = None) -> None:
+    data = encode(message)
+    if fds:
+        ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
+        sent = sock.sendmsg([data], ancillary, _FLAGS)
+        data = data[sent:]
+    if data:
+        sock.sendall(data, _FLAGS)
+
+
+class Reader:
+    """Reassembles messages (and their descriptors) from a stream socket."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._buffer = bytearray()
+        self._fds: deque[int] = deque()
+
+    def held_fds(self) -> list[int]:
+        """Descriptors received for messages that are not complete yet."""
+        return list(self._fds)
+
+    def read_available(self) -> list[tuple[dict[str, Any], list[int]]]:
+        """One receive; every message it completes. EOFError when the peer is gone."""
+        fd_space = socket.CMSG_SPACE(16 * array.array("i").itemsize)
+        data, ancillary, _flags, _addr = self._sock.recvmsg(_CHUNK, fd_space)
+        for level, kind, payload in ancillary:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds = array.array("i")
+                fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+                self._fds.extend(fds)
+        if not data:
+            raise EOFError
+        self._buffer += data
+        messages = []
+        while len(self._buffer) >= _HEADER.size:
+            (length,) = _HEADER.unpack_from(self._buffer)
+            if len(self._buffer) < _HEADER.size + length:
+                break
+            body = bytes(self._buffer[_HEADER.size : _HEADER.size + length])
+            del self._buffer[: _HEADER.size + length]
+            message = json.loads(body)
+            fds = [self._fds.popleft()] if message.get("type") == "check" and self._fds else []
+            messages.append((message, fds))
+        return messages

@@ -1,0 +1,5 @@
+import os
+
+
+def answer():
+    os.abort()

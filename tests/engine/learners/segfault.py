@@ -1,0 +1,5 @@
+import ctypes
+
+
+def answer():
+    return ctypes.string_at(0)
