@@ -107,6 +107,9 @@ def reset_torch_state(seed: int = 0) -> None:
         torch.use_deterministic_algorithms(False)
     if torch.is_anomaly_enabled():
         torch.autograd.set_detect_anomaly(False)
+    # One intra-op thread per check: checks are tiny, two may run at once on a
+    # small machine, and oversubscribed threads made a 100-step loop 30x slower.
+    torch.set_num_threads(1)
     torch.manual_seed(seed)
     random.seed(seed)
     np.random.seed(seed)

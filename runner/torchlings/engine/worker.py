@@ -70,6 +70,15 @@ def warm_up() -> None:
     import _pytest.assertion.rewrite  # noqa: F401
     import _pytest.python  # noqa: F401
 
+    # The first optimizer a process builds imports torch._dynamo (and sympy
+    # with it): 800 modules, one to several seconds. So does the first op on
+    # the meta device. Importing it here starts no threads and takes that cost
+    # out of every check that trains something.
+    import torch._dynamo  # noqa: F401
+    import torch.distributions  # noqa: F401
+    import torch.optim  # noqa: F401
+    import torch.utils.data  # noqa: F401
+
     from torchlings import testing  # noqa: F401
     from torchlings.engine import outcome, plugin, runcheck  # noqa: F401
 
