@@ -28,7 +28,9 @@ class _Sampler:
 
 def _model():
     torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 1))
+    return nn.Sequential(
+        nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 1)
+    )
 
 
 def test_memorises_one_batch(exercise):
@@ -39,9 +41,10 @@ def test_memorises_one_batch(exercise):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # mse_loss warns about broadcasting; the check explains
         losses = exercise.overfit_one_batch(model, sampler, steps=STEPS, lr=LR)
+    length = f" of length {len(losses)}" if hasattr(losses, "__len__") else ""
     expect(isinstance(losses, list) and len(losses) == STEPS,
            f"overfit_one_batch should return a list with one loss per step ({STEPS}), got "
-           f"{type(losses).__name__}" + (f" of length {len(losses)}" if hasattr(losses, "__len__") else "") + ".")
+           f"{type(losses).__name__}{length}.")
     expect(all(isinstance(v, float) for v in losses),
            "Return the losses as Python floats (loss.item()), not tensors: a list of loss "
            "tensors keeps every step's graph alive.")

@@ -24,7 +24,9 @@ import torch
 from torch import nn
 
 
-def overfit_one_batch(model: nn.Module, sample_batch, steps: int = 300, lr: float = 1e-2) -> list[float]:
+def overfit_one_batch(
+    model: nn.Module, sample_batch, steps: int = 300, lr: float = 1e-2
+) -> list[float]:
     """Train `model` for `steps` Adam steps on one batch; return the loss of each step.
 
     `sample_batch()` returns a fresh random batch `(obs, targets)` each time it is

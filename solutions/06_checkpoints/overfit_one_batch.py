@@ -4,7 +4,9 @@ import torch
 from torch import nn
 
 
-def overfit_one_batch(model: nn.Module, sample_batch, steps: int = 300, lr: float = 1e-2) -> list[float]:
+def overfit_one_batch(
+    model: nn.Module, sample_batch, steps: int = 300, lr: float = 1e-2
+) -> list[float]:
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     obs, targets = sample_batch()  # one batch, reused every step
     losses = []
