@@ -50,9 +50,9 @@ class _Run:
 
     def __init__(self, exercise, tmp_path, monkeypatch):
         data = _data()
-        self.reference, _ = _fresh(0)
+        self.reference, reference_optimizer = _fresh(0)
         torch.manual_seed(1)
-        _train(self.reference, _, 0, TOTAL_STEPS, data)
+        _train(self.reference, reference_optimizer, 0, TOTAL_STEPS, data)
 
         self.model, self.optimizer = _fresh(0)
         torch.manual_seed(1)

@@ -15,7 +15,8 @@ units of the target. R² ("coefficient of determination") does:
     R² = 1 - sum((target - pred)²) / sum((target - mean(target))²)
 
 1 is a perfect fit; 0 is no better than always predicting the mean target;
-below 0 is worse than that.
+below 0 is worse than that. Once both functions work, the check trains the
+network on a noisy curve and expects R² of at least 0.9 on new points.
 
 Why RL cares: value functions and critics are regressions. A critic whose
 (B, 1) output meets (B,) returns in its loss learns the average return and
