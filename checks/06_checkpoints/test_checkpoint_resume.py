@@ -19,6 +19,14 @@ RESUME_CONCEPT = (
 )
 
 
+def _refusal(error):
+    """The line of torch's weights_only error that names what it refused."""
+    for line in str(error).splitlines():
+        if "Unsupported global" in line:
+            return line.strip().split(" was not an allowed")[0]
+    return str(error).splitlines()[0]
+
+
 def _data():
     generator = torch.Generator().manual_seed(11)
     x = torch.randn(64, 4, generator=generator)
@@ -73,8 +81,15 @@ class _Run:
             return real_load(*args, **kwargs)
 
         monkeypatch.setattr(torch, "load", spy_load)
-        self.step = exercise.load_checkpoint(self.path, self.model2, self.optimizer2)
-        monkeypatch.setattr(torch, "load", real_load)
+        try:
+            self.step = exercise.load_checkpoint(self.path, self.model2, self.optimizer2)
+        except pickle.UnpicklingError as error:
+            fail("load_checkpoint could not read the checkpoint with weights_only=True:\n"
+                 f"  {_refusal(error)}\n"
+                 "Save only plain data: model.state_dict(), optimizer.state_dict(), "
+                 "torch.get_rng_state() and the step, not the model or optimizer objects.")
+        finally:
+            monkeypatch.setattr(torch, "load", real_load)
         self.rng_after_load = torch.get_rng_state()
         self.data = data
 
@@ -91,7 +106,7 @@ def test_file_loads_with_weights_only(run):
     except (pickle.UnpicklingError, RuntimeError) as error:
         fail(
             "torch.load(path, weights_only=True) refuses your checkpoint file:\n"
-            f"  {str(error).splitlines()[0]}\n"
+            f"  {_refusal(error)}\n"
             "Save state_dicts, tensors and numbers (model.state_dict(), not the model object).",
         )
     expect(isinstance(checkpoint, dict), "The checkpoint should be one dict of named parts, "

@@ -16,7 +16,9 @@ scheduler, if you had one, would go in too via its own `state_dict()`).
 
 Save plain data only -- state_dicts, tensors, numbers -- in one dict with
 `torch.save`, so the file loads with `torch.load(path, weights_only=True)`,
-which refuses to run code hidden in a file (see the next exercise).
+which refuses to run code hidden in a file (see the next exercise). All the
+randomness here comes from torch's generator; NumPy's generator state, which
+holds NumPy arrays, is something weights_only=True would refuse.
 
 Why RL cares: agents train for hours or days; a resumed agent that forgot its
 optimizer state or its random stream quietly diverges from the run you meant
