@@ -53,11 +53,16 @@ def test_accuracy(exercise):
     """accuracy counts rows whose largest logit is at the label's class."""
     logits = torch.tensor([[2.0, 0.1], [0.3, 1.0], [5.0, -1.0], [0.0, 0.5], [1.0, 0.9]])
     labels = torch.tensor([0.0, 1.0, 1.0, 0.0, 0.0])  # right, right, wrong, wrong, right
+    concept = ("argmax over the class dimension (dim=-1) gives one predicted class per row, "
+               "shape (B,); compare with the labels and take the mean, as a Python float "
+               "(.item()).")
     for given in (labels, labels.long()):
-        expect_close(exercise.accuracy(logits, given), 0.6, name="accuracy on 5 rows, 3 right",
-                     concept="argmax over the class dimension (dim=-1) gives one predicted "
-                     "class per row; compare with the labels and take the mean, as a Python "
-                     "float (.item()).")
+        try:
+            value = exercise.accuracy(logits, given)
+        except RuntimeError as error:
+            fail(f"accuracy failed on logits of shape (5, 2) and labels of shape (5,):\n"
+                 f"  {str(error).splitlines()[0]}\n" + concept)
+        expect_close(value, 0.6, name="accuracy on 5 rows, 3 right", concept=concept)
 
 
 def test_trains_to_high_accuracy(exercise):
