@@ -1,0 +1,107 @@
+"""Check: a fixed-capacity replay buffer that overwrites the oldest and samples filled slots."""
+
+from collections import Counter
+
+import torch
+
+from torchlings.testing import expect, expect_tensor
+
+OBS_DIM = 2
+
+
+def _fill(buffer, numbers):
+    """Transition k: obs (k, k), action k, reward k / 10, next_obs (k + .5, k + .5), done k odd."""
+    for k in numbers:
+        buffer.add(torch.full((OBS_DIM,), float(k)), k, k / 10, torch.full((OBS_DIM,), k + 0.5),
+                   k % 2 == 1)
+
+
+def _sampled(buffer, calls, batch_size, seed=0):
+    """Draw many batches; return the transition numbers drawn (checking every field agrees)."""
+    generator = torch.Generator().manual_seed(seed)
+    drawn = []
+    for _ in range(calls):
+        batch = buffer.sample(batch_size, generator)
+        expect(isinstance(batch, tuple) and len(batch) == 5,
+               "sample should return a tuple (obs, actions, rewards, next_obs, dones).")
+        obs, actions, rewards, next_obs, dones = batch
+        expect_tensor(obs, name="sampled obs", shape=(batch_size, OBS_DIM), dtype=torch.float32)
+        expect_tensor(actions, name="sampled actions", shape=(batch_size,), dtype=torch.int64)
+        expect_tensor(rewards, name="sampled rewards", shape=(batch_size,), dtype=torch.float32)
+        expect_tensor(next_obs, name="sampled next_obs", shape=(batch_size, OBS_DIM))
+        expect_tensor(dones, name="sampled dones", shape=(batch_size,))
+        ks = obs[:, 0].round().long()
+        empty = int((ks == 0).sum())
+        expect(empty == 0,
+               f"sample returned {empty} transition(s) with an all-zero observation: slots that "
+               f"were never written. With {len(buffer)} of {buffer.capacity} slots filled, draw "
+               "indices from range(len(self)), not range(capacity).")
+        same = (actions == ks).all() and torch.allclose(rewards, ks / 10) and torch.allclose(
+            next_obs[:, 0], ks + 0.5) and torch.equal(dones, (ks % 2).float())
+        expect(same, "The fields of a sampled batch do not belong together: row i of obs, "
+               "actions, rewards, next_obs and dones must come from the same transition. "
+               "Index every field with the same index tensor.")
+        drawn.extend(ks.tolist())
+    return drawn
+
+
+def test_length_grows_then_stays_at_capacity(exercise):
+    """len() counts the stored transitions and never exceeds the capacity."""
+    buffer = exercise.ReplayBuffer(capacity=5, obs_dim=OBS_DIM)
+    lengths = []
+    for k in range(1, 9):
+        _fill(buffer, [k])
+        lengths.append(len(buffer))
+    expect(lengths == [1, 2, 3, 4, 5, 5, 5, 5],
+           f"After adding 1, 2, ..., 8 transitions to a buffer of capacity 5, len() was "
+           f"{lengths}; expected [1, 2, 3, 4, 5, 5, 5, 5].")
+
+
+def test_never_samples_empty_slots(exercise):
+    """With 3 of 10 slots filled, only those 3 transitions are ever sampled."""
+    buffer = exercise.ReplayBuffer(capacity=10, obs_dim=OBS_DIM)
+    _fill(buffer, [1, 2, 3])
+    drawn = set(_sampled(buffer, calls=200, batch_size=3))
+    expect(drawn == {1, 2, 3}, f"Sampling drew transitions {sorted(drawn)}; the buffer holds "
+           "1, 2 and 3, and each should turn up.")
+
+
+def test_overwrites_the_oldest(exercise):
+    """Adding 8 transitions to a buffer of 5 keeps the newest 5 (4 to 8)."""
+    buffer = exercise.ReplayBuffer(capacity=5, obs_dim=OBS_DIM)
+    _fill(buffer, range(1, 9))
+    drawn = set(_sampled(buffer, calls=200, batch_size=5))
+    expect(drawn == {4, 5, 6, 7, 8},
+           f"After adding transitions 1 to 8 to a buffer of capacity 5, sampling drew "
+           f"{sorted(drawn)}; it should hold exactly the newest five, 4 to 8. Once the buffer "
+           "is full the write position wraps around to 0 ((position + 1) % capacity), so the "
+           "oldest transition is the one replaced.")
+
+
+def test_samples_uniformly(exercise):
+    """Each stored transition is drawn about equally often."""
+    buffer = exercise.ReplayBuffer(capacity=8, obs_dim=OBS_DIM)
+    _fill(buffer, range(1, 5))
+    counts = Counter(_sampled(buffer, calls=1000, batch_size=4))
+    total = sum(counts.values())
+    shares = {k: counts[k] / total for k in range(1, 5)}
+    # 4000 draws: a share's standard deviation is about 0.007, so 0.04 is far outside chance.
+    expect(all(abs(share - 0.25) < 0.04 for share in shares.values()),
+           "With 4 transitions stored, each should be drawn about 25% of the time; got "
+           + ", ".join(f"{k}: {share:.1%}" for k, share in shares.items())
+           + ". Draw indices uniformly from range(len(self)).")
+
+
+def test_uses_the_generator(exercise):
+    """Sampling draws from the generator it is given, not from torch's global one."""
+    buffer = exercise.ReplayBuffer(capacity=10, obs_dim=OBS_DIM)
+    _fill(buffer, range(1, 8))
+    before = torch.get_rng_state()
+    first = _sampled(buffer, calls=3, batch_size=6, seed=42)
+    second = _sampled(buffer, calls=3, batch_size=6, seed=42)
+    expect(torch.equal(before, torch.get_rng_state()) and first == second,
+           "sample should take its randomness from the generator argument, so an experiment "
+           "controls its own random stream: torch.randint(..., generator=generator). Two "
+           "generators with the same seed must give the same batches"
+           + ("" if first == second else " (they did not)")
+           + ", and torch's global generator must be left alone.")

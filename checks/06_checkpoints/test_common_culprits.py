@@ -1,0 +1,67 @@
+"""Check: the repaired script trains a classifier and reports its true test accuracy."""
+
+import pytest
+import torch
+
+from torchlings.testing import expect, fail
+
+MIN_ACCURACY = 0.85  # the blobs overlap; the best possible is about 0.92
+
+
+def _blobs(n, generator):
+    labels = (torch.rand(n, generator=generator) < 0.5).float()
+    centres = labels.unsqueeze(1) * 2.0 - 1.0  # (-1, -1) or (1, 1)
+    return centres + torch.randn(n, 2, generator=generator), labels
+
+
+@pytest.fixture(scope="module")
+def outcome(exercise):
+    torch.set_num_threads(1)  # a tiny model: extra threads only add overhead on a busy CPU
+    generator = torch.Generator().manual_seed(3)
+    x_train, labels_train = _blobs(400, generator)
+    x_test, labels_test = _blobs(1000, generator)
+    torch.manual_seed(0)
+    try:
+        model, reported = exercise.train_and_evaluate(x_train, labels_train, x_test, labels_test)
+    except RuntimeError as error:
+        if "target" in str(error).lower() or "long" in str(error).lower():
+            fail("cross_entropy refused the targets:\n"
+                 f"  {str(error).splitlines()[0]}\n"
+                 "The labels are floats (0.0 / 1.0). cross_entropy reads float targets as "
+                 "probabilities of shape (N, classes); class indices must be int64: "
+                 "labels_train.long().")
+        raise
+    model.eval()
+    with torch.no_grad():
+        true_accuracy = (model(x_test).argmax(dim=1) == labels_test.long()).float().mean().item()
+    return model, reported, true_accuracy
+
+
+def test_model_learns(outcome):
+    """The trained model classifies at least 85% of the test points correctly."""
+    _, _, true_accuracy = outcome
+    expect(true_accuracy == true_accuracy and true_accuracy >= MIN_ACCURACY,
+           f"The trained model (in eval mode) gets {true_accuracy:.1%} of the test points "
+           f"right; a working script reaches at least {MIN_ACCURACY:.0%}. Near 50% it learned "
+           "nothing. The usual culprit is a learning rate far too high: every step overshoots "
+           "(plain SGD here wants something like 0.1 to 1).")
+
+
+def test_reported_accuracy_is_true(outcome):
+    """The accuracy the script reports is the model's real accuracy in eval mode."""
+    _, reported, true_accuracy = outcome
+    expect(isinstance(reported, float),
+           f"The accuracy should be a Python float (use .item()), got {type(reported).__name__}.")
+    if abs(reported - true_accuracy) > 1e-6:
+        if 0.4 < reported < 0.6 and abs(true_accuracy - 0.5) > 0.15:
+            story = (" A value near 50% whatever the model does is the broadcasting culprit: "
+                     "predictions of shape (N, 1) compared with labels of shape (N,) give an "
+                     "(N, N) table of every prediction against every label. Compare (N,) "
+                     "with (N,).")
+        else:
+            story = (" A score that is a little off and changes from run to run is the "
+                     "train()/eval() culprit: evaluating in training mode keeps dropout on. "
+                     "Call model.eval() before evaluating.")
+        fail(f"The script reports an accuracy of {reported:.4f}, but the model's real test "
+             f"accuracy (eval mode, predictions compared label by label) is "
+             f"{true_accuracy:.4f}.{story}")

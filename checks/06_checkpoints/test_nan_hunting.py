@@ -1,0 +1,87 @@
+"""Check: find the parameters whose gradients hold NaN or Inf; what anomaly detection does."""
+
+import torch
+from torch import nn
+
+from torchlings.testing import expect, expect_choice
+
+CONCEPT = (
+    "torch.isfinite(g) is False for NaN, +Inf and -Inf alike; a gradient is bad if any element "
+    "is not finite: `not torch.isfinite(p.grad).all()`. Skip parameters whose .grad is None."
+)
+
+
+def _model():
+    torch.manual_seed(0)
+    return nn.ModuleDict({
+        "trunk": nn.Linear(3, 4),
+        "policy": nn.Linear(4, 2),
+        "value": nn.Linear(4, 1),
+        "unused": nn.Linear(4, 4),
+    })
+
+
+def _names(result):
+    expect(isinstance(result, (list, tuple)) and all(isinstance(n, str) for n in result),
+           f"nonfinite_grads should return a list of parameter names, got {result!r}.")
+    return set(result)
+
+
+def test_finite_gradients_flag_nothing(exercise):
+    """Ordinary gradients, and parameters with no gradient, are not reported."""
+    model = _model()
+    for name, parameter in model.named_parameters():
+        if not name.startswith("unused"):
+            parameter.grad = torch.randn_like(parameter)
+    found = _names(exercise.nonfinite_grads(model))
+    expect(not found, f"Nothing is wrong with these gradients, but {sorted(found)} were reported. "
+           + CONCEPT)
+
+
+def test_nan_and_inf_are_found(exercise):
+    """A single NaN, +Inf or -Inf anywhere in a gradient is reported, and nothing else."""
+    model = _model()
+    for name, parameter in model.named_parameters():
+        if not name.startswith("unused"):
+            parameter.grad = torch.randn_like(parameter)
+    model["trunk"].weight.grad[1, 2] = float("nan")
+    model["policy"].bias.grad[0] = float("inf")
+    model["value"].weight.grad[0, 3] = float("-inf")
+    found = _names(exercise.nonfinite_grads(model))
+    want = {"trunk.weight", "policy.bias", "value.weight"}
+    missed, extra = want - found, found - want
+    expect(not missed, f"Missed the bad gradient(s) of {sorted(missed)} (one NaN in "
+           "trunk.weight, one +Inf in policy.bias, one -Inf in value.weight). " + CONCEPT)
+    expect(not extra, f"Reported {sorted(extra)}, whose gradients are all finite. " + CONCEPT)
+
+
+def test_gradients_from_a_real_backward(exercise):
+    """A log(0) in the loss shows up in the gradients of the layers it flows back into."""
+    model = _model()
+    obs = torch.randn(5, 3)
+    hidden = model["trunk"](obs)
+    mask = torch.tensor([1.0, 0.0])  # masks out an action: a probability of exactly 0
+    probs = torch.softmax(model["policy"](hidden), dim=-1) * mask
+    loss = -torch.log(probs).mean() + model["value"](hidden).pow(2).mean()
+    loss.backward()
+    found = _names(exercise.nonfinite_grads(model))
+    expect({"trunk.weight", "policy.weight"} <= found and not found & {"value.weight"},
+           "After a loss containing log(0), the trunk and policy gradients are not finite while "
+           f"the value head's are; you reported {sorted(found)}. " + CONCEPT)
+
+
+def test_anomaly_detection(exercise):
+    """What detect_anomaly does."""
+    expect_choice(
+        exercise, "ANSWER", correct="a",
+        choices={
+            "a": "backward() raises at the first op whose gradient comes out NaN, pointing at "
+                 "the forward line that created it",
+            "b": "NaN gradients are replaced with zeros",
+            "c": "the loss is checked for NaN before backward, at no cost",
+        },
+        why="torch.autograd.detect_anomaly() remembers where each forward operation was "
+            "created and checks every gradient backward computes; the error names the "
+            "operation and prints its forward traceback. It slows training down a lot, so "
+            "turn it on only while hunting a NaN.",
+    )

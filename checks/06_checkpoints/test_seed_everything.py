@@ -1,0 +1,50 @@
+"""Check: seed_everything makes Python's, NumPy's and torch's random numbers repeatable."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from torchlings.testing import expect
+
+DRAWS = {
+    "Python's random": (lambda: [random.random() for _ in range(3)], "random.seed(seed)"),
+    "NumPy's global generator": (lambda: np.random.rand(3).tolist(), "np.random.seed(seed)"),
+    "torch's generator": (lambda: torch.rand(3).tolist(), "torch.manual_seed(seed)"),
+}
+
+
+def _scramble():
+    """Move every generator somewhere unrelated, as earlier code in a script would."""
+    random.seed(None)
+    np.random.seed(None)
+    torch.seed()
+
+
+@pytest.mark.parametrize("library", list(DRAWS))
+def test_same_seed_same_numbers(exercise, library):
+    """After seed_everything(s), each generator gives the same numbers every time."""
+    draw, call = DRAWS[library]
+    runs = []
+    for _ in range(2):
+        _scramble()
+        exercise.seed_everything(1234)
+        runs.append(draw())
+    expect(runs[0] == runs[1],
+           f"After seed_everything(1234), {library} gave {runs[0][:2]}... the first time and "
+           f"{runs[1][:2]}... the second: it is not seeded. Each library keeps its own "
+           f"generator; add {call}.")
+
+
+@pytest.mark.parametrize("library", list(DRAWS))
+def test_different_seeds_differ(exercise, library):
+    """Different seeds give different numbers: the seed argument is actually used."""
+    draw, call = DRAWS[library]
+    exercise.seed_everything(1)
+    first = draw()
+    exercise.seed_everything(2)
+    second = draw()
+    expect(first != second,
+           f"seed_everything(1) and seed_everything(2) give {library} the same numbers: the "
+           f"seed you are given is ignored. Pass it on: {call}.")
