@@ -15,7 +15,7 @@ def workspace(tmp_path, monkeypatch) -> Workspace:
     monkeypatch.delenv("VISUAL", raising=False)
     root = make_workspace(tmp_path / "ws")
     # `reset` puts back the shipped file; for this made-up course that is SOURCE.
-    monkeypatch.setattr("torchlings.workspace.shipped.read_shipped", lambda rel: SHIPPED)
+    monkeypatch.setattr("torchlings.workspace.shipped.read_shipped", lambda rel, workspace=None: SHIPPED)
     return Workspace.open(root)
 
 
