@@ -183,7 +183,11 @@ def verify(exercises: tuple[str, ...], as_json: bool, verbose: bool, no_warm: bo
     jobs = [workspace.job(t) for t in targets]
     finished: dict[int, CheckResult] = {}
 
+    stopping = False
+
     def progress(index: int, result: CheckResult) -> None:
+        if stopping:
+            return  # after Ctrl-C: a check cut short says nothing about the exercise
         finished[index] = result
         workspace.record(targets[index], result)
         if not as_json:
@@ -196,7 +200,7 @@ def verify(exercises: tuple[str, ...], as_json: bool, verbose: bool, no_warm: bo
         try:
             check_many(engine, jobs, on_result=progress)
         except KeyboardInterrupt:
-            interrupted = True
+            interrupted = stopping = True
     passed = sum(r.status is Status.PASSED for r in finished.values())
     if as_json:
         print(json.dumps(_verify_json(workspace, targets, finished), indent=2))

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -56,6 +57,10 @@ def kill_group(process: subprocess.Popen[bytes]) -> None:
 class SubprocessEngine:
     name = "subprocess"
 
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[bytes]] = set()
+
     def start(self) -> None:
         pass  # nothing to warm: every check starts its own Python
 
@@ -81,6 +86,8 @@ class SubprocessEngine:
                 start_new_session=True,  # its own process group, killed as one
             )
             assert process.stdout is not None
+            with self._lock:
+                self._running.add(process)
             sink = OutputSink(process.stdout)
             limit = job.timeout + STARTUP_ALLOWANCE
             timed_out = False
@@ -92,6 +99,8 @@ class SubprocessEngine:
                 # Also reaps anything the learner's code started in the group.
                 kill_group(process)
                 process.wait()
+                with self._lock:
+                    self._running.discard(process)
             output, dropped = sink.text()
             process.stdout.close()
             return finished(
@@ -105,4 +114,8 @@ class SubprocessEngine:
             )
 
     def close(self) -> None:
-        pass
+        """Kill the checks still running; their callers get what the kill left."""
+        with self._lock:
+            running = list(self._running)
+        for process in running:
+            kill_group(process)

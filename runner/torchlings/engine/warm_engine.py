@@ -203,6 +203,12 @@ def _worker_lost() -> CheckResult:
     return CheckResult(Status.CRASHED, summary="the check's process was killed", problem=problem)
 
 
+def _stopped() -> CheckResult:
+    problem = TestOutcome(name="running the check", outcome="error", exc_type="Stopped",
+                          message="The runner stopped before this check finished.")
+    return CheckResult(Status.ERROR, summary="stopped before it finished", problem=problem)
+
+
 def _kill_group(pid: int | None) -> None:
     if pid is None:
         return
@@ -219,6 +225,7 @@ class WarmEngine:
         self._lock = threading.Lock()
         self._failed_starts = 0
         self._closed = False
+        self._in_flight: set[_Pending] = set()
         # CPU time (user + system) of the last check's child: a figure for
         # benchmarks that does not depend on how busy the machine is.
         self.last_cpu_seconds = 0.0
@@ -292,9 +299,13 @@ class WarmEngine:
         # would hit the runner itself.
         for _attempt in range(2):
             worker = self._ready_worker()
+            if self._closed:
+                return _stopped()  # closing (Ctrl-C, quit): stop, never start afresh
             if worker is None:
                 return self._fallback.check(job)
             result = self._check_on(worker, job)
+            if self._closed:
+                return _stopped()
             if result is not None:
                 return result
         return _worker_lost()
@@ -319,9 +330,13 @@ class WarmEngine:
                 pending = worker.submit(request, write_fd)
             finally:
                 os.close(write_fd)  # the child holds the only write end now
+            with self._lock:
+                self._in_flight.add(pending)
             try:
                 return self._wait(worker, job, pending, sink, result_file, started)
             finally:
+                with self._lock:
+                    self._in_flight.discard(pending)
                 _kill_group(pending.pid)  # the sink closes the stream at end of output
 
     def _wait(self, worker: _Worker, job: CheckJob, pending: _Pending, sink: OutputSink,
@@ -358,8 +373,12 @@ class WarmEngine:
         worker.stop()
 
     def close(self) -> None:
+        """Stop: kill the checks still running (their callers get a 'stopped' result)."""
         with self._lock:
             self._closed = True
             worker, self._worker = self._worker, None
+            in_flight = list(self._in_flight)
+        for pending in in_flight:
+            _kill_group(pending.pid)
         if worker is not None:
             worker.stop()
