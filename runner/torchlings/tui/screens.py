@@ -30,14 +30,18 @@ if TYPE_CHECKING:
     from torchlings.tui.app import TorchlingsApp
 
 
-class HeaderBar(Widget):
-    """Progress bar with done/total and the watch mode; then the current exercise."""
-
-    DEFAULT_CSS = "HeaderBar { height: 2; }"
+class _AppAccess:
+    """The torchlings app, typed, for the screens and widgets that drive it."""
 
     @property
     def tapp(self) -> TorchlingsApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[attr-defined,return-value]
+
+
+class HeaderBar(_AppAccess, Widget):
+    """Progress bar with done/total and the watch mode; then the current exercise."""
+
+    DEFAULT_CSS = "HeaderBar { height: 2; }"
 
     def render(self) -> RenderableType:
         app = self.tapp
@@ -74,7 +78,7 @@ class HeaderBar(Widget):
             self.tapp.open_editor()
 
 
-class WatchScreen(Screen[None]):
+class WatchScreen(_AppAccess, Screen[None]):
     ready = False  # set once mounted (Screen.is_mounted stays False here)
 
     BINDINGS = [
@@ -87,10 +91,6 @@ class WatchScreen(Screen[None]):
         Binding("e", "edit", "edit"),
         Binding("q", "quit", "quit"),
     ]
-
-    @property
-    def tapp(self) -> TorchlingsApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(id="header")
@@ -234,7 +234,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class ListScreen(Screen[Exercise | None]):
+class ListScreen(_AppAccess, Screen[Exercise | None]):
     BINDINGS = [
         Binding("j", "move(1)", "down", show=False),
         Binding("k", "move(-1)", "up", show=False),
@@ -251,10 +251,6 @@ class ListScreen(Screen[Exercise | None]):
         super().__init__()
         self.show = "all"
         self.search = ""
-
-    @property
-    def tapp(self) -> TorchlingsApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="list-title")
@@ -383,7 +379,7 @@ class ListScreen(Screen[Exercise | None]):
         self.dismiss(None)
 
 
-class CheckAllScreen(Screen[Exercise | None]):
+class CheckAllScreen(_AppAccess, Screen[Exercise | None]):
     """Every exercise checked, each one's progress shown; the summary stays until a key."""
 
     BINDINGS = [Binding("escape,q", "stop", "stop")]
@@ -399,10 +395,6 @@ class CheckAllScreen(Screen[Exercise | None]):
         self.running: set[int] = set()
         self.cancelled = False
         self.final_text = ""
-
-    @property
-    def tapp(self) -> TorchlingsApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="all-title")
