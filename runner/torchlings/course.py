@@ -98,11 +98,8 @@ class Course:
         close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
         if not close:
             close = [n for n in names if key.lower() in n.lower()][:3]
-        return self._raise_unknown(key, close)
-
-    def _raise_unknown(self, key: str, names: list[str]) -> Exercise:
-        labelled = [f"{self.by_name(n).label} {n}" for n in names]  # type: ignore[union-attr]
-        raise UnknownExercise(key, labelled)
+        labels = {e.name: e.label for e in self.exercises}
+        raise UnknownExercise(key, [f"{labels[n]} {n}" for n in close])
 
     def _nearest_numbers(self, number: int) -> list[str]:
         if not self.exercises:

@@ -197,8 +197,9 @@ def _check_exercise(
         jobs.append(CheckJob(check_file, target, timeout))
     results = check_many(engine, jobs, workers=workers)
     report.exercise_result, report.solution_result = results[0], results[1]
-    by_variant = dict(zip(map(id, runnable), results[2:], strict=True))
-    report.variants = [VariantVerdict(v, by_variant.get(id(v))) for v in variants]
+    ran = iter(results[2:])  # in the order of `runnable`
+    report.variants = [VariantVerdict(v, next(ran) if v.source is not None else None)
+                       for v in variants]
 
     exercise_status = report.exercise_result.status
     solution_status = report.solution_result.status

@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 from rich.console import Group, RenderableType
-from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
@@ -33,6 +32,7 @@ OUTCOME_MARK = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": (
                 "skipped": ("-", "cyan")}
 
 # Python's message for the classic PyTorch errors, and what it means for the learner.
+# (Running out of memory is explained by the engine itself, with the limit it set.)
 TRANSLATIONS = [
     ("Expected all tensors to be on the same device",
      "Two tensors in one operation live on different devices: move them with .to(device)."),
@@ -56,15 +56,7 @@ TRANSLATIONS = [
     ("mat1 and mat2 shapes cannot be multiplied",
      "A matrix product got inner sizes that differ: check in_features against the last "
      "dimension of the input."),
-    ("DefaultCPUAllocator: can't allocate memory",
-     "The tensor asked for is far larger than the exercise needs: check the sizes you pass."),
-    ("Cannot allocate memory",
-     "The tensor asked for is far larger than the exercise needs: check the sizes you pass."),
 ]
-
-
-def status_word(status: Status) -> str:
-    return STATUS_STYLE[status][0]
 
 
 _IMPORT_NAME = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
@@ -253,7 +245,3 @@ def _syntax_excerpt(failure: TestOutcome, root: Path | None) -> list[RenderableT
         parts.append(Text(" " * (len(prefix) + column - 1) + "^", style="bold red"))
     return parts
 
-
-def plain(text: str) -> str:
-    """Escape text for Rich markup."""
-    return escape(text)

@@ -43,7 +43,8 @@ class Engine(Protocol):
 
     def check(self, job: CheckJob) -> CheckResult: ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Stop: checks still running are killed, and their `check` calls return at once."""
 
 
 def make_engine(warm: bool = True) -> Engine:

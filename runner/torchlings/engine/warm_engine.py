@@ -15,9 +15,10 @@ Textual app, with its threads) never forks. Per check the engine:
   engine, so both paths give identical results.
 
 If the worker dies, the next check silently starts a new one; a check that
-was in flight when it died is run again in a fresh subprocess. Checks that
+was in flight when it died is run once more on a new worker. Checks that
 must not fork (CUDA) go to the SubprocessEngine, as does everything when the
-worker cannot start.
+worker cannot start. After `close()` nothing starts again: checks still
+running are killed and return a "stopped" result.
 """
 
 from __future__ import annotations
