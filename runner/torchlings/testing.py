@@ -13,7 +13,7 @@ thing to fix; a value diff on a tensor of the wrong shape only confuses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn
 
 import torch
@@ -27,6 +27,7 @@ __all__ = [
     "expect_close",
     "expect_choice",
     "note",
+    "record_point",
     "record_series",
     "fmt_shape",
     "require_cuda",
@@ -61,6 +62,21 @@ def note(text: str) -> None:
 def record_series(name: str, values: Iterable[float]) -> None:
     """Record a series (e.g. the loss per step) for the watch screen to draw."""
     _series[name] = [float(v) for v in values]
+
+
+def record_point(name: str, value: float) -> None:
+    """Append one point to a series as it happens (e.g. each episode's return).
+
+    While a check runs, the engine forwards the series so far to the watch
+    screen, which plots it live; the whole series also comes with the result.
+    """
+    _series.setdefault(name, []).append(float(value))
+    if _point_listener is not None:
+        _point_listener(name, float(value))
+
+
+# Set by the check process when someone is watching the series live.
+_point_listener: Callable[[str, float], None] | None = None
 
 
 def collected_notes() -> list[str]:
