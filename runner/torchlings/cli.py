@@ -391,6 +391,68 @@ def dev_check(exercises: tuple[str, ...], as_json: bool, no_warm: bool) -> None:
     sys.exit(EXIT_PENDING if bad or course_problems else EXIT_OK)
 
 
+@dev.command(name="mutate")
+@click.argument("exercises", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--show-equivalent", is_flag=True, help="Also list the mutants declared equivalent.")
+@no_warm_option
+def dev_mutate(exercises: tuple[str, ...], as_json: bool, show_equivalent: bool, no_warm: bool) -> None:
+    """Run small mistakes (mutants of each solution) through the checks; list those that pass."""
+    from torchlings.mutate import MutationReport, run_mutation
+
+    try:
+        from torchlings.course import find_root, load_course
+
+        course = load_course(find_root())
+    except CourseError as exc:
+        die(str(exc))
+    targets = [resolve(course, key) for key in exercises] if exercises else list(course.exercises)
+    out = console()
+
+    def show(report: MutationReport) -> None:
+        if as_json:
+            return
+        name = f"{report.exercise.label} {report.exercise.name:<28}"
+        if report.skipped:
+            out.print(f"{name} skipped: {report.skipped}", markup=False, highlight=False)
+            return
+        total = len(report.verdicts)
+        equivalent = len(report.equivalents)
+        out.print(
+            f"{name} killed {report.killed}/{total}"
+            + (f", {equivalent} equivalent" if equivalent else "")
+            + (f", {len(report.survivors)} SURVIVED" if report.survivors else ""),
+            markup=False, highlight=False,
+        )
+        for verdict in report.survivors:
+            out.print(f"    survivor {verdict.mutant.key}: {verdict.mutant.operator}", markup=False)
+            out.print(verdict.mutant.diff(report.exercise.exercise_rel.name).rstrip(), markup=False,
+                      highlight=False)
+        if show_equivalent:
+            for verdict in report.equivalents:
+                out.print(f"    equivalent {verdict.mutant.key}: {verdict.equivalent}", markup=False)
+        for problem in report.problems:
+            out.print(f"    - {problem}", style="red", markup=False)
+
+    with engine_for(no_warm) as engine:
+        reports = run_mutation(course, engine, targets, on_exercise=show)
+    total = sum(len(r.verdicts) for r in reports)
+    killed = sum(r.killed for r in reports)
+    equivalent = sum(len(r.equivalents) for r in reports)
+    survivors = sum(len(r.survivors) for r in reports)
+    unclean = [r for r in reports if not r.clean]
+    if as_json:
+        print(json.dumps({"exercises": [r.to_json() for r in reports], "mutants": total, "killed": killed,
+                          "equivalent": equivalent, "survivors": survivors, "clean": not unclean},
+                         indent=2))
+    else:
+        rate = killed / max(1, total - equivalent)
+        out.print(f"\n{killed} of {total} mutants killed ({equivalent} declared equivalent): "
+                  f"kill rate {rate:.1%} of the non-equivalent; {survivors} survivor(s).",
+                  markup=False, highlight=False)
+    sys.exit(EXIT_PENDING if unclean else EXIT_OK)
+
+
 def main() -> None:
     # A broken pipe (`torchlings list | head`) is not an error worth a traceback.
     try:
