@@ -3,7 +3,10 @@
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_close, expect_tensor
+import warnings
+
+from torchlings.testing import expect, expect_close, expect_tensor, fail
+from torchlings.testkit.hardening58 import loss_habit
 
 CONCEPT_TARGET = (
     "y = r + gamma * (1 - done) * V(s'): V(s') squeezed from (B, 1) to (B,), the bootstrap "
@@ -77,8 +80,9 @@ def test_critic_loss(exercise):
     expected = ((values - targets) ** 2).mean()
     expect_tensor(loss, name="the critic loss", shape=(), grad_fn=True,
                   concept=CONCEPT_LOSS + " It must stay connected to the critic to train it.")
+    story = loss_habit(loss.item(), values, targets)
     expect_close(loss.item(), expected.item(), name="the critic loss", atol=1e-5,
-                 concept=CONCEPT_LOSS)
+                 concept=(story + "\n" if story else "") + CONCEPT_LOSS)
     grads = torch.autograd.grad(loss, list(critic.parameters()))
     want = torch.autograd.grad(expected, list(critic.parameters()))
     for (pname, _), got, ref in zip(critic.named_parameters(), grads, want, strict=True):
@@ -100,3 +104,29 @@ def test_target_and_loss_together(exercise):
         expect(p.grad is not None, "The critic loss produced no gradient for the critic.")
     expect_tensor(target, name="the TD target after backward", requires_grad=False,
                   grad_fn=False, concept=CONCEPT_TARGET)
+
+
+def test_batch_of_one(exercise):
+    """One transition: the target is (1,), and V(s) stays (1,) in the loss (squeeze(-1))."""
+    critic = _critic(7)
+    g = torch.Generator().manual_seed(8)
+    obs, next_obs = torch.randn(1, OBS, generator=g), torch.randn(1, OBS, generator=g)
+    rewards, dones = torch.randn(1, generator=g), torch.zeros(1)
+    target = exercise.td_target(critic, rewards, next_obs, dones, 0.9)
+    with torch.no_grad():
+        want = rewards + 0.9 * critic(next_obs)[:, 0]
+    expect_tensor(target, name="the TD target for a batch of one", shape=(1,), values=want,
+                  atol=1e-5, concept=CONCEPT_TARGET + " squeeze(-1), not squeeze(): without a "
+                  "dim, squeeze removes the batch dimension too when B = 1.")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loss = exercise.critic_loss(critic, obs, target)
+    for warning in caught:
+        if "target size" in str(warning.message):
+            fail("With a batch of one, F.mse_loss warned: "
+                 f"{str(warning.message).splitlines()[0]} V(s) lost its batch dimension: "
+                 ".squeeze() without a dim turns (1, 1) into a 0-d tensor, not (1,). Say which "
+                 "dim: .squeeze(-1).\n" + CONCEPT_LOSS)
+    expect_tensor(loss, name="the critic loss for a batch of one", shape=(),
+                  values=((critic(obs)[:, 0] - target) ** 2).mean(), atol=1e-5,
+                  concept=CONCEPT_LOSS)
