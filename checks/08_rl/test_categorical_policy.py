@@ -6,7 +6,8 @@ import math
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_close, expect_tensor
+from torchlings.testing import expect, expect_close, expect_tensor, fail
+from torchlings.testkit.hardening58 import expect_float
 
 CONCEPT_DIST = (
     "Categorical(logits=logits) (the keyword matters: the first positional argument is "
@@ -62,6 +63,20 @@ def _policy(seed):
     return nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 4))
 
 
+def _expect_no_entropy_bonus(loss, want, logits, step):
+    """Name an entropy bonus (a PPO / A2C habit) when it explains the loss."""
+    if not isinstance(loss, float) or abs(loss - want) < 1e-5:
+        return
+    entropy = torch.distributions.Categorical(logits=logits).entropy().mean().item()
+    for coefficient in (0.001, 0.005, 0.01, 0.02, 0.05, 0.1):
+        if abs(loss - (want - coefficient * entropy)) < 1e-5:
+            fail(f"The loss at step {step + 1} is {loss:.5f}: the cross-entropy {want:.5f} minus "
+                 f"{coefficient:g} x the policy's entropy. Behaviour cloning is plain "
+                 "cross-entropy: an entropy bonus belongs to policy-gradient losses (A2C, PPO), "
+                 "where it keeps the agent exploring; here it pulls the policy away from the "
+                 "expert.\n" + CONCEPT_CE)
+
+
 def test_behaviour_cloning_steps(exercise):
     """Three steps match a reference: right loss, zeroed gradients, parameters updated."""
     g = torch.Generator().manual_seed(1)
@@ -78,9 +93,10 @@ def test_behaviour_cloning_steps(exercise):
         ref_loss.backward()
         ref_optimizer.step()
         loss = exercise.behaviour_cloning_step(policy, optimizer, obs, actions)
-        if isinstance(loss, torch.Tensor):
+        if isinstance(loss, torch.Tensor):  # the type is a test of its own, below
             expect(loss.numel() == 1, "behaviour_cloning_step should return the loss as a float.")
             loss = loss.item()
+        _expect_no_entropy_bonus(loss, ref_loss.item(), ref_logits.detach(), step)
         expect_close(loss, ref_loss.item(), name=f"the loss returned at step {step + 1}",
                      atol=1e-5, concept=CONCEPT_CE)
         pairs = zip(policy.named_parameters(), reference.parameters(), strict=True)
@@ -106,3 +122,14 @@ def test_cloning_learns_the_expert(exercise):
            f"After 60 steps the policy picks the expert's action in {accuracy:.0%} of states "
            f"and the loss went from {losses[0]:.3f} to {losses[-1]:.3f}; a correct step gets "
            "above 90% and halves the loss.\n" + CONCEPT_CE)
+
+
+def test_returns_a_float(exercise):
+    """behaviour_cloning_step returns the loss as a Python float, as its docstring says."""
+    g = torch.Generator().manual_seed(5)
+    obs, actions = torch.randn(8, 3, generator=g), torch.randint(4, (8,), generator=g)
+    policy = _policy(6)
+    loss = exercise.behaviour_cloning_step(policy, torch.optim.SGD(policy.parameters(), lr=0.1),
+                                           obs, actions)
+    expect_float(loss, name="the value behaviour_cloning_step returns",
+                 concept="return loss.item(): a number to log, with no graph attached.")
