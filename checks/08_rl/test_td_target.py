@@ -1,9 +1,9 @@
 """Check: the TD target r + gamma * (1 - done) * V(s'), without grad; the critic's MSE."""
 
+import warnings
+
 import torch
 from torch import nn
-
-import warnings
 
 from torchlings.testing import expect, expect_close, expect_tensor, fail
 from torchlings.testkit.hardening58 import loss_habit
