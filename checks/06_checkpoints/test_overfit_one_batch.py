@@ -112,7 +112,7 @@ def test_one_optimizer_for_the_run(run):
     """The Adam optimizer is built once, before the loop, not again at every step."""
     expect(run.adams_built <= 1,
            f"torch.optim.Adam was built {run.adams_built} times during one run. A new Adam "
-           "starts with empty moment estimates, so every step is Adam's first step again: "
+           "starts with empty moment estimates and takes Adam's large first step again: "
            "build the optimizer once, before the loop.\n" + CONCEPT)
 
 
