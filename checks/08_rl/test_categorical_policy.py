@@ -63,10 +63,15 @@ def _policy(seed):
     return nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 4))
 
 
-def _expect_no_entropy_bonus(loss, want, logits, step):
-    """Name an entropy bonus (a PPO / A2C habit) when it explains the loss."""
+def _expect_plain_cross_entropy(loss, want, logits, actions, step):
+    """Name softmax-twice or an entropy bonus (a PPO / A2C habit) when it explains the loss."""
     if not isinstance(loss, float) or abs(loss - want) < 1e-5:
         return
+    squashed = torch.nn.functional.cross_entropy(torch.softmax(logits, -1), actions)
+    if abs(loss - squashed.item()) < 1e-5:
+        fail(f"The loss at step {step + 1} is {loss:.5f}, cross_entropy of softmax(logits): "
+             "softmax applied twice, since cross_entropy applies log_softmax itself. Give it "
+             "the raw logits.\n" + CONCEPT_CE)
     entropy = torch.distributions.Categorical(logits=logits).entropy().mean().item()
     for coefficient in (0.001, 0.005, 0.01, 0.02, 0.05, 0.1):
         if abs(loss - (want - coefficient * entropy)) < 1e-5:
@@ -96,7 +101,7 @@ def test_behaviour_cloning_steps(exercise):
         if isinstance(loss, torch.Tensor):  # the type is a test of its own, below
             expect(loss.numel() == 1, "behaviour_cloning_step should return the loss as a float.")
             loss = loss.item()
-        _expect_no_entropy_bonus(loss, ref_loss.item(), ref_logits.detach(), step)
+        _expect_plain_cross_entropy(loss, ref_loss.item(), ref_logits.detach(), actions, step)
         expect_close(loss, ref_loss.item(), name=f"the loss returned at step {step + 1}",
                      atol=1e-5, concept=CONCEPT_CE)
         pairs = zip(policy.named_parameters(), reference.parameters(), strict=True)

@@ -85,6 +85,17 @@ def test_clip_side(exercise):
     new = (old + ratios.log()).requires_grad_()
     loss = exercise.ppo_clip_loss(new, old, advantages, eps)
     expect_tensor(loss, name="the PPO loss", shape=(), grad_fn=True, concept=CONCEPT)
+    with torch.no_grad():
+        ratio_ = new.exp() / old.exp()
+        terms = (ratio_ * advantages, ratio_.clamp(1 - eps, 1 + eps) * advantages)
+        with_max = -torch.max(*terms).mean().item()
+    if abs(loss.item() - with_max) < 1e-5 < abs(with_max - _reference(new, old, advantages,
+                                                                        eps).item()):
+        fail("The loss is -max(ratio * A, clipped * A).mean(): the max of the objectives "
+             "puts the clip on the wrong side (it keeps the gradient exactly where moving "
+             "further would overshoot). Take the min of the two objectives and negate it; "
+             "CleanRL's torch.max(-ratio * A, -clipped * A) is that same loss, because it takes "
+             "the max of the NEGATED terms.\n" + CONCEPT)
     loss.backward()
     # Where each sample's gradient should vanish says the most about the clip: look first.
     clipped = torch.tensor([True, False, False, True, False, False])
