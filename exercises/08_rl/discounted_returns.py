@@ -20,7 +20,8 @@ have nothing to do with this one, so at an episode end the sum must stop:
 Forget the (1 - done) and the last steps of every episode get credit for
 what happened in the next one: a silent bug that makes learning noisy or
 wrong, never crashes. The buffer ends where the rollout stopped; treat the
-step after the last one as worth 0.
+step after the last one as worth 0. (CleanRL and SB3 keep vectorised
+rollouts time-major, (T, N); this function takes one environment's (T,).)
 
 Your job: fix the loop so the discount stops at every episode end.
 """
