@@ -58,6 +58,19 @@ def test_entropy_extremes(exercise):
                   "to 0 must not turn 0 * log 0 into NaN: let Categorical do it.")
 
 
+def test_batch_of_one(exercise):
+    """One state: log_prob and entropy both come back with shape (1,)."""
+    logits = torch.tensor([[0.5, -1.0, 2.0, 0.0]])
+    log_probs, entropy = _stats(exercise, logits, torch.tensor([2]))
+    ref_logp, ref_entropy = _reference_stats(logits, torch.tensor([2]))
+    concept = (CONCEPT_DIST + " With B = 1 they are still (1,): squeeze(-1), not squeeze(), "
+               "if you pick the log-prob by hand.")
+    expect_tensor(log_probs, name="the log-prob tensor for a batch of one", shape=(1,),
+                  values=ref_logp, atol=1e-5, concept=concept)
+    expect_tensor(entropy, name="the entropy for a batch of one", shape=(1,),
+                  values=ref_entropy, atol=1e-5, concept=concept)
+
+
 def _policy(seed):
     torch.manual_seed(seed)
     return nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 4))
