@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from torchlings.testing import expect, expect_close, expect_tensor, fail, record_series
+from torchlings.testkit.hardening58 import expect_float
 
 CE_CONCEPT = (
     "cross_entropy applies log-softmax itself: pass the raw logits, and the labels as int64 "
@@ -63,6 +64,15 @@ def test_accuracy(exercise):
             fail(f"accuracy failed on logits of shape (5, 2) and labels of shape (5,):\n"
                  f"  {str(error).splitlines()[0]}\n" + concept)
         expect_close(value, 0.6, name="accuracy on 5 rows, 3 right", concept=concept)
+
+
+def test_accuracy_is_a_python_float(exercise):
+    """accuracy returns a Python float, as its docstring says (not a 0-d tensor)."""
+    logits = torch.tensor([[2.0, 0.1], [0.3, 1.0], [5.0, -1.0]])
+    value = exercise.accuracy(logits, torch.tensor([0.0, 1.0, 1.0]))
+    expect_float(value, name="the value accuracy returns",
+                 concept="(predictions == labels).float().mean().item(): a number to print "
+                 "and log.")
 
 
 def test_trains_to_high_accuracy(exercise):

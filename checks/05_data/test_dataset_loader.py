@@ -76,3 +76,19 @@ def test_shuffled_each_epoch(exercise):
            + (" (0, 1, 2, ...)" if first == list(range(N)) else "")
            + ". Consecutive logged transitions are strongly correlated; shuffle=True makes "
            "the DataLoader draw a new random order each epoch.")
+
+
+def test_item_dtypes_whatever_the_arrays_hold(exercise):
+    """float32 / int32 arrays (as some files and platforms give) still yield float32 and int64."""
+    obs, actions = _arrays()
+    item = exercise.TransitionDataset(obs.astype(np.float32), actions.astype(np.int32))[3]
+    expect(isinstance(item, tuple) and len(item) == 2,
+           f"dataset[i] should be a pair (obs, action), got {type(item).__name__}.")
+    concept = ("The docstring promises float32 observations and int64 actions whatever the "
+               "arrays hold: torch.as_tensor / torch.from_numpy keep the array's dtype (int32 "
+               "stays int32, and cross_entropy wants int64 class indices); say the dtype: "
+               "torch.tensor(x, dtype=torch.int64).")
+    expect_tensor(item[0], name="the observation from a float32 array", shape=(OBS_DIM,),
+                  dtype=torch.float32, concept=concept)
+    expect_tensor(item[1], name="the action from an int32 array", shape=(), dtype=torch.int64,
+                  values=int(actions[3]), concept=concept)

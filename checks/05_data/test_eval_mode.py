@@ -59,6 +59,28 @@ def test_no_graph(exercise):
                   "model.eval() alone does not do this.")
 
 
+def test_forward_runs_in_eval_mode_without_grad(exercise):
+    """The forward pass itself runs in eval mode with autograd off (not detached afterwards)."""
+    model = _model()
+    seen = []
+
+    def spy(module, inputs):
+        seen.append((module.training, torch.is_grad_enabled()))
+
+    handle = model[0].register_forward_pre_hook(spy)
+    try:
+        exercise.evaluate(model, _obs())
+    finally:
+        handle.remove()
+    expect(seen, "evaluate never ran the model's forward pass.")
+    expect(not any(training for training, _ in seen),
+           "The forward pass ran with the model in training mode. " + EVAL_CONCEPT)
+    expect(not any(grad for _, grad in seen),
+           "The forward pass ran with autograd on: a graph was recorded and thrown away "
+           "(.detach() afterwards hides it, but the memory and time were spent). Run the "
+           "forward pass inside `with torch.no_grad():` (or torch.inference_mode()).")
+
+
 def test_mode_is_restored(exercise):
     """A model in training mode is back in training mode afterwards (and eval stays eval)."""
     model = _model()

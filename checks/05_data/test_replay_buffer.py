@@ -7,6 +7,11 @@ import torch
 from torchlings.testing import expect, expect_tensor
 
 OBS_DIM = 2
+SAMPLE = (
+    "sample(batch_size) returns batch_size rows of each field, drawn independently (with "
+    "replacement) from the filled slots: index = torch.randint(0, len(self), (batch_size,), "
+    "generator=generator), the same index for every field."
+)
 
 
 def _fill(buffer, numbers):
@@ -25,11 +30,16 @@ def _sampled(buffer, calls, batch_size, seed=0):
         expect(isinstance(batch, tuple) and len(batch) == 5,
                "sample should return a tuple (obs, actions, rewards, next_obs, dones).")
         obs, actions, rewards, next_obs, dones = batch
-        expect_tensor(obs, name="sampled obs", shape=(batch_size, OBS_DIM), dtype=torch.float32)
-        expect_tensor(actions, name="sampled actions", shape=(batch_size,), dtype=torch.int64)
-        expect_tensor(rewards, name="sampled rewards", shape=(batch_size,), dtype=torch.float32)
-        expect_tensor(next_obs, name="sampled next_obs", shape=(batch_size, OBS_DIM))
-        expect_tensor(dones, name="sampled dones", shape=(batch_size,))
+        expect_tensor(obs, name="sampled obs", shape=(batch_size, OBS_DIM), dtype=torch.float32,
+                      concept=SAMPLE)
+        expect_tensor(actions, name="sampled actions", shape=(batch_size,), dtype=torch.int64,
+                      concept=SAMPLE)
+        expect_tensor(rewards, name="sampled rewards", shape=(batch_size,), dtype=torch.float32,
+                      concept=SAMPLE)
+        expect_tensor(next_obs, name="sampled next_obs", shape=(batch_size, OBS_DIM),
+                      concept=SAMPLE)
+        expect_tensor(dones, name="sampled dones", shape=(batch_size,),
+                      concept=SAMPLE)
         ks = obs[:, 0].round().long()
         empty = int((ks == 0).sum())
         expect(empty == 0,
@@ -76,6 +86,18 @@ def test_overwrites_the_oldest(exercise):
            f"{sorted(drawn)}; it should hold exactly the newest five, 4 to 8. Once the buffer "
            "is full the write position wraps around to 0 ((position + 1) % capacity), so the "
            "oldest transition is the one replaced.")
+
+
+def test_batch_larger_than_the_buffer(exercise):
+    """A batch of 8 from 3 stored transitions: drawn with replacement, so repeats are fine."""
+    buffer = exercise.ReplayBuffer(capacity=10, obs_dim=OBS_DIM)
+    _fill(buffer, [1, 2, 3])
+    drawn = _sampled(buffer, calls=20, batch_size=8)
+    expect(set(drawn) == {1, 2, 3},
+           f"Sampling 8 from 3 stored transitions drew {sorted(set(drawn))}; every draw should "
+           "be one of 1, 2, 3. Draw each index independently (with replacement): "
+           "torch.randint(0, len(self), (batch_size,), generator=generator). A permutation "
+           "(randperm) cannot give more rows than the buffer holds.")
 
 
 def test_samples_uniformly(exercise):

@@ -68,7 +68,8 @@ class _Run:
         self.rng_at_save = torch.get_rng_state()
         self.path = tmp_path / "checkpoint.pt"
         exercise.save_checkpoint(self.path, self.model, self.optimizer, STOP_AT)
-        expect(self.path.exists(), "save_checkpoint did not write a file at the path it was given.")
+        expect(self.path.exists(), "save_checkpoint did not write a file at the path it was "
+               "given.\n" + RESUME_CONCEPT)
 
         # A new process: other initial weights, a fresh optimizer, another random stream.
         self.model2, self.optimizer2 = _fresh(123)
@@ -87,7 +88,8 @@ class _Run:
             fail("load_checkpoint could not read the checkpoint with weights_only=True:\n"
                  f"  {_refusal(error)}\n"
                  "Save only plain data: model.state_dict(), optimizer.state_dict(), "
-                 "torch.get_rng_state() and the step, not the model or optimizer objects.")
+                 "torch.get_rng_state() and the step, not the model or optimizer objects.\n"
+                 + RESUME_CONCEPT)
         finally:
             monkeypatch.setattr(torch, "load", real_load)
         self.rng_after_load = torch.get_rng_state()
@@ -107,23 +109,26 @@ def test_file_loads_with_weights_only(run):
         fail(
             "torch.load(path, weights_only=True) refuses your checkpoint file:\n"
             f"  {_refusal(error)}\n"
-            "Save state_dicts, tensors and numbers (model.state_dict(), not the model object).",
+            "Save state_dicts, tensors and numbers (model.state_dict(), not the model object)."
+            "\n" + RESUME_CONCEPT,
         )
     expect(isinstance(checkpoint, dict), "The checkpoint should be one dict of named parts, "
-           f"but the file holds a {type(checkpoint).__name__}.")
+           f"but the file holds a {type(checkpoint).__name__}.\n" + RESUME_CONCEPT)
     for kwargs in run.load_calls:
         expect(kwargs.get("weights_only", True) is not False,
                "load_checkpoint calls torch.load with weights_only=False, which runs any code "
-               "pickled into the file. Use weights_only=True.")
+               "pickled into the file (plain pickle.load does the same). Use "
+               "weights_only=True.\n" + RESUME_CONCEPT)
 
 
 def test_step_restored(run):
     """load_checkpoint returns the step the run was saved at."""
     expect(isinstance(run.step, int) and not isinstance(run.step, bool),
-           f"load_checkpoint should return the saved step as an int, got {run.step!r}.")
+           f"load_checkpoint should return the saved step as a Python int, got {run.step!r}."
+           "\n" + RESUME_CONCEPT)
     expect(run.step == STOP_AT,
            f"The run was saved after step {STOP_AT}, but load_checkpoint returned {run.step}. "
-           "Save the step you are given and return it.")
+           "Save the step you are given and return it.\n" + RESUME_CONCEPT)
 
 
 def test_weights_restored(run):
@@ -132,7 +137,8 @@ def test_weights_restored(run):
                                           run.model2.state_dict().items(), strict=True):
         expect(torch.equal(saved, loaded),
                f"After load_checkpoint the model's {name!r} differs from the saved model's. "
-               "Save model.state_dict() and restore it with model.load_state_dict(...).")
+               "Save model.state_dict() and restore it with model.load_state_dict(...).\n"
+               + RESUME_CONCEPT)
 
 
 def test_optimizer_state_restored(run):
@@ -144,13 +150,14 @@ def test_optimizer_state_restored(run):
            f"saved one for {len(saved)}. Adam keeps running averages of each gradient "
            "(exp_avg, exp_avg_sq) and a step count; a fresh Adam starts them at zero and takes "
            "different steps. Save optimizer.state_dict() and restore it with "
-           "optimizer.load_state_dict(...).")
+           "optimizer.load_state_dict(...).\n" + RESUME_CONCEPT)
     for index, state in saved.items():
         for key, value in state.items():
             other = loaded[index][key]
             same = torch.equal(value, other) if isinstance(value, torch.Tensor) else value == other
             expect(same, f"Adam's {key!r} for parameter {index} differs after loading. "
-                   "Restore optimizer.load_state_dict(...) from the checkpoint.")
+                   "Restore optimizer.load_state_dict(...) from the checkpoint.\n"
+                   + RESUME_CONCEPT)
 
 
 def test_rng_restored(run):
@@ -159,7 +166,7 @@ def test_rng_restored(run):
            "After load_checkpoint, torch's global RNG is not in the state it had when the run "
            "was saved, so the continued run draws other dropout masks and other minibatches "
            "than the uninterrupted one. Save torch.get_rng_state() and restore it with "
-           "torch.set_rng_state(...).")
+           "torch.set_rng_state(...).\n" + RESUME_CONCEPT)
 
 
 def test_resumed_run_matches_bit_for_bit(run):

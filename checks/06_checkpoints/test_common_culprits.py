@@ -6,6 +6,11 @@ import torch
 from torchlings.testing import expect, fail
 
 MIN_ACCURACY = 0.85  # the blobs overlap; the best possible is about 0.92
+CONCEPT = (
+    "The four culprits: int64 class indices for cross_entropy (labels.long()), a learning "
+    "rate that does not overshoot, model.eval() before evaluating, and predictions of the "
+    "labels' shape (N,) so nothing broadcasts to (N, N)."
+)
 
 
 def _blobs(n, generator):
@@ -29,7 +34,7 @@ def outcome(exercise):
                  f"  {str(error).splitlines()[0]}\n"
                  "The labels are floats (0.0 / 1.0). cross_entropy reads float targets as "
                  "probabilities of shape (N, classes); class indices must be int64: "
-                 "labels_train.long().")
+                 "labels_train.long().\n" + CONCEPT)
         raise
     model.eval()
     with torch.no_grad():
@@ -44,14 +49,15 @@ def test_model_learns(outcome):
            f"The trained model (in eval mode) gets {true_accuracy:.1%} of the test points "
            f"right; a working script reaches at least {MIN_ACCURACY:.0%}. Near 50% it learned "
            "nothing. The usual culprit is a learning rate far too high: every step overshoots "
-           "(plain SGD here wants something like 0.1 to 1).")
+           "(plain SGD here wants something like 0.1 to 1).\n" + CONCEPT)
 
 
 def test_reported_accuracy_is_true(outcome):
     """The accuracy the script reports is the model's real accuracy in eval mode."""
     _, reported, true_accuracy = outcome
     expect(isinstance(reported, float),
-           f"The accuracy should be a Python float (use .item()), got {type(reported).__name__}.")
+           f"The accuracy should be a Python float (use .item()), got {type(reported).__name__}."
+           "\n" + CONCEPT)
     if abs(reported - true_accuracy) > 1e-6:
         if 0.4 < reported < 0.6 and abs(true_accuracy - 0.5) > 0.15:
             story = (" A value near 50% whatever the model does is the broadcasting culprit: "
@@ -64,4 +70,4 @@ def test_reported_accuracy_is_true(outcome):
                      "Call model.eval() before evaluating.")
         fail(f"The script reports an accuracy of {reported:.4f}, but the model's real test "
              f"accuracy (eval mode, predictions compared label by label) is "
-             f"{true_accuracy:.4f}.{story}")
+             f"{true_accuracy:.4f}.{story}\n{CONCEPT}")

@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_choice
+from torchlings.testing import expect, expect_choice, fail
 
 CONCEPT = (
     "torch.isfinite(g) is False for NaN, +Inf and -Inf alike; a gradient is bad if any element "
@@ -21,9 +21,21 @@ def _model():
     })
 
 
+def _find(exercise, model):
+    try:
+        return _names(exercise.nonfinite_grads(model))
+    except (TypeError, AttributeError) as error:
+        if "NoneType" not in str(error):
+            raise
+        fail(f"nonfinite_grads stopped with: {error}. The 'unused' layer took no part in the "
+             "loss, so its parameters' .grad is None: skip those (`if p.grad is None: "
+             "continue`) before looking at the values.\n" + CONCEPT)
+
+
 def _names(result):
     expect(isinstance(result, (list, tuple)) and all(isinstance(n, str) for n in result),
-           f"nonfinite_grads should return a list of parameter names, got {result!r}.")
+           f"nonfinite_grads should return a list of parameter names, got {result!r}.\n"
+           + CONCEPT)
     return set(result)
 
 
@@ -33,9 +45,23 @@ def test_finite_gradients_flag_nothing(exercise):
     for name, parameter in model.named_parameters():
         if not name.startswith("unused"):
             parameter.grad = torch.randn_like(parameter)
-    found = _names(exercise.nonfinite_grads(model))
+    found = _find(exercise, model)
     expect(not found, f"Nothing is wrong with these gradients, but {sorted(found)} were reported. "
            + CONCEPT)
+
+
+def test_huge_finite_gradients_are_not_flagged(exercise):
+    """Gradients near float32's largest value are finite: not reported (no sum that overflows)."""
+    model = _model()
+    for name, parameter in model.named_parameters():
+        if not name.startswith("unused"):
+            parameter.grad = torch.full_like(parameter, 3e38)  # finite; their sum is not
+    model["value"].bias.grad = torch.tensor([-3e38])
+    found = _find(exercise, model)
+    expect(not found,
+           f"Every gradient here is finite (about 3e38, near float32's largest number), but "
+           f"{sorted(found)} were reported. Test the elements themselves: summing them first "
+           "(or squaring them, as a norm does) overflows to inf. " + CONCEPT)
 
 
 def test_nan_and_inf_are_found(exercise):
@@ -47,7 +73,7 @@ def test_nan_and_inf_are_found(exercise):
     model["trunk"].weight.grad[1, 2] = float("nan")
     model["policy"].bias.grad[0] = float("inf")
     model["value"].weight.grad[0, 3] = float("-inf")
-    found = _names(exercise.nonfinite_grads(model))
+    found = _find(exercise, model)
     want = {"trunk.weight", "policy.bias", "value.weight"}
     missed, extra = want - found, found - want
     expect(not missed, f"Missed the bad gradient(s) of {sorted(missed)} (one NaN in "
@@ -64,7 +90,7 @@ def test_gradients_from_a_real_backward(exercise):
     probs = torch.softmax(model["policy"](hidden), dim=-1) * mask
     loss = -torch.log(probs).mean() + model["value"](hidden).pow(2).mean()
     loss.backward()
-    found = _names(exercise.nonfinite_grads(model))
+    found = _find(exercise, model)
     expect({"trunk.weight", "policy.weight"} <= found and not found & {"value.weight"},
            "After a loss containing log(0), the trunk and policy gradients are not finite while "
            f"the value head's are; you reported {sorted(found)}. " + CONCEPT)

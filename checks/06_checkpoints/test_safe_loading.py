@@ -1,11 +1,26 @@
-"""Check: save a state_dict, and load with weights_only=True so a file cannot run code."""
+"""Check: save a state_dict, and load with weights_only=True so a file cannot run code.
+
+The booby-trapped files come in both formats a loader may meet: torch.save's
+zip archive and a plain pickle stream (pickle.dump). A loader that runs either
+one (torch.load with weights_only=False, or Python's pickle.load, say as a
+fallback when weights_only=True refuses) is caught and named.
+"""
 
 import pickle
+import warnings
+import zipfile
 
 import torch
 from torch import nn
 
 from torchlings.testing import expect, fail
+
+CONCEPT = (
+    "Save model.state_dict() with torch.save (a dict of names to tensors), and load it with "
+    "torch.load(path, weights_only=True), which rebuilds only tensors and plain containers "
+    "and refuses anything else; never unpickle a file you did not write (torch.load with "
+    "weights_only=False and pickle.load both run whatever code the file names)."
+)
 
 
 def _refusal(error):
@@ -32,23 +47,38 @@ class _Booby:
         return (exec, (program,))
 
 
+def _torch_load_quietly(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the pickle-protocol notice on plain pickle files
+        return torch.load(path, weights_only=True)
+
+
 def test_saved_file_is_a_state_dict(exercise, tmp_path):
-    """save_weights writes a plain state_dict that weights_only=True can read."""
+    """save_weights writes, with torch.save, a plain state_dict that weights_only=True can read."""
     model = _model(0)
     path = tmp_path / "weights.pt"
     exercise.save_weights(model, path)
-    expect(path.exists(), "save_weights did not write a file at the path it was given.")
+    expect(path.exists(), "save_weights did not write a file at the path it was given.\n"
+           + CONCEPT)
+    expect(zipfile.is_zipfile(path),
+           "save_weights wrote a plain pickle stream (pickle.dump), not torch.save's format. "
+           "Use torch.save(model.state_dict(), path): torch.load(path, weights_only=True) "
+           "then reads it safely; a pickle stream can only be read by unpickling it, which "
+           "runs code.\n" + CONCEPT)
     try:
-        loaded = torch.load(path, weights_only=True)
+        loaded = _torch_load_quietly(path)
     except (pickle.UnpicklingError, RuntimeError) as error:
         fail("torch.load(path, weights_only=True) refuses the file save_weights wrote:\n"
              f"  {_refusal(error)}\n"
-             "torch.save(model, path) pickles the module object itself; save "
-             "model.state_dict() instead, a dict of names to tensors.")
+             "The file holds an object, not just tensors: torch.save(model, path) pickles the "
+             "module object itself. Save model.state_dict() instead, a dict of names to "
+             "tensors.\n" + CONCEPT)
     expect(isinstance(loaded, dict) and set(loaded) == set(model.state_dict()),
            "The file should hold exactly model.state_dict(): a dict whose keys are "
            f"{sorted(model.state_dict())}. It holds {type(loaded).__name__}"
-           + (f" with keys {sorted(loaded)}" if isinstance(loaded, dict) else "") + ".")
+           + (f" with keys {sorted(loaded)}" if isinstance(loaded, dict) else "")
+           + ". Parameters alone leave out buffers such as BatchNorm's running statistics.\n"
+           + CONCEPT)
 
 
 def test_round_trip(exercise, tmp_path):
@@ -63,23 +93,47 @@ def test_round_trip(exercise, tmp_path):
     for name, value in source.state_dict().items():
         expect(torch.equal(value, target.state_dict()[name]),
                f"After load_weights, {name!r} of the new model differs from the saved one. "
-               "Load the dict and hand it to model.load_state_dict(...).")
+               "Load the dict and hand it to model.load_state_dict(...).\n" + CONCEPT)
 
 
-def test_refuses_a_file_that_runs_code(exercise, tmp_path):
-    """Loading a booby-trapped file raises instead of running the code inside it."""
-    marker = tmp_path / "ran.txt"
-    path = tmp_path / "downloaded_policy.pt"
-    torch.save(_Booby(marker), path)
-    raised = None
+def _trap(exercise, path):
+    """Load a booby-trapped file; return the error load_weights raised (None if it did not)."""
     try:
         exercise.load_weights(_model(0), path)
     except Exception as error:  # the refusal is an UnpicklingError; any error is fine
-        raised = error
+        return error
+    return None
+
+
+def test_refuses_a_torch_file_that_runs_code(exercise, tmp_path):
+    """A booby-trapped file in torch.save's format raises instead of running its code."""
+    marker = tmp_path / "ran.txt"
+    path = tmp_path / "downloaded_policy.pt"
+    torch.save(_Booby(marker), path)
+    raised = _trap(exercise, path)
     if marker.exists():
-        fail("Loading a file someone else made ran code hidden inside it (it wrote a file on "
-             "your disk). torch.load(..., weights_only=False) executes whatever the pickle "
-             "asks for. Use torch.load(path, weights_only=True), which only rebuilds tensors "
-             "and plain containers and refuses everything else.")
+        fail("Loading a torch.save file someone else made ran code hidden inside it (it wrote "
+             "a file on your disk). torch.load(..., weights_only=False) executes whatever the "
+             "pickle inside asks for. Use torch.load(path, weights_only=True).\n" + CONCEPT)
     expect(raised is not None,
-           "load_weights accepted a file that holds no state_dict without complaint.")
+           "load_weights accepted a file that holds no state_dict without complaint.\n"
+           + CONCEPT)
+
+
+def test_refuses_a_plain_pickle_that_runs_code(exercise, tmp_path):
+    """A booby-trapped plain pickle stream raises too: no fallback to pickle.load."""
+    marker = tmp_path / "ran.txt"
+    path = tmp_path / "downloaded_policy.pkl"
+    with open(path, "wb") as file:
+        pickle.dump(_Booby(marker), file)
+    raised = _trap(exercise, path)
+    if marker.exists():
+        fail("Loading a plain pickle file (written with pickle.dump) ran code hidden inside it: "
+             "your loader unpickled it with Python's pickle (pickle.load / pickle.loads, or "
+             "torch.load with weights_only=False or pickle_module=pickle), perhaps as a "
+             "fallback after weights_only=True refused. Let that refusal stand: when "
+             "torch.load(path, weights_only=True) raises, the file is not a state_dict you "
+             "should load.\n" + CONCEPT)
+    expect(raised is not None,
+           "load_weights accepted a file that holds no state_dict without complaint.\n"
+           + CONCEPT)

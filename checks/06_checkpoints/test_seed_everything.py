@@ -8,6 +8,11 @@ import torch
 
 from torchlings.testing import expect
 
+CONCEPT = (
+    "Python's random, NumPy's global generator and torch each keep their own generator: "
+    "seed_everything(seed) calls random.seed(seed), np.random.seed(seed) and "
+    "torch.manual_seed(seed), all with the seed it is given."
+)
 DRAWS = {
     "Python's random": (lambda: [random.random() for _ in range(3)], "random.seed(seed)"),
     "NumPy's global generator": (lambda: np.random.rand(3).tolist(), "np.random.seed(seed)"),
@@ -39,7 +44,7 @@ def test_same_seed_same_numbers(exercise, library):
     expect(runs[0] == runs[1],
            f"After seed_everything(1234), {library} gave {runs[0][:2]}... the first time and "
            f"{runs[1][:2]}... the second: it is not seeded. Each library keeps its own "
-           f"generator; add {call}.")
+           f"generator; add {call}.\n" + CONCEPT)
 
 
 @pytest.mark.parametrize("library", list(DRAWS))
@@ -52,4 +57,4 @@ def test_different_seeds_differ(exercise, library):
     second = draw()
     expect(first != second,
            f"seed_everything(1) and seed_everything(2) give {library} the same numbers: the "
-           f"seed you are given is ignored. Pass it on: {call}.")
+           f"seed you are given is ignored. Pass it on: {call}.\n" + CONCEPT)

@@ -62,8 +62,8 @@ def test_one_step_moves_each_network_at_its_rate(exercise):
     g = torch.Generator().manual_seed(1)
     params = list(actor.parameters()) + list(critic.parameters())
     before = [p.detach().clone() for p in params]
-    for p in params:  # gradients of size 1 with random signs, the same for everyone
-        p.grad = torch.randint(0, 2, p.shape, generator=g).float() * 2 - 1
+    for p in params:  # gradients of size 3 with random signs, the same for everyone
+        p.grad = (torch.randint(0, 2, p.shape, generator=g).float() * 2 - 1) * 3.0
     for optimizer in optimizers:
         optimizer.step()
     moves = [(p.detach() - b).abs().mean().item() for p, b in zip(params, before, strict=True)]
@@ -76,3 +76,9 @@ def test_one_step_moves_each_network_at_its_rate(exercise):
     expect_close(critic_move / actor_move, CRITIC_LR / ACTOR_LR,
                  name="how much further the critic moves than the actor in one step",
                  rtol=0.05, atol=0.0, concept=CONCEPT)
+    # Adam's first step is lr * g / |g| = lr whatever the gradient's size; SGD's is lr * |g|.
+    expect_close(actor_move, ACTOR_LR, name="how far one step moves each actor weight, with "
+                 "gradients of size 3", rtol=0.01, atol=0.0,
+                 concept="make_optimizer should build Adam, whose first step moves each weight "
+                 "by lr whatever the gradient's size (plain SGD would move it by lr * 3). "
+                 + CONCEPT)

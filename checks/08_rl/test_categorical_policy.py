@@ -6,7 +6,8 @@ import math
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_close, expect_tensor
+from torchlings.testing import expect, expect_close, expect_tensor, fail
+from torchlings.testkit.hardening58 import expect_float
 
 CONCEPT_DIST = (
     "Categorical(logits=logits) (the keyword matters: the first positional argument is "
@@ -57,9 +58,41 @@ def test_entropy_extremes(exercise):
                   "to 0 must not turn 0 * log 0 into NaN: let Categorical do it.")
 
 
+def test_batch_of_one(exercise):
+    """One state: log_prob and entropy both come back with shape (1,)."""
+    logits = torch.tensor([[0.5, -1.0, 2.0, 0.0]])
+    log_probs, entropy = _stats(exercise, logits, torch.tensor([2]))
+    ref_logp, ref_entropy = _reference_stats(logits, torch.tensor([2]))
+    concept = (CONCEPT_DIST + " With B = 1 they are still (1,): squeeze(-1), not squeeze(), "
+               "if you pick the log-prob by hand.")
+    expect_tensor(log_probs, name="the log-prob tensor for a batch of one", shape=(1,),
+                  values=ref_logp, atol=1e-5, concept=concept)
+    expect_tensor(entropy, name="the entropy for a batch of one", shape=(1,),
+                  values=ref_entropy, atol=1e-5, concept=concept)
+
+
 def _policy(seed):
     torch.manual_seed(seed)
     return nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 4))
+
+
+def _expect_plain_cross_entropy(loss, want, logits, actions, step):
+    """Name softmax-twice or an entropy bonus (a PPO / A2C habit) when it explains the loss."""
+    if not isinstance(loss, float) or abs(loss - want) < 1e-5:
+        return
+    squashed = torch.nn.functional.cross_entropy(torch.softmax(logits, -1), actions)
+    if abs(loss - squashed.item()) < 1e-5:
+        fail(f"The loss at step {step + 1} is {loss:.5f}, cross_entropy of softmax(logits): "
+             "softmax applied twice, since cross_entropy applies log_softmax itself. Give it "
+             "the raw logits.\n" + CONCEPT_CE)
+    entropy = torch.distributions.Categorical(logits=logits).entropy().mean().item()
+    for coefficient in (0.001, 0.005, 0.01, 0.02, 0.05, 0.1):
+        if abs(loss - (want - coefficient * entropy)) < 1e-5:
+            fail(f"The loss at step {step + 1} is {loss:.5f}: the cross-entropy {want:.5f} minus "
+                 f"{coefficient:g} x the policy's entropy. Behaviour cloning is plain "
+                 "cross-entropy: an entropy bonus belongs to policy-gradient losses (A2C, PPO), "
+                 "where it keeps the agent exploring; here it pulls the policy away from the "
+                 "expert.\n" + CONCEPT_CE)
 
 
 def test_behaviour_cloning_steps(exercise):
@@ -78,9 +111,10 @@ def test_behaviour_cloning_steps(exercise):
         ref_loss.backward()
         ref_optimizer.step()
         loss = exercise.behaviour_cloning_step(policy, optimizer, obs, actions)
-        if isinstance(loss, torch.Tensor):
+        if isinstance(loss, torch.Tensor):  # the type is a test of its own, below
             expect(loss.numel() == 1, "behaviour_cloning_step should return the loss as a float.")
             loss = loss.item()
+        _expect_plain_cross_entropy(loss, ref_loss.item(), ref_logits.detach(), actions, step)
         expect_close(loss, ref_loss.item(), name=f"the loss returned at step {step + 1}",
                      atol=1e-5, concept=CONCEPT_CE)
         pairs = zip(policy.named_parameters(), reference.parameters(), strict=True)
@@ -106,3 +140,14 @@ def test_cloning_learns_the_expert(exercise):
            f"After 60 steps the policy picks the expert's action in {accuracy:.0%} of states "
            f"and the loss went from {losses[0]:.3f} to {losses[-1]:.3f}; a correct step gets "
            "above 90% and halves the loss.\n" + CONCEPT_CE)
+
+
+def test_returns_a_float(exercise):
+    """behaviour_cloning_step returns the loss as a Python float, as its docstring says."""
+    g = torch.Generator().manual_seed(5)
+    obs, actions = torch.randn(8, 3, generator=g), torch.randint(4, (8,), generator=g)
+    policy = _policy(6)
+    loss = exercise.behaviour_cloning_step(policy, torch.optim.SGD(policy.parameters(), lr=0.1),
+                                           obs, actions)
+    expect_float(loss, name="the value behaviour_cloning_step returns",
+                 concept="return loss.item(): a number to log, with no graph attached.")

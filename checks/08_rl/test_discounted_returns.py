@@ -2,7 +2,7 @@
 
 import torch
 
-from torchlings.testing import expect, expect_tensor
+from torchlings.testing import expect, expect_tensor, fail
 
 CONCEPT = (
     "G_t = r_t + gamma * (1 - done_t) * G_{t+1}, computed from the last step backwards, "
@@ -19,14 +19,29 @@ def _reference(rewards, dones, gamma):
     return torch.tensor(out[::-1], dtype=torch.float64)
 
 
-def _run(exercise, rewards, dones, gamma, name):
+def _next_step_flags(dones):
+    """CleanRL's layout of the same episode ends: a flag on the FIRST step of the next one."""
+    shifted = torch.ones_like(dones)
+    shifted[:-1] = dones[1:]
+    return shifted
+
+
+def _run(exercise, rewards, dones, gamma, name, dtype=torch.float32):
     rewards_before, dones_before = rewards.clone(), dones.clone()
     returns = exercise.discounted_returns(rewards, dones, gamma)
     expect(torch.equal(rewards, rewards_before) and torch.equal(dones, dones_before),
            "discounted_returns changed the rewards or dones it was given. Write the returns "
            "into a new tensor: the buffer is still needed afterwards.")
-    expect_tensor(returns, name=name, shape=tuple(rewards.shape), dtype=torch.float32,
-                  values=_reference(rewards, dones, gamma), atol=1e-4, rtol=1e-5,
+    expect_tensor(returns, name=name, shape=tuple(rewards.shape), dtype=dtype, concept=CONCEPT)
+    want = _reference(rewards, dones, gamma)
+    cleanrl = _reference(rewards, _next_step_flags(dones), gamma)
+    got = returns.detach().double()
+    if not torch.allclose(got, want, atol=1e-4) and torch.allclose(got, cleanrl, atol=1e-4):
+        fail(f"{name}: the discount stops one step early, as if dones[t + 1] = 1 meant that "
+             "step t + 1 starts a new episode (CleanRL's next_done, SB3's episode_starts). "
+             "Here dones[t] = 1 means step t was the LAST step of its episode: use "
+             "(1 - dones[t]) at step t.\n" + CONCEPT)
+    expect_tensor(returns, name=name, values=want.to(dtype), atol=1e-4, rtol=1e-5,
                   concept=CONCEPT)
 
 
@@ -61,3 +76,17 @@ def test_many_episodes(exercise):
     dones = (torch.rand(200, generator=g) < 0.1).float()
     dones[-1] = 1.0
     _run(exercise, rewards, dones, 0.99, "the return tensor of a 200-step buffer")
+
+
+def test_keeps_the_dtype(exercise):
+    """float64 rewards give float64 returns: the same dtype as the rewards, as promised."""
+    rewards = torch.tensor([0.5, 1.0, -2.0, 1e-9], dtype=torch.float64)
+    dones = torch.tensor([0.0, 1.0, 0.0, 0.0], dtype=torch.float64)
+    _run(exercise, rewards, dones, 0.99, "the return tensor for float64 rewards",
+         dtype=torch.float64)
+
+
+def test_one_step_buffer(exercise):
+    """A buffer of a single step (T = 1): G_0 = r_0."""
+    _run(exercise, torch.tensor([2.5]), torch.tensor([0.0]), 0.9,
+         "the return tensor of a one-step buffer")

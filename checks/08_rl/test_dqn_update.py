@@ -1,11 +1,19 @@
-"""Check: one DQN update: gather Q(s, a), max over next actions from the target net."""
+"""Check: one DQN update: gather Q(s, a), max over next actions from the target net.
+
+The tests go from the inside out, so the first failure names the first wrong
+line: Q(s, a) and the MSE (gamma = 0, nothing else matters), the done mask, the
+target network, the max over actions, whole steps, a batch of one, the target
+network left alone, the caller's batch left alone, and the float returned.
+"""
 
 import copy
+import warnings
 
 import torch
 from torch import nn
 
 from torchlings.testing import expect, expect_close, expect_tensor, fail
+from torchlings.testkit.hardening58 import Inputs, expect_float, loss_habit
 
 OBS = 4
 CONCEPT = (
@@ -44,6 +52,9 @@ def _reference_step(online, target, optimizer, batch, gamma):
 
 
 def _call(exercise, online, target, optimizer, batch, gamma):
+    """Run the learner's update on copies of the batch: a side effect on the caller's tensors
+    is its own test (test_batch_left_as_it_was), not a wrong value here."""
+    batch = tuple(t.clone() for t in batch)
     try:
         return exercise.dqn_update(online, target, optimizer, batch, gamma)
     except RuntimeError as error:
@@ -56,6 +67,22 @@ def _call(exercise, online, target, optimizer, batch, gamma):
              "dim 0 gives one value per action instead.\n" + CONCEPT)
 
 
+def _as_number(loss):
+    """The loss as a float for the value tests; whether it IS a float is tested on its own."""
+    if isinstance(loss, torch.Tensor):
+        expect(loss.numel() == 1, "dqn_update should return the loss, one number, but it "
+               f"returned a tensor of shape {tuple(loss.shape)}.\n" + CONCEPT)
+        return loss.item()
+    expect(isinstance(loss, (int, float)) and not isinstance(loss, bool),
+           f"dqn_update should return the loss as a float, but it returned {loss!r}.")
+    return float(loss)
+
+
+def _q_taken(online, obs, actions):
+    with torch.no_grad():
+        return online(obs)[torch.arange(len(actions)), actions]
+
+
 def _compare(exercise, size, n_actions, steps, what):
     online, target = _net(0, n_actions), _net(1, n_actions)  # different weights on purpose
     target_before = copy.deepcopy(target)
@@ -65,16 +92,55 @@ def _compare(exercise, size, n_actions, steps, what):
     for step in range(steps):
         batch = _batch(10 + step, size, n_actions)
         want = _reference_step(ref_online, target_before, ref_optimizer, batch, 0.9)
-        loss = _call(exercise, online, target, optimizer, batch, 0.9)
-        if isinstance(loss, torch.Tensor):
-            expect(loss.numel() == 1, "dqn_update should return the loss as a float.")
-            loss = loss.item()
+        loss = _as_number(_call(exercise, online, target, optimizer, batch, 0.9))
         expect_close(loss, want, name=f"the loss at step {step + 1} ({what})", atol=1e-5,
                      concept=CONCEPT)
         for (name, p), q in zip(online.named_parameters(), ref_online.parameters(), strict=True):
             expect_tensor(p, name=f"the online network's {name} after step {step + 1} ({what})",
                           values=q, atol=1e-5, concept=CONCEPT)
     return online, target, target_before
+
+
+def test_loss_is_mse_of_q_taken(exercise):
+    """With gamma = 0 the target is r: the loss is the plain MSE of Q(s, a), picked with gather."""
+    n_actions = 3
+    online, target = _net(0, n_actions), _net(1, n_actions)
+    obs, actions, rewards, next_obs, dones = batch = _batch(7, 8, n_actions)
+    optimizer = torch.optim.SGD(online.parameters(), lr=0.0)  # look at the loss only
+    loss = _as_number(_call(exercise, online, target, optimizer, batch, 0.0))
+    q_taken = _q_taken(online, obs, actions)
+    want = ((q_taken - rewards) ** 2).mean().item()
+    if abs(loss - want) > 1e-4:
+        with torch.no_grad():
+            best = online(obs).amax(dim=1)
+        story = loss_habit(loss, q_taken, rewards, atol=1e-4)
+        if not story and abs(loss - ((best - rewards) ** 2).mean().item()) < 1e-4:
+            story = ("That is the loss of max_a Q(s, a), the best action's value; the update "
+                     "needs the value of the action actually taken: "
+                     "q_values.gather(1, actions.unsqueeze(1)).squeeze(1).")
+        fail(f"With gamma = 0 the target is just the reward, so the loss should be "
+             f"mean((Q(s, a) - r)^2) = {want:.4f}, but it is {loss:.4f}. "
+             + (story or "Look at q_taken: row i must hold q_values[i, actions[i]], shape (B,).")
+             + "\n" + CONCEPT, kind="value", expected=want, actual=loss)
+
+
+def test_done_masks_the_bootstrap(exercise):
+    """Transitions that ended an episode are pulled toward r alone."""
+    n_actions = 2
+    online, target = _net(0, n_actions), _net(1, n_actions)
+    with torch.no_grad():
+        target[-1].bias.fill_(500.0)  # huge next values: any leak at done shows at once
+    obs, actions, rewards, next_obs, _ = _batch(3, 6, n_actions)
+    dones = torch.ones(6)
+    optimizer = torch.optim.SGD(online.parameters(), lr=0.0)  # look at the loss only
+    loss = _as_number(_call(exercise, online, target, optimizer,
+                            (obs, actions, rewards, next_obs, dones), 0.99))
+    q_taken = _q_taken(online, obs, actions)
+    expect_close(loss, ((q_taken - rewards) ** 2).mean().item(),
+                 name="the loss when every transition ended its episode", atol=1e-4,
+                 concept="With done = 1 the target is y = r: multiply the bootstrap term by "
+                 "(1 - done). Here dones[t] = 1 marks the LAST step of an episode (not, as "
+                 "CleanRL's next_done, the first step of the next one). " + CONCEPT)
 
 
 def test_target_comes_from_the_target_network(exercise):
@@ -85,9 +151,9 @@ def test_target_comes_from_the_target_network(exercise):
         target[-1].bias.add_(5.0)  # the two networks now disagree by a lot
     obs, actions, rewards, next_obs, dones = batch = _batch(4, 8, n_actions)
     optimizer = torch.optim.SGD(online.parameters(), lr=0.0)  # look at the loss only
-    loss = float(_call(exercise, online, target, optimizer, batch, 0.9))
+    loss = _as_number(_call(exercise, online, target, optimizer, batch, 0.9))
+    q_taken = _q_taken(online, obs, actions)
     with torch.no_grad():
-        q_taken = online(obs)[torch.arange(8), actions]
 
         def loss_with(net):
             y = rewards + 0.9 * (1 - dones) * net(next_obs).amax(dim=1)
@@ -102,45 +168,61 @@ def test_target_comes_from_the_target_network(exercise):
                  concept=CONCEPT)
 
 
-def test_one_step_matches_reference(exercise):
-    """Batch of 8, 3 actions: loss and updated weights match a reference step."""
-    _compare(exercise, size=8, n_actions=3, steps=1, what="batch 8, 3 actions")
-
-
 def test_max_over_actions_not_batch(exercise):
     """Batch of 4 and 4 actions, where max over the wrong dim still has the right shape."""
     _compare(exercise, size=4, n_actions=4, steps=1, what="batch 4, 4 actions: max(dim=1), "
              "over each state's actions, not max(dim=0) over the batch")
 
 
+def test_one_step_matches_reference(exercise):
+    """Batch of 8, 3 actions, three steps: losses and updated weights match a reference."""
+    _compare(exercise, size=8, n_actions=3, steps=3, what="batch 8, 3 actions")
+
+
+def test_batch_of_one(exercise):
+    """A batch of one transition: Q(s, a) stays (1,) and lines up with the (1,) target."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _compare(exercise, size=1, n_actions=3, steps=2, what="a batch of one")
+    for warning in caught:
+        if "target size" in str(warning.message):
+            fail("With a batch of one, F.mse_loss warned: "
+                 f"{str(warning.message).splitlines()[0]} q_taken lost its batch dimension: "
+                 ".squeeze() without a dim removes EVERY size-1 dim, so (1, 1) becomes a 0-d "
+                 "tensor instead of (1,). Say which one: .squeeze(1).\n" + CONCEPT)
+
+
 def test_target_network_untouched(exercise):
     """The target network gives the target values, and gets neither gradients nor updates."""
-    _, target, target_before = _compare(exercise, size=8, n_actions=3, steps=3,
-                                        what="three steps in a row")
+    _, target, target_before = _compare(exercise, size=8, n_actions=3, steps=2,
+                                        what="two steps in a row")
     leaked = [name for name, p in target.named_parameters() if p.grad is not None]
     expect(not leaked,
            f"The update put gradients into the target network's {', '.join(leaked)}: compute "
-           "next_q under torch.no_grad().\n" + CONCEPT)
+           "next_q under torch.no_grad(). (The target network here still has requires_grad "
+           "on, as in CleanRL and SB3: no_grad is what keeps it out of the graph.)\n" + CONCEPT)
     for (name, p), q in zip(target.named_parameters(), target_before.parameters(), strict=True):
         expect_tensor(p, name=f"the target network's {name} after the updates", values=q,
                       concept="dqn_update trains the online network only.")
 
 
-def test_done_masks_the_bootstrap(exercise):
-    """Transitions that ended an episode are pulled toward r alone."""
-    n_actions = 2
+def test_batch_left_as_it_was(exercise):
+    """The caller's batch tensors are unchanged, so the same batch can be used twice."""
+    n_actions = 3
     online, target = _net(0, n_actions), _net(1, n_actions)
-    with torch.no_grad():
-        target[-1].bias.fill_(500.0)  # huge next values: any leak at done shows at once
-    obs, actions, rewards, next_obs, _ = _batch(3, 6, n_actions)
-    dones = torch.ones(6)
-    optimizer = torch.optim.SGD(online.parameters(), lr=0.0)  # look at the loss only
-    loss = exercise.dqn_update(online, target, optimizer, (obs, actions, rewards, next_obs,
-                                                           dones), 0.99)
-    with torch.no_grad():
-        q_taken = online(obs)[torch.arange(6), actions]
-    expect_close(float(loss), ((q_taken - rewards) ** 2).mean().item(),
-                 name="the loss when every transition ended its episode", atol=1e-4,
-                 concept="With done = 1 the target is y = r: multiply the bootstrap term by "
-                 "(1 - done). " + CONCEPT)
+    optimizer = torch.optim.SGD(online.parameters(), lr=0.1)
+    batch = _batch(21, 8, n_actions)
+    names = ("obs", "actions", "rewards", "next_obs", "dones")
+    for _ in range(2):  # a replay buffer may hand out the same tensors again
+        inputs = Inputs(**dict(zip(names, batch, strict=True)))
+        exercise.dqn_update(online, target, optimizer, batch, 0.9)
+        inputs.expect_unchanged(function="dqn_update", concept=CONCEPT)
 
+
+def test_returns_a_float(exercise):
+    """dqn_update returns the loss as a Python float, as its docstring says."""
+    online, target = _net(0, 3), _net(1, 3)
+    optimizer = torch.optim.SGD(online.parameters(), lr=0.1)
+    loss = _call(exercise, online, target, optimizer, _batch(5, 8, 3), 0.9)
+    expect_float(loss, name="the value dqn_update returns",
+                 concept="return loss.item(): a number to log, with no graph attached.")

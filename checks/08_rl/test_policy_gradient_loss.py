@@ -3,7 +3,8 @@
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_close, expect_tensor
+from torchlings.testing import expect, expect_close, expect_tensor, fail
+from torchlings.testkit.hardening58 import Inputs
 
 CONCEPT = (
     "loss = -(log_probs * advantages.detach()).mean(): the minus makes gradient DEScent "
@@ -32,6 +33,11 @@ def test_value(exercise):
     loss = exercise.policy_gradient_loss(log_probs, advantages)
     expect_tensor(loss, name="the policy-gradient loss", shape=(), grad_fn=True,
                   concept=CONCEPT + " The loss must stay connected to the log-probs.")
+    normalised = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    if abs(loss.item() - (-(log_probs * normalised).mean().item())) < 1e-4:
+        fail("The loss uses normalised advantages ((A - mean) / std). CleanRL and SB3 "
+             "normalise right before the loss, in the training loop; this function takes the "
+             "advantages as given.\n" + CONCEPT)
     expect_close(loss.item(), -(log_probs * advantages).mean().item(),
                  name="the policy-gradient loss", atol=1e-5, concept=CONCEPT)
 
@@ -45,6 +51,10 @@ def test_sign_raises_good_actions(exercise):
     expect(isinstance(loss, torch.Tensor) and loss.numel() == 1,
            "policy_gradient_loss should return a scalar tensor.")
     loss.backward()
+    expect(logits.grad is not None and bool(logits.grad.any()),
+           "backward on your loss sent no gradient to the policy's logits: the loss must be "
+           "built from the attached log_probs (detach the advantages, not the log-probs).\n"
+           + CONCEPT)
     with torch.no_grad():
         after = _log_probs(logits - 0.1 * logits.grad, actions)
     up = advantages > 0
@@ -82,3 +92,21 @@ def test_advantage_gets_no_gradient(exercise):
            "advantages.detach() in the policy loss.\n" + CONCEPT)
     expect(logits.grad is not None,
            "No gradient reached the policy's logits: keep log_probs attached.")
+
+
+def test_inputs_left_as_they_were(exercise):
+    """The caller's advantages stay attached to the critic: detach a copy, not theirs."""
+    torch.manual_seed(7)
+    critic = nn.Linear(4, 1)
+    obs = torch.randn(B, 4, generator=torch.Generator().manual_seed(8))
+    advantages = torch.randn(B, generator=torch.Generator().manual_seed(9)) - critic(
+        obs).squeeze(-1)
+    logits, actions = _rollout(10)
+    log_probs = _log_probs(logits, actions)
+    for _ in range(2):
+        inputs = Inputs(log_probs=log_probs, advantages=advantages)
+        exercise.policy_gradient_loss(log_probs, advantages)
+        inputs.expect_unchanged(function="policy_gradient_loss", concept=(
+            "advantages.detach() makes a new tensor for the loss; advantages.detach_() cuts "
+            "the caller's own tensor off the critic, so the critic's loss built from it "
+            "later trains nothing. " + CONCEPT))

@@ -2,12 +2,15 @@
 
 import torch
 
-from torchlings.testing import expect, expect_close, expect_tensor
+from torchlings.testing import expect, expect_close, expect_tensor, fail
+from torchlings.testkit.hardening58 import Inputs
 
 CONCEPT = (
     "ratio = exp(new_log_probs - old_log_probs.detach()); loss = -min(ratio * A, "
     "clamp(ratio, 1 - eps, 1 + eps) * A).mean(). The min makes the clip bite only where "
-    "moving further would help: above 1 + eps for A > 0, below 1 - eps for A < 0."
+    "moving further would help: above 1 + eps for A > 0, below 1 - eps for A < 0. "
+    "(CleanRL's torch.max(-ratio * A, -clamped * A) is the same loss: max of the NEGATED "
+    "terms; a max of the terms themselves puts the clip on the wrong side.)"
 )
 B, N_ACTIONS = 6, 3
 
@@ -30,6 +33,11 @@ def test_unchanged_policy(exercise):
     new_log_probs = torch.log_softmax(logits, -1)[rows, actions]
     loss = exercise.ppo_clip_loss(new_log_probs, old_log_probs, advantages, 0.2)
     expect_tensor(loss, name="the PPO loss", shape=(), grad_fn=True, concept=CONCEPT)
+    if abs(loss.item()) < 1e-5 < abs(advantages.mean().item()):
+        fail("At ratio 1 the loss is 0, where -mean(A) is "
+             f"{-advantages.mean().item():.4f}: the advantages were normalised to mean 0 "
+             "inside the loss. CleanRL and SB3 normalise them in the training loop, right "
+             "before calling the loss; this function takes them as given.\n" + CONCEPT)
     expect_close(loss.item(), -advantages.mean().item(),
                  name="the PPO loss when the policy has not changed (ratio = 1)", atol=1e-5,
                  concept="With new = old the ratio is 1 and nothing is clipped, so the loss "
@@ -77,6 +85,17 @@ def test_clip_side(exercise):
     new = (old + ratios.log()).requires_grad_()
     loss = exercise.ppo_clip_loss(new, old, advantages, eps)
     expect_tensor(loss, name="the PPO loss", shape=(), grad_fn=True, concept=CONCEPT)
+    with torch.no_grad():
+        ratio_ = new.exp() / old.exp()
+        terms = (ratio_ * advantages, ratio_.clamp(1 - eps, 1 + eps) * advantages)
+        with_max = -torch.max(*terms).mean().item()
+    if abs(loss.item() - with_max) < 1e-5 < abs(with_max - _reference(new, old, advantages,
+                                                                        eps).item()):
+        fail("The loss is -max(ratio * A, clipped * A).mean(): the max of the objectives "
+             "puts the clip on the wrong side (it keeps the gradient exactly where moving "
+             "further would overshoot). Take the min of the two objectives and negate it; "
+             "CleanRL's torch.max(-ratio * A, -clipped * A) is that same loss, because it takes "
+             "the max of the NEGATED terms.\n" + CONCEPT)
     loss.backward()
     # Where each sample's gradient should vanish says the most about the clip: look first.
     clipped = torch.tensor([True, False, False, True, False, False])
@@ -99,3 +118,32 @@ def test_random_batch(exercise):
         loss = exercise.ppo_clip_loss(new, old, advantages, eps)
         expect_tensor(loss, name=f"the PPO loss with eps = {eps}", shape=(),
                       values=_reference(new, old, advantages, eps), atol=1e-5, concept=CONCEPT)
+
+
+def test_unlikely_actions_stay_finite(exercise):
+    """Log-probs near -150 (legal for rare actions) give a finite, right loss: exp of the difference."""
+    old = torch.tensor([-150.0, -120.0, -3.0, -200.0])
+    new = (old + torch.tensor([0.1, -0.3, 0.05, 0.0])).requires_grad_()
+    advantages = torch.tensor([1.0, -1.0, 0.5, 2.0])
+    loss = exercise.ppo_clip_loss(new, old, advantages, 0.2)
+    expect_tensor(loss, name="the PPO loss for actions with log-probs near -150", shape=(),
+                  finite=True, values=_reference(new, old, advantages, 0.2), atol=1e-5,
+                  concept="exp(-150) underflows to 0 in float32, so exp(new) / exp(old) is "
+                  "0 / 0 = NaN. The ratio is exp(new_log_probs - old_log_probs): subtract in "
+                  "log space first. " + CONCEPT)
+
+
+def test_inputs_left_as_they_were(exercise):
+    """The caller's tensors are unchanged: old_log_probs keeps its graph (detach a copy)."""
+    g = torch.Generator().manual_seed(4)
+    logits = torch.randn(B, N_ACTIONS, generator=g).requires_grad_()
+    actions = torch.randint(N_ACTIONS, (B,), generator=g)
+    log_p = torch.log_softmax(logits, -1)[torch.arange(B), actions]
+    old = log_p * 1.0  # attached, as a buffer filled with grad on would hand it over
+    advantages = torch.randn(B, generator=g)
+    for _ in range(2):
+        inputs = Inputs(new_log_probs=log_p, old_log_probs=old, advantages=advantages)
+        exercise.ppo_clip_loss(log_p, old, advantages, 0.2)
+        inputs.expect_unchanged(function="ppo_clip_loss", concept=(
+            "old_log_probs.detach() makes a new tensor for the ratio; detach_() changes the "
+            "caller's. " + CONCEPT))

@@ -4,6 +4,7 @@ import torch
 from torch.distributions import Categorical
 
 from torchlings.testing import expect, expect_tensor
+from torchlings.testkit.hardening58 import Inputs
 from torchlings.testkit.rl import expect_frequency
 
 CONCEPT_SAMPLE = (
@@ -53,7 +54,8 @@ def test_sample_uses_the_generator(exercise):
     second = exercise.sample_actions(logits, torch.Generator().manual_seed(9))
     expect(torch.equal(torch.as_tensor(first), torch.as_tensor(second)),
            "Two generators seeded the same way gave different actions: pass "
-           "generator=generator to torch.multinomial.")
+           "generator=generator to torch.multinomial. (Categorical(...).sample() takes no "
+           "generator and draws from torch's global RNG, so it cannot be used here.)")
 
 
 def test_log_probs_match_categorical(exercise):
@@ -61,19 +63,20 @@ def test_log_probs_match_categorical(exercise):
     g = torch.Generator().manual_seed(3)
     logits = torch.randn(8, 4, generator=g) * 2
     actions = torch.randint(4, (8,), generator=g)
-    log_probs = exercise.action_log_probs(logits, actions)
+    want = Categorical(logits=logits).log_prob(actions)
+    log_probs = exercise.action_log_probs(logits, actions.clone())
     expect_tensor(log_probs, name="the tensor of log-probs", shape=(8,),
-                  dtype=torch.float32, values=Categorical(logits=logits).log_prob(actions),
-                  atol=1e-5, concept=CONCEPT_LOGP)
+                  dtype=torch.float32, values=want, atol=1e-5, concept=CONCEPT_LOGP)
 
 
 def test_log_probs_extreme_logits(exercise):
     """Log-probs stay finite when a probability underflows (log_softmax, not log of softmax)."""
     logits = torch.tensor([[0.0, -200.0, 50.0], [30.0, -90.0, 0.0]])
     actions = torch.tensor([1, 1])
-    log_probs = exercise.action_log_probs(logits, actions)
+    want = Categorical(logits=logits).log_prob(actions)
+    log_probs = exercise.action_log_probs(logits, actions.clone())
     expect_tensor(log_probs, name="the log-prob tensor for very unlikely actions", shape=(2,),
-                  finite=True, values=Categorical(logits=logits).log_prob(actions),
+                  finite=True, values=want,
                   atol=1e-3, concept=(
                       "softmax gives these actions a probability below float32's smallest "
                       "number, so it rounds to 0 and log(0) = -inf. torch.log_softmax works "
@@ -85,7 +88,7 @@ def test_log_probs_keep_the_gradient(exercise):
     g = torch.Generator().manual_seed(4)
     logits = torch.randn(6, 3, generator=g).requires_grad_()
     actions = torch.randint(3, (6,), generator=g)
-    log_probs = exercise.action_log_probs(logits, actions)
+    log_probs = exercise.action_log_probs(logits, actions.clone())
     expect_tensor(log_probs, name="the log-prob tensor", shape=(6,), grad_fn=True,
                   concept="The policy gradient flows from the loss through log pi(a|s) into "
                   "the logits; do not detach or call .item() here.")
@@ -94,3 +97,30 @@ def test_log_probs_keep_the_gradient(exercise):
     expect_tensor(logits.grad, name="d(sum of log-probs)/d(logits)", shape=(6, 3),
                   values=reference, atol=1e-5,
                   concept="d log softmax(z)[a] / dz = onehot(a) - softmax(z). " + CONCEPT_LOGP)
+
+
+def test_batch_of_one(exercise):
+    """One state: one sampled action of shape (1,), one log-prob of shape (1,)."""
+    logits = torch.tensor([[0.2, -1.0, 1.5]])
+    actions = exercise.sample_actions(logits, torch.Generator().manual_seed(3))
+    expect_tensor(actions, name="the sampled actions for a batch of one", shape=(1,),
+                  dtype=torch.int64, concept=CONCEPT_SAMPLE + " squeeze(-1), not squeeze(): "
+                  "without a dim, squeeze also removes the batch dimension when B = 1.")
+    log_probs = exercise.action_log_probs(logits, torch.tensor([2]))
+    expect_tensor(log_probs, name="the log-probs for a batch of one", shape=(1,),
+                  values=torch.log_softmax(logits, -1)[:, 2], atol=1e-5,
+                  concept=CONCEPT_LOGP + " squeeze(-1), not squeeze(): without a dim, squeeze "
+                  "also removes the batch dimension when B = 1.")
+
+
+def test_inputs_left_as_they_were(exercise):
+    """Neither function changes the logits or the actions it is given (call it twice)."""
+    g = torch.Generator().manual_seed(6)
+    logits = torch.randn(5, 4, generator=g).requires_grad_()
+    actions = torch.randint(4, (5,), generator=g)
+    for _ in range(2):
+        inputs = Inputs(logits=logits, actions=actions)
+        exercise.sample_actions(logits.detach(), torch.Generator().manual_seed(1))
+        exercise.action_log_probs(logits, actions)
+        inputs.expect_unchanged(function="sample_actions / action_log_probs",
+                                concept=CONCEPT_LOGP)

@@ -1,9 +1,11 @@
 """Check: a target network that is a frozen copy; hard and Polyak updates."""
 
+import copy
+
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_tensor
+from torchlings.testing import expect, expect_tensor, fail
 
 CONCEPT_COPY = (
     "make_target: copy.deepcopy(online) gives the target its own parameter tensors; "
@@ -55,6 +57,14 @@ def _check_separate(target, online, when):
            "online network learns.\n" + CONCEPT_COPY + " " + CONCEPT_HARD)
 
 
+def _frozen_copy(online):
+    """The check's own frozen target, so the update tests do not depend on make_target."""
+    target = copy.deepcopy(online)
+    for p in target.parameters():
+        p.requires_grad_(False)
+    return target
+
+
 def _check_frozen(target, when, concept):
     for name, p in target.named_parameters():
         expect_tensor(p, name=f"{when}, the target's {name}", requires_grad=False,
@@ -70,13 +80,22 @@ def test_copy_is_equal_and_separate(exercise):
     for (name, p), q in zip(target.named_parameters(), online.parameters(), strict=True):
         expect_tensor(p, name=f"the target's {name}", shape=tuple(q.shape), values=q,
                       concept=CONCEPT_COPY)
-    _check_frozen(target, "After make_target", CONCEPT_COPY)
 
 
-def test_target_receives_no_gradient(exercise):
-    """A loss that uses both networks' outputs sends gradients to the online one only."""
+def test_make_target_freezes_the_copy(exercise):
+    """make_target freezes the copy: no requires_grad, and backward sends it no gradient."""
     online = _online()
     target = exercise.make_target(online)
+    thawed = [name for name, p in target.named_parameters() if p.requires_grad]
+    expect(not thawed,
+           f"Freeze the target: after make_target its {', '.join(thawed)} still require grad. "
+           "Call target.requires_grad_(False) on the copy. (CleanRL and SB3 leave "
+           "requires_grad on and rely on torch.no_grad() at every use; here the target is "
+           "frozen once, so no later mistake can train it.)\n" + CONCEPT_COPY)
+    frozen_online = [name for name, p in online.named_parameters() if not p.requires_grad]
+    expect(not frozen_online,
+           f"make_target froze the ONLINE network's {', '.join(frozen_online)}: freeze the "
+           "copy only, the online network still has to learn.\n" + CONCEPT_COPY)
     x = torch.randn(3, 4, generator=torch.Generator().manual_seed(1))
     (online(x) - target(x) + online(x) * target(x)).sum().backward()
     leaked = [name for name, p in target.named_parameters() if p.grad is not None]
@@ -91,6 +110,8 @@ def test_target_follows_only_when_copied(exercise):
     """Training the online net leaves the target alone until hard_update copies it."""
     online = _online()
     target = exercise.make_target(online)
+    if any(p.requires_grad for p in target.parameters()):
+        target = _frozen_copy(online)  # the missing freeze is reported above, once
     frozen = _snapshot(target)
     _train_a_step(online)
     for (name, p), old in zip(target.named_parameters(), frozen, strict=True):
@@ -112,7 +133,7 @@ def test_target_follows_only_when_copied(exercise):
 def test_hard_update_every_n_steps(exercise):
     """In a loop with a copy every 3 steps, the target always equals the last copy."""
     online = _online(2)
-    target = exercise.make_target(online)
+    target = _frozen_copy(online)
     last_copy = _snapshot(online)
     for step in range(1, 8):
         _train_a_step(online)
@@ -128,12 +149,20 @@ def test_hard_update_every_n_steps(exercise):
 def test_soft_update_closed_form(exercise):
     """soft_update matches tau * online + (1 - tau) * target, in place, and stays frozen."""
     online = _online(3)
-    target = exercise.make_target(_online(4))  # start from different weights
+    target = _frozen_copy(_online(4))  # start from different weights
     tensors = [p for p in target.parameters()]
     for tau in (0.1, 0.005):
         old_target, old_online = _snapshot(target), _snapshot(online)
         exercise.soft_update(target, online, tau)
         for (name, p), t, o in zip(target.named_parameters(), old_target, old_online, strict=True):
+            polyak = tau * t + (1 - tau) * o
+            if not torch.allclose(p, tau * o + (1 - tau) * t, atol=1e-6) and torch.allclose(
+                    p, polyak, atol=1e-6):
+                fail(f"After soft_update with tau={tau} the target's {name} moved a fraction "
+                     f"{1 - tau:g} of the way to the online network, not {tau:g}: tau here is "
+                     "the step toward the online network. (Spinning Up's `polyak` is the "
+                     "opposite, the share the target KEEPS: polyak = 1 - tau.)\n"
+                     + CONCEPT_SOFT)
             expect_tensor(p, name=f"the target's {name} after soft_update with tau={tau}",
                           values=tau * o + (1 - tau) * t, atol=1e-6, concept=CONCEPT_SOFT)
         _check_frozen(target, f"After soft_update with tau={tau}", CONCEPT_SOFT)

@@ -1,9 +1,12 @@
 """Check: the TD target r + gamma * (1 - done) * V(s'), without grad; the critic's MSE."""
 
+import warnings
+
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_close, expect_tensor
+from torchlings.testing import expect, expect_close, expect_tensor, fail
+from torchlings.testkit.hardening58 import Inputs, loss_habit
 
 CONCEPT_TARGET = (
     "y = r + gamma * (1 - done) * V(s'): V(s') squeezed from (B, 1) to (B,), the bootstrap "
@@ -34,9 +37,9 @@ def test_target_values(exercise):
     """The target is (B,) and equals r + gamma * (1 - done) * V(s')."""
     critic = _critic()
     rewards, next_obs, dones = _batch()
-    target = exercise.td_target(critic, rewards, next_obs, dones, 0.9)
     with torch.no_grad():
         expected = rewards + 0.9 * (1 - dones) * critic(next_obs)[:, 0]
+    target = exercise.td_target(critic, rewards.clone(), next_obs, dones, 0.9)
     expect_tensor(target, name="the TD target", shape=(B,), dtype=torch.float32,
                   values=expected, atol=1e-5, concept=CONCEPT_TARGET)
 
@@ -47,7 +50,7 @@ def test_no_bootstrap_at_done(exercise):
     with torch.no_grad():
         critic[-1].bias.fill_(1000.0)  # every next state looks enormously valuable
     rewards, next_obs, dones = _batch()
-    target = exercise.td_target(critic, rewards, next_obs, dones, 0.99)
+    target = exercise.td_target(critic, rewards.clone(), next_obs, dones, 0.99)
     expect_tensor(target, name="the TD target", shape=(B,), concept=CONCEPT_TARGET)
     ended = dones == 1
     expect_tensor(target[ended], name="the TD target at the steps where the episode ended",
@@ -77,8 +80,9 @@ def test_critic_loss(exercise):
     expected = ((values - targets) ** 2).mean()
     expect_tensor(loss, name="the critic loss", shape=(), grad_fn=True,
                   concept=CONCEPT_LOSS + " It must stay connected to the critic to train it.")
+    story = loss_habit(loss.item(), values, targets)
     expect_close(loss.item(), expected.item(), name="the critic loss", atol=1e-5,
-                 concept=CONCEPT_LOSS)
+                 concept=(story + "\n" if story else "") + CONCEPT_LOSS)
     grads = torch.autograd.grad(loss, list(critic.parameters()))
     want = torch.autograd.grad(expected, list(critic.parameters()))
     for (pname, _), got, ref in zip(critic.named_parameters(), grads, want, strict=True):
@@ -100,3 +104,44 @@ def test_target_and_loss_together(exercise):
         expect(p.grad is not None, "The critic loss produced no gradient for the critic.")
     expect_tensor(target, name="the TD target after backward", requires_grad=False,
                   grad_fn=False, concept=CONCEPT_TARGET)
+
+
+def test_batch_of_one(exercise):
+    """One transition: the target is (1,), and V(s) stays (1,) in the loss (squeeze(-1))."""
+    critic = _critic(7)
+    g = torch.Generator().manual_seed(8)
+    obs, next_obs = torch.randn(1, OBS, generator=g), torch.randn(1, OBS, generator=g)
+    rewards, dones = torch.randn(1, generator=g), torch.zeros(1)
+    with torch.no_grad():
+        want = rewards + 0.9 * critic(next_obs)[:, 0]
+    target = exercise.td_target(critic, rewards.clone(), next_obs, dones, 0.9)
+    expect_tensor(target, name="the TD target for a batch of one", shape=(1,), values=want,
+                  atol=1e-5, concept=CONCEPT_TARGET + " squeeze(-1), not squeeze(): without a "
+                  "dim, squeeze removes the batch dimension too when B = 1.")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loss = exercise.critic_loss(critic, obs, target)
+    for warning in caught:
+        if "target size" in str(warning.message):
+            fail("With a batch of one, F.mse_loss warned: "
+                 f"{str(warning.message).splitlines()[0]} V(s) lost its batch dimension: "
+                 ".squeeze() without a dim turns (1, 1) into a 0-d tensor, not (1,). Say which "
+                 "dim: .squeeze(-1).\n" + CONCEPT_LOSS)
+    expect_tensor(loss, name="the critic loss for a batch of one", shape=(),
+                  values=((critic(obs)[:, 0] - target) ** 2).mean(), atol=1e-5,
+                  concept=CONCEPT_LOSS)
+
+
+def test_inputs_left_as_they_were(exercise):
+    """td_target and critic_loss leave the caller's rewards, dones and observations alone."""
+    critic = _critic(9)
+    rewards, next_obs, dones = _batch(10)
+    obs = torch.randn(B, OBS, generator=torch.Generator().manual_seed(11))
+    for _ in range(2):  # a replay buffer may hand out the same tensors again
+        inputs = Inputs(rewards=rewards, next_obs=next_obs, dones=dones, obs=obs)
+        target = exercise.td_target(critic, rewards, next_obs, dones, 0.9)
+        exercise.critic_loss(critic, obs, target)
+        inputs.expect_unchanged(function="td_target / critic_loss", concept=(
+            "Build the target in a new tensor: rewards + gamma * (1 - dones) * V(s'). "
+            "`targets = rewards; targets += ...` writes into the caller's rewards (the replay "
+            "buffer's own storage). " + CONCEPT_TARGET))

@@ -5,7 +5,9 @@ can call any function the file names. `torch.load(path, weights_only=False)`
 runs that program, so loading a "model" someone sent you, or downloaded, can
 delete files or open a shell. `torch.load(path, weights_only=True)` only
 rebuilds plain data -- tensors, dicts, lists, numbers, strings -- and refuses
-anything else with an error.
+anything else with an error. Python's own `pickle.load` is exactly as
+dangerous as weights_only=False: when weights_only=True refuses a file,
+that refusal is the answer, not a cue to fall back to plain pickle.
 
 That restriction is easy to live with if you save the right thing. Pickling a
 whole module with `torch.save(model, path)` stores a reference to its class

@@ -18,7 +18,9 @@ The same log-probability is what classification trains. Behaviour cloning
 (imitating an expert's actions) minimises the cross-entropy
 `F.cross_entropy(logits, actions)`, which is exactly
 `-Categorical(logits=logits).log_prob(actions).mean()`. Note that
-`F.cross_entropy` wants the raw logits: it applies log_softmax itself.
+`F.cross_entropy` wants the raw logits: it applies log_softmax itself. No
+entropy bonus here: that belongs to policy-gradient losses (A2C, PPO), not to
+imitating an expert.
 
 Your job: fill in `policy_stats` with Categorical, and fix the loss in
 `behaviour_cloning_step`.

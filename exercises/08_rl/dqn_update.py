@@ -16,6 +16,14 @@ batch of stored transitions (s, a, r, s', done) and does three things.
 3. Mean-squared error between Q(s, a) and y, and one optimizer step on the
    online network.
 
+If you know SB3's DQN or the PyTorch DQN tutorial: they use the Huber loss
+(smooth_l1_loss) and clip gradients; this exercise asks for the plain MSE
+and no clipping. `dones[t]` = 1 marks the transition that ENDED its episode
+(CleanRL's `next_done` and SB3's `episode_starts` flag the first step of the
+next episode instead), and rewards and dones are (B,), not SB3's (B, 1).
+The target network keeps requires_grad on here, as in those libraries, so
+no_grad is what keeps it out of the graph.
+
 Your job: the two lines that carry the idea, Q(s, a) and the target's max.
 """
 

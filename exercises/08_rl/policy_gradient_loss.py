@@ -16,7 +16,11 @@ and two things go wrong silently, with no error at all:
 - The advantage is often computed from a critic (A = G - V(s)), so it is
   attached to the critic's graph. In the policy loss it is a weight, not
   something to optimise: `.detach()` it. Otherwise this loss also pushes
-  the critic, in the direction that makes advantages large.
+  the critic, in the direction that makes advantages large. CleanRL and
+  SB3 never detach here because their advantages come out of a buffer
+  filled under no_grad; this function may receive attached tensors. Detach
+  a copy (`.detach()`), not the caller's tensor (`.detach_()`), and do not
+  normalise the advantages here: those libraries do that in the loop.
 
 Your job: fix the loss.
 """

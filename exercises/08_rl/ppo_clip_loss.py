@@ -18,11 +18,16 @@ and the gradient is zero. With A < 0 lowering the ratio helps, but only down
 to 1 - eps. On the other side (a good action made *less* likely), the
 unclipped term is the smaller one, so the loss keeps its full gradient to
 undo the mistake. Swap min for max and the clip lands on the wrong side.
+(CleanRL writes torch.max(-ratio * A, -clamped * A).mean(): the max of the
+negated terms is minus the min, so that is the same loss.)
 
 `old_log_probs` are numbers from the past: no gradient may flow into them.
 On the first epoch new and old are equal, and if old is still attached to
 the graph, the ratio's gradient cancels to exactly zero: PPO learns nothing,
-silently. Detach it.
+silently. Detach it (`.detach()`, a copy, not `.detach_()`, the caller's).
+CleanRL and SB3 never detach here because their buffer was filled under
+no_grad; this function may receive attached tensors. They also normalise
+the advantages right before the loss; here they arrive ready to use.
 
 Before any update ratio = 1 everywhere, so the loss equals -A.mean(): a good
 first thing to check in a PPO implementation.

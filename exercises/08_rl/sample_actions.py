@@ -18,7 +18,9 @@ action actually taken. Two traps live here:
   (B, B) matrix without a word, so the loss silently mixes every state with
   every other. Log-probs must come back as (B,).
 
-Your job: finish both functions. Draw randomness only from `generator`.
+Your job: finish both functions. Draw randomness only from `generator`
+(`Categorical(...).sample()`, the usual way in CleanRL and SB3, takes no
+generator: it draws from torch's global RNG, so it cannot be used here).
 """
 
 import torch

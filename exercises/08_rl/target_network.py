@@ -21,6 +21,10 @@ Three ways to get it wrong, none of which raises an error:
 
   done in place under `torch.no_grad()` (otherwise the update itself becomes
   part of a graph). tau is small, e.g. 0.005: the target trails behind.
+  (Spinning Up calls the other share `polyak`: polyak = 1 - tau, e.g. 0.995.)
+
+CleanRL and SB3 leave the target's requires_grad on and rely on wrapping
+every use in no_grad; here the target is frozen once, in make_target.
 
 Your job: write the three functions.
 """

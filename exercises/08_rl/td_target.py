@@ -21,6 +21,11 @@ Rewards and dones are (B,). Mix the two and PyTorch broadcasts (B, 1) with
 (B,) into a (B, B) matrix without a word, so take the column apart with
 `.squeeze(-1)` first.
 
+Habits from the libraries: here `dones[t]` = 1 marks the step that ENDED
+its episode (CleanRL's `next_done` and SB3's `episode_starts` flag the first
+step of the next one); rewards and dones are (B,), where SB3 keeps (B, 1);
+and the loss is the plain MSE, without SB3's 0.5 factor or a Huber loss.
+
 Your job: compute the target, then the mean-squared-error loss of V(s)
 against it.
 """
