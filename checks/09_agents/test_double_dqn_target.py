@@ -86,6 +86,11 @@ def test_computed_without_grad(exercise):
            "builds one through both networks first.\n" + CONCEPT)
     expect_tensor(y, name="the Double DQN targets", requires_grad=False, grad_fn=False,
                   concept=CONCEPT)
+    expect(not y.is_inference(),
+           "The targets are inference tensors (made under torch.inference_mode()): the loss "
+           "that uses them would fail in backward ('Inference tensors cannot be saved for "
+           "backward'). Use torch.no_grad(), or .clone() the result outside inference mode.\n"
+           + CONCEPT)
 
 
 def test_termination_stops_the_bootstrap(exercise):

@@ -22,7 +22,7 @@ def test_returns_a_python_float(exercise):
     for args in ((0, 1.0, 0.05, 0.5, 1000), (250, 1.0, 0.05, 0.5, 1000),
                  (5000, 1, 0, 0.5, 1000), (0, 1, 0, 0.5, 1000)):
         value = exercise.epsilon_schedule(*args)
-        expect(type(value) is float,
+        expect(isinstance(value, float),
                f"epsilon_schedule{args} returned {type(value).__name__} ({value!r}); it should "
                "be a plain Python float. A tensor drags autograd and devices into a number "
                "that is compared with random.random(); `max(..., end)` with an int end hands "

@@ -67,6 +67,10 @@ def test_target_gets_no_gradient(exercise):
     leaf = targets.clone().requires_grad_(True)
     attached = leaf * 1.0  # like a target computed from a network without no_grad
     _call(exercise, q, actions, attached).backward()
+    expect(attached.grad_fn is not None,
+           "huber_td_loss detached the caller's targets in place (detach_()): the caller may "
+           "still need them attached. Use targets.detach(), which returns a new tensor.\n"
+           + CONCEPT)
     expect(leaf.grad is None,
            "The loss sent a gradient into the targets. The TD target is a constant the "
            "network chases; if it moved too, the network would also pull the target toward "

@@ -37,7 +37,12 @@ def test_returns_a_scalar_loss(exercise):
 def test_log_pi_gets_no_gradient(exercise):
     """log_pi arrives attached to the actor; the loss sends it no gradient."""
     log_alpha, log_pi = _inputs(seed=1)
-    exercise.sac_alpha_loss(log_alpha, log_pi * 1.0, 2).backward()
+    attached = log_pi * 1.0
+    exercise.sac_alpha_loss(log_alpha, attached, 2).backward()
+    expect(attached.grad_fn is not None,
+           "sac_alpha_loss detached the caller's log_pi in place (detach_()); the actor loss may "
+           "still need it attached. Use log_pi.detach(), which returns a new tensor.\n"
+           + CONCEPT)
     expect(log_pi.grad is None,
            "The temperature loss sent a gradient into log_pi, and from there it would reach "
            "the actor. This loss trains alpha only: (log_pi + target_entropy).detach().\n"
@@ -103,3 +108,6 @@ def test_shapes_dtypes_and_inputs(exercise):
                           concept="Only read the inputs; the optimizer changes log_alpha.")
             expect(now.grad is None, f"sac_alpha_loss left a .grad on {name}: return the loss "
                    "and let the caller call backward.\n" + CONCEPT)
+            expect(now.requires_grad, f"sac_alpha_loss switched off requires_grad on the "
+                   f"caller's {name} (detach_() or requires_grad_(False)); use .detach(), which "
+                   "returns a new tensor.\n" + CONCEPT)

@@ -106,6 +106,11 @@ def test_computed_without_grad(exercise):
     expect_tensor(y, name="the SAC targets", requires_grad=False, grad_fn=False,
                   concept="alpha may be log_alpha.exp(), a tensor with grad: under no_grad it "
                   "still adds no graph. " + CONCEPT)
+    expect(not y.is_inference(),
+           "The targets are inference tensors (made under torch.inference_mode()): the critic "
+           "loss that uses them would fail in backward ('Inference tensors cannot be saved for "
+           "backward'). Use torch.no_grad(), or .clone() the result outside inference mode.\n"
+           + CONCEPT)
 
 
 def test_one_fresh_action_at_the_next_state(exercise):

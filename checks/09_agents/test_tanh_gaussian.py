@@ -40,10 +40,20 @@ def _reference(u, mean, log_std):
     return (_gaussian(u, mean, log_std) - _log_det(u)).sum(-1)
 
 
+def _log_prob(exercise, u, mean, log_std):
+    try:
+        return exercise.tanh_log_prob(u, mean, log_std)
+    except ValueError as error:
+        if "scale" not in str(error):
+            raise
+        expect(False, "Normal refused its scale: the scale is the standard deviation, which "
+               "must be positive. std = log_std.exp(), not log_std itself.\n" + CONCEPT)
+
+
 def test_one_log_prob_per_action(exercise):
     """tanh_log_prob is (B,): summed over the action dims, attached to mean and log_std."""
     u, mean, log_std = _inputs()
-    logp = exercise.tanh_log_prob(u, mean, log_std)
+    logp = _log_prob(exercise, u, mean, log_std)
     expect_tensor(logp, name="tanh_log_prob(u, mean, log_std)", shape=(5,), dtype=torch.float32,
                   grad_fn=True, concept="One log-probability per action: sum over the action "
                   "dimensions, the correction included. " + CONCEPT)
@@ -52,7 +62,7 @@ def test_one_log_prob_per_action(exercise):
 def test_correction_on_u(exercise):
     """With |u| up to 2.5 the value is the Gaussian log-density minus log(1 - tanh(u)^2)."""
     u, mean, log_std = _inputs(size=6, act=4, seed=1)
-    logp = exercise.tanh_log_prob(u, mean, log_std)
+    logp = _log_prob(exercise, u, mean, log_std)
     expect_tensor(logp, name="tanh_log_prob", shape=(6,), concept=CONCEPT)
     got = logp.detach().double()
     gaussian = _gaussian(u, mean, log_std)
@@ -83,7 +93,7 @@ def test_finite_when_tanh_saturates(exercise):
     u = torch.tensor([[12.0, -12.0, 0.5], [-15.0, 1.0, 13.0]])
     with torch.no_grad():
         mean.copy_(u)  # the Gaussian part is ordinary; only the correction is at the edge
-    logp = exercise.tanh_log_prob(u, mean, log_std)
+    logp = _log_prob(exercise, u, mean, log_std)
     expect_tensor(logp, name="tanh_log_prob where tanh(u) rounds to +-1", shape=(2,),
                   finite=True, concept="log(1 - tanh(u)^2) is log(0) = -inf once tanh(u) "
                   "rounds to 1: add a small epsilon inside the log (1e-6) or use the exact "
@@ -95,7 +105,7 @@ def test_float64_and_batch_of_one(exercise):
     for size, act, dtype in ((1, 1, torch.float32), (1, 3, torch.float64), (4, 1, torch.float64)):
         u, mean, log_std = _inputs(size, act, seed=3, dtype=dtype)
         before = [t.detach().clone() for t in (u, mean, log_std)]
-        logp = exercise.tanh_log_prob(u, mean, log_std)
+        logp = _log_prob(exercise, u, mean, log_std)
         expect_tensor(logp, name=f"tanh_log_prob for B = {size}, A = {act}, {dtype}",
                       shape=(size,), dtype=dtype, values=_reference(u, mean, log_std),
                       atol=1e-3, concept="sum(dim=-1), not squeeze(): B = 1 stays (1,). "

@@ -21,7 +21,8 @@ Two ways to write the correction, both fine here:
 The classic slips: leaving the correction out; taking it of the wrong tensor
 (`1 - u^2` is a's formula applied to u, NaN as soon as |u| > 1, and
 `tanh(a)` squashes twice); forgetting that, like any diagonal Gaussian, the
-log-probability is one number per action, a sum over the last dimension.
+log-probability is one number per action, a sum over the last dimension:
+(B,) here (CleanRL keeps it as (B, 1) with keepdim=True).
 
 When sampling, keep u: evaluate the Gaussian's log-density at u, not at a,
 and draw u with `rsample()`, since SAC's actor loss differentiates through
