@@ -107,6 +107,10 @@ def test_termination_stops_the_bootstrap(exercise):
                   values=rewards[ended], atol=1e-4,
                   concept="dones[i] = 1 marks the last step of an episode that terminated: "
                   "nothing follows, so y = r. Multiply the bootstrap by (1 - done). " + CONCEPT)
+    expect_tensor(y, name="the targets, next values near 1000 where not done",
+                  values=_reference(online, target, rewards, next_obs, dones, 0.99)["right"],
+                  atol=1e-3, concept="Q-values are unbounded: nothing is clipped or squashed. "
+                  + CONCEPT)
 
 
 def test_online_chooses_target_judges(exercise):

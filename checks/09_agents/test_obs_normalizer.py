@@ -73,7 +73,8 @@ def test_statistics_are_buffers(exercise):
     expect_tensor(saved["var"], name="the initial variance", shape=(DIM,), dtype=torch.float32,
                   values=1.0, concept=CONCEPT_BUFFERS)
     expect_tensor(saved["count"], name="the initial count", shape=(), values=0.0,
-                  concept=CONCEPT_BUFFERS)
+                  concept="The count starts at 0 here (SB3's RunningMeanStd starts it at 1e-4); "
+                  "the first batch then simply becomes the statistics. " + CONCEPT_BUFFERS)
 
 
 def test_first_batch_becomes_the_statistics(exercise):

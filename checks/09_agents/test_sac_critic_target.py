@@ -139,6 +139,10 @@ def test_termination_stops_the_bootstrap(exercise):
                   values=rewards[ended], atol=1e-4, concept="dones[i] = 1 marks the last step "
                   "of an episode that terminated: y = r. Multiply the whole soft value, "
                   "entropy term included, by (1 - done). " + CONCEPT)
+    expect_tensor(y, name="the targets, critic values near 500 where not done",
+                  values=_candidates(actor, q1, q2, rewards, next_obs, dones, 0.2)["right"],
+                  atol=1e-3, concept="Q-values are unbounded: nothing is clipped or squashed. "
+                  + CONCEPT)
 
 
 def test_twin_minimum_and_entropy_term(exercise):
