@@ -58,10 +58,11 @@ def test_flat_after_the_decay(exercise):
 
 
 def test_other_settings(exercise):
-    """Another start, end and fraction, a decay over all steps, and one that is not whole."""
+    """Other starts, ends and fractions: a decay over all steps, one of a single step."""
     for args in ((0, 0.5, 0.1, 0.1, 2000), (100, 0.5, 0.1, 0.1, 2000), (199, 0.5, 0.1, 0.1, 2000),
                  (300, 0.5, 0.1, 0.1, 2000), (40, 1.0, 0.0, 1.0, 80), (80, 1.0, 0.0, 1.0, 80),
-                 (81, 1.0, 0.0, 1.0, 80), (2, 1.0, 0.02, 0.25, 10), (3, 1.0, 0.02, 0.25, 10)):
+                 (81, 1.0, 0.0, 1.0, 80), (2, 1.0, 0.02, 0.25, 10), (3, 1.0, 0.02, 0.25, 10),
+                 (0, 0.9, 0.1, 0.1, 10), (1, 0.9, 0.1, 0.1, 10)):
         expect_close(exercise.epsilon_schedule(*args), _want(*args),
                      name=f"epsilon_schedule{args}", atol=1e-9, concept=CONCEPT)
 
