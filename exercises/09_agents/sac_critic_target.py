@@ -16,10 +16,10 @@ Reading it piece by piece:
   Taking the smaller of the two, elementwise, fights the upward bias of
   maximising over noisy estimates, the same bias Double DQN fights. The max
   would feed it.
-- - alpha * log pi: SAC maximises reward plus alpha times the entropy, and
-  -log pi(a'|s') is a one-sample estimate of the entropy at s'. A likely
-  action (log pi high) earns a small bonus, an unusual one a large bonus.
-  Minus, not plus.
+- The entropy term, minus alpha * log pi: SAC maximises reward plus alpha
+  times the entropy, and -log pi(a'|s') is a one-sample estimate of the
+  entropy at s'. A likely action (log pi high) earns a small bonus, an
+  unusual one a large bonus. Minus, not plus.
 - `dones[i]` = 1 when transition i was the last step of its episode because
   the episode truly ended: y = r. A time-limit cut (truncation) is stored as
   0 here, so it still bootstraps. (CleanRL's SAC stores terminations like
