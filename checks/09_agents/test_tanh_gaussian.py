@@ -1,0 +1,152 @@
+"""Check: the tanh-squashed Gaussian: log-det correction on u, summed, rsampled."""
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from torchlings.testing import expect, expect_tensor
+
+CONCEPT = (
+    "log pi(tanh(u)) = sum over the last dim of [Normal(mean, exp(log_std)).log_prob(u) - "
+    "log(1 - tanh(u)^2)]; the correction as torch.log(1 - tanh(u)**2 + 1e-6) or "
+    "2 * (log(2) - u - F.softplus(-2 * u))."
+)
+CONCEPT_SAMPLE = (
+    "sample_squashed: u = Normal(mean, log_std.exp()).rsample(); return torch.tanh(u), "
+    "tanh_log_prob(u, mean, log_std)."
+)
+
+
+def _inputs(size=5, act=3, seed=0, dtype=torch.float32, spread=1.0):
+    g = torch.Generator().manual_seed(seed)
+    mean = torch.randn(size, act, generator=g, dtype=dtype).requires_grad_(True)
+    log_std = (0.5 * torch.randn(size, act, generator=g, dtype=dtype)).requires_grad_(True)
+    u = spread * torch.linspace(-2.5, 2.5, size * act, dtype=dtype).reshape(size, act)
+    return u, mean, log_std
+
+
+def _gaussian(u, mean, log_std):
+    u, mean, log_std = (t.detach().double() for t in (u, mean, log_std))
+    return -0.5 * ((u - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
+
+
+def _log_det(u):
+    u = u.detach().double()
+    return 2 * (math.log(2) - u - F.softplus(-2 * u))
+
+
+def _reference(u, mean, log_std):
+    return (_gaussian(u, mean, log_std) - _log_det(u)).sum(-1)
+
+
+def _log_prob(exercise, u, mean, log_std):
+    try:
+        return exercise.tanh_log_prob(u, mean, log_std)
+    except ValueError as error:
+        if "scale" not in str(error):
+            raise
+        expect(False, "Normal refused its scale: the scale is the standard deviation, which "
+               "must be positive. std = log_std.exp(), not log_std itself.\n" + CONCEPT)
+
+
+def test_one_log_prob_per_action(exercise):
+    """tanh_log_prob is (B,): summed over the action dims, attached to mean and log_std."""
+    u, mean, log_std = _inputs()
+    logp = _log_prob(exercise, u, mean, log_std)
+    expect_tensor(logp, name="tanh_log_prob(u, mean, log_std)", shape=(5,), dtype=torch.float32,
+                  grad_fn=True, concept="One log-probability per action: sum over the action "
+                  "dimensions, the correction included. " + CONCEPT)
+
+
+def test_correction_on_u(exercise):
+    """With |u| up to 2.5 the value is the Gaussian log-density minus log(1 - tanh(u)^2)."""
+    u, mean, log_std = _inputs(size=6, act=4, seed=1)
+    logp = _log_prob(exercise, u, mean, log_std)
+    expect_tensor(logp, name="tanh_log_prob", shape=(6,), concept=CONCEPT)
+    got = logp.detach().double()
+    gaussian = _gaussian(u, mean, log_std)
+    tanh_twice = torch.log(1 - torch.tanh(torch.tanh(u.double())) ** 2)
+    stories = {
+        "the Gaussian's log-density of u alone: the tanh correction is missing. tanh squeezes "
+        "the line into (-1, 1), so the density of a differs from that of u":
+            gaussian.sum(-1),
+        "the correction ADDED: it is subtracted, log pi(a) = log N(u) - log(1 - tanh(u)^2)":
+            (gaussian + _log_det(u)).sum(-1),
+        "the correction taken of tanh(tanh(u)): tanh is applied twice. The correction is "
+        "log(1 - tanh(u)^2), of u itself (or 1 - a^2 with a = tanh(u) once)":
+            (gaussian - tanh_twice).sum(-1),
+    }
+    if not bool(torch.isfinite(got).all()):
+        expect(False, "tanh_log_prob gave NaN or Inf for |u| up to 2.5. log(1 - u^2) is the "
+               "formula for a = tanh(u) applied to u itself: negative under the log once "
+               "|u| > 1. Use 1 - tanh(u)^2.\n" + CONCEPT)
+    for story, wrong in stories.items():
+        expect(not torch.allclose(got, wrong, atol=1e-3), f"This is {story}.\n" + CONCEPT)
+    expect_tensor(got, name="tanh_log_prob", values=_reference(u, mean, log_std), atol=1e-3,
+                  concept=CONCEPT)
+
+
+def test_finite_when_tanh_saturates(exercise):
+    """At u = +-12, where tanh(u) rounds to +-1 in float32, the log-prob stays finite."""
+    u, mean, log_std = _inputs(size=2, act=3, seed=2)
+    u = torch.tensor([[12.0, -12.0, 0.5], [-15.0, 1.0, 13.0]])
+    with torch.no_grad():
+        mean.copy_(u)  # the Gaussian part is ordinary; only the correction is at the edge
+    logp = _log_prob(exercise, u, mean, log_std)
+    expect_tensor(logp, name="tanh_log_prob where tanh(u) rounds to +-1", shape=(2,),
+                  finite=True, concept="log(1 - tanh(u)^2) is log(0) = -inf once tanh(u) "
+                  "rounds to 1: add a small epsilon inside the log (1e-6) or use the exact "
+                  "form 2 * (log(2) - u - softplus(-2u)). " + CONCEPT)
+
+
+def test_float64_and_batch_of_one(exercise):
+    """float64 inputs give a float64 (B,); a batch of one and a single action dim keep (1,)."""
+    for size, act, dtype in ((1, 1, torch.float32), (1, 3, torch.float64), (4, 1, torch.float64)):
+        u, mean, log_std = _inputs(size, act, seed=3, dtype=dtype)
+        before = [t.detach().clone() for t in (u, mean, log_std)]
+        logp = _log_prob(exercise, u, mean, log_std)
+        expect_tensor(logp, name=f"tanh_log_prob for B = {size}, A = {act}, {dtype}",
+                      shape=(size,), dtype=dtype, values=_reference(u, mean, log_std),
+                      atol=1e-3, concept="sum(dim=-1), not squeeze(): B = 1 stays (1,). "
+                      + CONCEPT)
+        for name, now, then in zip(("u", "mean", "log_std"), (u, mean, log_std), before,
+                                   strict=True):
+            expect_tensor(now, name=f"the caller's {name}", values=then,
+                          concept="Never change the caller's tensors in place.")
+
+
+def test_sample_squashed_is_a_reparameterised_tanh(exercise):
+    """sample_squashed gives a in (-1, 1) with grad and the log-prob of the u behind it."""
+    _, mean, log_std = _inputs(size=6, act=2, seed=4, dtype=torch.float64)
+    torch.manual_seed(5)
+    action, logp = exercise.sample_squashed(mean, log_std)
+    expect_tensor(action, name="the squashed action", shape=(6, 2), dtype=torch.float64,
+                  grad_fn=True, concept="SAC's actor loss differentiates through the action: "
+                  "draw u with rsample(). " + CONCEPT_SAMPLE)
+    expect(bool((action.detach().abs() < 1).all()),
+           "The action should lie in (-1, 1): return tanh(u).\n" + CONCEPT_SAMPLE)
+    expect_tensor(logp, name="the log-prob sample_squashed returns", shape=(6,),
+                  dtype=torch.float64, grad_fn=True, concept=CONCEPT_SAMPLE)
+    u = torch.atanh(action.detach())
+    expect_tensor(logp, name="the log-prob of the squashed action", values=_reference(u, mean,
+                  log_std), atol=1e-3, concept="Score the u you drew: Gaussian log-density at "
+                  "u (not at a = tanh(u)), minus the correction. " + CONCEPT_SAMPLE)
+    d_mean = torch.autograd.grad(action.sum(), mean)[0]
+    expect_tensor(d_mean, name="d sum(a) / d mean", values=1 - action.detach() ** 2, atol=1e-6,
+                  concept="With a = tanh(mean + std * noise), d a / d mean = 1 - a^2: u must "
+                  "be drawn as mean + std * noise and squashed once. " + CONCEPT_SAMPLE)
+
+
+def test_draws_follow_the_gaussian(exercise):
+    """Over 4000 draws, atanh(a) has the Gaussian's mean and std."""
+    mean = torch.tensor([[0.3, -0.8]], dtype=torch.float64).expand(4000, 2)
+    log_std = torch.tensor([[-0.5, 0.2]], dtype=torch.float64).expand(4000, 2)
+    torch.manual_seed(6)
+    action, _ = exercise.sample_squashed(mean, log_std)
+    z = (torch.atanh(action.detach()) - mean) / log_std.exp()
+    expect(bool((z.mean(0).abs() < 6 / math.sqrt(4000)).all()
+                and ((z.std(0) - 1).abs() < 6 / math.sqrt(8000)).all()),
+           f"atanh(action) should be N(mean, exp(log_std)); standardised it has mean "
+           f"{z.mean(0).tolist()} and std {z.std(0).tolist()}, expected 0 and 1.\n"
+           + CONCEPT_SAMPLE)
