@@ -38,12 +38,11 @@ class _WatchedSGD(torch.optim.SGD):
 
 
 def _expect_float32_model(model, when):
-    cast = [name for name, p in model.named_parameters() if p.dtype != torch.float32]
+    cast = {name: p.dtype for name, p in model.named_parameters() if p.dtype != torch.float32}
     expect(not cast,
-           f"{when}, the model's {', '.join(cast)} are {model.state_dict()[cast[0]].dtype if cast else ''}"
-           ": the model itself was cast. Autocast leaves the weights float32 and casts "
-           "copies for each bf16 op; a bf16 model rounds every update to three digits.\n"
-           + CONCEPT)
+           f"{when}, the model's {', '.join(cast)} are {next(iter(cast.values()), '')}: the "
+           "model itself was cast. Autocast leaves the weights float32 and casts copies for "
+           "each bf16 op; a bf16 model rounds every update to three digits.\n" + CONCEPT)
 
 
 def test_answer(exercise):

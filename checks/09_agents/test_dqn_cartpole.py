@@ -140,6 +140,8 @@ def test_agent_learns_cartpole(exercise):
     for probe in (_probe_targets, _probe_step, _probe_sync):
         try:
             probe(exercise)
+        except NotImplementedError:
+            raise  # a TODO still open: "not done", not a failure
         except Exception as error:  # a wrong piece: say so rather than train for nothing
             first = str(error).splitlines()[0] if str(error) else repr(error)
             fail("Not trained: one of the pieces is not right yet (see the tests above). "

@@ -138,6 +138,8 @@ def test_agent_learns_cartpole(exercise):
     for probe in (_probe_gae, _probe_clip, _probe_minibatches):
         try:
             probe(exercise)
+        except NotImplementedError:
+            raise  # a TODO still open: "not done", not a failure
         except Exception as error:  # a wrong piece: say so rather than train for nothing
             fail("Not trained: one of the pieces is not right yet (see the tests above). "
                  f"The first thing wrong: {str(error).splitlines()[0] if str(error) else error!r}")

@@ -35,14 +35,13 @@ import torch.nn.functional as F
 from torch import nn
 
 GAMMA = 0.99
-HIDDEN = 128
+HIDDEN = 64
 LR = 1e-3
 BATCH = 64
 BUFFER = 20_000
-WARMUP = 500
-TARGET_SYNC = 250
-TRAIN_EVERY = 1
-EPS_START, EPS_END, EPS_STEPS = 1.0, 0.05, 5_000
+WARMUP = 300
+TARGET_SYNC = 200
+EPS_START, EPS_END, EPS_STEPS = 1.0, 0.05, 2_000
 MAX_GRAD_NORM = 10.0
 
 
@@ -130,7 +129,7 @@ def train(env, max_steps: int, on_episode) -> nn.Module:
                 return online
             episode_return = 0.0
             obs, _ = env.reset()
-        if step >= WARMUP and step % TRAIN_EVERY == 0:
+        if step >= WARMUP:
             idx = torch.randint(min(step + 1, BUFFER), (BATCH,))
             batch = tuple(store[key][idx] for key in
                           ("obs", "actions", "rewards", "next_obs", "terminated"))
