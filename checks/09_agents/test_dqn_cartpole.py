@@ -19,8 +19,8 @@ from torchlings.testing import expect, expect_close, expect_tensor, fail, note
 from torchlings.testkit.gym import train_until_solved
 
 SEEDS = (0,)
-BUDGET = 10_000
-BAR = 195.0
+BUDGET = 12_000
+BAR = 150.0
 
 CONCEPT = (
     "DQN: targets = r + gamma * (1 - terminated) * target(next_obs).max(dim=1).values, under "
@@ -105,7 +105,14 @@ def _probe_step(exercise):
 
 def _probe_sync(exercise):
     online, target = _nets()
+    target_before = copy.deepcopy(target)
     exercise.sync_target(online, target)
+    unchanged = all(torch.equal(p, q) for p, q in zip(target.parameters(),
+                                                       target_before.parameters(), strict=True))
+    expect(not unchanged,
+           "sync_target left the target network as it was. Without syncs the targets come "
+           "from the random network it started as, forever. Copy the online weights in: "
+           "target.load_state_dict(online.state_dict()).")
     for (name, p), q in zip(online.named_parameters(), target.parameters(), strict=True):
         expect_tensor(q, name=f"the target network's {name} after sync_target", values=p,
                       concept="sync_target copies every online weight into the target "
@@ -136,7 +143,7 @@ def test_sync_target(exercise):
 
 
 def test_agent_learns_cartpole(exercise):
-    """The agent reaches the bar on CartPole-v1 within the step budget."""
+    """The agent reaches a 20-episode mean of 150 on CartPole-v1 within 12,000 steps."""
     for probe in (_probe_targets, _probe_step, _probe_sync):
         try:
             probe(exercise)

@@ -9,7 +9,8 @@ over the last 20 episodes.
 PPO alternates two phases. It plays ROLLOUT steps with the current policy and
 stores them (obs, action, log-prob, value, reward, done). Then it learns from
 that batch for a few EPOCHS, each a pass over the rollout in shuffled
-minibatches, and throws the batch away.
+minibatches, and throws the batch away. There is one environment, so each
+rollout tensor is (T,); with N environments it would be time-major (T, N).
 
 In this course `dones[t] = 1` when step t was the LAST step of its episode.
 CleanRL's `next_done` flags the first step of the next episode instead, so
