@@ -10,7 +10,9 @@ The loop below plays EPISODES_PER_UPDATE episodes back to back into one flat
 list of steps, then learns once. In this course `dones[t] = 1` when step t
 was the LAST step of its episode (CleanRL's `next_done` flags the first step
 of the next episode instead: `1 - dones[t + 1]` there). Here the data are
-whole episodes, so every episode's last step has done = 1.
+whole episodes, so every episode's last step has done = 1; an episode cut
+at 500 steps counts as ended too (Monte Carlo returns have nothing to
+bootstrap from, and CartPole rarely gets that far while learning).
 
 Your pieces, all from earlier chapters:
 
