@@ -31,7 +31,7 @@ from torchlings.testkit.gym import train_until_solved  # noqa: E402
 CAPSTONES = {
     "ppo_cartpole": (25_000, 195.0),
     "reinforce_baseline_cartpole": (40_000, 195.0),
-    "dqn_cartpole": (12_000, 150.0),
+    "dqn_cartpole": (12_000, 195.0),
 }
 
 
@@ -48,8 +48,10 @@ def measure(label: str, module, seeds: list[int], budget: int, bar: float) -> No
     for seed in seeds:
         run = train_until_solved(module.train, seed=seed, max_steps=budget, bar=bar, series=None)
         solved += run.solved
+        reached = ", ".join(f"{level:g} at {run.steps_to_reach(level) or '-'}"
+                            for level in (100, 150, 195) if level <= bar)
         print(f"  {'solved' if run.solved else 'MISSED'}  {run.describe()}  {run.seconds:.1f} s wall, "
-              f"{run.cpu_seconds:.1f} s CPU",
+              f"{run.cpu_seconds:.1f} s CPU; 20-episode mean {reached} steps",
               flush=True)
     print(f"  {solved}/{len(seeds)} seeds solved, {time.perf_counter() - start:.1f} s in all")
 

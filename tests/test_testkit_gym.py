@@ -20,6 +20,7 @@ def test_stops_as_soon_as_the_window_mean_reaches_the_bar(monkeypatch):
     assert run.solved and len(run.returns) == 22
     assert run.last_mean == 200.0 and run.best_mean == 200.0
     assert run.steps == 22
+    assert run.steps_to_reach(100.0) == 12 and run.steps_to_reach(1000.0) is None
     assert testing.collected_series()["return"] == run.returns
     assert "22 episodes" in run.describe()
 

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 GAMMA = 0.99
-HIDDEN = 64
+HIDDEN = 128
 LR = 1e-3
 BATCH = 64
 BUFFER = 20_000

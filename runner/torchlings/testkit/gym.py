@@ -29,6 +29,7 @@ class TrainingRun:
     bar: float
     window: int
     returns: list[float] = field(default_factory=list)
+    episode_ends: list[int] = field(default_factory=list)  # steps taken when each ended
     steps: int = 0
     seconds: float = 0.0  # wall clock
     cpu_seconds: float = 0.0  # this process's CPU time: steadier on a loaded machine
@@ -44,6 +45,13 @@ class TrainingRun:
         for end in range(self.window, len(self.returns) + 1):
             best = max(best, sum(self.returns[end - self.window:end]) / self.window)
         return best
+
+    def steps_to_reach(self, level: float) -> int | None:
+        """Steps taken when the window mean first reached `level` (None: never)."""
+        for end in range(self.window, len(self.returns) + 1):
+            if sum(self.returns[end - self.window:end]) / self.window >= level:
+                return self.episode_ends[end - 1]
+        return None
 
     @property
     def solved(self) -> bool:
@@ -88,6 +96,7 @@ def train_until_solved(
     def on_episode(episode_return: float) -> bool:
         value = float(episode_return)
         run.returns.append(value)
+        run.episode_ends.append(counted.steps)
         if series:
             record_point(series, value)
         return run.solved
