@@ -48,13 +48,14 @@ def _expect_float32_model(model, when):
 def test_answer(exercise):
     """Why the loss is computed in float32."""
     expect_choice(
-        exercise, "ANSWER", correct="a",
-        choices={"a": "bf16 rounds away the small differences the gradient is made of",
-                 "b": "autocast cannot run loss functions",
-                 "c": "float32 is faster than bf16 on every CPU"},
+        exercise, "ANSWER", correct="b",
+        choices={"a": "autocast cannot run loss functions",
+                 "b": "bf16 rounds away the small differences the gradient is made of",
+                 "c": "the optimizer can only update float32 weights from a float32 loss"},
         why="bf16 keeps 8 bits of mantissa, about three significant digits. Autocast itself "
             "runs cross_entropy and mse_loss in float32 for that reason; on the CPU, "
-            "log_softmax, softmax and sum on bf16 inputs stay bf16.",
+            "log_softmax, softmax and sum on bf16 inputs stay bf16. (The optimizer does not care: "
+            "gradients always arrive in each weight's own dtype.)",
     )
 
 

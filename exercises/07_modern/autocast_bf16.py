@@ -41,10 +41,10 @@ import torch.nn.functional as F
 from torch import nn
 
 # Why is the loss computed in float32 from logits.float()?
-#   "a": bf16 keeps about three significant digits: the log-softmax and the mean
+#   "a": autocast cannot run loss functions at all
+#   "b": bf16 keeps about three significant digits: the log-softmax and the mean
 #        over the batch would round away the small differences the gradient is made of
-#   "b": autocast cannot run loss functions at all
-#   "c": float32 arithmetic is faster than bf16 on every CPU
+#   "c": the optimizer can only update float32 weights from a float32 loss
 ANSWER = None  # TODO: "a", "b" or "c"
 
 
