@@ -11,7 +11,7 @@ buffer, and after a short warm-up take one gradient step per environment
 step on a random minibatch of stored transitions. Every TARGET_SYNC steps the
 target network becomes a copy of the online one. The check trains it on one
 seed and asks for a mean return of 150 over the last 20 episodes within
-12,000 steps: DQN learns CartPole more slowly and less steadily than PPO, and
+10,000 steps: DQN learns CartPole more slowly and less steadily than PPO, and
 each of its steps costs a gradient update.
 
 In this course `dones[t] = 1` when step t was the LAST step of its episode
@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 GAMMA = 0.99
-HIDDEN = 64
+HIDDEN = 128
 LR = 1e-3
 BATCH = 64
 BUFFER = 20_000
