@@ -42,7 +42,7 @@ def _expect_float32_model(model, when):
     expect(not cast,
            f"{when}, the model's {', '.join(cast)} are {next(iter(cast.values()), '')}: the "
            "model itself was cast. Autocast leaves the weights float32 and casts copies for "
-           "each bf16 op; a bf16 model rounds every update to three digits.\n" + CONCEPT)
+           "each bf16 op; a bf16 model rounds every update to bf16 precision.\n" + CONCEPT)
 
 
 def test_answer(exercise):
@@ -52,7 +52,7 @@ def test_answer(exercise):
         choices={"a": "autocast cannot run loss functions",
                  "b": "bf16 rounds away the small differences the gradient is made of",
                  "c": "the optimizer can only update float32 weights from a float32 loss"},
-        why="bf16 keeps 8 bits of mantissa, about three significant digits. Autocast itself "
+        why="bf16 keeps 8 significant bits, two to three decimal digits. Autocast itself "
             "runs cross_entropy and mse_loss in float32 for that reason; on the CPU, "
             "log_softmax, softmax and sum on bf16 inputs stay bf16. (The optimizer does not care: "
             "gradients always arrive in each weight's own dtype.)",
@@ -83,7 +83,7 @@ def test_loss_is_float32(exercise):
     actions = torch.randint(5, (32,), generator=g)
     loss = exercise.cloning_loss(logits, actions)
     expect_tensor(loss, name="the cloning loss", shape=(), dtype=torch.float32, grad_fn=True,
-                  concept="A loss computed from bf16 logits without .float() is bf16: three "
+                  concept="A loss computed from bf16 logits without .float() is bf16: two to three "
                   "digits. " + CONCEPT)
     want = F.cross_entropy(logits.detach().float(), actions)
     expect_tensor(loss, name="the cloning loss", values=want, atol=1e-5, rtol=1e-5,

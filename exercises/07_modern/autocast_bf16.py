@@ -1,7 +1,7 @@
 """Mixed precision on the CPU: torch.autocast with bfloat16.
 
-bfloat16 (bf16) is a 16-bit float with float32's range but only about three
-significant decimal digits. Matrix multiplies in bf16 move half the bytes
+bfloat16 (bf16) is a 16-bit float with float32's range but only 8 significant
+bits, two to three decimal digits. Matrix multiplies in bf16 move half the bytes
 and, on hardware that has bf16 units, run much faster. Mixed precision keeps
 the speed and avoids most of the damage: the heavy ops run in bf16, the rest
 stays float32.
@@ -11,7 +11,7 @@ choosing for you, op by op, inside the block. Linear layers and matmuls run
 in bf16, so a network's output comes out bf16. Ops that need precision
 (`F.cross_entropy`, `F.mse_loss`, ...) are run in float32. But on the CPU
 many ops are neither, and simply keep whatever dtype comes in: `softmax`,
-`log_softmax` and `sum` on bf16 logits stay bf16, three digits and all.
+`log_softmax` and `sum` on bf16 logits stay bf16, with all its rounding.
 Outside the block nothing changes.
 
 What must stay float32, and why:
@@ -19,7 +19,7 @@ What must stay float32, and why:
 - The parameters. Autocast casts copies of the weights for each bf16 op; the
   weights themselves, their gradients and the optimizer's state stay float32.
   Casting the model (`model.to(torch.bfloat16)`) is something else: every
-  update is then rounded to three digits, and small updates vanish.
+  update is then rounded to bf16, and small updates vanish.
 - The loss. A loss averages many small terms, and its gradient is made of the
   small differences between them; in bf16 those round away. Cast the logits
   up (`logits.float()`) and compute the loss in float32, outside the block.
@@ -42,7 +42,7 @@ from torch import nn
 
 # Why is the loss computed in float32 from logits.float()?
 #   "a": autocast cannot run loss functions at all
-#   "b": bf16 keeps about three significant digits: the log-softmax and the mean
+#   "b": bf16 keeps two to three significant digits: the log-softmax and the mean
 #        over the batch would round away the small differences the gradient is made of
 #   "c": the optimizer can only update float32 weights from a float32 loss
 ANSWER = None  # TODO: "a", "b" or "c"
