@@ -1,0 +1,130 @@
+"""Check: bf16 autocast on the CPU: bf16 forward, float32 weights and loss, backward outside."""
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from torchlings.testing import expect, expect_choice, expect_tensor
+
+CONCEPT = (
+    "Mixed precision: only the forward pass goes inside `with torch.autocast(device_type="
+    "\"cpu\", dtype=torch.bfloat16):`; the model stays float32; the loss is computed from "
+    "logits.float(); backward and optimizer.step() run outside the block."
+)
+
+
+def _model():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(6, 32), nn.Tanh(), nn.Linear(32, 3))
+
+
+def _data():
+    g = torch.Generator().manual_seed(1)
+    return torch.randn(16, 6, generator=g), torch.randint(3, (16,), generator=g)
+
+
+class _WatchedSGD(torch.optim.SGD):
+    """SGD that remembers whether autocast was on each time step() ran."""
+
+    def __init__(self, params, **kwargs):
+        super().__init__(params, **kwargs)
+        self.autocast_at_step: list[bool] = []
+
+    def step(self, closure=None):
+        self.autocast_at_step.append(torch.is_autocast_enabled("cpu"))
+        return super().step(closure)
+
+
+def _expect_float32_model(model, when):
+    cast = {name: p.dtype for name, p in model.named_parameters() if p.dtype != torch.float32}
+    expect(not cast,
+           f"{when}, the model's {', '.join(cast)} are {next(iter(cast.values()), '')}: the "
+           "model itself was cast. Autocast leaves the weights float32 and casts copies for "
+           "each bf16 op; a bf16 model rounds every update to bf16 precision.\n" + CONCEPT)
+
+
+def test_answer(exercise):
+    """Why the loss is computed in float32."""
+    expect_choice(
+        exercise, "ANSWER", correct="b",
+        choices={"a": "autocast cannot run loss functions",
+                 "b": "bf16 rounds away the small differences the gradient is made of",
+                 "c": "the optimizer can only update float32 weights from a float32 loss"},
+        why="bf16 keeps 8 significant bits, two to three decimal digits. Autocast itself "
+            "runs cross_entropy and mse_loss in float32 for that reason; on the CPU, "
+            "log_softmax, softmax and sum on bf16 inputs stay bf16. (The optimizer does not care: "
+            "gradients always arrive in each weight's own dtype.)",
+    )
+
+
+def test_logits_are_bf16_and_model_stays_float32(exercise):
+    """policy_logits runs the Linear layers in bf16; the weights stay float32."""
+    model, (obs, _) = _model(), _data()
+    with torch.no_grad():
+        want = model(obs)
+    logits = exercise.policy_logits(model, obs)
+    _expect_float32_model(model, "After policy_logits")
+    expect_tensor(logits, name="the logits from policy_logits", shape=(16, 3),
+                  dtype=torch.bfloat16,
+                  concept="Under bf16 autocast a Linear layer runs in bf16 and returns bf16. "
+                  "float32 logits mean the forward pass did not run under autocast. " + CONCEPT)
+    expect_tensor(logits, name="the logits from policy_logits", grad_fn=True, finite=True,
+                  values=want, atol=0.05, rtol=0.02,
+                  concept="They should equal the float32 model's output up to bf16 rounding. "
+                  + CONCEPT)
+
+
+def test_loss_is_float32(exercise):
+    """cloning_loss computes cross-entropy in float32 from bf16 logits."""
+    g = torch.Generator().manual_seed(2)
+    logits = (torch.randn(32, 5, generator=g) * 3).bfloat16().requires_grad_()
+    actions = torch.randint(5, (32,), generator=g)
+    loss = exercise.cloning_loss(logits, actions)
+    expect_tensor(loss, name="the cloning loss", shape=(), dtype=torch.float32, grad_fn=True,
+                  concept="A loss computed from bf16 logits without .float() is bf16: two to three "
+                  "digits. " + CONCEPT)
+    want = F.cross_entropy(logits.detach().float(), actions)
+    expect_tensor(loss, name="the cloning loss", values=want, atol=1e-5, rtol=1e-5,
+                  concept="This is the float32 cross-entropy of the bf16 logits. A different "
+                  "value means some of it (a log_softmax, a sum) ran in bf16: call "
+                  "logits.float() first. " + CONCEPT)
+
+
+def test_train_step_outside_autocast(exercise):
+    """train_step: bf16 forward, float32 loss, backward and step outside autocast."""
+    model, (obs, actions) = _model(), _data()
+    reference = copy.deepcopy(model)
+    seen_in_backward: list[bool] = []
+    for p in model.parameters():
+        p.register_hook(lambda grad: seen_in_backward.append(torch.is_autocast_enabled("cpu")))
+    optimizer = _WatchedSGD(model.parameters(), lr=0.5)
+    loss = exercise.train_step(model, optimizer, obs, actions)
+    expect(optimizer.autocast_at_step, "train_step never called optimizer.step().")
+    expect(seen_in_backward, "train_step never ran a backward pass that reached the weights.")
+    expect(not any(seen_in_backward),
+           "backward() ran inside the autocast block. Autocast already recorded its casts in "
+           "the graph during the forward; backward under autocast is not supported. Close the "
+           "block after the forward pass.\n" + CONCEPT)
+    expect(not any(optimizer.autocast_at_step),
+           "optimizer.step() ran inside the autocast block: the update is float32 work on "
+           "float32 weights and belongs outside it.\n" + CONCEPT)
+    _expect_float32_model(model, "After train_step")
+    for name, p in model.named_parameters():
+        expect_tensor(p.grad, name=f"the gradient of {name}", dtype=torch.float32,
+                      concept="Gradients of float32 weights are float32. " + CONCEPT)
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        logits = reference(obs)
+    want = F.cross_entropy(logits.float(), actions)
+    expect(isinstance(loss, float), f"train_step should return loss.item(), a float, not "
+           f"{type(loss).__name__}.")
+    expect_tensor(torch.tensor(loss), name="the loss train_step returns", values=want.item(),
+                  atol=1e-5, concept=CONCEPT)
+    want.backward()
+    with torch.no_grad():
+        for p in reference.parameters():
+            p -= 0.5 * p.grad
+    for (name, p), q in zip(model.named_parameters(), reference.parameters(), strict=True):
+        expect_tensor(p, name=f"{name} after one train_step", values=q, atol=1e-5,
+                      concept=CONCEPT)

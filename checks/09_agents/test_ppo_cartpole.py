@@ -1,0 +1,159 @@
+"""Check: the PPO pieces, then a PPO agent that learns CartPole-v1 on three seeds.
+
+The piece tests come first and run in milliseconds, so a wrong piece fails
+with a precise message before any training. The training test asks each
+piece again before it trains (a wrong piece would only burn the step budget).
+
+Bar and budget, measured with bench/capstones.py on this 2-core machine: the
+solution reached a 20-episode mean of 195 on all of seeds 0-11, within
+6,300-11,700 steps (1.9-3.8 s of CPU each, under heavy load); the budget is
+25,000 steps per seed, over twice the worst. The check trains seeds 0, 1, 2
+and requires every one to reach the bar.
+"""
+
+import torch
+
+from torchlings.testing import expect, expect_close, expect_tensor, fail, note
+from torchlings.testkit.gym import train_until_solved
+
+SEEDS = (0, 1, 2)
+BUDGET = 25_000
+BAR = 195.0
+
+GAE_CONCEPT = (
+    "GAE, backwards: alive = 1 - dones[t]; delta = r[t] + gamma * V(next) * alive - V[t]; "
+    "A[t] = delta + gamma * lam * alive * A[t+1]; V(next) is values[t+1], or last_value after "
+    "the rollout's last step; returns = A + values. dones[t] = 1 marks the LAST step of an "
+    "episode."
+)
+CLIP_CONCEPT = (
+    "PPO: ratio = exp(new - old); loss = -mean(min(ratio * A, clamp(ratio, 1 - clip, 1 + clip) "
+    "* A))."
+)
+
+
+def _reference_gae(rewards, values, dones, last_value, gamma, lam):
+    advantages = [0.0] * len(rewards)
+    running = 0.0
+    for t in range(len(rewards) - 1, -1, -1):
+        next_value = last_value if t == len(rewards) - 1 else values[t + 1]
+        alive = 1.0 - dones[t]
+        delta = rewards[t] + gamma * next_value * alive - values[t]
+        running = delta + gamma * lam * alive * running
+        advantages[t] = running
+    adv = torch.tensor(advantages)
+    return adv, adv + torch.tensor(values)
+
+
+def _gae_case(exercise, dones, what, gamma=0.9, lam=0.5):
+    rewards = [1.0, 0.5, -1.0, 2.0, 0.0, 1.5]
+    values = [0.3, -0.2, 0.8, 1.1, -0.5, 0.4]
+    last_value = 2.0
+    got = exercise.compute_gae(torch.tensor(rewards), torch.tensor(values), torch.tensor(dones),
+                               torch.tensor(last_value), gamma, lam)
+    expect(isinstance(got, tuple) and len(got) == 2,
+           "compute_gae should return two tensors: (advantages, returns).")
+    want_adv, want_ret = _reference_gae(rewards, values, dones, last_value, gamma, lam)
+    concept = GAE_CONCEPT
+    if dones != [0.0] * 6:
+        concept += " At a done the bootstrap AND the running advantage both stop."
+    expect_tensor(got[0], name=f"the advantages ({what})", shape=(6,), finite=True,
+                  values=want_adv, atol=1e-5, concept=concept)
+    expect_tensor(got[1], name=f"the value targets ({what})", shape=(6,), values=want_ret,
+                  atol=1e-5, concept=concept + " The value targets are advantages + values.")
+
+
+def _probe_gae(exercise):
+    _gae_case(exercise, [0.0] * 6, "no episode ends, gamma 0.9 and lam 0.5: swapping them shows")
+    _gae_case(exercise, [0.0, 1.0, 0.0, 0.0, 1.0, 0.0], "episodes end after steps 1 and 4")
+    _gae_case(exercise, [0.0, 0.0, 0.0, 0.0, 0.0, 1.0], "the rollout's last step ends an episode")
+
+
+def _probe_clip(exercise):
+    new = torch.tensor([0.0, 0.5, -0.5, 0.5, -0.5, 0.1], requires_grad=True)
+    old = torch.zeros(6)
+    adv = torch.tensor([1.0, 1.0, 1.0, -1.0, -1.0, -2.0])
+    loss = exercise.clipped_policy_loss(new, old, adv, 0.2)
+    ratio = new.detach().exp()
+    want = -torch.min(ratio * adv, ratio.clamp(0.8, 1.2) * adv).mean()
+    expect_tensor(loss, name="the clipped policy loss", shape=(), grad_fn=True,
+                  concept="The loss is one number, and it must carry grad back to the new "
+                  "log-probs. " + CLIP_CONCEPT)
+    if abs(loss.item() + want.item()) < 1e-5 and abs(want.item()) > 1e-3:
+        fail("The clipped policy loss has the right size but the wrong sign: PPO maximises the "
+             "surrogate, so the loss to minimise is MINUS it.\n" + CLIP_CONCEPT)
+    expect_close(loss.item(), want.item(), name="the clipped policy loss on ratios inside and "
+                 "outside [0.8, 1.2], positive and negative advantages", atol=1e-5,
+                 concept="Take the MIN of the unclipped and clipped surrogate: the pessimistic "
+                 "one. " + CLIP_CONCEPT)
+    reference = new.detach().clone().requires_grad_()
+    (-torch.min(reference.exp() * adv, reference.exp().clamp(0.8, 1.2) * adv).mean()).backward()
+    loss.backward()
+    expect_tensor(new.grad, name="the gradient of the loss with respect to the new log-probs",
+                  values=reference.grad, atol=1e-5,
+                  concept="Where the clip is active the gradient is zero. " + CLIP_CONCEPT)
+
+
+def _probe_minibatches(exercise):
+    torch.manual_seed(0)
+    first = exercise.minibatches(10, 4)
+    second = exercise.minibatches(10, 4)
+    for label, batches in (("first", first), ("second", second)):
+        expect(isinstance(batches, (list, tuple)) and all(isinstance(b, torch.Tensor)
+                                                          for b in batches),
+               "minibatches should return a list of index tensors, one per minibatch.")
+        sizes = [len(b) for b in batches]
+        expect(sizes[:-1] == [4] * (len(sizes) - 1) and 0 < sizes[-1] <= 4,
+               f"minibatches(10, 4) gave minibatches of sizes {sizes}; expected slices of 4 "
+               "(the last one shorter): [4, 4, 2].")
+        flat = torch.cat(list(batches)).tolist()
+        expect(sorted(flat) == list(range(10)),
+               f"The {label} epoch's minibatches hold the indices {flat}: every step of the "
+               "rollout must appear exactly once per epoch. Sampling with replacement "
+               "(randint) repeats some steps and skips others; use torch.randperm.")
+    orders = [torch.cat(list(b)).tolist() for b in (first, second)]
+    expect(orders[0] != list(range(10)) or orders[1] != list(range(10)),
+           "The minibatches come in the rollout's own order 0, 1, 2, ...: shuffle with "
+           "torch.randperm(size). Consecutive steps are strongly correlated; PPO learns from "
+           "a random mix.")
+    expect(orders[0] != orders[1],
+           "Two epochs got the same order: draw a fresh permutation on every call.")
+
+
+def test_gae(exercise):
+    """compute_gae matches the backward recursion, stopping at every episode's last step."""
+    _probe_gae(exercise)
+
+
+def test_clipped_policy_loss(exercise):
+    """clipped_policy_loss is minus the mean of the pessimistic (min) clipped surrogate."""
+    _probe_clip(exercise)
+
+
+def test_minibatches(exercise):
+    """minibatches shuffles afresh each epoch and uses every step exactly once."""
+    _probe_minibatches(exercise)
+
+
+def test_agent_learns_cartpole(exercise):
+    """The agent reaches a 20-episode mean of 195 on CartPole-v1 on seeds 0, 1 and 2."""
+    for probe in (_probe_gae, _probe_clip, _probe_minibatches):
+        try:
+            probe(exercise)
+        except NotImplementedError:
+            raise  # a TODO still open: "not done", not a failure
+        except Exception as error:  # a wrong piece: say so rather than train for nothing
+            fail("Not trained: one of the pieces is not right yet (see the tests above). "
+                 f"The first thing wrong: {str(error).splitlines()[0] if str(error) else error!r}")
+    runs = []
+    for seed in SEEDS:
+        run = train_until_solved(exercise.train, seed=seed, max_steps=BUDGET, bar=BAR,
+                                 series=f"return, seed {seed}")
+        runs.append(run)
+        expect(run.solved,
+               f"PPO did not learn CartPole-v1 within {BUDGET} steps: {run.describe()}.\n"
+               "The pieces pass their tests, so look at what else changed: the hyperparameters "
+               "at the top of the file, ppo_update and train (given) should be as shipped.")
+    note("PPO solved CartPole-v1 on every seed: "
+         + "; ".join(f"seed {r.seed} after {len(r.returns)} episodes ({r.steps} steps)"
+                     for r in runs))

@@ -1,0 +1,131 @@
+"""Check: returns-to-go and the REINFORCE losses, then an agent that learns CartPole-v1.
+
+The piece tests come first and run in milliseconds, so a wrong piece fails
+with a precise message before any training. The training test asks each
+piece again before it trains (a wrong piece would only burn the step budget).
+
+Bar and budget, measured with bench/capstones.py on this 2-core machine: the
+solution reached a 20-episode mean of 195 on all of seeds 0-11, within
+7,200-15,500 steps (0.9-2.5 s of CPU each, under heavy load); the budget is
+40,000 steps per seed, over 2.5 times the worst. The check trains seeds 0, 1,
+2 and requires every one to reach the bar.
+"""
+
+import torch
+
+from torchlings.testing import expect, expect_close, expect_tensor, fail, note
+from torchlings.testkit.gym import train_until_solved
+
+SEEDS = (0, 1, 2)
+BUDGET = 40_000
+BAR = 195.0
+
+RETURNS_CONCEPT = (
+    "Returns-to-go, backwards: running = rewards[t] + gamma * (1 - dones[t]) * running; "
+    "G[t] = running. dones[t] = 1 marks the LAST step of an episode, where the sum starts over."
+)
+LOSS_CONCEPT = (
+    "REINFORCE with a baseline: advantages = returns - values.detach(); policy_loss = "
+    "-(log_probs * advantages).mean(); value_loss = (values - returns).pow(2).mean()."
+)
+
+
+def _reference_returns(rewards, dones, gamma):
+    out, running = [0.0] * len(rewards), 0.0
+    for t in range(len(rewards) - 1, -1, -1):
+        running = rewards[t] + gamma * (1.0 - dones[t]) * running
+        out[t] = running
+    return torch.tensor(out)
+
+
+def _probe_returns(exercise):
+    rewards = [1.0, 2.0, -1.0, 0.5, 3.0, 1.0]
+    for dones, what in (([0.0, 0.0, 0.0, 0.0, 0.0, 1.0], "one episode of six steps"),
+                        ([0.0, 1.0, 0.0, 0.0, 1.0, 1.0], "episodes of 2, 3 and 1 steps")):
+        got = exercise.returns_to_go(torch.tensor(rewards), torch.tensor(dones), 0.9)
+        expect_tensor(got, name=f"the returns-to-go ({what}, gamma 0.9)", shape=(6,),
+                      finite=True, values=_reference_returns(rewards, dones, 0.9), atol=1e-5,
+                      concept=RETURNS_CONCEPT)
+
+
+def _loss_inputs():
+    g = torch.Generator().manual_seed(3)
+    log_probs = (-torch.rand(8, generator=g) - 0.1).requires_grad_()
+    values = torch.randn(8, generator=g).requires_grad_()
+    returns = torch.randn(8, generator=g) * 3
+    return log_probs, values, returns
+
+
+def _probe_losses(exercise):
+    log_probs, values, returns = _loss_inputs()
+    got = exercise.reinforce_losses(log_probs, values, returns)
+    expect(isinstance(got, tuple) and len(got) == 2,
+           "reinforce_losses should return two scalars: (policy_loss, value_loss).")
+    policy_loss, value_loss = got
+    expect_tensor(policy_loss, name="the policy loss", shape=(), grad_fn=True, finite=True,
+                  concept="The policy loss is one number that carries grad to the log-probs. "
+                  + LOSS_CONCEPT)
+    expect_tensor(value_loss, name="the value loss", shape=(), grad_fn=True, finite=True,
+                  concept="The value loss is one number that carries grad to the values. "
+                  + LOSS_CONCEPT)
+    to_values = torch.autograd.grad(policy_loss, values, retain_graph=True, allow_unused=True)[0]
+    if to_values is not None and bool(to_values.abs().gt(1e-8).any()):
+        fail("The policy loss sends gradient into the baseline's values: the advantage is not "
+             "a constant. Gradient descent on it would drag V(s) wherever raises the policy "
+             "loss, not toward the returns. Use returns - values.detach().\n" + LOSS_CONCEPT)
+    with torch.no_grad():
+        advantages = returns - values
+        want_policy = -(log_probs * advantages).mean().item()
+        no_baseline = -(log_probs * returns).mean().item()
+        want_value = (values - returns).pow(2).mean().item()
+    got_policy = policy_loss.item()
+    if abs(got_policy + want_policy) < 1e-5:
+        fail("The policy loss has the right size but the wrong sign. Optimisers minimise, and "
+             "we want log pi(a|s) * A to go UP, so the loss is MINUS it.\n" + LOSS_CONCEPT)
+    if abs(got_policy - no_baseline) < 1e-5:
+        fail("The policy loss weights the log-probs by the raw returns: the baseline is "
+             "missing. Subtract V(s) (detached) from the returns first; it cuts the variance "
+             "without changing what the gradient aims at.\n" + LOSS_CONCEPT)
+    expect_close(got_policy, want_policy, name="the policy loss", atol=1e-5,
+                 concept=LOSS_CONCEPT)
+    expect_close(value_loss.item(), want_value, name="the value loss", atol=1e-5,
+                 concept=LOSS_CONCEPT)
+    to_log_probs = torch.autograd.grad(value_loss, log_probs, allow_unused=True)[0]
+    expect(to_log_probs is None or not bool(to_log_probs.abs().gt(1e-8).any()),
+           "The value loss sends gradient into the log-probs: it should depend on the values "
+           "and the returns only.\n" + LOSS_CONCEPT)
+
+
+def test_returns_to_go(exercise):
+    """returns_to_go discounts backwards and starts over at each episode's last step."""
+    _probe_returns(exercise)
+
+
+def test_losses(exercise):
+    """The policy loss uses a detached baseline and a minus sign; the value loss is an MSE."""
+    _probe_losses(exercise)
+
+
+def test_agent_learns_cartpole(exercise):
+    """The agent reaches a 20-episode mean of 195 on CartPole-v1 on seeds 0, 1 and 2."""
+    for probe in (_probe_returns, _probe_losses):
+        try:
+            probe(exercise)
+        except NotImplementedError:
+            raise  # a TODO still open: "not done", not a failure
+        except Exception as error:  # a wrong piece: say so rather than train for nothing
+            first = str(error).splitlines()[0] if str(error) else repr(error)
+            fail("Not trained: one of the pieces is not right yet (see the tests above). "
+                 f"The first thing wrong: {first}")
+    runs = []
+    for seed in SEEDS:
+        run = train_until_solved(exercise.train, seed=seed, max_steps=BUDGET, bar=BAR,
+                                 series=f"return, seed {seed}")
+        runs.append(run)
+        expect(run.solved,
+               f"REINFORCE did not learn CartPole-v1 within {BUDGET} steps: {run.describe()}.\n"
+               "The pieces pass their tests, so look at what else changed: the hyperparameters "
+               "at the top of the file and train (given) should be as shipped.")
+    note("REINFORCE with a baseline solved CartPole-v1 on every seed: "
+         + "; ".join(f"seed {r.seed} after {len(r.returns)} episodes ({r.steps} steps)"
+                     for r in runs))
