@@ -124,21 +124,31 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
     out.print(f"Checking {target.label} {target.name} ({target.exercise_rel}) ...", style="dim")
     with engine_for(no_warm) as engine:
         result = engine.check(workspace.job(target))
-    workspace.record(target, result)
-    out.print(render_result(target, result, root=workspace.root, verbose=verbose))
-    if result.status is Status.PASSED:
-        following = workspace.next_pending(after=target)
-        if exercise is None or workspace.state.current in (None, target.name):
-            if following is not None:
+        progress = workspace.record(target, result)  # the policy: torchlings.workspace
+        out.print(render_result(target, result, root=workspace.root, verbose=verbose))
+        if progress.final_check:
+            out.print("\nNothing else is pending: checking every exercise once more ...",
+                      style="dim")
+            exercises = list(workspace.course.exercises)
+            results = check_many(engine, [workspace.job(e) for e in exercises])
+            for each, outcome in zip(exercises, results, strict=True):
+                workspace.record(each, outcome)
+            final = workspace.course_check(list(zip(exercises, results, strict=True)))
+            if final.complete:
+                out.print(f"\n{workspace.course.final}", style="bold green")
+            else:
+                names = ", ".join(f"{e.label} {e.name}" for e in final.failing)
+                out.print(f"\nStill to do: {names}", style="bold")
+    if progress.may_move_on:
+        following = progress.next
+        if following is not None:
+            if exercise is None or workspace.state.current in (None, target.name):
                 workspace.set_current(following)
-        if following is None:
-            out.print(f"\n{workspace.course.final}", style="bold green")
-        else:
             out.print(f"\nNext: {following.label} {following.name} ({following.exercise_rel})")
         sys.exit(EXIT_OK)
     if target.hints:
         out.print(f"\nStuck? `torchlings hint {target.label}`", style="dim")
-    sys.exit(EXIT_OK if result.status is Status.SKIPPED else EXIT_PENDING)
+    sys.exit(EXIT_PENDING)
 
 
 @cli.command()
