@@ -100,8 +100,11 @@ def cli(ctx: click.Context) -> None:
 @no_warm_option
 def watch(poll: bool, manual_run: bool, edit_cmd: str | None, no_warm: bool) -> None:
     """Follow your saves and re-check the current exercise (the default)."""
-    if not sys.stdout.isatty() or not sys.stdin.isatty():
-        die("watch mode needs a terminal. Use `torchlings run` to check the current "
+    from torchlings.tui import unsupported_reason  # cheap: no Textual yet
+
+    reason = unsupported_reason()
+    if reason is not None:  # not a terminal, or TERM=dumb: plain advice instead
+        die(f"{reason}. Use `torchlings run` to check the current "
             "exercise and `torchlings verify` to check them all.")
     workspace = open_workspace()
     # Textual is imported only here, so the other commands start fast.
@@ -109,7 +112,9 @@ def watch(poll: bool, manual_run: bool, edit_cmd: str | None, no_warm: bool) -> 
 
     options = WatchOptions(poll=poll, manual_run=manual_run, edit_cmd=edit_cmd)
     with engine_for(no_warm) as engine:
-        TorchlingsApp(workspace, engine, options).run()
+        summary = TorchlingsApp(workspace, engine, options).run()
+    if summary:  # the last verdict stays on the terminal after q
+        click.echo(summary)
 
 
 @cli.command()
