@@ -303,7 +303,7 @@ async def test_edit_uses_editor_and_path_placeholders(workspace, engine, monkeyp
 
 async def test_edit_without_an_editor_says_how_to_set_one(workspace, engine):
     app = make_app(workspace, engine)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, lambda: app.result is not None)
         await pilot.press("e")
         await settle(pilot)

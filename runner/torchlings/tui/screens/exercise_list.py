@@ -17,8 +17,11 @@ class ListScreen(AppAccess, Screen[Exercise | None]):
     BINDINGS = [
         Binding("j", "move(1)", "down", show=False),
         Binding("k", "move(-1)", "up", show=False),
-        Binding("g,home", "edge('first')", "first", show=False),
-        Binding("G,end", "edge('last')", "last", show=False),
+        Binding("g", "edge('first')", "first", show=False),
+        Binding("G", "edge('last')", "last", show=False),
+        # Before the table's own Home/End, which scroll without moving the cursor.
+        Binding("home", "edge('first')", "first", show=False, priority=True),
+        Binding("end", "edge('last')", "last", show=False, priority=True),
         Binding("enter,c", "choose", "continue at", priority=True),
         Binding("slash,s", "search", "search", key_display="/"),
         Binding("d", "filter('done')", "done", show=False),

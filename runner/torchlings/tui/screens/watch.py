@@ -36,6 +36,10 @@ KEYS = [
 class WatchScreen(AppAccess, Screen[None]):
     BINDINGS = KEYS
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._told_last: str | None = None  # the exercise whose last-hint note was shown
+
     def compose(self) -> ComposeResult:
         yield HeaderBar(id="header")
         yield StatusLine(id="status")
@@ -65,9 +69,11 @@ class WatchScreen(AppAccess, Screen[None]):
         self.tapp.go_next()
 
     def action_hint(self) -> None:
-        if not self.tapp.reveal_hint():
-            # One note at a time: repeated presses must not stack toasts over the hints.
-            self.app.clear_notifications()
+        app = self.tapp
+        if not app.reveal_hint() and self._told_last != app.current.name:
+            # Said once per exercise: repeated presses must not stack toasts over the
+            # hints, which already end with "No more hints."
+            self._told_last = app.current.name
             self.notify("That was the last hint (H hides them).", timeout=3)
         self.refresh_bindings()
 

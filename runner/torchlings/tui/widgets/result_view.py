@@ -3,7 +3,8 @@ and on a pass the reference solution to compare with. Scrolls; says when there i
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
@@ -15,6 +16,23 @@ from textual.widgets import Static
 from torchlings.engine import Status
 from torchlings.report import render_result
 from torchlings.tui.widgets.app_access import AppAccess
+
+
+class Uncoloured:
+    """Draws a renderable with its colours removed, keeping weight, italics and symbols.
+
+    Under NO_COLOR a red ✗ or ❱ turned grey becomes nearly invisible on a dark
+    background; without colour it is drawn in the text's own colour instead.
+    """
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = console.render_lines(self.renderable, options.update(height=None), pad=False)
+        for line in lines:
+            yield from Segment.remove_color(line)
+            yield Segment.line()
 
 
 class ResultView(AppAccess, VerticalScroll):
@@ -35,7 +53,8 @@ class ResultView(AppAccess, VerticalScroll):
         self.hidden_lines = max(0, self.max_scroll_y - round(self.scroll_y))
 
     def _draw(self) -> None:
-        self.query_one("#result", Static).update(self._view())
+        view = self._view()
+        self.query_one("#result", Static).update(Uncoloured(view) if self.app.no_color else view)
         self.scroll_home(animate=False)
 
     def _view(self) -> RenderableType:
