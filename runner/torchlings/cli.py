@@ -130,6 +130,7 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
     with engine_for(no_warm) as engine:
         result = engine.check(workspace.job(target))
         progress = workspace.record(target, result)  # the policy: torchlings.workspace
+        following = progress.next
         out.print(render_result(target, result, root=workspace.root, verbose=verbose))
         if progress.final_check:
             out.print("\nNothing else is pending: checking every exercise once more ...",
@@ -144,8 +145,8 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
             else:
                 names = ", ".join(f"{e.label} {e.name}" for e in final.failing)
                 out.print(f"\nStill to do: {names}", style="bold")
+                following = final.first_failing
     if progress.may_move_on:
-        following = progress.next
         if following is not None:
             if exercise is None or workspace.state.current in (None, target.name):
                 workspace.set_current(following)

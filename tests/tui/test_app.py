@@ -11,9 +11,7 @@ from tui_helpers import errored, failed, not_done, passed, screen_text, settle, 
 from torchlings.engine import Status
 from torchlings.tui import TorchlingsApp, WatchOptions
 from torchlings.tui.messages import FileChanged
-from torchlings.tui.screens.check_all import CheckAllScreen
 from torchlings.tui.screens.confirm import ConfirmScreen
-from torchlings.tui.screens.exercise_list import ListScreen
 from torchlings.tui.screens.watch import WatchScreen
 
 SIZE = (100, 30)

@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 from tui_helpers import failed, passed, screen_text, settle, wait_for
 
-from torchlings.engine import CheckResult, Status, TestOutcome
+from torchlings.engine import CheckResult, Status
+from torchlings.engine import TestOutcome as Outcome
 from torchlings.tui import TorchlingsApp, WatchOptions
 from torchlings.tui.screens.help import HelpScreen
 from torchlings.tui.screens.watch import WatchScreen
@@ -130,7 +131,7 @@ async def test_a_failure_shows_what_the_code_printed_and_no_solution(workspace, 
 
 
 async def test_brackets_in_a_verdict_are_not_markup(workspace, engine):
-    outcome = TestOutcome("test_mask", "failed", doc="rewards[dones] keeps the last steps",
+    outcome = Outcome("test_mask", "failed", doc="rewards[dones] keeps the last steps",
                           exc_type="AssertionError", message="x[mask] is wrong")
     engine.default = CheckResult(Status.FAILED, summary="rewards[dones] differs", tests=[outcome])
     app = make_app(workspace, engine)
