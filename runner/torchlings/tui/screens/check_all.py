@@ -100,6 +100,7 @@ class CheckAllScreen(AppAccess, Screen[Exercise | None]):
         course = app.course_result
         if self.final and course is not None and course.complete:
             text.append(f"\n{app.workspace.course.final.strip()}\n", style="bold green")
+        text.rstrip()
         summary.update(text)
         self.query_one("#back-hint", Static).update(
             Text("Press Esc or Enter to go back.", style="bold"))
