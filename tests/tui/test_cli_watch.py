@@ -22,3 +22,43 @@ def test_watch_options_are_documented():
     assert result.exit_code == 0
     for option in ("--poll", "--manual-run", "--edit-cmd", "--no-warm"):
         assert option in result.output
+
+
+@pytest.mark.parametrize("term", ["dumb", "unknown"])
+def test_a_dumb_terminal_gets_plain_advice_not_the_full_screen_app(workspace, monkeypatch,
+                                                                   term):
+    monkeypatch.chdir(workspace.root)
+    monkeypatch.setattr("torchlings.tui.terminal.streams_are_terminals", lambda: True)
+    monkeypatch.setenv("TERM", term)
+    started = []
+    monkeypatch.setattr("torchlings.tui.app.TorchlingsApp.run", lambda self: started.append(1))
+    result = CliRunner().invoke(cli, [])
+    assert result.exit_code == 2 and not started
+    assert f"TERM={term}" in result.output and "torchlings run" in result.output
+
+
+def test_a_real_terminal_is_supported(monkeypatch):
+    from torchlings.tui import supported
+
+    monkeypatch.setattr("torchlings.tui.terminal.streams_are_terminals", lambda: True)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert supported()
+    monkeypatch.setattr("torchlings.tui.terminal.streams_are_terminals", lambda: False)
+    assert not supported()
+
+
+def test_the_summary_is_printed_after_the_app_quits(workspace, monkeypatch):
+    monkeypatch.chdir(workspace.root)
+    monkeypatch.setattr("torchlings.tui.terminal.streams_are_terminals", lambda: True)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setattr("torchlings.tui.app.TorchlingsApp.run",
+                        lambda self: "torchlings: done — 01 first passes")
+    monkeypatch.setattr("torchlings.cli.make_engine", lambda warm=True: _NoEngine())
+    result = CliRunner().invoke(cli, [])
+    assert result.exit_code == 0
+    assert result.output.strip() == "torchlings: done — 01 first passes"
+
+
+class _NoEngine:
+    def close(self) -> None:
+        pass
