@@ -135,11 +135,8 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
         if progress.final_check:
             out.print("\nNothing else is pending: checking every exercise once more ...",
                       style="dim")
-            exercises = list(workspace.course.exercises)
-            results = check_many(engine, [workspace.job(e) for e in exercises])
-            for each, outcome in zip(exercises, results, strict=True):
-                workspace.record(each, outcome)
-            final = workspace.course_check(list(zip(exercises, results, strict=True)))
+            jobs = [workspace.job(e) for e in workspace.course.exercises]
+            final = workspace.final_recheck(check_many(engine, jobs))
             if final.complete:
                 out.print(f"\n{workspace.course.final}", style="bold green")
             else:

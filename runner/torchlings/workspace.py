@@ -162,6 +162,13 @@ class Workspace:
             final_check=may_move_on and following is None and changed,
         )
 
+    def final_recheck(self, results: Sequence[CheckResult]) -> CourseCheck:
+        """Record a re-check of every exercise (results in course order) and judge it."""
+        pairs = list(zip(self.course.exercises, results, strict=True))
+        for exercise, result in pairs:
+            self.record(exercise, result)
+        return self.course_check(pairs)
+
     def course_check(self, results: Sequence[tuple[Exercise, CheckResult]]) -> CourseCheck:
         """Judge the final re-check (each result already `record`ed) and move to what needs work."""
         verdicts = {exercise.name: result for exercise, result in results}

@@ -51,6 +51,8 @@ class ListScreen(AppAccess, Screen[Exercise | None]):
         table.add_column("path", key="path")
         self.query_one("#search").display = False
         self.fill(select=self.tapp.current.name)
+        # A check that finishes while the list is open (check all, a save) shows up here.
+        self.watch(self.app, "done_count", lambda: self.fill(), init=False)
         table.focus()
 
     def rows(self) -> list[Exercise]:
