@@ -228,3 +228,23 @@ async def test_no_color_is_readable_with_weight_and_symbols(workspace, engine, m
             assert _contrast(colour, background) >= 4.5, (content, colour)
     assert "✗ answer(1) is 2" in text and "❱ 6" in text  # the symbols carry the meaning
     assert re.search(r"\.terminal-\d+-r\d+ \{ fill: #[0-9a-f]{6};font-weight: bold", svg)
+
+
+async def test_progress_that_cannot_be_saved_is_said_once(workspace, engine, monkeypatch):
+    monkeypatch.setattr(workspace.store, "read_only", False)
+
+    def refuse(state) -> bool:  # noqa: ANN001
+        message = "Could not save progress (read-only folder)."
+        if message not in workspace.store.warnings:
+            workspace.store.warnings.append(message)
+        return False
+
+    monkeypatch.setattr(workspace.store, "save", refuse)
+    engine.default = passed()
+    app = make_app(workspace, engine)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.result is not None)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: len(engine.calls) == 2 and not app.checking)
+        await settle(pilot)
+        assert screen_text(app).count("Could not save progress") == 1

@@ -27,7 +27,7 @@ from textual.worker import get_current_worker
 from torchlings.course import Exercise
 from torchlings.engine import CheckJob, CheckResult, Engine, Status, check_many
 from torchlings.tui.editor import editor_command
-from torchlings.tui.live import check_with_series
+from torchlings.tui.engine_calls import Cancellable, Stopped, check_with_series
 from torchlings.tui.messages import (
     CheckAllFinished,
     CheckAllProgress,
@@ -48,22 +48,6 @@ class WatchOptions:
     manual_run: bool = False
     edit_cmd: str | None = None
     debounce: float = DEBOUNCE_SECONDS
-
-
-class _Stopped(Exception):
-    """Ends check_many early once "check all" is cancelled."""
-
-
-class _Cancellable:
-    """The engine, except that checks not yet started are refused after a cancel."""
-
-    def __init__(self, engine: Engine, cancel: threading.Event) -> None:
-        self.engine, self.cancel, self.name = engine, cancel, engine.name
-
-    def check(self, job: CheckJob) -> CheckResult:
-        if self.cancel.is_set():
-            raise _Stopped
-        return self.engine.check(job)
 
 
 class TorchlingsApp(App[str]):
@@ -104,6 +88,7 @@ class TorchlingsApp(App[str]):
         self.all_final = False
         self._all_pending = False  # check all waits for the single check in flight
         self._cancel_all = threading.Event()
+        self._warned = 0  # workspace warnings already shown
 
     # --- lifecycle -------------------------------------------------------
 
@@ -118,9 +103,15 @@ class TorchlingsApp(App[str]):
         if not self.engine_ready:
             self.wait_for_engine()
         self.mode = self._start_watcher()
-        for warning in self.workspace.warnings:
-            self.notify(warning, severity="warning", timeout=10)
+        self._show_new_warnings()
         self.request_check()
+
+    def _show_new_warnings(self) -> None:
+        # Loading can warn (a damaged progress file), and so can saving (a read-only
+        # folder), which happens after any verdict: show each warning once.
+        for warning in self.workspace.warnings[self._warned:]:
+            self.notify(warning, severity="warning", timeout=10)
+        self._warned = len(self.workspace.warnings)
 
     def on_unmount(self) -> None:
         self._cancel_all.set()
@@ -182,9 +173,9 @@ class TorchlingsApp(App[str]):
             self.post_message(CheckAllProgress(index, exercises[index], result))
 
         try:
-            check_many(_Cancellable(self.engine, cancel),
+            check_many(Cancellable(self.engine, cancel),
                        [self.workspace.job(e) for e in exercises], on_result=on_result)
-        except _Stopped:
+        except Stopped:
             pass
         except Exception as exc:  # an engine bug: say so rather than hang on "checking"
             self.post_message(CheckAllProgress(
@@ -220,6 +211,7 @@ class TorchlingsApp(App[str]):
             self.compile_seen = True
         progress = self.workspace.record(exercise, result)
         self.done_count = self.workspace.done_count
+        self._show_new_warnings()
         if exercise == self.current:
             self.progress = progress
             self.result = result
