@@ -100,11 +100,8 @@ def cli(ctx: click.Context) -> None:
 @no_warm_option
 def watch(poll: bool, manual_run: bool, edit_cmd: str | None, no_warm: bool) -> None:
     """Follow your saves and re-check the current exercise (the default)."""
-    from torchlings.tui import unsupported_reason  # cheap: no Textual yet
-
-    reason = unsupported_reason()
-    if reason is not None:  # not a terminal, or TERM=dumb: plain advice instead
-        die(f"{reason}. Use `torchlings run` to check the current "
+    if not sys.stdout.isatty() or not sys.stdin.isatty():
+        die("watch mode needs a terminal. Use `torchlings run` to check the current "
             "exercise and `torchlings verify` to check them all.")
     workspace = open_workspace()
     # Textual is imported only here, so the other commands start fast.
@@ -129,20 +126,20 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
     out.print(f"Checking {target.label} {target.name} ({target.exercise_rel}) ...", style="dim")
     with engine_for(no_warm) as engine:
         result = engine.check(workspace.job(target))
-        progress = workspace.record(target, result)  # the policy: torchlings.workspace
-        following = progress.next
-        out.print(render_result(target, result, root=workspace.root, verbose=verbose))
-        if progress.final_check:
-            out.print("\nNothing else is pending: checking every exercise once more ...",
-                      style="dim")
+    progress = workspace.record(target, result)  # the policy: torchlings.workspace
+    following = progress.next
+    out.print(render_result(target, result, root=workspace.root, verbose=verbose))
+    if progress.final_check:
+        out.print("\nNothing else is pending: checking every exercise once more ...", style="dim")
+        with engine_for(no_warm) as engine:  # many checks: the warm engine
             jobs = [workspace.job(e) for e in workspace.course.exercises]
             final = workspace.final_recheck(check_many(engine, jobs))
-            if final.complete:
-                out.print(f"\n{workspace.course.final}", style="bold green")
-            else:
-                names = ", ".join(f"{e.label} {e.name}" for e in final.failing)
-                out.print(f"\nStill to do: {names}", style="bold")
-                following = final.first_failing
+        if final.complete:
+            out.print(f"\n{workspace.course.final}", style="bold green")
+        else:
+            names = ", ".join(f"{e.label} {e.name}" for e in final.failing)
+            out.print(f"\nStill to do: {names}", style="bold")
+            following = final.first_failing
     if progress.may_move_on:
         if following is not None:
             if exercise is None or workspace.state.current in (None, target.name):
