@@ -27,8 +27,12 @@ def check_with_series(engine: Engine, job: CheckJob,
     return engine.check(job)
 
 
-class Stopped(Exception):
-    """Ends check_many early once "check all" is cancelled."""
+class Stopped(BaseException):  # noqa: N818 - not an error: check_many must not record it as one
+    """Ends check_many early once "check all" is cancelled.
+
+    A BaseException, so that check_many, which turns an engine's exceptions into a
+    result for that job, passes it through and drops the checks not yet started.
+    """
 
 
 class Cancellable:
