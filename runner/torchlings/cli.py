@@ -109,7 +109,9 @@ def watch(poll: bool, manual_run: bool, edit_cmd: str | None, no_warm: bool) -> 
 
     options = WatchOptions(poll=poll, manual_run=manual_run, edit_cmd=edit_cmd)
     with engine_for(no_warm) as engine:
-        TorchlingsApp(workspace, engine, options).run()
+        summary = TorchlingsApp(workspace, engine, options).run()
+    if summary:  # the last verdict stays on the terminal after q
+        click.echo(summary)
 
 
 @cli.command()
@@ -124,21 +126,29 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
     out.print(f"Checking {target.label} {target.name} ({target.exercise_rel}) ...", style="dim")
     with engine_for(no_warm) as engine:
         result = engine.check(workspace.job(target))
-    workspace.record(target, result)
+    progress = workspace.record(target, result)  # the policy: torchlings.workspace
+    following = progress.next
     out.print(render_result(target, result, root=workspace.root, verbose=verbose))
-    if result.status is Status.PASSED:
-        following = workspace.next_pending(after=target)
-        if exercise is None or workspace.state.current in (None, target.name):
-            if following is not None:
-                workspace.set_current(following)
-        if following is None:
+    if progress.final_check:
+        out.print("\nNothing else is pending: checking every exercise once more ...", style="dim")
+        with engine_for(no_warm) as engine:  # many checks: the warm engine
+            jobs = [workspace.job(e) for e in workspace.course.exercises]
+            final = workspace.final_recheck(check_many(engine, jobs))
+        if final.complete:
             out.print(f"\n{workspace.course.final}", style="bold green")
         else:
+            names = ", ".join(f"{e.label} {e.name}" for e in final.failing)
+            out.print(f"\nStill to do: {names}", style="bold")
+            following = final.first_failing
+    if progress.may_move_on:
+        if following is not None:
+            if exercise is None or workspace.state.current in (None, target.name):
+                workspace.set_current(following)
             out.print(f"\nNext: {following.label} {following.name} ({following.exercise_rel})")
         sys.exit(EXIT_OK)
     if target.hints:
         out.print(f"\nStuck? `torchlings hint {target.label}`", style="dim")
-    sys.exit(EXIT_OK if result.status is Status.SKIPPED else EXIT_PENDING)
+    sys.exit(EXIT_PENDING)
 
 
 @cli.command()

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from torchlings.course import Course, Exercise
-from torchlings.engine import CheckJob, CheckResult, Engine, Status, check_many
-from torchlings.engine.jobs import DEFAULT_TIMEOUT
+from torchlings.engine import CheckResult, Engine, Status, check_many
+from torchlings.workspace import job_for
 
 # A shipped exercise or a wrong variant must fail the way a learner's
 # attempt fails: a failing test or an open TODO. An import error, a timeout
@@ -180,12 +180,11 @@ def _check_exercise(
         except (tomllib.TOMLDecodeError, OSError) as exc:
             report.problems.append(f"{exercise.variants_rel} cannot be read: {exc}")
 
-    timeout = exercise.timeout or DEFAULT_TIMEOUT
     folder = scratch / exercise.name
     folder.mkdir()
     jobs = [
-        CheckJob(check_file, exercise_file, timeout),
-        CheckJob(check_file, solution_file, timeout),
+        job_for(course, exercise),
+        job_for(course, exercise, solution_file),
     ]
     runnable = [v for v in variants if v.source is not None]
     for index, variant in enumerate(runnable):
@@ -194,7 +193,7 @@ def _check_exercise(
         target = folder / f"v{index}" / exercise_file.name
         target.parent.mkdir()
         target.write_text(variant.source or "", encoding="utf-8")
-        jobs.append(CheckJob(check_file, target, timeout))
+        jobs.append(job_for(course, exercise, target))
     results = check_many(engine, jobs, workers=workers)
     report.exercise_result, report.solution_result = results[0], results[1]
     ran = iter(results[2:])  # in the order of `runnable`

@@ -2,12 +2,28 @@
 
 The CLI and the watch screen both go through this, so `run`, `hint`, `reset`
 and the keys of the TUI behave the same way.
+
+The progression policy lives here and nowhere else (`record`, `course_check`):
+
+- PASSED marks the exercise done; the learner may move on.
+- SKIPPED ("not checked here", e.g. it needs CUDA and there is none) leaves
+  progress as it was: not marked done, not undone. The learner may move on.
+- FAILED, NOT_DONE, ERROR, TIMEOUT and CRASHED undo "done": the code as it is
+  now does not pass, whatever it did before. The learner stays.
+- "Next" is the first exercise after this one (wrapping round) that is not
+  done, never this one.
+- The final re-check: when a verdict lets the learner move on, nothing else is
+  left to do, and the verdict changed something (a new pass, or a skip), every
+  exercise is checked once more before the course is called complete. It is
+  complete when every exercise passes or is skipped here; otherwise the
+  learner goes to the first one that does not.
 """
 
 from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +32,51 @@ from torchlings.course import Course, Exercise, find_root, load_course
 from torchlings.engine import CheckJob, CheckResult, Status
 from torchlings.engine.jobs import DEFAULT_TIMEOUT
 from torchlings.state import STATE_DIR, State, StateStore
+
+MOVES_ON = frozenset({Status.PASSED, Status.SKIPPED})
+"""Verdicts after which the learner may go to the next exercise."""
+UNDOES_DONE = frozenset({Status.FAILED, Status.NOT_DONE, Status.ERROR, Status.TIMEOUT,
+                         Status.CRASHED})
+"""Verdicts that take "done" away: the code as it is now does not pass."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What one verdict means for the learner's progress (returned by `Workspace.record`)."""
+
+    exercise: Exercise
+    status: Status
+    done: bool  # the exercise is done after this verdict
+    newly_done: bool  # ... and was not before it
+    may_move_on: bool
+    next: Exercise | None  # where "next" goes; None when nothing else is pending
+    final_check: bool  # check every exercise once more before saying the course is complete
+
+
+@dataclass(frozen=True)
+class CourseCheck:
+    """The verdict of the final re-check (returned by `Workspace.course_check`)."""
+
+    complete: bool
+    failing: tuple[Exercise, ...]  # in course order
+
+    @property
+    def first_failing(self) -> Exercise | None:
+        return self.failing[0] if self.failing else None
+
+
+def job_for(course: Course, exercise: Exercise, exercise_file: Path | None = None) -> CheckJob:
+    """The one way to build a check job: the exercise's check, timeout and CUDA routing.
+
+    `exercise_file` replaces the learner's file (dev check runs solutions and variants).
+    """
+    return CheckJob(
+        check_file=course.check_path(exercise),
+        exercise_file=exercise_file or course.exercise_path(exercise),
+        timeout=exercise.timeout or DEFAULT_TIMEOUT,
+        # Forking a warm worker is unsafe for CUDA: those checks get a fresh process.
+        needs_fresh_process="cuda" in exercise.requires,
+    )
 
 
 @dataclass
@@ -70,17 +131,54 @@ class Workspace:
                 return exercise
         return None
 
+    def next_after(self, exercise: Exercise) -> Exercise | None:
+        """Where "next" goes from `exercise`: the next one not done, never itself."""
+        following = self.next_pending(after=exercise)
+        return None if following == exercise else following
+
     def set_current(self, exercise: Exercise) -> None:
         self.state.current = exercise.name
         self.save()
 
-    def record(self, exercise: Exercise, result: CheckResult) -> None:
-        """Remember a verdict: a pass marks the exercise done, a failure undoes that."""
+    def record(self, exercise: Exercise, result: CheckResult) -> Progress:
+        """Remember a verdict and say what it means (the policy in the module docstring)."""
+        was_done = self.is_done(exercise)
         if result.status is Status.PASSED:
             self.state.done.add(exercise.name)
-        elif result.status in (Status.FAILED, Status.NOT_DONE, Status.ERROR):
+        elif result.status in UNDOES_DONE:
             self.state.done.discard(exercise.name)
         self.save()
+        done = self.is_done(exercise)
+        may_move_on = result.status in MOVES_ON
+        following = self.next_after(exercise) if may_move_on else None
+        changed = (done and not was_done) or result.status is Status.SKIPPED
+        return Progress(
+            exercise=exercise,
+            status=result.status,
+            done=done,
+            newly_done=done and not was_done,
+            may_move_on=may_move_on,
+            next=following,
+            final_check=may_move_on and following is None and changed,
+        )
+
+    def final_recheck(self, results: Sequence[CheckResult]) -> CourseCheck:
+        """Record a re-check of every exercise (results in course order) and judge it."""
+        pairs = list(zip(self.course.exercises, results, strict=True))
+        for exercise, result in pairs:
+            self.record(exercise, result)
+        return self.course_check(pairs)
+
+    def course_check(self, results: Sequence[tuple[Exercise, CheckResult]]) -> CourseCheck:
+        """Judge the final re-check (each result already `record`ed) and move to what needs work."""
+        verdicts = {exercise.name: result for exercise, result in results}
+        failing = tuple(
+            e for e in self.course.exercises
+            if e.name not in verdicts or verdicts[e.name].status not in MOVES_ON
+        )
+        if failing and self.state.current != failing[0].name:
+            self.set_current(failing[0])
+        return CourseCheck(complete=not failing, failing=failing)
 
     def save(self) -> bool:
         return self.store.save(self.state)
@@ -103,12 +201,8 @@ class Workspace:
         return self.course.exercise_path(exercise)
 
     def job(self, exercise: Exercise) -> CheckJob:
-        return CheckJob(
-            check_file=self.course.check_path(exercise),
-            exercise_file=self.exercise_path(exercise),
-            timeout=exercise.timeout or DEFAULT_TIMEOUT,
-            needs_fresh_process="cuda" in exercise.requires,
-        )
+        """The check job for the learner's file (see `job_for`)."""
+        return job_for(self.course, exercise)
 
     def reset(self, exercise: Exercise) -> Path | None:
         """Put the shipped exercise back; returns the backup of what it replaced, if any."""

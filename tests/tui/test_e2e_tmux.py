@@ -165,6 +165,9 @@ def test_learner_session_in_tmux(tmp_path):
 
         tmux.keys("q")
         tmux.wait(lambda: "EXITED=0" in tmux.screen(), "torchlings to quit", 30)
+        # The last verdict stays on the terminal, with the file to open next time.
+        assert "torchlings: failing" in tmux.screen()
+        assert "02/02 second_step: exercises/02_autograd/second_step.py" in tmux.screen()
         assert tmux.flag("alternate_on") == "0"  # back on the normal screen
         assert tmux.flag("cursor_flag") == "1"  # the cursor is visible again
         assert tmux.flag("mouse_any_flag") == "0"  # mouse reporting is off

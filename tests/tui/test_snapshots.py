@@ -1,130 +1,162 @@
-"""Text snapshots of the main screens at the sizes a learner's terminal has.
+"""Every screen as an SVG snapshot, at the two sizes learners' terminals have.
 
-Each snapshot is the screen as plain text, stored in tests/tui/snapshots/. After a
-deliberate change of the layout, regenerate them with
-    TORCHLINGS_UPDATE_SNAPSHOTS=1 pytest tests/tui/test_snapshots.py
-and read the diff before committing.
-"""
+Deterministic: a fake engine with canned verdicts, a course written by the test,
+paths shown relative to the workspace, no toasts. See snapshot.py for updating."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import threading
 
 import pytest
-from tui_helpers import failed, not_done, passed, screen_text, settle, wait_for
+from snapshot import snap_compare
+from tui_helpers import errored, failed, not_done, passed, wait_for
 
 from torchlings.engine import Status
 from torchlings.tui import TorchlingsApp, WatchOptions
-from torchlings.tui.screens import CheckAllScreen, ConfirmScreen, ListScreen
+from torchlings.tui.screens.check_all import CheckAllScreen
+from torchlings.tui.screens.confirm import ConfirmScreen
+from torchlings.tui.screens.exercise_list import ListScreen
 
-SNAPSHOTS = Path(__file__).parent / "snapshots"
-UPDATE = os.environ.get("TORCHLINGS_UPDATE_SNAPSHOTS") == "1"
-
-
-def compare(name: str, text: str) -> None:
-    text = text.rstrip("\n")
-    path = SNAPSHOTS / f"{name}.txt"
-    if UPDATE or not path.exists():
-        SNAPSHOTS.mkdir(exist_ok=True)
-        path.write_text(text + "\n", encoding="utf-8")
-        if not UPDATE:
-            pytest.fail(f"new snapshot written to {path}; check it and run again")
-        return
-    expected = path.read_text(encoding="utf-8").rstrip("\n")
-    assert text == expected, (
-        f"screen differs from {path} (TORCHLINGS_UPDATE_SNAPSHOTS=1 regenerates it)"
-    )
+SIZES = [(80, 24), (120, 40)]
+CURVE = [1.5 * 0.93**i + 0.05 * ((i * 7) % 5) / 5 for i in range(60)]
 
 
 def make_app(workspace, engine) -> TorchlingsApp:
     return TorchlingsApp(workspace, engine, WatchOptions(manual_run=True))
 
 
-def exercise_path(workspace, name):
+def path_of(workspace, name):
     return workspace.exercise_path(workspace.course.by_name(name))
 
 
-@pytest.mark.parametrize("size", [(80, 24), (200, 60)])
-async def test_watch_not_done(workspace, engine, size):
-    engine.default = not_done(exercise_path(workspace, "first"))
-    app = make_app(workspace, engine)
-    async with app.run_test(size=size) as pilot:
+def verdict_in(app):
+    async def run_before(pilot) -> None:
         await wait_for(pilot, lambda: app.result is not None)
-        await settle(pilot)
-        compare(f"watch_not_done_{size[0]}x{size[1]}", screen_text(app))
+    return run_before
 
 
-async def test_watch_failing_with_hints(workspace, engine):
-    engine.default = failed(exercise_path(workspace, "first"))
+@pytest.fixture(params=SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def size(request):
+    return request.param
+
+
+async def test_watch_not_done(workspace, engine, size, tmp_path):
+    engine.default = not_done(path_of(workspace, "first"))
     app = make_app(workspace, engine)
-    async with app.run_test(size=(80, 24)) as pilot:
+    await snap_compare(app, "watch_not_done", size, tmp_path, verdict_in(app))
+
+
+async def test_watch_failing_with_hints(workspace, engine, size, tmp_path):
+    engine.default = failed(path_of(workspace, "first"))
+    app = make_app(workspace, engine)
+
+    async def run_before(pilot) -> None:
         await wait_for(pilot, lambda: app.result is not None)
         await pilot.press("h", "h")
-        await settle(pilot)
-        compare("watch_failing_hints_80x24", screen_text(app))
+
+    await snap_compare(app, "watch_failing_hints", size, tmp_path, run_before)
 
 
-async def test_watch_done_with_a_loss_curve(workspace, engine):
-    curve = [1.5 * 0.93**i + 0.05 * ((i * 7) % 5) / 5 for i in range(60)]
-    engine.default = passed(series={"loss": curve})
+async def test_watch_done_with_solution_and_curve(workspace, engine, size, tmp_path):
+    solution = workspace.root / "solutions" / "01_basics" / "first.py"
+    solution.parent.mkdir(parents=True)
+    solution.write_text("def answer(x):\n    return x + 1\n")
+    engine.default = passed(series={"loss": CURVE})
+    engine.default.output = "loss went down\n"
     app = make_app(workspace, engine)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: app.result is not None)
-        await settle(pilot)
-        compare("watch_done_series_100x30", screen_text(app))
+    await snap_compare(app, "watch_done", size, tmp_path, verdict_in(app))
 
 
-async def test_watch_error(workspace, engine):
-    engine.default = passed()
-    engine.default.status = Status.TIMEOUT
-    engine.default.summary = "timed out after 10 s: look for a loop that never ends"
-    engine.default.tests = []
+async def test_watch_live_curve(workspace, engine, size, tmp_path):
+    engine.streams["first"] = [{"return": [9.0, 12.0, 30.0, 80.0, 150.0]}]
+    engine.series_gate = gate = threading.Event()
     app = make_app(workspace, engine)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.result is not None)
-        await settle(pilot)
-        compare("watch_error_80x24", screen_text(app))
 
+    async def run_before(pilot) -> None:
+        await wait_for(pilot, lambda: app.live_series)
 
-async def test_watch_warming_up(workspace, engine):
-    engine.ready = False
-    gate = engine.hold()
-    app = make_app(workspace, engine)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, 0.3)
-        compare("watch_warming_80x24", screen_text(app))
+    try:
+        await snap_compare(app, "watch_live_curve", size, tmp_path, run_before)
+    finally:
         gate.set()
 
 
-async def test_list_screen(workspace, engine):
-    workspace.state.done.add("second")
+async def test_watch_timeout(workspace, engine, size, tmp_path):
+    engine.default = errored(Status.TIMEOUT)
     app = make_app(workspace, engine)
-    async with app.run_test(size=(80, 24)) as pilot:
+    await snap_compare(app, "watch_timeout", size, tmp_path, verdict_in(app))
+
+
+async def test_watch_warming_up(workspace, engine, size, tmp_path):
+    engine.ready = False
+    gate = engine.hold()
+    app = make_app(workspace, engine)
+
+    async def run_before(pilot) -> None:
+        await wait_for(pilot, lambda: engine.calls == ["first"])
+
+    try:
+        await snap_compare(app, "watch_warming", size, tmp_path, run_before)
+    finally:
+        gate.set()
+
+
+async def test_list(workspace, engine, size, tmp_path):
+    workspace.state.done.update({"first", "second"})
+    workspace.state.current = "first"
+    app = make_app(workspace, engine)
+
+    async def run_before(pilot) -> None:
         await wait_for(pilot, lambda: app.result is not None)
         await pilot.press("l")
         await wait_for(pilot, lambda: isinstance(app.screen, ListScreen))
-        await settle(pilot)
-        compare("list_80x24", screen_text(app))
+
+    await snap_compare(app, "list", size, tmp_path, run_before)
 
 
-async def test_confirm_reset(workspace, engine):
+async def test_confirm_reset(workspace, engine, size, tmp_path):
     app = make_app(workspace, engine)
-    async with app.run_test(size=(80, 24)) as pilot:
+
+    async def run_before(pilot) -> None:
         await wait_for(pilot, lambda: app.result is not None)
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await settle(pilot)
-        compare("confirm_reset_80x24", screen_text(app))
+
+    await snap_compare(app, "confirm_reset", size, tmp_path, run_before)
 
 
-async def test_check_all_summary(workspace, engine):
+async def test_check_all_summary(workspace, engine, size, tmp_path):
     engine.verdicts["first"] = passed()
+    engine.verdicts["third"] = errored(Status.CRASHED)
     app = make_app(workspace, engine)
-    async with app.run_test(size=(80, 24)) as pilot:
+
+    async def run_before(pilot) -> None:
         await wait_for(pilot, lambda: app.result is not None)
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, CheckAllScreen)
                        and app.screen.finished)
-        await settle(pilot)
-        compare("check_all_80x24", screen_text(app))
+
+    await snap_compare(app, "check_all", size, tmp_path, run_before)
+
+
+async def test_final_recheck_complete(workspace, engine, size, tmp_path):
+    workspace.state.done.update({"first", "second"})
+    workspace.state.current = "third"
+    engine.default = passed()
+    app = make_app(workspace, engine)
+
+    async def run_before(pilot) -> None:
+        await wait_for(pilot, lambda: isinstance(app.screen, CheckAllScreen)
+                       and app.screen.finished)
+
+    await snap_compare(app, "final_recheck", size, tmp_path, run_before)
+
+
+async def test_help(workspace, engine, size, tmp_path):
+    app = make_app(workspace, engine)
+
+    async def run_before(pilot) -> None:
+        await wait_for(pilot, lambda: app.result is not None)
+        await pilot.press("question_mark")
+
+    await snap_compare(app, "help", size, tmp_path, run_before)

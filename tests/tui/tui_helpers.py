@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
+import html
+import re
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-from rich.console import Console
 
 from torchlings.engine import CheckJob, CheckResult, SourceLine, Status, TestOutcome
 
@@ -92,7 +90,12 @@ def errored(status: Status = Status.ERROR) -> CheckResult:
 
 
 class FakeEngine:
-    """The engine interface with canned verdicts, a switchable warm-up and a gate."""
+    """The engine interface with canned verdicts, a switchable warm-up and a gate.
+
+    `streams[name]` is a list of series the check reports through `on_series`
+    while it runs (the engine's live-series contract); `series_gate`, when set,
+    holds the check after the first of them until it is released.
+    """
 
     name = "fake"
 
@@ -105,6 +108,9 @@ class FakeEngine:
         self.calls: list[str] = []
         self.started = False
         self.closed = False
+        self.streams: dict[str, list[dict[str, list[float]]]] = {}
+        self.series_gate: threading.Event | None = None
+        self._ready_event = threading.Event()
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -113,16 +119,29 @@ class FakeEngine:
     def is_ready(self) -> bool:
         return self.ready
 
+    def wait_ready(self, timeout: float) -> bool:
+        """Blocks until `make_ready()` (the engine's readiness event)."""
+        return self._ready_event.wait(timeout) or self.ready
+
+    def make_ready(self) -> None:
+        self.ready = True
+        self._ready_event.set()
+
     def hold(self) -> threading.Event:
         self.gate = threading.Event()
         return self.gate
 
-    def check(self, job: CheckJob) -> CheckResult:
+    def check(self, job: CheckJob, on_series=None) -> CheckResult:  # noqa: ANN001
         name = job.exercise_file.stem
         with self._lock:
             self.calls.append(name)
+        for step, series in enumerate(self.streams.get(name, [])):
+            if on_series is not None:
+                on_series(series)
+            if step == 0 and self.series_gate is not None:
+                self.series_gate.wait(10)
         gate = self.gate
-        if gate is not None:
+        if gate is not None and not self.closed:
             gate.wait(10)
         if self.delay:
             time.sleep(self.delay)
@@ -130,7 +149,11 @@ class FakeEngine:
         return verdict() if callable(verdict) else verdict
 
     def close(self) -> None:
+        """Like the real engines: checks still running return at once."""
         self.closed = True
+        for gate in (self.gate, self.series_gate):
+            if gate is not None:
+                gate.set()
 
 
 async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -143,17 +166,25 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 5.0) -
     await pilot.pause()
 
 
-async def settle(pilot, seconds: float = 0.1) -> None:
-    await asyncio.sleep(seconds)
+async def settle(pilot) -> None:
+    """Let every pending message and animation run (no fixed sleep)."""
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
     await pilot.pause()
 
 
+_TEXT = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+                   r'clip-path="url\(#[\w-]+-line-(\d+)\)">([^<]*)</text>')
+CELL_WIDTH = 12.2  # what Rich's SVG export gives one terminal cell
+
+
 def screen_text(app) -> str:  # noqa: ANN001
-    """The screen as plain text (what export_screenshot draws), trailing spaces removed."""
+    """The screen as plain text, read from Textual's public SVG screenshot."""
     width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                      color_system="truecolor", record=True, legacy_windows=False,
-                      safe_box=False)
-    console.print(app.screen._compositor.render_update(
-        full=True, screen_stack=app._background_screens))
-    return "\n".join(line.rstrip() for line in console.export_text().splitlines())
+    rows = [[" "] * width for _ in range(height)]
+    for x, line, content in _TEXT.findall(app.export_screenshot()):
+        column = round(float(x) / CELL_WIDTH) - 1  # the export has one cell of margin
+        for offset, char in enumerate(html.unescape(content).replace("\xa0", " ")):
+            if 0 <= column + offset < width and int(line) < height:
+                rows[int(line)][column + offset] = char
+    return "\n".join("".join(row).rstrip() for row in rows)

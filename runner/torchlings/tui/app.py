@@ -1,37 +1,45 @@
 """The watch mode app: where the learner lives while solving exercises.
 
-The app owns the session: which exercise is current, the last verdict, the
-check in flight, and the watcher. Screens only draw that state and turn keys
-into calls on the app. Checks run on plain daemon threads (engine.check
-blocks) and report back through `call_from_thread`, so the screen never waits
-on a check; torch is never imported in this process.
+Events flow one way. Producers (the file watcher, the engine warming up, the
+check workers) post messages (tui/messages.py); the app handles them here with
+`@on`, applies the workspace's progression policy, and sets its reactive
+attributes; screens and widgets watch those attributes and redraw. Screens call
+the public methods below for what a key asks for. Checks run in Textual thread
+workers (engine.check blocks), so the screen never waits on one; torch is never
+imported in this process.
 """
 
 from __future__ import annotations
 
-import os
-import shlex
 import subprocess
 import threading
-from collections.abc import Callable
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.reactive import reactive
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from torchlings.course import Exercise
-from torchlings.engine import CheckJob, CheckResult, Engine, Status
-from torchlings.tui.widgets import status_word_for
+from torchlings.engine import CheckJob, CheckResult, Engine, Status, check_many
+from torchlings.tui.editor import editor_command
+from torchlings.tui.engine_calls import Cancellable, Stopped, check_with_series
+from torchlings.tui.messages import (
+    CheckAllFinished,
+    CheckAllProgress,
+    CheckFinished,
+    CheckStarted,
+    EngineReady,
+    FileChanged,
+    SeriesUpdated,
+)
+from torchlings.tui.status import StatusInputs, status_line, uses_compile
 from torchlings.watcher import DEBOUNCE_SECONDS, ExerciseWatcher, WatchMode, polling_reason
-from torchlings.workspace import Workspace
-
-if TYPE_CHECKING:
-    from torchlings.tui.screens import CheckAllScreen
-
-WARMING = "warming up the engine (importing torch)"
+from torchlings.workspace import CourseCheck, Progress, Workspace
 
 
 @dataclass
@@ -42,12 +50,29 @@ class WatchOptions:
     debounce: float = DEBOUNCE_SECONDS
 
 
-class TorchlingsApp(App[None]):
+class TorchlingsApp(App[str]):
     CSS_PATH = "torchlings.tcss"
     TITLE = "torchlings"
     ENABLE_COMMAND_PALETTE = False
     # Learners press Ctrl-C to leave a terminal program: let it quit, like q.
     BINDINGS = [Binding("ctrl+c", "quit", "quit", show=False, priority=True)]
+
+    # --- the session, as reactive state the screens watch -------------------
+    current: reactive[Exercise] = reactive(None, always_update=True)  # type: ignore[arg-type]
+    result: reactive[CheckResult | None] = reactive(None, always_update=True)
+    progress: reactive[Progress | None] = reactive(None, always_update=True)
+    checking: reactive[bool] = reactive(False)
+    queued: reactive[bool] = reactive(False)  # check the current one (again) when free
+    engine_ready: reactive[bool] = reactive(False)
+    live_series: reactive[dict[str, list[float]]] = reactive(dict, always_update=True)
+    hints_shown: reactive[int] = reactive(0)
+    hints_visible: reactive[bool] = reactive(False)
+    done_count: reactive[int] = reactive(0)
+    all_running: reactive[bool] = reactive(False)
+    all_results: reactive[dict[int, CheckResult]] = reactive(dict, always_update=True)
+    all_state: reactive[str] = reactive("idle")  # idle | running | stopping | finished | stopped
+    course_result: reactive[CourseCheck | None] = reactive(None)
+    mode: reactive[WatchMode] = reactive(lambda: WatchMode("manual"))
 
     def __init__(self, workspace: Workspace, engine: Engine,
                  options: WatchOptions | None = None) -> None:
@@ -55,39 +80,45 @@ class TorchlingsApp(App[None]):
         self.workspace = workspace
         self.engine = engine
         self.options = options or WatchOptions()
-        self.current: Exercise = workspace.current()
-        self.result: CheckResult | None = None  # the verdict on the current exercise
-        self.results: dict[str, CheckResult] = {}  # this session's latest verdict per name
-        self.hints_shown = 0
-        self.checking: Exercise | None = None  # the single check in flight
-        self.queued = False  # the current exercise should be checked (again) when free
-        self.all_running = False
+        self.set_reactive(TorchlingsApp.current, workspace.current())
+        self.set_reactive(TorchlingsApp.done_count, workspace.done_count)
         self.watcher: ExerciseWatcher | None = None
-        self.mode = WatchMode("manual")
-        self._was_ready = False
-        self._all_waiting: Callable[[], None] | None = None
+        self.compile_seen = False  # a torch.compile exercise was checked this session
+        self.all_exercises: list[Exercise] = []
+        self.all_final = False
+        self._all_pending = False  # check all waits for the single check in flight
+        self._cancel_all = threading.Event()
+        self._warned = 0  # workspace warnings already shown
 
     # --- lifecycle -------------------------------------------------------
 
     def get_default_screen(self) -> Screen:
-        from torchlings.tui.screens import WatchScreen
+        from torchlings.tui.screens.watch import WatchScreen
 
         return WatchScreen()
 
     def on_mount(self) -> None:
         self.engine.start()
-        self._was_ready = self.engine.is_ready()
+        self.engine_ready = self.engine.is_ready()
+        if not self.engine_ready:
+            self.wait_for_engine()
         self.mode = self._start_watcher()
-        for warning in self.workspace.warnings:
-            self.notify(warning, severity="warning", timeout=10)
-        self.set_interval(0.2, self._tick)
+        self._show_new_warnings()
         self.request_check()
-        # The first syntax-highlighted result costs a lexer import; pay it while waiting.
-        threading.Thread(target=_prewarm_highlighting, daemon=True).start()
+
+    def _show_new_warnings(self) -> None:
+        # Loading can warn (a damaged progress file), and so can saving (a read-only
+        # folder), which happens after any verdict: show each warning once.
+        for warning in self.workspace.warnings[self._warned:]:
+            self.notify(warning, severity="warning", timeout=10)
+        self._warned = len(self.workspace.warnings)
 
     def on_unmount(self) -> None:
+        self._cancel_all.set()
         if self.watcher is not None:
             self.watcher.stop()
+        # Checks still running return at once, so their workers do not hold up the exit.
+        self.engine.close()
 
     def _start_watcher(self) -> WatchMode:
         if self.options.manual_run:
@@ -96,229 +127,178 @@ class TorchlingsApp(App[None]):
         reason = polling_reason(folder)
         poll = self.options.poll or reason is not None
         why = "--poll" if self.options.poll else (reason or "")
-        self.watcher = ExerciseWatcher(folder, self._changed_from_thread, poll=poll,
+        self.watcher = ExerciseWatcher(folder, self._post_change, poll=poll,
                                        poll_reason=why, debounce=self.options.debounce)
         self.watcher.follow(self.workspace.exercise_path(self.current))
         return self.watcher.start()
 
-    def _tick(self) -> None:
-        # The engine warms up in the background; say so until it is ready.
-        ready = self.engine.is_ready()
-        if ready != self._was_ready:
-            self._was_ready = ready
-            self.refresh_view()
+    def _post_change(self, path: Path) -> None:  # on the watcher's thread
+        self.post_message(FileChanged(path))
 
-    # --- the view --------------------------------------------------------
+    # --- producers: workers on threads that only post messages -------------
 
-    def refresh_view(self) -> None:
-        from torchlings.tui.screens import WatchScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, WatchScreen):
-                screen.refresh_view()
-
-    @property
-    def busy(self) -> bool:
-        return self.checking is not None or self.all_running
-
-    @property
-    def passed(self) -> bool:
-        return self.result is not None and self.result.status in (Status.PASSED, Status.SKIPPED)
-
-    @property
-    def next_exercise(self) -> Exercise | None:
-        following = self.workspace.next_pending(after=self.current)
-        return None if following is None or following == self.current else following
-
-    def status(self) -> tuple[str, str]:
-        """(first word, the rest) of the status line."""
-        label = f"{self.current.label} {self.current.name}"
-        if self.all_running:
-            return "checking", "checking every exercise"
-        if self.checking is not None or self.queued or self.result is None:
-            if not self.engine.is_ready():
-                return "checking", f"{WARMING}, then {label}"
-            return "checking", f"{label} …"
-        word = status_word_for(self.result)
-        result = self.result
-        if word == "done":
-            if result.status is Status.SKIPPED:
-                rest = f"{label} is not checked here: {result.summary.removeprefix('skipped: ')}"
+    @work(thread=True, exclusive=True, group="engine")
+    def wait_for_engine(self) -> None:
+        worker = get_current_worker()
+        wait_ready = getattr(self.engine, "wait_ready", None)
+        while not worker.is_cancelled:
+            if wait_ready is not None:
+                if wait_ready(0.5):
+                    break
+            elif self.engine.is_ready():
+                break
             else:
-                rest = f"{label} passes"
-            following = self.next_exercise
-            if following is not None:
-                rest += f". Press n for {following.label} {following.name}"
-            elif self.workspace.done_count == len(self.workspace.course.exercises):
-                rest += ". Every exercise is done"
-            return word, rest
-        if result.status is Status.NOT_DONE:
-            summary = result.summary or "not done yet"
-            if not summary.startswith("not done"):
-                summary = f"not done yet: {summary}"
-            return word, summary
-        summary = result.summary or result.status.value
-        return word, summary
+                time.sleep(0.1)  # this engine has no event to wait on
+        if not worker.is_cancelled:
+            self.post_message(EngineReady())
 
-    @property
-    def status_text(self) -> str:
-        word, rest = self.status()
-        return f"{word} — {rest}" if rest else word
+    @work(thread=True, exclusive=True, group="check")
+    def run_check(self, exercise: Exercise, job: CheckJob) -> None:
+        self.post_message(CheckStarted(exercise))
 
-    # --- checks ----------------------------------------------------------
+        def on_series(series: dict[str, list[float]]) -> None:
+            self.post_message(SeriesUpdated(exercise, {k: list(v) for k, v in series.items()}))
+
+        try:
+            result = check_with_series(self.engine, job, on_series)
+        except Exception as exc:  # an engine bug must not leave the screen saying "checking"
+            result = CheckResult(Status.ERROR, summary=f"the check could not run: {exc}")
+        self.post_message(CheckFinished(exercise, result))
+
+    @work(thread=True, exclusive=True, group="check-all")
+    def run_check_all(self, exercises: list[Exercise], cancel: threading.Event) -> None:
+        """The same `check_many` as `torchlings verify`; a cancel stops after the checks in flight."""
+
+        def on_result(index: int, result: CheckResult) -> None:
+            self.post_message(CheckAllProgress(index, exercises[index], result))
+
+        try:
+            check_many(Cancellable(self.engine, cancel),
+                       [self.workspace.job(e) for e in exercises], on_result=on_result)
+        except Stopped:
+            pass
+        except Exception as exc:  # an engine bug: say so rather than hang on "checking"
+            self.post_message(CheckAllProgress(
+                -1, exercises[0], CheckResult(Status.ERROR, summary=f"check all failed: {exc}")))
+        self.post_message(CheckAllFinished(cancel.is_set()))
+
+    # --- handlers: the one place state changes ----------------------------
+
+    @on(EngineReady)
+    def _engine_ready(self) -> None:
+        self.engine_ready = True
+
+    @on(FileChanged)
+    def _file_changed(self, message: FileChanged) -> None:
+        if message.path == self.workspace.exercise_path(self.current):
+            self.request_check()
+
+    @on(CheckStarted)
+    def _check_started(self, message: CheckStarted) -> None:
+        if message.exercise == self.current:
+            self.live_series = {}
+
+    @on(SeriesUpdated)
+    def _series_updated(self, message: SeriesUpdated) -> None:
+        if self.checking and message.exercise == self.current:
+            self.live_series = message.series
+
+    @on(CheckFinished)
+    def _check_finished(self, message: CheckFinished) -> None:
+        exercise, result = message.exercise, message.result
+        self.checking = False
+        if uses_compile(exercise):
+            self.compile_seen = True
+        progress = self.workspace.record(exercise, result)
+        self.done_count = self.workspace.done_count
+        self._show_new_warnings()
+        if exercise == self.current:
+            self.progress = progress
+            self.result = result
+        if self._all_pending:
+            self._all_pending = False
+            self.run_check_all(self.all_exercises, self._cancel_all)
+        elif self.queued:
+            self._pump()
+        elif exercise == self.current and progress.final_check:
+            # Nothing else is pending: re-check everything before saying the course is done.
+            self.check_all(final=True)
+
+    @on(CheckAllProgress)
+    def _check_all_progress(self, message: CheckAllProgress) -> None:
+        if message.index < 0:
+            self.notify(message.result.summary, severity="error", timeout=10)
+            return
+        progress = self.workspace.record(message.exercise, message.result)
+        self.done_count = self.workspace.done_count
+        if message.exercise == self.current:
+            self.progress = progress
+            self.result = message.result
+        self.all_results = {**self.all_results, message.index: message.result}
+
+    @on(CheckAllFinished)
+    def _check_all_finished(self, message: CheckAllFinished) -> None:
+        self.all_running = False
+        if self.all_final and not message.cancelled:
+            results = [(self.all_exercises[i], r) for i, r in sorted(self.all_results.items())]
+            self.course_result = self.workspace.course_check(results)
+        self.all_state = "stopped" if message.cancelled else "finished"
+        self._pump()
+
+    # --- actions the screens call ----------------------------------------
 
     def request_check(self) -> None:
         """Check the current exercise now, or right after what is running."""
         self.queued = True
         self._pump()
-        self.refresh_view()
 
     def _pump(self) -> None:
-        if not self.queued or self.busy:
+        if not self.queued or self.checking or self.all_running:
             return
         self.queued = False
         exercise = self.current
-        self.checking = exercise
-        path = self.workspace.exercise_path(exercise)
         if self.watcher is not None:
-            self.watcher.mark_seen(path)  # this content is being checked now
-        job = self.workspace.job(exercise)
-        thread = threading.Thread(target=self._check_thread, args=(exercise, job),
-                                  name="torchlings-check", daemon=True)
-        thread.start()
-
-    def _check_thread(self, exercise: Exercise, job: CheckJob) -> None:
-        try:
-            result = self.engine.check(job)
-        except Exception as exc:  # an engine bug must not leave the screen saying "checking"
-            result = CheckResult(Status.ERROR, summary=f"the check could not run: {exc}")
-        self._from_thread(self._check_finished, exercise, result)
-
-    def _from_thread(self, callback: Callable, *args: object) -> None:
-        """Run `callback(*args)` on the app's loop without waiting for it.
-
-        Unlike `call_from_thread`, this never blocks the calling thread, so a
-        check finishing after the learner quit just goes nowhere.
-        """
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            loop.call_soon_threadsafe(self._run_posted, callback, args)
-        except RuntimeError:
-            pass  # the loop closed in between: the app has quit
-
-    def _run_posted(self, callback: Callable, args: tuple) -> None:
-        if not self.is_running:
-            return
-        with self._context():
-            callback(*args)
-
-    def _changed_from_thread(self, path: Path) -> None:
-        self._from_thread(self._file_changed, path)
-
-    def _file_changed(self, path: Path) -> None:
-        if path == self.workspace.exercise_path(self.current):
-            self.request_check()
-
-    def _check_finished(self, exercise: Exercise, result: CheckResult) -> None:
-        self.checking = None
-        self.results[exercise.name] = result
-        if exercise == self.current:
-            self.result = result
-        # The verdict goes on screen first; saving progress (an fsync) waits a frame.
-        self.refresh_view()
-        self.call_after_refresh(self._after_verdict, exercise, result)
-
-    def _after_verdict(self, exercise: Exercise, result: CheckResult) -> None:
-        newly_done = not self.workspace.is_done(exercise)
-        self.workspace.record(exercise, result)
-        if self._all_waiting is not None:
-            start, self._all_waiting = self._all_waiting, None
-            start()
-        elif self.queued:
-            self._pump()
-        elif (exercise == self.current and result.status is Status.PASSED and newly_done
-              and self.workspace.next_pending() is None):
-            # The last one passed: re-check everything before saying the course is done.
-            self.check_all(final=True)
-        self.refresh_view()
-
-    def _accept(self, exercise: Exercise, result: CheckResult) -> None:
-        self.workspace.record(exercise, result)
-        self.results[exercise.name] = result
-        if exercise == self.current:
-            self.result = result
-
-    # --- check all -------------------------------------------------------
+            self.watcher.mark_seen(self.workspace.exercise_path(exercise))
+        self.checking = True
+        self.run_check(exercise, self.workspace.job(exercise))
 
     def check_all(self, final: bool = False) -> None:
-        from torchlings.tui.screens import CheckAllScreen
+        from torchlings.tui.screens.check_all import CheckAllScreen
 
         if self.all_running:
             return
-        exercises = list(self.workspace.course.exercises)
-        screen = CheckAllScreen(exercises, final=final)
+        self.all_exercises = list(self.workspace.course.exercises)
+        self.all_final = final
+        self._cancel_all = threading.Event()
+        self.all_results = {}
+        self.course_result = None
+        self.all_state = "running"
         self.all_running = True
-        cancel = threading.Event()
-        screen.cancel = cancel
-
-        def start() -> None:
-            thread = threading.Thread(target=self._all_thread, args=(exercises, screen, cancel),
-                                      name="torchlings-check-all", daemon=True)
-            thread.start()
-
-        self.push_screen(screen, self._all_dismissed)
-        if self.checking is None:
-            start()
+        self.push_screen(CheckAllScreen(self.all_exercises, final=final), self._all_dismissed)
+        if self.checking:
+            self._all_pending = True  # begins once the single check in flight is back
         else:
-            self._all_waiting = start  # begins once the single check in flight is back
-        self.refresh_view()
+            self.run_check_all(self.all_exercises, self._cancel_all)
 
-    def _all_thread(self, exercises: list[Exercise], screen: CheckAllScreen,
-                    cancel: threading.Event) -> None:
-        lock = threading.Lock()
-        position = iter(range(len(exercises)))
-
-        def worker() -> None:
-            while not cancel.is_set():
-                with lock:
-                    index = next(position, None)
-                if index is None:
-                    return
-                self._from_thread(screen.started, index)
-                exercise = exercises[index]
-                try:
-                    result = self.engine.check(self.workspace.job(exercise))
-                except Exception as exc:
-                    result = CheckResult(Status.ERROR, summary=f"the check could not run: {exc}")
-                self._from_thread(self._all_result, screen, index, exercise, result)
-
-        workers = [threading.Thread(target=worker, daemon=True) for _ in range(2)]
-        for thread in workers:
-            thread.start()
-        for thread in workers:
-            thread.join()
-        self._from_thread(self._all_finished, screen, cancel.is_set())
-
-    def _all_result(self, screen: CheckAllScreen, index: int, exercise: Exercise,
-                    result: CheckResult) -> None:
-        self._accept(exercise, result)
-        screen.record(index, result)
-
-    def _all_finished(self, screen: CheckAllScreen, cancelled: bool) -> None:
-        self.all_running = False
-        screen.finish(cancelled, self.workspace.course.final)
-        self._pump()
-        self.refresh_view()
+    def stop_check_all(self) -> None:
+        if self.all_running:
+            self._cancel_all.set()
+            self.all_state = "stopping"
 
     def _all_dismissed(self, first_failing: Exercise | None = None) -> None:
         # After the final re-check found a problem, land on the first one that needs work.
         if first_failing is not None and first_failing != self.current:
             self.switch_to(first_failing)
-        self.refresh_view()
 
-    # --- actions the screens call ----------------------------------------
+    @property
+    def can_go_next(self) -> bool:
+        progress = self.progress
+        return (progress is not None and progress.exercise == self.current
+                and progress.may_move_on and progress.next is not None)
+
+    def go_next(self) -> None:
+        if self.can_go_next and self.progress is not None and self.progress.next is not None:
+            self.switch_to(self.progress.next)
 
     def switch_to(self, exercise: Exercise) -> None:
         self.workspace.set_current(exercise)
@@ -326,26 +306,27 @@ class TorchlingsApp(App[None]):
             return
         self.current = exercise
         self.result = None
+        self.progress = None
+        self.live_series = {}
         self.hints_shown = 0
+        self.hints_visible = False
         if self.watcher is not None:
             self.watcher.follow(self.workspace.exercise_path(exercise))
         self.request_check()
-
-    def go_next(self) -> None:
-        following = self.next_exercise
-        if self.passed and following is not None:
-            self.switch_to(following)
 
     def reveal_hint(self) -> bool:
         """Show one more hint; False when every hint was already on screen."""
         if not self.current.hints:
             return False
-        before = self.hints_shown
+        before = self.hints_shown if self.hints_visible else 0
         seen = self.workspace.reveal_hint(self.current)
-        # Hints seen in an earlier session come back at the first press.
+        # Hints seen in an earlier session (or hidden with H) come back at the first press.
         self.hints_shown = max(seen, min(before + 1, len(self.current.hints)))
-        self.refresh_view()
+        self.hints_visible = True
         return self.hints_shown > before
+
+    def hide_hints(self) -> None:
+        self.hints_visible = False
 
     def reset(self, exercise: Exercise) -> None:
         try:
@@ -353,7 +334,7 @@ class TorchlingsApp(App[None]):
         except OSError as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return
-        self.results.pop(exercise.name, None)
+        self.done_count = self.workspace.done_count
         if backup is None:
             self.notify(f"{exercise.exercise_rel} already is the shipped version.")
         else:
@@ -361,18 +342,36 @@ class TorchlingsApp(App[None]):
                         f"{backup.relative_to(self.workspace.root)}.", timeout=8)
         if exercise == self.current:
             self.result = None
+            self.progress = None
             self.request_check()
-        self.refresh_view()
+
+    def status(self) -> tuple[str, str]:
+        """(first word, the rest) of the status line."""
+        return status_line(StatusInputs(
+            current=self.current, result=self.result, progress=self.progress,
+            checking=self.checking or self.queued, engine_ready=self.engine_ready,
+            all_running=self.all_running,
+            course_done=self.done_count == len(self.workspace.course.exercises),
+            compile_seen=self.compile_seen))
+
+    @property
+    def status_text(self) -> str:
+        word, rest = self.status()
+        return f"{word} — {rest}" if rest else word
+
+    def exit_summary(self) -> str:
+        """A few plain lines left on the terminal after q: the last verdict and the file."""
+        exercise = self.current
+        total = len(self.workspace.course.exercises)
+        return (f"torchlings: {self.status_text}\n"
+                f"  {exercise.label}/{total:02d} {exercise.name}: {exercise.exercise_rel}\n"
+                f"  {self.done_count} of {total} exercises done.")
+
+    async def action_quit(self) -> None:
+        self.exit(self.exit_summary())
 
     def editor_command(self) -> list[str] | None:
-        command = self.options.edit_cmd or os.environ.get("VISUAL") or os.environ.get("EDITOR")
-        if not command:
-            return None
-        path = str(self.workspace.exercise_path(self.current))
-        argv = shlex.split(command)
-        if any("{path}" in arg or "{}" in arg for arg in argv):
-            return [arg.replace("{path}", path).replace("{}", path) for arg in argv]
-        return [*argv, path]
+        return editor_command(self.options.edit_cmd, self.workspace.exercise_path(self.current))
 
     def open_editor(self) -> None:
         argv = self.editor_command()
@@ -387,16 +386,3 @@ class TorchlingsApp(App[None]):
             self.notify(f"Could not start the editor {argv[0]!r}.", severity="error")
         except Exception as exc:  # no terminal to hand over (e.g. under a test driver)
             self.notify(f"Could not open the editor: {exc}", severity="error")
-        self.refresh_view()
-
-
-def _prewarm_highlighting() -> None:
-    try:
-        from rich.console import Console
-        from rich.syntax import Syntax
-
-        with open(os.devnull, "w") as sink:
-            Console(file=sink).print(
-                Syntax("x = 1\n", "python", theme="ansi_dark", line_numbers=True))
-    except Exception:
-        pass  # only an optimisation

@@ -1,0 +1,80 @@
+"""The status line's words: what the learner reads first, and tools and tests parse.
+
+The first word is always one of STATUS_WORDS. Styles use weight as well as
+colour, so the line reads the same under NO_COLOR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torchlings.course import Exercise
+from torchlings.engine import CheckResult, Status
+from torchlings.workspace import Progress
+
+STATUS_WORDS = ("checking", "failing", "done", "error")
+WORD_STYLE = {
+    "checking": "bold cyan",
+    "failing": "bold yellow",
+    "done": "bold green",
+    "error": "bold red",
+}
+WARMING = "warming up the engine (importing torch)"
+COMPILE_NOTE = "the first torch.compile can take up to 30 s"
+
+
+def status_word_for(result: CheckResult) -> str:
+    if result.status in (Status.PASSED, Status.SKIPPED):
+        return "done"
+    if result.status in (Status.FAILED, Status.NOT_DONE):
+        return "failing"
+    return "error"  # error, timeout, crashed
+
+
+def uses_compile(exercise: Exercise) -> bool:
+    return any("torch.compile" in topic for topic in exercise.topics)
+
+
+@dataclass(frozen=True)
+class StatusInputs:
+    """Everything the status line depends on (all of it reactive state of the app)."""
+
+    current: Exercise
+    result: CheckResult | None
+    progress: Progress | None
+    checking: bool
+    engine_ready: bool
+    all_running: bool
+    course_done: bool
+    compile_seen: bool
+
+
+def status_line(s: StatusInputs) -> tuple[str, str]:
+    """(first word, the rest) of the status line."""
+    label = f"{s.current.label} {s.current.name}"
+    if s.all_running:
+        return "checking", "checking every exercise"
+    if s.checking or s.result is None:
+        rest = f"{label} …" if s.engine_ready else f"{WARMING}, then {label}"
+        if uses_compile(s.current) and not s.compile_seen:
+            rest += f" ({COMPILE_NOTE})"
+        return "checking", rest
+    result = s.result
+    word = status_word_for(result)
+    if word == "done":
+        if result.status is Status.SKIPPED:
+            rest = f"{label} is not checked here: {result.summary.removeprefix('skipped: ')}"
+        else:
+            rest = f"{label} passes"
+        following = s.progress.next if s.progress is not None else None
+        if following is not None:
+            rest += f". Press n for {following.label} {following.name}"
+        elif s.course_done:
+            rest += ". Every exercise is done"
+        return word, rest
+    if result.status is Status.NOT_DONE:
+        summary = result.summary or "not done yet"
+        if not summary.startswith("not done"):
+            summary = f"not done yet: {summary}"
+        return word, summary
+    return word, result.summary or result.status.value

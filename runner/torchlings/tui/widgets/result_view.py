@@ -1,0 +1,106 @@
+"""The verdict in full: the failure as the learner needs it, what their code printed,
+and on a pass the reference solution to compare with. Scrolls; says when there is more."""
+
+from __future__ import annotations
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.segment import Segment
+from rich.style import Style
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from torchlings.engine import Status
+from torchlings.report import render_result
+from torchlings.tui.widgets.app_access import AppAccess
+
+
+class Uncoloured:
+    """Draws a renderable with its colours removed, keeping weight, italics and symbols.
+
+    Under NO_COLOR a red ✗ or ❱ turned grey becomes nearly invisible on a dark
+    background; without colour it is drawn in the text's own colour instead.
+    """
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = console.render_lines(self.renderable, options.update(height=None), pad=False)
+        for line in lines:
+            yield from Segment.remove_color(line)
+            yield Segment.line()
+
+
+class ResultView(AppAccess, VerticalScroll):
+    hidden_lines: reactive[int] = reactive(0)  # how much of the verdict is below the view
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="result")
+
+    def on_mount(self) -> None:
+        self.watch(self, "scroll_y", lambda: self._measure(), init=False)
+        self.watch(self, "virtual_size", lambda: self._measure(), init=False)
+        self.watch_app(self._draw, "current", "result")
+
+    def on_resize(self) -> None:
+        self._measure()
+
+    def _measure(self) -> None:
+        self.hidden_lines = max(0, self.max_scroll_y - round(self.scroll_y))
+
+    def _draw(self) -> None:
+        view = self._view()
+        self.query_one("#result", Static).update(Uncoloured(view) if self.app.no_color else view)
+        self.scroll_home(animate=False)
+
+    def _view(self) -> RenderableType:
+        app = self.tapp
+        result = app.result
+        if result is None:
+            welcome = app.workspace.course.welcome
+            if app.workspace.done_count == 0 and welcome:
+                return Text(welcome.strip())
+            return Text("")
+        body = render_result(app.current, result, root=app.workspace.root, show_headline=False)
+        parts: list[RenderableType] = []
+        if result.status not in (Status.PASSED, Status.SKIPPED) and result.first_failure is None:
+            # Nothing per test to show (a timeout, a crash): the summary is the story.
+            parts.append(Text(result.summary or result.status.value, style="bold"))
+        parts.append(body)
+        if result.status is Status.PASSED:
+            parts.extend(self._solution())
+        return Group(*parts)
+
+    def _solution(self) -> list[RenderableType]:
+        """The reference solution, to compare with (as rustlings does after a pass)."""
+        app = self.tapp
+        exercise = app.current
+        text = app.workspace.solution_text(exercise)
+        if text is None:
+            return []
+        title = Text("\nCompare with the reference solution", style="bold")
+        local = app.workspace.root / exercise.solution_rel
+        if local.is_file():
+            title.append(", ")
+            title.append(str(exercise.solution_rel),
+                         style=Style(underline=True, link=local.as_uri()))
+        title.append(":")
+        return [title, Syntax(text.rstrip(), "python", theme="ansi_dark", line_numbers=True,
+                              word_wrap=True)]
+
+
+class MoreBelow(AppAccess, Static):
+    """A sign under the result when part of it is out of view (e.g. hints opened)."""
+
+    def on_mount(self) -> None:
+        self.watch(self.screen.query_one(ResultView), "hidden_lines", self._draw)
+
+    def _draw(self, hidden: int) -> None:
+        self.display = hidden > 0
+        if hidden > 0:
+            self.update(Text(f"▼ {hidden} more line(s) below: scroll or press PageDown",
+                             style="bold"))
