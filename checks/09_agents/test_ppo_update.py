@@ -43,6 +43,11 @@ class SpyAgent(nn.Module):
             self.critic = nn.Linear(OBS, 1)
         self._rollout_obs, self._log, self.forwards = rollout_obs, log, []
 
+    def forward(self, obs):
+        fail("ppo_update called agent(obs). This agent's interface is "
+             "agent.evaluate(obs, actions), which returns (log_probs, entropy, values) for a "
+             "minibatch: call that once per minibatch.")
+
     def _logits_values(self, obs):
         return self.actor(obs), self.critic(obs).squeeze(-1)
 
@@ -71,7 +76,8 @@ def _rollout(seed, noise):
                    torch.randn(SIZE, generator=g))
 
 
-def _reference_grads(forward, rollout, max_grad_norm, *, recomputed_old=False):
+def _reference_grads(forward, rollout, max_grad_norm, *, recomputed_old=False,
+                     normalised=False):
     """The clipped gradient PPO should step with, for the minibatch this forward saw."""
     agent = SpyAgent(rollout.obs, EventLog())
     agent.load_state_dict(forward.params)
@@ -82,11 +88,32 @@ def _reference_grads(forward, rollout, max_grad_norm, *, recomputed_old=False):
     old = new.detach() if recomputed_old else rollout.log_probs[idx]
     ratio = (new - old).exp()
     adv = rollout.advantages[idx]
+    if normalised:
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
     policy = -torch.min(ratio * adv, ratio.clamp(0.8, 1.2) * adv).mean()
     loss = policy + 0.5 * (values - rollout.returns[idx]).pow(2).mean() - 0.01 * dist.entropy().mean()
     loss.backward()
     nn.utils.clip_grad_norm_(agent.parameters(), max_grad_norm)
     return [p.grad for p in agent.parameters()]
+
+
+def _same(grads, want):
+    return all(torch.allclose(g, w, atol=1e-5, rtol=1e-4) for g, w in zip(grads, want, strict=True))
+
+
+def _explain_gradient(forward, step, rollout, max_grad_norm, where):
+    """Name the classic mistake when a step's gradient matches it rather than PPO's."""
+    if _same(step.grads, _reference_grads(forward, rollout, max_grad_norm)):
+        return
+    if _same(step.grads, _reference_grads(forward, rollout, max_grad_norm, recomputed_old=True)):
+        fail(f"The gradient at {where} is the one for ratio = 1: the old log-probs were "
+             "recomputed from the current policy instead of taken from rollout.log_probs. "
+             "PPO's ratio compares the policy now with the one that COLLECTED the data, "
+             "whose log-probs were stored when it acted.\n" + CONCEPT)
+    if _same(step.grads, _reference_grads(forward, rollout, max_grad_norm, normalised=True)):
+        fail(f"The gradient at {where} is the one for advantages normalised per minibatch. "
+             "CleanRL and SB3 do that here; this exercise uses rollout.advantages as stored "
+             "(you normalised them in advantage_norm).\n" + CONCEPT)
 
 
 def _kl(forward, rollout):
@@ -217,15 +244,7 @@ def test_old_log_probs_come_from_the_rollout(exercise):
     run = _run(exercise, epochs=1, noise=0.4)
     forward, step = run.trained[0]
     want = _reference_grads(forward, run.rollout, 10.0)
-    if not all(torch.allclose(g, w, atol=1e-5, rtol=1e-4)
-               for g, w in zip(step.grads, want, strict=True)):
-        ratio_one = _reference_grads(forward, run.rollout, 10.0, recomputed_old=True)
-        if all(torch.allclose(g, w, atol=1e-5, rtol=1e-4)
-               for g, w in zip(step.grads, ratio_one, strict=True)):
-            fail("The first step's gradient is the one for ratio = 1: the old log-probs were "
-                 "recomputed from the current policy instead of taken from rollout.log_probs. "
-                 "PPO's ratio compares the policy now with the one that COLLECTED the data, "
-                 "whose log-probs were stored when it acted.\n" + CONCEPT)
+    _explain_gradient(forward, step, run.rollout, 10.0, "the first step")
     for (name, _), g, w in zip(run.agent.named_parameters(), step.grads, want, strict=True):
         expect_tensor(g, name=f"the gradient of {name} at the first step", values=w, atol=1e-5,
                       rtol=1e-4, concept="The step should apply the clipped gradient of the PPO "
@@ -237,6 +256,7 @@ def test_every_step_uses_its_minibatch(exercise):
     run = _run(exercise, epochs=2, max_grad_norm=0.3)
     for number, (forward, step) in enumerate(run.trained, start=1):
         want = _reference_grads(forward, run.rollout, 0.3)
+        _explain_gradient(forward, step, run.rollout, 0.3, f"step {number}")
         for (name, _), g, w in zip(run.agent.named_parameters(), step.grads, want, strict=True):
             expect_tensor(g, name=f"the gradient of {name} at step {number}", values=w,
                           atol=1e-5, rtol=1e-4, concept=CONCEPT)
