@@ -89,6 +89,19 @@ def test_smallest_and_largest(exercise):
     _run(exercise, torch.randn(64, generator=g) * 1e4 - 3e4, "advantages of size 1e4")
 
 
+def test_tiny_spread_stays_bounded(exercise):
+    """eps makes the denominator larger, never smaller: a tiny spread stays bounded."""
+    d = 1.5e-8 / 2**0.5  # two samples whose std (n - 1) is 1.5e-8, just above eps = 1e-8
+    advantages = torch.tensor([-d, d], dtype=torch.float64)
+    out = exercise.normalize_advantages(advantages, 1e-8)
+    expect_tensor(out, name="the normalised advantages of [-1.06e-8, 1.06e-8]", shape=(2,),
+                  dtype=torch.float64, finite=True, concept=CONCEPT)
+    expect(bool((out.abs() <= 1.0 + 1e-9).all()),
+           f"Normalising two advantages with a std of 1.5e-8 gave {out.tolist()}; dividing by "
+           "std + eps can only give values of size 1 or less for two samples. eps must ADD to "
+           "the std (or to the variance under a square root), never be subtracted.\n" + CONCEPT)
+
+
 def test_equal_advantages_give_zeros(exercise):
     """When every advantage is the same, eps keeps the result a clean 0, not NaN."""
     advantages = torch.full((16,), 2.5)

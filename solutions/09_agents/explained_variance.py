@@ -4,8 +4,7 @@ import torch
 
 
 def explained_variance(values: torch.Tensor, returns: torch.Tensor) -> float:
-    with torch.no_grad():
-        var_returns = returns.var(correction=0)
-        if var_returns == 0:
-            return float("nan")
-        return (1.0 - (returns - values).var(correction=0) / var_returns).item()
+    var_returns = returns.var(correction=0)
+    if var_returns == 0:
+        return float("nan")
+    return (1.0 - (returns - values).var(correction=0) / var_returns).item()
