@@ -24,8 +24,8 @@ class RolloutStorage:
         self.rewards[t] = reward
         self.dones[t] = done
         self.values[t] = value.detach()
-        self.next_obs = next_obs.detach().clone()
-        self.next_done = self.dones[t].clone()
+        self.next_obs = next_obs.clone()
+        self.next_done = done.clone()
         self.step = t + 1
 
     def reset(self) -> None:
