@@ -76,7 +76,7 @@ def _run(exercise, rollout, gamma, lam, what, *, atol=1e-5):
     """Call gae, check its outputs, and name the classic mistake when one matches."""
     before = [x.clone() for x in rollout]
     out = exercise.gae(*rollout, gamma=gamma, lam=lam)
-    expect(isinstance(out, tuple) and len(out) == 2,
+    expect(isinstance(out, (tuple, list)) and len(out) == 2,
            f"gae should return a tuple (advantages, returns), but it returned "
            f"{type(out).__name__}.")
     advantages, returns = out
@@ -114,7 +114,7 @@ def test_result_is_a_pair_of_rollout_tensors(exercise):
     """gae returns (advantages, returns), each (T, N) like the rewards."""
     rollout = _rollout(0, 6, 3)
     out = exercise.gae(*rollout, gamma=0.9, lam=0.8)
-    expect(isinstance(out, tuple) and len(out) == 2,
+    expect(isinstance(out, (tuple, list)) and len(out) == 2,
            f"gae should return a tuple (advantages, returns), but it returned "
            f"{type(out).__name__}.")
     for tensor, name in zip(out, ("the advantages", "the returns"), strict=True):

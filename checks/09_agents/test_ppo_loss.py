@@ -50,7 +50,7 @@ def _call(exercise, batch, **options):
     if options.get("value_clip") is not None:
         kwargs["old_values"] = batch["old_values"]
     out = exercise.ppo_loss(**kwargs, **options)
-    expect(isinstance(out, tuple) and len(out) == 4,
+    expect(isinstance(out, (tuple, list)) and len(out) == 4,
            "ppo_loss should return a tuple of four: (total, policy_loss, value_loss, entropy); "
            f"it returned {type(out).__name__}"
            + (f" of length {len(out)}." if isinstance(out, (tuple, list)) else "."))
