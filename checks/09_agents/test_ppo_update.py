@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.distributions import Categorical
 
-from torchlings.testing import expect, expect_tensor, fail
+from torchlings.testing import expect, expect_tensor, fail, record_series
 from torchlings.testkit.spies import Event, EventLog, spy_optimizer, watch_backward
 
 OBS, ACTIONS, SIZE, MINIBATCH = 3, 3, 20, 6  # 4 minibatches an epoch: 6, 6, 6 and 2
@@ -266,6 +266,8 @@ def test_early_stop_on_kl(exercise):
     """Once approx KL passes target_kl the whole update stops: no step, no next epoch."""
     target = 0.02
     run = _run(exercise, epochs=4, lr=0.05, target_kl=target)
+    record_series("approx KL of each minibatch evaluated",
+                  [_kl(forward, run.rollout) for forward in run.agent.forwards])
     over = None
     for number, forward in enumerate(run.agent.forwards):
         kl = _kl(forward, run.rollout)
