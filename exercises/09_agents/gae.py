@@ -11,8 +11,8 @@ but is noisy. GAE blends them with a second knob, lambda:
     A_t = delta_t + gamma * lam * A_{t+1}
 
 lam = 0 gives the TD error, lam = 1 the discounted return minus V(s_t).
-gamma says how much the future is worth; lam says how far we trust our own
-sums over the critic. They are not interchangeable: gamma appears inside
+gamma says how much the future is worth; lam says how far to trust the
+sampled rewards over the critic's guesses. They are not interchangeable: gamma appears inside
 delta_t and in the sum, lam only in the sum. Like every return it runs
 backwards in time, and the rollout stops somewhere: after the last step,
 V(s_T) of `last_values` (the observation the envs are on now) stands in for
@@ -23,15 +23,18 @@ together, each of which may end episodes anywhere. This course's convention:
 `terminated[t]` / `truncated[t]` are 1.0 when step t was the LAST step of
 its episode. (CleanRL's `dones[t]` / `next_done` and SB3's `episode_starts`
 flag the FIRST step of the next episode instead: their `dones[t + 1]` is
-ours `dones[t]`.) Vector envs reset themselves, so the observation after an
-ended step belongs to a new episode; `values[t + 1]` is worthless there.
+our `dones[t]`.) Vector envs reset an env as soon as its episode ends, so
+the observation after an ended step belongs to a new episode, and
+`values[t + 1]` is worthless there.
 
 The two ways an episode ends are not the same:
 - terminated: the task really ended (the pole fell). Nothing comes after,
   so V(s_{t+1}) is 0: no bootstrap.
 - truncated: a time limit cut the episode short. The state was not final,
   so still bootstrap, from the value of the TRUE final observation, which
-  `final_values[t]` holds (gymnasium hands that observation back in `info`).
+  `final_values[t]` holds (the env hands that observation back in `info`:
+  SB3's "terminal_observation", gymnasium's "final_obs" in SAME_STEP
+  autoreset mode).
   Where an episode did not end, `final_values` holds junk: ignore it.
 If both flags are set, termination wins. Either way the episode is over, so
 the running sum A must restart there: nothing of the next episode may leak
