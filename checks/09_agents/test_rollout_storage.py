@@ -1,0 +1,217 @@
+"""Check: (T, N) rollout storage: rows by step, next_obs / next_done, flatten and back."""
+
+import torch
+
+from torchlings.testing import expect, expect_tensor, fail
+
+T, N, OBS = 5, 3, 4  # all different, so a swapped T and N shows
+NAMES = ("obs", "actions", "log_probs", "rewards", "dones", "values")
+CONCEPT = (
+    "Time-major storage: row t of every buffer holds step t of all N envs. add() writes row "
+    "`step`, then step += 1. Flattened, sample k is step k // N of env k % N."
+)
+
+
+def _step_data(t, envs=N, *, attached=False):
+    """Step t of every env, with values that say where they belong: 100 t + 10 n (+ d)."""
+    base = 100.0 * t + 10.0 * torch.arange(envs, dtype=torch.float32)
+    obs = base.unsqueeze(1) + torch.arange(OBS, dtype=torch.float32)
+    value = base + 1.5
+    log_prob = -(base + 2.5)
+    if attached:
+        weight = torch.ones((), requires_grad=True)
+        value, log_prob = value * weight, log_prob * weight
+    return {
+        "obs": obs,
+        "action": (torch.arange(envs) + t) % 2,
+        "log_prob": log_prob,
+        "reward": base + 0.5,
+        "done": ((torch.arange(envs) + t) % 3 == 0).float(),
+        "value": value,
+        "next_obs": obs + 1000.0,
+    }
+
+
+def _expected_row(t, envs=N):
+    d = _step_data(t, envs)
+    return {"obs": d["obs"], "actions": d["action"], "log_probs": d["log_prob"],
+            "rewards": d["reward"], "dones": d["done"], "values": d["value"]}
+
+
+def _filled(exercise, steps=T, envs=N):
+    storage = exercise.RolloutStorage(T, envs, OBS)
+    for t in range(steps):
+        storage.add(**_step_data(t, envs))
+    return storage
+
+
+def _full_buffers(envs=N):
+    rows = [_expected_row(t, envs) for t in range(T)]
+    return {name: torch.stack([row[name] for row in rows]) for name in NAMES}
+
+
+def test_buffers_on_creation(exercise):
+    """A new storage holds zeroed (T, N) buffers, step 0, and no next_obs yet."""
+    storage = exercise.RolloutStorage(T, N, OBS)
+    for name in NAMES:
+        shape = (T, N, OBS) if name == "obs" else (T, N)
+        dtype = torch.int64 if name == "actions" else torch.float32
+        expect_tensor(getattr(storage, name), name=f"storage.{name} of a new RolloutStorage("
+                      f"num_steps={T}, num_envs={N}, obs_dim={OBS})", shape=shape, dtype=dtype,
+                      values=torch.zeros(shape, dtype=dtype),
+                      concept="Time-major: (T, N) first, as CleanRL and SB3 store rollouts; "
+                      "actions are int64 indices, everything else float32.")
+    expect(storage.step == 0, f"A new storage should start at step 0, not {storage.step!r}.")
+
+
+def test_add_writes_row_step(exercise):
+    """After two adds, rows 0 and 1 hold them, the rest is still zero, and step is 2."""
+    storage = _filled(exercise, steps=2)
+    expect(isinstance(storage.step, int) and storage.step == 2,
+           f"After two add() calls storage.step should be the int 2; it is {storage.step!r}. "
+           "Advance it by one per add, after writing.")
+    for name in NAMES:
+        buffer = getattr(storage, name)
+        want = torch.zeros_like(buffer)
+        want[:2] = torch.stack([_expected_row(t)[name] for t in range(2)])
+        expect_tensor(buffer, name=f"storage.{name} after two adds",
+                      shape=tuple(want.shape), dtype=want.dtype, values=want,
+                      concept="Step t goes in row t (the row storage.step points at BEFORE "
+                      "it moves on), all N envs at once: buffer[t] = x. " + CONCEPT)
+
+
+def test_full_rollout_then_no_more(exercise):
+    """T adds fill every row; one more raises IndexError rather than wrapping around."""
+    storage = _filled(exercise)
+    for name, want in _full_buffers().items():
+        expect_tensor(getattr(storage, name), name=f"storage.{name} after {T} adds",
+                      values=want, concept=CONCEPT)
+    try:
+        storage.add(**_step_data(T))
+    except IndexError:
+        return
+    fail(f"A {T + 1}th add() on storage for T = {T} steps did not raise. Row {T} does not "
+         "exist: writing buffer[step] with step = T raises IndexError by itself; do not wrap "
+         "around or grow the buffers.")
+
+
+def test_next_obs_and_next_done(exercise):
+    """next_obs and next_done are copies of the newest step's next_obs and done."""
+    storage = exercise.RolloutStorage(T, N, OBS)
+    for t in range(3):
+        data = _step_data(t)
+        storage.add(**data)
+        expect(storage.next_obs is not None and storage.next_done is not None,
+               "After add(), storage.next_obs and storage.next_done are still None: keep the "
+               "observation the envs are on now, and whether the last step ended an episode. "
+               "GAE bootstraps the last step from V(next_obs) unless next_done.")
+        expect_tensor(storage.next_obs, name=f"storage.next_obs after add number {t + 1}",
+                      shape=(N, OBS), values=data["next_obs"],
+                      concept="next_obs is the LATEST observation returned by env.step, the "
+                      "one the next rollout starts from.")
+        expect_tensor(storage.next_done, name=f"storage.next_done after add number {t + 1}",
+                      shape=(N,), values=data["done"],
+                      concept="next_done is the done of the step just stored: 1 where next_obs "
+                      "already belongs to a new episode.")
+    data["next_obs"].fill_(-1.0)  # the env reuses its array for the next observation
+    data["done"].fill_(-1.0)
+    expect_tensor(storage.next_obs, name="storage.next_obs after the env reused its array",
+                  values=_step_data(2)["next_obs"],
+                  concept="Keep a copy (next_obs.clone()): storing the env's own tensor means "
+                  "the storage changes whenever the env writes into it.")
+    expect_tensor(storage.next_done, name="storage.next_done after the env reused its array",
+                  values=_step_data(2)["done"], concept="Keep a copy of done as next_done.")
+
+
+def test_stores_numbers_not_graphs(exercise):
+    """log_probs and values that arrive attached are stored without their graph."""
+    storage = exercise.RolloutStorage(T, N, OBS)
+    storage.add(**_step_data(0, attached=True))
+    for name in ("log_probs", "values"):
+        expect_tensor(getattr(storage, name), name=f"storage.{name} after storing attached "
+                      "tensors", requires_grad=False,
+                      concept="Writing an attached tensor into a buffer links the whole buffer "
+                      "into that graph. Store value.detach() and log_prob.detach().")
+
+
+def test_buffer_dtypes_hold(exercise):
+    """float64 observations and rewards are stored in the float32 buffers."""
+    storage = exercise.RolloutStorage(T, N, OBS)
+    data = _step_data(0)
+    data["obs"], data["reward"] = data["obs"].double(), data["reward"].double()
+    storage.add(**data)
+    expect_tensor(storage.obs, name="storage.obs after adding float64 observations",
+                  dtype=torch.float32, values=_full_buffers()["obs"] * (torch.arange(T) < 1)
+                  .view(T, 1, 1), concept="Copy into the preallocated row (buffer[t] = x) so "
+                  "the buffer keeps its dtype; do not replace the buffer.")
+    expect_tensor(storage.rewards, name="storage.rewards after adding float64 rewards",
+                  dtype=torch.float32, concept="The buffers keep their dtype.")
+
+
+def test_flatten_is_time_major(exercise):
+    """flatten(): (T * N, ...) per buffer, sample k = step k // N of env k % N."""
+    flat = _filled(exercise).flatten()
+    expect(isinstance(flat, dict) and set(flat) == set(NAMES),
+           f"flatten() should return a dict with the keys {list(NAMES)}; it returned "
+           f"{type(flat).__name__}" + (f" with {sorted(flat)}" if isinstance(flat, dict) else ""))
+    for name, buffer in _full_buffers().items():
+        want = torch.stack([buffer[k // N, k % N] for k in range(T * N)])
+        expect_tensor(flat[name], name=f"flatten()['{name}']", shape=tuple(want.shape),
+                      dtype=want.dtype, values=want,
+                      concept="flatten(0, 1) or reshape(T * N, ...) keeps time-major order: "
+                      "all envs of step 0, then all of step 1. A transpose first would "
+                      "give env-major order. " + CONCEPT)
+
+
+def test_unflatten_inverts_flatten(exercise):
+    """unflatten() brings (T * N, ...) back to (T, N, ...), for stored and new tensors."""
+    storage = _filled(exercise)
+    flat = storage.flatten()
+    for name in ("obs", "values"):
+        expect_tensor(storage.unflatten(flat[name]), name=f"unflatten(flatten()['{name}'])",
+                      shape=tuple(getattr(storage, name).shape),
+                      values=getattr(storage, name), concept=CONCEPT)
+    scores = torch.arange(T * N, dtype=torch.float64)  # e.g. advantages computed per sample
+    want = torch.tensor([[t * N + n for n in range(N)] for t in range(T)], dtype=torch.float64)
+    expect_tensor(storage.unflatten(scores), name="unflatten of a new (T * N,) tensor "
+                  "[0, 1, 2, ...]", shape=(T, N), dtype=torch.float64, values=want,
+                  concept="Sample k goes back to step k // N, env k % N: reshape(T, N, ...). "
+                  "view(N, T) followed by a transpose puts every number in the wrong place.")
+
+
+def test_by_env_is_a_transpose(exercise):
+    """by_env(): (N, T, ...) where row n is env n's steps in time order."""
+    storage = _filled(exercise)
+    for name in ("rewards", "obs"):
+        buffer = getattr(storage, name)
+        want = torch.stack([buffer[:, n] for n in range(N)])
+        expect_tensor(storage.by_env(buffer), name=f"by_env(storage.{name})",
+                      shape=tuple(want.shape), values=want,
+                      concept="(T, N) to (N, T) is a transpose (x.transpose(0, 1)). "
+                      "reshape(N, T) keeps memory order and cuts it differently: env 0 "
+                      "would get step 0 of all envs, then step 1 of some.")
+
+
+def test_reset_starts_the_next_rollout(exercise):
+    """After reset(), the next add goes to row 0 again; next_obs is kept until then."""
+    storage = _filled(exercise)
+    storage.reset()
+    expect(storage.step == 0, f"After reset() storage.step is {storage.step!r}, expected 0.")
+    expect_tensor(storage.next_obs, name="storage.next_obs after reset()",
+                  values=_step_data(T - 1)["next_obs"],
+                  concept="The next rollout starts from next_obs: reset() keeps it.")
+    storage.add(**_step_data(7))
+    expect_tensor(storage.rewards[0], name="row 0 of storage.rewards after reset() and one add",
+                  values=_step_data(7)["reward"], concept=CONCEPT)
+
+
+def test_one_env(exercise):
+    """With a single env (N = 1) everything keeps its env dim."""
+    storage = _filled(exercise, envs=1)
+    flat = storage.flatten()
+    expect_tensor(flat["rewards"], name="flatten()['rewards'] with N = 1", shape=(T,),
+                  values=_full_buffers(envs=1)["rewards"].reshape(T), concept=CONCEPT)
+    expect_tensor(storage.by_env(storage.rewards), name="by_env(storage.rewards) with N = 1",
+                  shape=(1, T), concept="N = 1 is still a dim: no squeeze().")
+    expect_tensor(storage.next_obs, name="storage.next_obs with N = 1", shape=(1, OBS),
+                  concept="next_obs keeps its (N, obs_dim) shape.")
