@@ -43,7 +43,12 @@ def test_schedule_matches_closed_form(exercise):
             if t == 0 and lr == 0:
                 expect(False, "The first update (t = 0) has learning rate 0: the warm-up is off "
                        f"by one. With W = {warmup}, step 0 should use base_lr * 1/W; use "
-                       "(t + 1) / W, so the first update already moves.")
+                       "(t + 1) / W, so the first update already moves. (Hugging Face's "
+                       "get_cosine_schedule_with_warmup uses t / W; this exercise does not.)")
+            if t < warmup and math.isclose(lr, BASE_LR * (t + 1) / (warmup + 1), rel_tol=1e-6):
+                expect(False, f"At t = {t} the rate is base_lr * (t + 1) / (W + 1), nanoGPT's "
+                       "warm-up. This exercise asks for (t + 1) / W, which reaches the full "
+                       f"rate at t = W - 1 = {warmup - 1}.")
             expect_close(lr, want, name=f"the learning rate at step t = {t} (W = {warmup}, "
                          f"T = {total})", atol=1e-9, rtol=1e-6,
                          concept="Warm-up (t + 1) / W for t < W, then "
