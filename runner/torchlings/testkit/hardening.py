@@ -5,18 +5,32 @@
 - `snapshot` / `expect_untouched`: a function that must leave its inputs alone
   is observed for in-place edits, a switched-on requires_grad and gradients
   left in the caller's `.grad`.
+- `watch_optimizers`: a training loop is observed from outside: which
+  optimizer objects stepped the model (one rebuilt per update shows up as many)
+  and the loss just before each step.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from torchlings.testing import expect
 
-__all__ = ["Snapshot", "expect_py_float", "expect_py_int", "expect_untouched", "snapshot"]
+__all__ = [
+    "OptimizerWatch",
+    "Snapshot",
+    "expect_py_float",
+    "expect_py_int",
+    "expect_untouched",
+    "snapshot",
+    "watch_optimizers",
+]
 
 
 def _type_story(value: Any) -> str:
@@ -119,3 +133,41 @@ def expect_untouched(
                 kind="side_effect",
                 name=name,
             )
+
+
+@dataclass
+class OptimizerWatch:
+    """What `watch_optimizers` saw: the optimizers that stepped, the loss before each step."""
+
+    optimizers: list[torch.optim.Optimizer] = field(default_factory=list)
+    losses_before: list[float] = field(default_factory=list)
+
+
+@contextmanager
+def watch_optimizers(
+    params: Iterable[torch.Tensor], loss_now: Callable[[], torch.Tensor]
+) -> Iterator[OptimizerWatch]:
+    """Observe every optimizer.step() on `params` made inside the block, whoever built it.
+
+    A global step pre-hook records which optimizer objects stepped the watched
+    parameters (an optimizer rebuilt inside a loop shows up as many) and the value
+    of `loss_now()` just before each step. The optimizers are kept referenced, so
+    their ids stay distinct.
+    """
+    watched = {id(p) for p in params}
+    seen = OptimizerWatch()
+
+    def hook(optimizer: torch.optim.Optimizer, _args: Any, _kwargs: Any) -> None:
+        mine = any(id(p) in watched for g in optimizer.param_groups for p in g["params"])
+        if not mine:
+            return
+        if all(o is not optimizer for o in seen.optimizers):
+            seen.optimizers.append(optimizer)
+        with torch.no_grad():
+            seen.losses_before.append(float(loss_now()))
+
+    handle = register_optimizer_step_pre_hook(hook)
+    try:
+        yield seen
+    finally:
+        handle.remove()
