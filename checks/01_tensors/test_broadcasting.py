@@ -47,15 +47,16 @@ def _q_and_targets(b):
 
 
 def test_td_errors(exercise):
-    """TD errors of a (B, 1) prediction and a (B,) target are (B,), one per sample."""
-    for b in (4, 5):
+    """TD errors of a (B, 1) prediction and a (B,) target are (B,), one per sample, B = 1 too."""
+    for b in (4, 5, 1):
         q_taken, targets = _q_and_targets(b)
         expect_tensor(
             exercise.td_errors(q_taken, targets),
             name=f"td_errors(q_taken of shape ({b}, 1), targets ({b},))", shape=(b,),
             dtype=torch.float32, values=targets - q_taken[:, 0],
             concept="(B,) - (B, 1) broadcasts to (B, B). Bring q_taken to (B,) first: "
-                    "q_taken.squeeze(1).",
+                    "q_taken.squeeze(1). Name the dim: a bare .squeeze() also drops the batch "
+                    "dim when B = 1 and returns a 0-d tensor.",
         )
 
 
