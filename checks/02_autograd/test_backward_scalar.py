@@ -57,7 +57,7 @@ def test_callers_x_untouched(exercise):
     """The caller's x gets no requires_grad and no .grad; calling twice gives the same answer."""
     x = torch.tensor([1.0, -0.5, 2.0])
     before = snapshot(x)
-    first = derivative(exercise, lambda t: t**2, x, "lambda t: t**2")
+    derivative(exercise, lambda t: t**2, x, "lambda t: t**2")
     expect_untouched([x], before, names=["the caller's x"],
                      concept="Differentiate a leaf copy: x.detach().clone().requires_grad_().")
     second = derivative(exercise, lambda t: t**2, x, "lambda t: t**2")
