@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from torchlings.testing import expect, expect_close, expect_tensor
+from torchlings.testkit.hardening import expect_py_int
 from torchlings.testkit.modules import call
 
 OBS, ACTIONS = 4, 2
@@ -104,7 +105,9 @@ def test_count_parameters(exercise):
     ]
     for label, module in cases:
         want = sum(p.numel() for p in module.parameters())
-        got = exercise.count_parameters(module)
+        got = expect_py_int(exercise.count_parameters(module),
+                            name=f"count_parameters({label})",
+                            concept="The docstring promises an int: p.numel() is one already.")
         expect_close(
             got, want, name=f"count_parameters({label})", atol=0,
             concept="Add up p.numel() over module.parameters(): each parameter tensor holds "

@@ -8,10 +8,13 @@
 - `watch_optimizers`: a training loop is observed from outside: which
   optimizer objects stepped the model (one rebuilt per update shows up as many)
   and the loss just before each step.
+- `scaled_copy`: a network with its weights scaled up, to show whether its
+  output is squashed (tanh, sigmoid, softmax, clamp) or free.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +31,7 @@ __all__ = [
     "expect_py_float",
     "expect_py_int",
     "expect_untouched",
+    "scaled_copy",
     "snapshot",
     "watch_optimizers",
 ]
@@ -171,3 +175,18 @@ def watch_optimizers(
         yield seen
     finally:
         handle.remove()
+
+
+def scaled_copy(module: torch.nn.Module, factor: float) -> torch.nn.Module:
+    """A deep copy of `module` with every floating parameter multiplied by `factor`.
+
+    A probe for squashed outputs: a network that ends in a plain Linear layer gives
+    outputs that grow with its weights, whatever its hidden layers (tanh, LayerNorm);
+    one that ends in tanh, sigmoid, softmax or a clamp stays inside its bounds.
+    """
+    probe = copy.deepcopy(module)
+    with torch.no_grad():
+        for p in probe.parameters():
+            if p.is_floating_point():
+                p.mul_(factor)
+    return probe
