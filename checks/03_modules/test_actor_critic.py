@@ -16,7 +16,8 @@ OBS, ACTIONS, BATCH = 4, 3, 8
 CONCEPT_SHARED = (
     "Both heads sit on the same trunk: features = trunk(obs); logits = policy_head(features); "
     "value = value_head(features). Then the actor's and the critic's gradients both train the "
-    "trunk."
+    "trunk. (Separate actor and critic networks, as in CleanRL's CartPole PPO and SB3's "
+    "default MlpPolicy, are a different design from the one asked here.)"
 )
 
 

@@ -37,7 +37,14 @@ def test_one_optimizer_logged_losses(exercise):
     """One optimizer made once, one step per update, each logged loss the loss before its update."""
     torch.set_num_threads(1)
     model, obs, target_q = make_setup(seed=1)
-    with watch_optimizers(model.parameters(), lambda: F.mse_loss(model(obs), target_q)) as seen:
+    huber: list[float] = []
+
+    def mse_now():
+        prediction = model(obs)
+        huber.append(F.smooth_l1_loss(prediction, target_q).item())
+        return F.mse_loss(prediction, target_q)
+
+    with watch_optimizers(model.parameters(), mse_now) as seen:
         losses = exercise.fit(model, obs, target_q, steps=20)
     expect(isinstance(losses, list), f"fit should return a list of losses, got "
            f"{type(losses).__name__}.")
@@ -56,8 +63,13 @@ def test_one_optimizer_logged_losses(exercise):
         expect(isinstance(value, float),
                f"Logged loss {i} is a {type(value).__name__}, expected a Python float "
                "(loss.item()): a list of loss tensors keeps every step's graph alive.")
+        if i == 0 and abs(value - huber[0]) <= 1e-5 + 1e-4 * abs(huber[0]):
+            expect(False, f"Logged loss 0 is {value:.5g}, the Huber loss (smooth_l1_loss) of "
+                   f"the first batch; its MSE is {want:.5g}. Stable-Baselines3's DQN and the "
+                   "PyTorch DQN tutorial use Huber; this exercise asks for plain MSE: "
+                   "F.mse_loss(model(obs), target_q).")
         expect_close(value, want, name=f"logged loss {i}", atol=1e-5, rtol=1e-4,
-                     concept="Log each update's own loss, computed before its step().")
+                     concept="Log each update's own MSE loss, computed before its step().")
 
 
 def test_loss_goes_down(exercise):
