@@ -127,3 +127,22 @@ def test_small_gradients_untouched(exercise):
                       atol=1e-5, rtol=1e-4,
                       concept="Clipping only scales gradients down when their global norm "
                       "exceeds max_norm. " + CONCEPT)
+
+
+def test_zero_gradient_is_safe(exercise):
+    """A batch the model already fits exactly (gradient 0): norm 0.0, nothing moves, no NaN."""
+    model, (inputs, _) = make_setup(4)
+    with torch.no_grad():
+        targets = model(inputs)  # a perfect fit: every gradient is exactly zero
+    before = [p.detach().clone() for p in model.parameters()]
+    _, result = run_spied(exercise, model, (inputs, targets), 1.0)
+    value = expect_py_float(result, name="clipped_step's result for a zero gradient")
+    expect_close(value, 0.0, name="the returned norm of a zero gradient", atol=1e-6,
+                 concept="A gradient of zeros has norm 0, and clipping must leave it alone. "
+                 "Dividing by the norm by hand (max_norm / total) breaks here: guard it, as "
+                 "clip_grad_norm_ does with a small epsilon.")
+    for (name, p), b in zip(model.named_parameters(), before, strict=True):
+        expect_tensor(p.detach(), name=f"parameter {name} after a zero-gradient step",
+                      finite=True, values=b, atol=1e-7,
+                      concept="Nothing to learn from this batch, so nothing may move. NaN here "
+                      "means 0 / 0 in a hand-written scale.")
