@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from torchlings.testing import expect, expect_close
+from torchlings.testkit.hardening import expect_py_float
 from torchlings.testkit.spies import EventLog, spy_optimizer
 
 BASE_LR = 0.1
@@ -55,6 +56,20 @@ def test_schedule_matches_closed_form(exercise):
                          "0.5 * (1 + cos(pi * (t - W) / (T - W))) until T, then 0.")
             optimizer.step()
             scheduler.step()
+
+
+def test_multiplier_is_a_python_float(exercise):
+    """lr_lambda(t) returns a Python float in every phase (warm-up, cosine, after T)."""
+    lr_lambda = exercise.warmup_cosine(3, 10)
+    for t in (0, 5, 12):
+        value = expect_py_float(lr_lambda(t), name=f"lr_lambda({t})",
+                                concept="LambdaLR multiplies base_lr by it, so a tensor would "
+                                "turn the optimizer's learning rate into a tensor. Use math.cos "
+                                "and math.pi on plain numbers.")
+        expect_close(value, closed_form(t, 3, 10), name=f"lr_lambda({t}) with W = 3, T = 10",
+                     atol=1e-9, rtol=1e-6,
+                     concept="Warm-up (t + 1) / W for t < W, then "
+                     "0.5 * (1 + cos(pi * (t - W) / (T - W))) until T, then 0.")
 
 
 def test_scheduler_steps_after_optimizer(exercise):
