@@ -44,6 +44,20 @@ def test_stats_are_buffers_not_parameters(exercise):
                       dtype=torch.float32, requires_grad=False, concept=CONCEPT)
 
 
+def test_fresh_stats_change_nothing(exercise):
+    """Before set_stats, obs_mean is 0 and obs_std is 1: the network is its Linear layer."""
+    net = _net(exercise)
+    obs = torch.randn(5, OBS, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        got = call(net, obs, name="NormalizedQHead")
+        want = net.linear(obs)
+    expect_tensor(got, name="a fresh NormalizedQHead's output", shape=(5, ACTIONS),
+                  finite=True, values=want, atol=1e-6,
+                  concept="Start the statistics at mean 0 (torch.zeros) and std 1 (torch.ones), "
+                  "as the docstring says, so normalising changes nothing until set_stats. A std "
+                  "of 0 divides by zero.")
+
+
 def test_state_dict_keys(exercise):
     """state_dict() holds the Linear layer's weights and both statistics."""
     net = _net(exercise)
