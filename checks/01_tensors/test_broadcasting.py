@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.testing import expect_tensor
+from torchlings.testkit.hardening import expect_untouched, snapshot
 
 # Square batches (B == A) are where a wrong broadcast raises no error, so every
 # test tries one square and one non-square case.
@@ -17,10 +18,15 @@ def test_add_bias(exercise):
     """A bias of shape (A,) is added to every row of a (B, A) batch."""
     for b, a in SIZES:
         x, bias = _x(b, a), torch.arange(a, dtype=torch.float32) * 10 + 1
+        want = [[x[i, j].item() + bias[j].item() for j in range(a)] for i in range(b)]
+        before = snapshot(x, bias)
+        out = exercise.add_bias(x, bias)
+        expect_untouched([x, bias], before, names=["the caller's x", "the caller's bias"],
+                         concept="add_bias returns a new tensor: x + bias, not x += bias.")
         expect_tensor(
-            exercise.add_bias(x, bias), name=f"add_bias(x of shape ({b}, {a}), bias ({a},))",
+            out, name=f"add_bias(x of shape ({b}, {a}), bias ({a},))",
             shape=(b, a), dtype=torch.float32,
-            values=[[x[i, j].item() + bias[j].item() for j in range(a)] for i in range(b)],
+            values=want,
             concept="Shapes line up from the right: (B, A) + (A,) adds bias[j] to column j of "
                     "every row, with no unsqueeze needed. Making the bias a column (A, 1) "
                     "adds it down the rows instead.",
@@ -31,10 +37,15 @@ def test_weight_rows(exercise):
     """Per-sample weights of shape (B,) scale whole rows, also when B == A."""
     for b, a in SIZES:
         x, w = _x(b, a), torch.arange(1, b + 1, dtype=torch.float32)
+        want = [[x[i, j].item() * w[i].item() for j in range(a)] for i in range(b)]
+        before = snapshot(x, w)
+        out = exercise.weight_rows(x, w)
+        expect_untouched([x, w], before, names=["the caller's x", "the caller's weights"],
+                         concept="weight_rows returns a new tensor: x * w, not x *= w.")
         expect_tensor(
-            exercise.weight_rows(x, w), name=f"weight_rows(x of shape ({b}, {a}), w ({b},))",
+            out, name=f"weight_rows(x of shape ({b}, {a}), w ({b},))",
             shape=(b, a), dtype=torch.float32,
-            values=[[x[i, j].item() * w[i].item() for j in range(a)] for i in range(b)],
+            values=want,
             concept="A (B,) vector lines up with the LAST dimension of (B, A), the columns. "
                     "To scale rows it must be a column: weights.unsqueeze(1) is (B, 1).",
         )
@@ -47,15 +58,16 @@ def _q_and_targets(b):
 
 
 def test_td_errors(exercise):
-    """TD errors of a (B, 1) prediction and a (B,) target are (B,), one per sample."""
-    for b in (4, 5):
+    """TD errors of a (B, 1) prediction and a (B,) target are (B,), one per sample, B = 1 too."""
+    for b in (4, 5, 1):
         q_taken, targets = _q_and_targets(b)
         expect_tensor(
             exercise.td_errors(q_taken, targets),
             name=f"td_errors(q_taken of shape ({b}, 1), targets ({b},))", shape=(b,),
             dtype=torch.float32, values=targets - q_taken[:, 0],
             concept="(B,) - (B, 1) broadcasts to (B, B). Bring q_taken to (B,) first: "
-                    "q_taken.squeeze(1).",
+                    "q_taken.squeeze(1). Name the dim: a bare .squeeze() also drops the batch "
+                    "dim when B = 1 and returns a 0-d tensor.",
         )
 
 

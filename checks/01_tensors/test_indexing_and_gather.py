@@ -58,3 +58,15 @@ def test_chosen_q_values(exercise):
         name="chosen_q_values(Q-values of shape (5, 3), actions of shape (5,))", shape=(5,),
         dtype=torch.float32, values=[0.3, 1.1, 2.2, 3.3, 4.1], concept=concept,
     )
+
+
+def test_chosen_q_values_batch_of_one(exercise):
+    """A batch of one observation still gives shape (1,), not a 0-d tensor."""
+    q = torch.tensor([[0.5, -1.5, 2.5, 7.0]])
+    expect_tensor(
+        exercise.chosen_q_values(q, torch.tensor([2])),
+        name="chosen_q_values(Q-values of shape (1, 4), actions of shape (1,))", shape=(1,),
+        dtype=torch.float32, values=[2.5],
+        concept="squeeze() without a dim removes every size-1 dim, the batch dim too when "
+                "B = 1: (1, 1) becomes a 0-d tensor. Name the dim: squeeze(1) or squeeze(-1).",
+    )

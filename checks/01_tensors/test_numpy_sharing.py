@@ -39,6 +39,23 @@ def test_store_observation_is_a_snapshot(exercise):
     )
 
 
+def test_store_observation_keeps_the_dtype(exercise):
+    """float64 and int64 observations are stored as float64 and int64: same dtype as obs."""
+    for array, dtype in ((np.array([0.1, 2.5], dtype=np.float64), torch.float64),
+                         (np.array([3, -1, 4], dtype=np.int64), torch.int64)):
+        want = torch.from_numpy(array.copy())
+        stored = exercise.store_observation(array)
+        expect_tensor(stored, name=f"store_observation(a {array.dtype} array)",
+                      shape=array.shape, dtype=dtype, values=want,
+                      concept="The docstring promises the same dtype as obs: copy without "
+                              "converting (torch.tensor(obs) keeps it). Forcing float32 is "
+                              "the network's business, not the replay buffer's.")
+        array[:] = 9
+        expect_tensor(stored, name=f"the stored {array.dtype} observation after the array "
+                      "was overwritten", values=want,
+                      concept="A snapshot must not share the array's memory.")
+
+
 def test_replay_buffer_holds_every_step(exercise):
     """Three steps stored from one reused array stay three different observations."""
     obs = np.zeros(2, dtype=np.float32)
@@ -74,3 +91,17 @@ def test_shared_batch_shares_memory(exercise):
     expect(batch[1, 2] == -1.0,
            "After writing -1 into the tensor the array did not change: the tensor is a copy.\n"
            + concept)
+
+
+def test_shared_batch_keeps_the_dtype(exercise):
+    """A float64 batch is shared as float64: converting the dtype would be a copy."""
+    batch = np.linspace(0.0, 1.0, 6, dtype=np.float64).reshape(3, 2)
+    t = exercise.shared_batch(batch)
+    expect_tensor(t, name="shared_batch(a float64 array of shape (3, 2))", shape=(3, 2),
+                  dtype=torch.float64, values=torch.from_numpy(batch.copy()),
+                  concept="Same dtype as the array: asking for dtype=torch.float32 (or "
+                          ".float()) on a float64 array converts, and converting copies.")
+    batch[2, 1] = -5.0
+    expect(t[2, 1].item() == -5.0,
+           "The float64 batch was copied: a write to the array does not show in the tensor. "
+           "torch.from_numpy(a) or torch.as_tensor(a) with no dtype share any dtype.")

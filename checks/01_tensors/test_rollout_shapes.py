@@ -7,7 +7,8 @@ from torchlings.testing import expect, expect_tensor
 B, T, OBS_DIM = 3, 4, 2  # B != T, so mixing them up changes the shape
 
 CONCEPT = ("Row b*T + t of the flat batch is environment b at step t: flatten and unflatten "
-           "the first two dimensions in the order (B, T), never (T, B), with no transpose.")
+           "the first two dimensions in the order (B, T), never (T, B), with no transpose. "
+           "(CleanRL and SB3 keep rollouts time-major, (T, N); this one is batch-major.)")
 
 
 def _rollout(b=B, t=T):

@@ -4,6 +4,7 @@ import torch
 
 from torchlings.testing import expect, expect_choice, expect_tensor
 from torchlings.testkit.autograd import call_autograd
+from torchlings.testkit.hardening import expect_untouched, snapshot
 
 CONCEPT = (
     "backward() adds into .grad instead of overwriting it. Clear it before each batch's "
@@ -80,3 +81,19 @@ def test_answer(exercise):
             "half 2) is twice that of the mean over all 64. To accumulate pieces on purpose, "
             "divide each piece's loss by the number of pieces.",
     )
+
+
+def test_callers_weights_untouched(exercise):
+    """The caller's w keeps requires_grad=False and no .grad, and a second call agrees."""
+    generator = torch.Generator().manual_seed(8)
+    w = torch.randn(3, generator=generator)
+    batches = make_batches(2, generator)
+    before = snapshot(w)
+    first = gradients(exercise, w, batches)
+    expect_untouched([w], before, names=["the caller's w"],
+                     concept="per_batch_gradients works on its own leaf copy of w.")
+    second = gradients(exercise, w, batches)
+    for number, (a, b) in enumerate(zip(first, second, strict=True), 1):
+        expect_tensor(b, name=f"the gradient for batch {number}, second call", values=a,
+                      atol=1e-6, concept="Calling the function again must give the same "
+                      "gradients: nothing may be left over from the first call. " + CONCEPT)

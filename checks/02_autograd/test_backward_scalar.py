@@ -4,6 +4,7 @@ import torch
 
 from torchlings.testing import expect_tensor
 from torchlings.testkit.autograd import call_autograd
+from torchlings.testkit.hardening import expect_untouched, snapshot
 
 CONCEPT = (
     "Each y[i] = f(x[i]) depends on x[i] alone, so the gradient of y.sum() at x[i] is "
@@ -40,3 +41,26 @@ def test_sine(exercise):
     grad = derivative(exercise, torch.sin, x, "torch.sin")
     expect_tensor(grad, name="the derivative of sin(x)", shape=(7,), dtype=torch.float32,
                   values=torch.cos(x), atol=1e-5, concept=CONCEPT)
+
+
+def test_single_number_x(exercise):
+    """A 0-d x (one number) works too: the result is 0-d, cos(x) for sin."""
+    x = torch.tensor(0.7)
+    grad = derivative(exercise, torch.sin, x, "torch.sin")
+    expect_tensor(grad, name="the derivative of sin at the 0-d x = 0.7", shape=(),
+                  dtype=torch.float32, values=torch.cos(x), atol=1e-6,
+                  concept="Shaped like x, whatever its shape: y.sum() (or "
+                  "gradient=torch.ones_like(y)) works for a single number as well. " + CONCEPT)
+
+
+def test_callers_x_untouched(exercise):
+    """The caller's x gets no requires_grad and no .grad; calling twice gives the same answer."""
+    x = torch.tensor([1.0, -0.5, 2.0])
+    before = snapshot(x)
+    derivative(exercise, lambda t: t**2, x, "lambda t: t**2")
+    expect_untouched([x], before, names=["the caller's x"],
+                     concept="Differentiate a leaf copy: x.detach().clone().requires_grad_().")
+    second = derivative(exercise, lambda t: t**2, x, "lambda t: t**2")
+    expect_tensor(second, name="the derivative of x**2 on a second call", shape=(3,),
+                  values=2 * x, atol=1e-6,
+                  concept="A second call must not add onto the first call's gradient.")

@@ -2,7 +2,8 @@
 
 import torch
 
-from torchlings.testing import expect_tensor
+from torchlings.testing import expect, expect_tensor
+from torchlings.testkit.hardening import expect_untouched, snapshot
 
 CONCEPT_CUBIC = (
     "d/dx (x^3 + 2x) = 3x^2 + 2, which is 29 at x = 3. Create x with requires_grad=True, "
@@ -43,3 +44,42 @@ def test_linear_gradients_values(exercise):
     expect_tensor(dx, name="dy/dx", shape=(5,), values=w, concept=concept)
     expect_tensor(db, name="dy/db", shape=(), values=1.0,
                   concept="b is added once, so y moves one-for-one with b: dy/db = 1.")
+
+
+def test_linear_gradients_leave_inputs_alone(exercise):
+    """The caller's w, x and b are not switched to requires_grad and get no .grad."""
+    generator = torch.Generator().manual_seed(9)
+    w, x = torch.randn(4, generator=generator), torch.randn(4, generator=generator)
+    b = torch.randn((), generator=generator)
+    before = snapshot(w, x, b)
+    first = exercise.linear_gradients(w, x, b)
+    expect_untouched([w, x, b], before, names=["the caller's w", "the caller's x",
+                                               "the caller's b"],
+                     concept="Make leaf copies that track gradients, as the docstring says: "
+                     "t.detach().clone().requires_grad_().")
+    second = exercise.linear_gradients(w, x, b)
+    for name, a, c in zip(("dy/dw", "dy/dx", "dy/db"), first, second, strict=True):
+        expect_tensor(c, name=f"{name} on a second call", values=a, atol=1e-6,
+                      concept="A second call must give the same gradients, not add onto "
+                      "the first call's.")
+
+
+def test_linear_gradients_of_trainable_inputs(exercise):
+    """Inputs that already require grad (a network's weights) work too, and stay untouched."""
+    generator = torch.Generator().manual_seed(10)
+    w = torch.randn(3, generator=generator).requires_grad_()
+    x = torch.randn(3, generator=generator).requires_grad_()
+    b = torch.randn((), generator=generator).requires_grad_()
+    before = snapshot(w, x, b)
+    grads = exercise.linear_gradients(w, x, b)
+    expect(isinstance(grads, tuple) and len(grads) == 3,
+           "linear_gradients should return a tuple of three tensors: (dy/dw, dy/dx, dy/db)")
+    concept = ("A clone of a tensor that requires grad is not a leaf: it is computed from the "
+               "original, so backward stores nothing in its .grad and flows on into the "
+               "caller's tensor. detach() first, then clone: t.detach().clone().requires_grad_().")
+    for name, grad, want in zip(("dy/dw", "dy/dx", "dy/db"), grads, (x, w, 1.0), strict=True):
+        expect(grad is not None, f"{name} is None for inputs that require grad.\n" + concept)
+        expect_tensor(grad, name=f"{name} for inputs that require grad", values=want,
+                      atol=1e-6, concept=concept)
+    expect_untouched([w, x, b], before, names=["the caller's w", "the caller's x",
+                                               "the caller's b"], concept=concept)

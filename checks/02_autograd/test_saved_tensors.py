@@ -71,3 +71,16 @@ def test_shared_trunk_hears_both_losses(exercise):
                   atol=1e-5, concept=SHARED)
     expect_tensor(trunk, name="the gradient for the shared w_trunk", shape=(3, 6),
                   values=want_trunk, atol=1e-5, concept=SHARED)
+
+
+def test_entropy_gradient_saturated_softmax(exercise):
+    """Logits so far apart that softmax gives exact zeros: the gradient is still finite."""
+    logits = torch.tensor([[0.0, 200.0, -200.0], [50.0, -150.0, 50.0]])
+    grad = call_autograd(exercise.entropy_gradient, logits,
+                         name="entropy_gradient(logits with gaps of 200)", concept=INPLACE)
+    expect_tensor(grad, name="the entropy gradient for a saturated softmax", shape=(2, 3),
+                  dtype=torch.float32, finite=True,
+                  values=reference_entropy_gradient(logits), atol=1e-5,
+                  concept="softmax rounds exp(-200) to exactly 0 in float32, and 0 * log(0) "
+                  "is nan. That is why the epsilon is there: keep it, added out of place "
+                  "(probs = probs + 1e-8), or use log_softmax for the log.")

@@ -3,9 +3,11 @@
 import torch
 
 from torchlings.testing import expect, expect_tensor
+from torchlings.testkit.hardening import scaled_copy
 from torchlings.testkit.modules import (
     call,
     expect_module,
+    expect_not_probabilities,
     expect_rows_independent,
     params_reached_by,
 )
@@ -14,7 +16,8 @@ OBS, ACTIONS, BATCH = 4, 3, 8
 CONCEPT_SHARED = (
     "Both heads sit on the same trunk: features = trunk(obs); logits = policy_head(features); "
     "value = value_head(features). Then the actor's and the critic's gradients both train the "
-    "trunk."
+    "trunk. (Separate actor and critic networks, as in CleanRL's CartPole PPO and SB3's "
+    "default MlpPolicy, are a different design from the one asked here.)"
 )
 
 
@@ -91,3 +94,32 @@ def test_observations_do_not_mix(exercise):
     """Each observation's logits do not depend on the rest of the batch."""
     net, _ = _forward(exercise, _obs())
     expect_rows_independent(net, _obs(6, 1), name="ActorCritic")
+
+
+def test_batch_of_one(exercise):
+    """A batch of one observation gives logits (1, n_actions) and a value of shape (1,)."""
+    _, (logits, value) = _forward(exercise, _obs(1, 2))
+    expect_tensor(logits, name="the logits for a batch of one", shape=(1, ACTIONS),
+                  concept="Keep the batch dim even when B = 1.")
+    expect_tensor(value, name="the value for a batch of one", shape=(1,),
+                  concept="squeeze(-1) drops only the trailing 1: (1, 1) -> (1,). A bare "
+                  ".squeeze() drops the batch dim too and returns a 0-d tensor when B = 1.")
+
+
+def test_outputs_are_unbounded(exercise):
+    """Logits and values are raw numbers: with the weights scaled up they leave [-1, 1]."""
+    net, _ = _forward(exercise, _obs())
+    obs = _obs(64, 3) * 10
+    logits, value = call(scaled_copy(net, 20.0), obs, name="ActorCritic")
+    expect_not_probabilities(logits, name="the logits",
+                             concept="forward returns logits; a softmax belongs to the loss or "
+                             "the sampling, not the network.")
+    for name, out in (("the logits", logits), ("the value", value)):
+        biggest = out.detach().abs().max().item()
+        expect(
+            biggest > 2.0,
+            f"With every weight multiplied by 20, no entry of {name} is larger than "
+            f"{biggest:.3g} in size: the head's output is squashed (tanh, sigmoid, clamp). Values are "
+            "sums of rewards and logits are free scores: the heads end in a plain Linear layer.",
+            kind="bounded", name=name,
+        )

@@ -42,6 +42,25 @@ def _check_network(build, name: str) -> None:
     # so count the parameters there too.
     _expect_sizes(build, 4, 4, 2, name)
     expect_not_affine(net, IN, name=name, concept=CONCEPT)
+    _expect_linear_relu_linear(net, name)
+
+
+def _expect_linear_relu_linear(net: nn.Module, name: str) -> None:
+    """The network computes relu(x @ W1.T + b1) @ W2.T + b2 with its own weights.
+
+    An independent reference, so a mistake made in both MLP and make_mlp (another
+    activation, an extra one at the end) cannot pass by the two agreeing.
+    """
+    by_shape = {tuple(p.shape): p.detach() for p in net.parameters()}
+    w1, b1 = by_shape[(HIDDEN, IN)], by_shape[(HIDDEN,)]
+    w2, b2 = by_shape[(OUT, HIDDEN)], by_shape[(OUT,)]
+    x = torch.randn(32, IN, generator=torch.Generator().manual_seed(2)) * 2
+    with torch.no_grad():
+        want = torch.relu(x @ w1.T + b1) @ w2.T + b2
+        got = net(x)
+    expect_tensor(got, name=f"the output of {name}", shape=(32, OUT), values=want, atol=1e-5,
+                  concept="Linear -> ReLU -> Linear exactly: ReLU (not Tanh, not LeakyReLU) "
+                  "between the layers and nothing after the output layer. " + CONCEPT)
 
 
 def test_mlp_class(exercise):

@@ -54,6 +54,12 @@ def test_linear_matches_nn_linear(exercise):
         label = f"linear on one observation ({in_f},) with weight ({out_f}, {in_f})"
         got = _as_tensor(_linear(exercise, x[0].numpy(), weight, bias, label), label, (out_f,))
         expect_tensor(got, name=label, values=want[0], atol=1e-5, concept=CONCEPT)
+        label = f"linear on a batch of one (1, {in_f}) with weight ({out_f}, {in_f})"
+        got = _as_tensor(_linear(exercise, x[:1].numpy(), weight, bias, label), label,
+                         (1, out_f))
+        expect_tensor(got, name=label, values=want[:1], atol=1e-5,
+                      concept="A batch of one is still a batch: (1, in) -> (1, out). A bare "
+                      "squeeze() would drop its batch dim. " + CONCEPT)
 
 
 def test_numpy_forward_matches_module(exercise):

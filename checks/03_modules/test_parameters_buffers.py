@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from torchlings.testing import expect, expect_close, expect_tensor
+from torchlings.testkit.hardening import expect_py_int
 from torchlings.testkit.modules import call
 
 OBS, ACTIONS = 4, 2
@@ -41,6 +42,20 @@ def test_stats_are_buffers_not_parameters(exercise):
         )
         expect_tensor(buffers[stat], name=f"the buffer {stat}", shape=(OBS,),
                       dtype=torch.float32, requires_grad=False, concept=CONCEPT)
+
+
+def test_fresh_stats_change_nothing(exercise):
+    """Before set_stats, obs_mean is 0 and obs_std is 1: the network is its Linear layer."""
+    net = _net(exercise)
+    obs = torch.randn(5, OBS, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        got = call(net, obs, name="NormalizedQHead")
+        want = net.linear(obs)
+    expect_tensor(got, name="a fresh NormalizedQHead's output", shape=(5, ACTIONS),
+                  finite=True, values=want, atol=1e-6,
+                  concept="Start the statistics at mean 0 (torch.zeros) and std 1 (torch.ones), "
+                  "as the docstring says, so normalising changes nothing until set_stats. A std "
+                  "of 0 divides by zero.")
 
 
 def test_state_dict_keys(exercise):
@@ -104,7 +119,9 @@ def test_count_parameters(exercise):
     ]
     for label, module in cases:
         want = sum(p.numel() for p in module.parameters())
-        got = exercise.count_parameters(module)
+        got = expect_py_int(exercise.count_parameters(module),
+                            name=f"count_parameters({label})",
+                            concept="The docstring promises an int: p.numel() is one already.")
         expect_close(
             got, want, name=f"count_parameters({label})", atol=0,
             concept="Add up p.numel() over module.parameters(): each parameter tensor holds "

@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.testing import expect, expect_tensor
+from torchlings.testkit.hardening import scaled_copy
 from torchlings.testkit.modules import (
     call,
     expect_module,
@@ -35,6 +36,21 @@ def test_forward_returns_logits(exercise):
     expect_not_probabilities(
         logits, name="the logits from forward",
         concept="Keep forward returning logits; only action_probs applies the softmax.",
+    )
+
+
+def test_logits_are_unbounded(exercise):
+    """With the weights scaled up, the logits leave [-1, 1]: forward squashes nothing."""
+    probe = scaled_copy(_net(exercise), 20.0)
+    logits = call(probe, _obs(64, 5) * 10, name="PolicyNetwork").detach()
+    biggest = logits.abs().max().item()
+    expect(
+        biggest > 2.0,
+        f"With every weight multiplied by 20, no logit is larger than {biggest:.3g} in size: "
+        "forward squashes its output (tanh, sigmoid, clamp). Logits are free scores; a row "
+        "of (-1, 1) logits can never make one action much likelier than another. End forward "
+        "in the plain Linear layer.",
+        kind="bounded", name="the logits from forward",
     )
 
 

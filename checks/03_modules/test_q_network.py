@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.testing import expect, expect_tensor
+from torchlings.testkit.hardening import scaled_copy
 from torchlings.testkit.modules import (
     call,
     expect_module,
@@ -77,3 +78,29 @@ def test_observations_do_not_mix(exercise):
     net = exercise.QNetwork(4, 3)
     obs = torch.randn(6, 4, generator=torch.Generator().manual_seed(3))
     expect_rows_independent(net, obs, name="QNetwork", concept=CONCEPT_FREE)
+
+
+def test_q_values_are_not_bounded(exercise):
+    """With its weights scaled up, the network's Q-values leave [-1, 1]: nothing squashes them."""
+    torch.manual_seed(0)
+    net = expect_module(exercise.QNetwork(4, 3), name="QNetwork")
+    obs = torch.randn(64, 4, generator=torch.Generator().manual_seed(4)) * 10
+    q = call(scaled_copy(net, 20.0), obs, name="QNetwork", concept=CONCEPT_SHAPE).detach()
+    biggest = q.abs().max().item()
+    expect(
+        biggest > 2.0,
+        f"With every weight multiplied by 20, every Q-value still lies within "
+        f"[-{biggest:.3g}, {biggest:.3g}]: the output is squashed or clipped (tanh, sigmoid, "
+        "clamp, hardtanh). A plain Linear output grows with its weights, and a return of 250 "
+        f"must be reachable.\n{CONCEPT_FREE}",
+        kind="bounded", name="the Q-values",
+    )
+
+
+def test_batch_of_one(exercise):
+    """A batch of one observation gives Q-values of shape (1, n_actions)."""
+    obs = torch.randn(1, 4, generator=torch.Generator().manual_seed(5))
+    expect_tensor(_q(exercise, 4, 3, obs), name="the Q-values for a batch of one",
+                  shape=(1, 3), dtype=torch.float32,
+                  concept="Keep the batch dim even when B = 1: a bare .squeeze() drops it. "
+                  + CONCEPT_SHAPE)

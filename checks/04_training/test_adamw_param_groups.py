@@ -9,7 +9,9 @@ DECOUPLED = ("Decoupled decay (AdamW) shrinks a weight by exactly (1 - lr * weig
              "when its gradient is zero. Adam's weight_decay is an L2 term added to the "
              "gradient and then rescaled by Adam, so it moves the weight by about lr instead.")
 NO_DECAY = ("Biases and LayerNorm parameters (the 1-D ones) belong in groups with "
-            "weight_decay=0.")
+            "weight_decay=0. Choose them by shape (p.ndim < 2), not by name: a name list "
+            "such as the Hugging Face examples' [\"bias\", \"LayerNorm.weight\"] misses a "
+            "LayerNorm stored under another name (here trunk.1).")
 
 
 class Net(torch.nn.Module):

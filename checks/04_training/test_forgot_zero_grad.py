@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from torchlings.testing import expect, expect_choice, expect_tensor
+from torchlings.testkit.hardening import watch_optimizers
 from torchlings.testkit.spies import EventLog, spy_optimizer, watch_backward
 
 LR = 0.05
@@ -75,6 +76,30 @@ def test_every_backward_starts_clean(exercise):
                f"Step {n + 1} had only zero or missing gradients to apply (calls: "
                f"{log.describe()}). zero_grad() between backward() and step() wipes the "
                "gradients just computed; put it before backward().", calls=kinds)
+
+
+def test_returns_each_batch_loss(exercise):
+    """train returns one Python float per batch: that batch's loss before its update."""
+    model, batches = make_setup(seed=5)
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+    current = iter(batches)
+
+    def loss_now():
+        inputs, targets = next(current)
+        return F.mse_loss(model(inputs), targets)
+
+    with watch_optimizers(model.parameters(), loss_now) as seen:
+        losses = exercise.train(model, optimizer, batches, F.mse_loss)
+    before = seen.losses_before
+    expect(isinstance(losses, list) and len(losses) == N_BATCHES,
+           f"train should return a list with one loss per batch ({N_BATCHES}), got "
+           f"{type(losses).__name__}.")
+    for i, (value, want) in enumerate(zip(losses, before, strict=False)):
+        expect(isinstance(value, float), f"Loss {i} is a {type(value).__name__}, expected a "
+               "Python float (loss.item()).")
+        expect(abs(value - want) <= 1e-5 + 1e-4 * abs(want),
+               f"Loss {i} is {value:.5g}, but batch {i}'s loss before its update was "
+               f"{want:.5g}. Return each batch's own loss, computed before step().")
 
 
 def test_parameters_match_clean_updates(exercise):

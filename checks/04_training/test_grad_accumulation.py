@@ -6,11 +6,16 @@ import torch
 import torch.nn.functional as F
 
 from torchlings.testing import expect, expect_close, expect_tensor
+from torchlings.testkit.hardening import expect_py_float
 from torchlings.testkit.spies import EventLog, spy_optimizer, watch_backward
 
 LR = 0.1
-CONCEPT = ("Accumulation: zero_grad once, then for each of the k micro-batches backward "
-           "(loss / k), then one step. The result must equal one step on the full batch.")
+CONCEPT = ("Accumulation: clear the gradients once per update (before the first micro-batch, "
+           "or after step()), backward (loss / k) for each of the k micro-batches, then one "
+           "step. The result must equal one step on the full batch.")
+ONCE_PER_UPDATE = ("Clear the gradients once per update: optimizer.zero_grad() before the first "
+                   "micro-batch, or right after step() as nanoGPT does. Never inside the "
+                   "micro-batch loop, and never not at all.")
 
 
 def make_setup(seed: int, batch_size: int = 12):
@@ -19,9 +24,8 @@ def make_setup(seed: int, batch_size: int = 12):
     model = torch.nn.Sequential(torch.nn.Linear(5, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
     inputs = torch.randn(batch_size, 5, generator=generator)
     targets = torch.randn(batch_size, 3, generator=generator)
-    # Leftover gradients from earlier work: they must not reach the update.
-    for p in model.parameters():
-        p.grad = torch.randn(p.shape, generator=generator)
+    # The model arrives clean (.grad None), as the docstring says; gradients left
+    # over from one update are caught by calling accumulate_step twice.
     return model, (inputs, targets)
 
 
@@ -56,59 +60,72 @@ def diagnose(got, full, last, k):
                 f"Divide each micro-batch loss by k before backward().")
     if same(got, last, 1 / k):
         return ("the gradient at step time is the last micro-batch's alone: clearing the "
-                "gradients inside the loop wiped the earlier micro-batches. zero_grad() once, "
-                "before the loop.")
+                "gradients inside the loop wiped the earlier micro-batches. zero_grad() once per "
+                "update: before the loop (or after step()).")
     if same(got, last):
         return ("the gradient at step time is the last micro-batch's alone, not divided by k: "
                 "clearing the gradients inside the loop wiped the earlier micro-batches "
-                "(zero_grad() once, before the loop), and each loss must count 1/k.")
+                "(zero_grad() once per update: before the loop, or after step()), and each loss "
+                "must count 1/k.")
     return ""
 
 
-def run_spied(exercise, model, batch, k):
+def run_spied(exercise, model, batch, k, calls=1):
+    """Run `calls` consecutive updates with one spy optimizer; the log and the last result."""
     log = EventLog()
     watch_backward(model.parameters(), log)
     optimizer = spy_optimizer(torch.optim.SGD, model.parameters(), log, lr=LR)
-    result = exercise.accumulate_step(model, optimizer, batch, F.mse_loss, k)
+    result = None
+    for _ in range(calls):
+        result = exercise.accumulate_step(model, optimizer, batch, F.mse_loss, k)
     return log, result
 
 
 def test_one_step_after_k_backward_passes(exercise):
-    """k backward passes, on cleared gradients, then a single step."""
+    """Each update: k backward passes on cleared gradients, then a single step."""
     k = 3
     model, batch = make_setup(seed=0)
-    log, _ = run_spied(exercise, model, batch, k)
+    log, _ = run_spied(exercise, model, batch, k, calls=2)
     kinds = log.kinds()
-    expect(kinds.count("step") == 1,
-           f"Expected exactly one optimizer.step() for {k} micro-batches, got "
-           f"{kinds.count('step')} (calls: {log.describe()}). Step once, after the last "
-           "micro-batch.\n" + CONCEPT, calls=kinds)
-    backwards = [e for e in log.events[: kinds.index("step")] if e.kind == "backward"]
-    expect(len(backwards) == k,
-           f"Expected {k} backward passes before the step, got {len(backwards)} "
-           f"(calls: {log.describe()}).\n" + CONCEPT, calls=kinds)
-    expect(not backwards[0].stale,
-           "The first micro-batch's backward added onto leftover gradients. Clear them once, "
-           "before the first micro-batch.\n" + CONCEPT)
+    expect(kinds.count("step") == 2,
+           f"Expected exactly one optimizer.step() per call ({k} micro-batches), so 2 for two "
+           f"calls, got {kinds.count('step')} (calls: {log.describe()}). Step once, after the "
+           "last micro-batch.\n" + CONCEPT, calls=kinds)
+    first, second = [i for i, kind in enumerate(kinds) if kind == "step"]
+    for number, (start, stop) in enumerate(((0, first), (first + 1, second)), start=1):
+        backwards = [e for e in log.events[start:stop] if e.kind == "backward"]
+        expect(len(backwards) == k,
+               f"Expected {k} backward passes before step() in update {number}, got "
+               f"{len(backwards)} (calls: {log.describe()}).\n" + CONCEPT, calls=kinds)
+        expect(not backwards[0].stale,
+               f"In update {number} the first micro-batch's backward added onto the gradients "
+               f"of the previous update (calls: {log.describe()}).\n" + ONCE_PER_UPDATE,
+               calls=kinds)
 
 
 def test_gradients_equal_full_batch(exercise):
-    """The gradients applied by the step equal the full batch's gradients."""
+    """The gradients applied by each step equal the full batch's gradients."""
     for seed, k in ((1, 3), (2, 4), (3, 1)):
         model, batch = make_setup(seed=seed)
-        want, _ = full_batch_reference(model, batch)
-        last = last_micro_batch_grads(model, batch, k)  # before the learner's update
-        log, _ = run_spied(exercise, model, batch, k)
-        steps = log.steps()
-        expect(steps, f"optimizer.step() was never called (k={k}).\n" + CONCEPT)
-        got = steps[-1].grads
-        story = diagnose(got, want, last, k)
-        expect(not story, f"With k={k}: {story}\n" + CONCEPT)
-        for (name, _), g, w in zip(model.named_parameters(), got, want, strict=True):
-            expect(g is not None, f"{name}.grad was None at step time (k={k}).\n" + CONCEPT)
-            expect_tensor(g, name=f"the gradient of {name} at step time (k={k})", values=w,
-                          atol=1e-5, rtol=1e-4,
-                          concept=CONCEPT)
+        log = EventLog()
+        optimizer = spy_optimizer(torch.optim.SGD, model.parameters(), log, lr=LR)
+        for update in (1, 2):
+            want, _ = full_batch_reference(model, batch)
+            last = last_micro_batch_grads(model, batch, k)  # before the learner's update
+            log.clear()
+            exercise.accumulate_step(model, optimizer, batch, F.mse_loss, k)
+            steps = log.steps()
+            expect(steps, f"optimizer.step() was never called (k={k}).\n" + CONCEPT)
+            got = steps[-1].grads
+            story = diagnose(got, want, last, k)
+            expect(not story, f"With k={k}, update {update}: {story}\n" + CONCEPT)
+            for (name, _), g, w in zip(model.named_parameters(), got, want, strict=True):
+                expect(g is not None,
+                       f"{name}.grad was None at step time (k={k}).\n" + CONCEPT)
+                extra = "" if update == 1 else "\n" + ONCE_PER_UPDATE
+                expect_tensor(g, name=f"the gradient of {name} at step time (k={k}, update "
+                              f"{update})", values=w, atol=1e-5, rtol=1e-4,
+                              concept=CONCEPT + extra)
 
 
 def test_update_equals_full_batch_step(exercise):
@@ -120,6 +137,8 @@ def test_update_equals_full_batch_step(exercise):
     for (name, p), want in zip(model.named_parameters(), expected, strict=True):
         expect_tensor(p.detach(), name=f"parameter {name} after the update", values=want,
                       atol=1e-5, rtol=1e-4, concept=CONCEPT)
-    expect_close(result, loss, name="the returned full-batch loss", atol=1e-5, rtol=1e-4,
+    value = expect_py_float(result, name="accumulate_step's result",
+                            concept="Add up loss.item() of each (loss / k).")
+    expect_close(value, loss, name="the returned full-batch loss", atol=1e-5, rtol=1e-4,
                  concept="The full-batch loss is the mean of the micro-batch losses: "
                  "the sum of each (loss / k).")

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from torchlings.testing import expect, expect_close, expect_tensor
+from torchlings.testkit.hardening import expect_py_float
 from torchlings.testkit.spies import EventLog, global_grad_norm, spy_optimizer, watch_backward
 
 LR = 0.1
@@ -24,11 +25,36 @@ def make_setup(seed: int):
     return model, (inputs, targets)
 
 
-def reference(model, batch, max_norm):
-    """(clipped gradients, global norm before clipping) computed the long way."""
+def raw_grads(model, batch):
+    """This batch's gradients, unclipped, computed on a copy."""
     ref = copy.deepcopy(model)
     inputs, targets = batch
-    grads = torch.autograd.grad(F.mse_loss(ref(inputs), targets), list(ref.parameters()))
+    return torch.autograd.grad(F.mse_loss(ref(inputs), targets), list(ref.parameters()))
+
+
+def same_grads(got, want) -> bool:
+    return all(g is not None and torch.allclose(g, w, atol=1e-6, rtol=1e-4)
+               for g, w in zip(got, want, strict=True))
+
+
+def diagnose(got, raw, max_norm) -> str:
+    """Name the classic clipping mistake the gradients at step time match, or ""."""
+    by_value = [g.clamp(-max_norm, max_norm) for g in raw]
+    if same_grads(got, by_value):
+        return ("every gradient entry was clamped to [-max_norm, max_norm] on its own: that is "
+                "clip_grad_value_ (the PyTorch DQN tutorial's habit). It bends the direction of "
+                "the step. Use clip_grad_norm_, which scales all gradients by one factor.")
+    per_tensor = [g * min(1.0, max_norm / (float(g.norm()) + 1e-6)) for g in raw]
+    if same_grads(got, per_tensor):
+        return ("each parameter's gradient was clipped to max_norm on its own (one "
+                "clip_grad_norm_ call per tensor): the total then stays above max_norm and the "
+                "direction changes. The norm is taken over all parameters together.")
+    return ""
+
+
+def reference(model, batch, max_norm):
+    """(clipped gradients, global norm before clipping) computed the long way."""
+    grads = raw_grads(model, batch)
     total = global_grad_norm(grads)
     scale = min(1.0, max_norm / (total + 1e-6))
     return [g * scale for g in grads], total
@@ -47,10 +73,13 @@ def test_gradients_clipped_at_step_time(exercise):
     max_norm = 1.0
     model, batch = make_setup(0)
     want, total = reference(model, batch, max_norm)
+    raw = raw_grads(model, batch)
     log, _ = run_spied(exercise, model, batch, max_norm)
     steps = log.steps()
     expect(len(steps) == 1, f"Expected one optimizer.step(), got {len(steps)} "
            f"(calls: {log.describe()}).")
+    story = diagnose(steps[0].grads, raw, max_norm)
+    expect(not story, f"At step() {story}\n" + CONCEPT)
     seen = steps[0].grad_norm
     expect(seen < total * 0.99,
            f"At step() the global gradient norm was {seen:.4g}, but max_norm is {max_norm}: "
@@ -75,10 +104,9 @@ def test_returns_norm_before_clipping(exercise):
         model, batch = make_setup(seed)
         _, total = reference(model, batch, max_norm)
         _, result = run_spied(exercise, model, batch, max_norm)
-        expect(isinstance(result, (float, int)) and not isinstance(result, bool)
-               or isinstance(result, torch.Tensor) and result.numel() == 1,
-               f"clipped_step should return the norm as a float, got {type(result).__name__}.")
-        value = float(result)
+        value = expect_py_float(result, name="clipped_step's result",
+                                concept="clip_grad_norm_ returns the norm as a 0-d tensor; "
+                                "return float(...) of it.")
         expect(not math.isclose(value, max_norm, rel_tol=1e-3) or max_norm > total,
                f"clipped_step returned {value:.4g}, which is max_norm: that is the norm "
                "*after* clipping. Return what clip_grad_norm_ returns, the norm before.")
@@ -99,3 +127,22 @@ def test_small_gradients_untouched(exercise):
                       atol=1e-5, rtol=1e-4,
                       concept="Clipping only scales gradients down when their global norm "
                       "exceeds max_norm. " + CONCEPT)
+
+
+def test_zero_gradient_is_safe(exercise):
+    """A batch the model already fits exactly (gradient 0): norm 0.0, nothing moves, no NaN."""
+    model, (inputs, _) = make_setup(4)
+    with torch.no_grad():
+        targets = model(inputs)  # a perfect fit: every gradient is exactly zero
+    before = [p.detach().clone() for p in model.parameters()]
+    _, result = run_spied(exercise, model, (inputs, targets), 1.0)
+    value = expect_py_float(result, name="clipped_step's result for a zero gradient")
+    expect_close(value, 0.0, name="the returned norm of a zero gradient", atol=1e-6,
+                 concept="A gradient of zeros has norm 0, and clipping must leave it alone. "
+                 "Dividing by the norm by hand (max_norm / total) breaks here: guard it, as "
+                 "clip_grad_norm_ does with a small epsilon.")
+    for (name, p), b in zip(model.named_parameters(), before, strict=True):
+        expect_tensor(p.detach(), name=f"parameter {name} after a zero-gradient step",
+                      finite=True, values=b, atol=1e-7,
+                      concept="Nothing to learn from this batch, so nothing may move. NaN here "
+                      "means 0 / 0 in a hand-written scale.")

@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from torchlings.testing import expect, expect_close, record_series
+from torchlings.testkit.hardening import watch_optimizers
 
 STEPS = 100
 CONCEPT = ("Each update: optimizer.zero_grad(), loss = F.mse_loss(model(obs), target_q), "
@@ -30,6 +31,45 @@ def make_setup(seed: int = 0):
     w = torch.randn(4, 2, generator=generator)
     target_q = torch.tanh(obs @ w) * 2 + 1
     return model, obs, target_q
+
+
+def test_one_optimizer_logged_losses(exercise):
+    """One optimizer made once, one step per update, each logged loss the loss before its update."""
+    torch.set_num_threads(1)
+    model, obs, target_q = make_setup(seed=1)
+    huber: list[float] = []
+
+    def mse_now():
+        prediction = model(obs)
+        huber.append(F.smooth_l1_loss(prediction, target_q).item())
+        return F.mse_loss(prediction, target_q)
+
+    with watch_optimizers(model.parameters(), mse_now) as seen:
+        losses = exercise.fit(model, obs, target_q, steps=20)
+    expect(isinstance(losses, list), f"fit should return a list of losses, got "
+           f"{type(losses).__name__}.")
+    expect(len(seen.optimizers) <= 1,
+           f"{len(seen.optimizers)} different optimizers stepped model's parameters in one call "
+           "of fit: the optimizer is built inside the loop. A fresh Adam forgets its running "
+           "averages every time, so each update is a different, cruder step. Build it once, "
+           "before the loop.\n" + CONCEPT, optimizers=len(seen.optimizers))
+    expect(len(seen.losses_before) == 20,
+           f"fit(steps=20) called optimizer.step() {len(seen.losses_before)} times on model's "
+           "parameters; expected 20, one per update, on one optimizer built over "
+           "model.parameters().\n" + CONCEPT)
+    expect(len(losses) == 20, f"fit(steps=20) logged {len(losses)} losses, expected 20: "
+           "one loss per update.")
+    for i, (value, want) in enumerate(zip(losses, seen.losses_before, strict=True)):
+        expect(isinstance(value, float),
+               f"Logged loss {i} is a {type(value).__name__}, expected a Python float "
+               "(loss.item()): a list of loss tensors keeps every step's graph alive.")
+        if i == 0 and abs(value - huber[0]) <= 1e-5 + 1e-4 * abs(huber[0]):
+            expect(False, f"Logged loss 0 is {value:.5g}, the Huber loss (smooth_l1_loss) of "
+                   f"the first batch; its MSE is {want:.5g}. Stable-Baselines3's DQN and the "
+                   "PyTorch DQN tutorial use Huber; this exercise asks for plain MSE: "
+                   "F.mse_loss(model(obs), target_q).")
+        expect_close(value, want, name=f"logged loss {i}", atol=1e-5, rtol=1e-4,
+                     concept="Log each update's own MSE loss, computed before its step().")
 
 
 def test_loss_goes_down(exercise):

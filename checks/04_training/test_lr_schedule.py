@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from torchlings.testing import expect, expect_close
+from torchlings.testkit.hardening import expect_py_float
 from torchlings.testkit.spies import EventLog, spy_optimizer
 
 BASE_LR = 0.1
@@ -43,13 +44,32 @@ def test_schedule_matches_closed_form(exercise):
             if t == 0 and lr == 0:
                 expect(False, "The first update (t = 0) has learning rate 0: the warm-up is off "
                        f"by one. With W = {warmup}, step 0 should use base_lr * 1/W; use "
-                       "(t + 1) / W, so the first update already moves.")
+                       "(t + 1) / W, so the first update already moves. (Hugging Face's "
+                       "get_cosine_schedule_with_warmup uses t / W; this exercise does not.)")
+            if t < warmup and math.isclose(lr, BASE_LR * (t + 1) / (warmup + 1), rel_tol=1e-6):
+                expect(False, f"At t = {t} the rate is base_lr * (t + 1) / (W + 1), nanoGPT's "
+                       "warm-up. This exercise asks for (t + 1) / W, which reaches the full "
+                       f"rate at t = W - 1 = {warmup - 1}.")
             expect_close(lr, want, name=f"the learning rate at step t = {t} (W = {warmup}, "
                          f"T = {total})", atol=1e-9, rtol=1e-6,
                          concept="Warm-up (t + 1) / W for t < W, then "
                          "0.5 * (1 + cos(pi * (t - W) / (T - W))) until T, then 0.")
             optimizer.step()
             scheduler.step()
+
+
+def test_multiplier_is_a_python_float(exercise):
+    """lr_lambda(t) returns a Python float in every phase (warm-up, cosine, after T)."""
+    lr_lambda = exercise.warmup_cosine(3, 10)
+    for t in (0, 5, 12):
+        value = expect_py_float(lr_lambda(t), name=f"lr_lambda({t})",
+                                concept="LambdaLR multiplies base_lr by it, so a tensor would "
+                                "turn the optimizer's learning rate into a tensor. Use math.cos "
+                                "and math.pi on plain numbers.")
+        expect_close(value, closed_form(t, 3, 10), name=f"lr_lambda({t}) with W = 3, T = 10",
+                     atol=1e-9, rtol=1e-6,
+                     concept="Warm-up (t + 1) / W for t < W, then "
+                     "0.5 * (1 + cos(pi * (t - W) / (T - W))) until T, then 0.")
 
 
 def test_scheduler_steps_after_optimizer(exercise):

@@ -7,7 +7,6 @@ the "aot_eager" backend (no compiler needed) and says so in a note; where no
 backend works at all, every test is skipped with the reason, never hidden.
 """
 
-import copy
 
 import pytest
 import torch
@@ -100,20 +99,49 @@ def make_obs():
 
 
 def eval_reference(model, obs):
-    reference = copy.deepcopy(model).eval()
+    """The eval-mode output of a separate, never-compiled copy of `model`.
+
+    Built from the state_dict into a fresh TinyPolicy before the learner's code
+    runs, so an in-place model.compile() cannot make the reference compiled too.
+    """
+    reference = TinyPolicy()
+    reference.load_state_dict(model.state_dict())
+    reference.eval()
     with torch.no_grad():
         return reference(obs)
 
 
-def frames_compiled() -> int:
-    """How many Python frames torch.compile has compiled in this process."""
-    return torch._dynamo.utils.counters["frames"]["ok"]
+def graphs_compiled() -> int:
+    """How many graphs torch.compile has produced in this process.
+
+    Counted from dynamo's own statistics, which grow for every correct way of
+    compiling: torch.compile(model), fullgraph=True, model.compile(), a compiled
+    forward. (Dynamo's frame counter alone misses fullgraph=True.)
+    """
+    return torch._dynamo.utils.counters["stats"]["unique_graphs"]
+
+
+def watch_calls(model) -> list[bool]:
+    """Record, for each call of `model`, whether it ran as compiled code (True) or eagerly.
+
+    A forward pre-hook sees torch.compiler.is_compiling(): False in an eager call,
+    True when the call runs inside a compiled graph.
+    """
+    seen: list[bool] = []
+    model.register_forward_pre_hook(lambda _m, _a: seen.append(torch.compiler.is_compiling()))
+    return seen
 
 
 COMPILE_CONCEPT = (
     "torch.compile(model) returns a wrapper to call instead of the model (model.compile() "
     "compiles it in place). Calling the original model, or a wrapper that was never "
-    "compiled, just runs eager code again."
+    "compiled, just runs eager code again. Look at compile_model and the call that makes "
+    "the compiled output."
+)
+IN_PLACE = (
+    "model.compile() works in place: after it, model(obs) runs compiled code too, so the "
+    "'eager' output is compiled and the comparison proves nothing. Take the eager output "
+    "before compiling in place, or use torch.compile(model), which leaves model eager."
 )
 
 
@@ -122,18 +150,19 @@ def test_compile_model_compiles(exercise):
     torch._dynamo.reset()
     model = make_policy().eval()
     obs = make_obs()
+    want = eval_reference(model, obs)
     compiled = exercise.compile_model(model)
     expect(callable(compiled),
            f"compile_model should return the compiled model to call, got "
            f"{type(compiled).__name__}.\n" + COMPILE_CONCEPT)
-    before = frames_compiled()
+    before = graphs_compiled()
     with torch.no_grad():
         out = compiled(obs)
-    expect(frames_compiled() > before,
+    expect(graphs_compiled() > before,
            "Calling what compile_model returned compiled nothing: it runs as plain eager "
            "PyTorch.\n" + COMPILE_CONCEPT)
     expect_tensor(out, name="the compiled model's output", shape=(16, 2), dtype=torch.float32,
-                  values=eval_reference(model, obs), atol=1e-5, rtol=1e-4,
+                  values=want, atol=1e-5, rtol=1e-4,
                   concept="A compiled model computes the same function as the eager one.")
 
 
@@ -143,7 +172,8 @@ def test_eager_and_compiled_agree(exercise):
     model = make_policy(seed=2)  # left in training mode, as a fresh model is
     obs = make_obs()
     want = eval_reference(model, obs)
-    before = frames_compiled()
+    calls = watch_calls(model)
+    before = graphs_compiled()
     pair = exercise.eager_and_compiled(model, obs)
     expect(isinstance(pair, tuple) and len(pair) == 2,
            "eager_and_compiled should return a pair: (eager output, compiled output).")
@@ -153,9 +183,12 @@ def test_eager_and_compiled_agree(exercise):
                     "model.eval() before comparing.")
     expect_tensor(eager, name="the eager output", shape=(16, 2), values=want, atol=1e-5,
                   rtol=1e-4, concept=eval_concept)
-    expect(frames_compiled() > before,
+    expect(graphs_compiled() > before,
            "eager_and_compiled never ran compiled code: its second output came from the "
            "eager model again.\n" + COMPILE_CONCEPT)
+    expect(False in calls,
+           "eager_and_compiled never called the model eagerly: every call ran compiled "
+           "code, so its 'eager output' is compiled too.\n" + IN_PLACE)
     expect_tensor(compiled, name="the compiled output", shape=(16, 2), values=want,
                   atol=1e-5, rtol=1e-4, concept=eval_concept)
 

@@ -22,7 +22,8 @@ Why RL cares: Q(s, a) picked with `gather` comes out as (B, 1) while TD
 targets built from rewards are (B,). Subtract them as they are and the DQN
 loss averages B*B meaningless differences; the agent trains on noise and no
 error is ever raised. The same care applies to per-sample weights such as
-importance weights in prioritized replay.
+importance weights in prioritized replay. (Stable-Baselines3's replay buffer
+hands rewards and dones over as (B, 1) columns; here the targets are (B,).)
 
 Your job: fill in `add_bias` and fix `weight_rows` and `td_errors`.
 """

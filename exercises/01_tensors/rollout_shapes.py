@@ -19,6 +19,11 @@ and the shapes may even look right (or be right, when B == T) while every
 value is attached to the wrong environment or step: returns and advantages
 are then computed from rewards that belong to other steps.
 
+CleanRL and Stable-Baselines3 store their rollouts the other way round,
+time-major (T, N, ...), and flatten them as they are (row t*N + n); that is
+consistent there because they never unflatten in the other order. Here the
+rollout is batch-major (B, T, ...), so row b*T + t, and no transpose.
+
 `x.flatten(0, 1)` merges the first two dimensions; `y.unflatten(0, (B, T))`
 splits the first one again. `reshape` with explicit sizes works too.
 `x.shape[2:]` is whatever comes after (B, T): (obs_dim,) for observations,

@@ -12,7 +12,9 @@ gradients back into the trunk, so features that help predict value also help
 choose actions, and the whole thing costs one forward pass. If the value head
 reads the raw observation, or a trunk of its own, you have two separate
 networks wearing one class name: the critic's learning never reaches the
-actor.
+actor. (CleanRL's PPO for CartPole and SB3's default MlpPolicy do use two
+separate networks, a legitimate design; this exercise asks for the shared
+trunk, as CleanRL's Atari PPO has it.)
 
 `forward(obs)` takes a batch (B, obs_dim) and returns `(logits, value)` with
 logits of shape (B, n_actions) and value of shape (B,): one number per

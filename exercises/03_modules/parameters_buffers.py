@@ -21,8 +21,10 @@ trained. The same goes for the count of "how many parameters does my network
 have": that is the number of trainable numbers, buffers not included.
 
 `NormalizedQHead` keeps `obs_mean` and `obs_std` (those two attribute names
-are fixed) and applies a Linear layer to the normalised observation. Fix how
-the two statistics are registered, then write `count_parameters`.
+are fixed) and applies a Linear layer to the normalised observation. Until
+`set_stats` is called they hold mean 0 and std 1, so a fresh network leaves
+observations unchanged. Fix how the two statistics are registered, then write
+`count_parameters`.
 """
 
 import torch

@@ -13,7 +13,10 @@ with Adam they are not the same:
 
 Not every parameter should decay. Biases and the scale/shift of LayerNorm only
 shift or rescale activations; pulling them to zero just fights the network. A
-common rule: decay the weight matrices (2 or more dims), not the 1-D ones.
+common rule: decay the weight matrices (2 or more dims), not the 1-D ones
+(nanoGPT's `p.dim() >= 2`). The Hugging Face examples pick no-decay parameters
+by name ("bias", "LayerNorm.weight") instead, which misses a norm layer stored
+under another name, as in the model the check uses: decide by shape.
 
 An optimizer takes *parameter groups*: a list of dicts, each with its own
 "params" and its own settings ("lr", "weight_decay"). That is how one

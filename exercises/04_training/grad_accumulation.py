@@ -18,7 +18,11 @@ one GPU use accumulation to reach the batch size a paper used. Done right, the
 update is identical to one full-batch step.
 
 Your job: fix `accumulate_step` so that its single update equals one step on
-the whole batch. The batch size is a multiple of k.
+the whole batch. The batch size is a multiple of k. It is called once per
+update, again and again; the model first arrives with no gradients (.grad is
+None). Clearing once per update either before the first micro-batch or right
+after `step()` (as nanoGPT and the Hugging Face examples do) is fine: both
+leave the next call clean.
 """
 
 

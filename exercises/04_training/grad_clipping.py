@@ -22,6 +22,11 @@ A2C and most DQN implementations clip the global gradient norm (0.5 or 10 are
 common), and the logged norm is one of the first curves to look at when an
 agent diverges.
 
+The PyTorch DQN tutorial uses `clip_grad_value_(params, 100)` instead: that
+clamps every gradient *entry* to [-100, 100] on its own, which bends the
+direction of the step; it is not the norm clipping asked for here. (CleanRL's
+and SB3's `max_grad_norm` is this exercise's clip_grad_norm_.)
+
 Your job: clip in `clipped_step` and return the norm before clipping.
 """
 
@@ -31,7 +36,7 @@ import torch  # noqa: F401 (you will need it)
 def clipped_step(model, optimizer, batch, loss_fn, max_norm: float) -> float:
     """One update on `batch` = (inputs, targets) with the global gradient norm capped at max_norm.
 
-    Returns the global gradient norm measured before clipping, as a float.
+    Returns the global gradient norm measured before clipping, as a Python float.
     """
     inputs, targets = batch
     optimizer.zero_grad()

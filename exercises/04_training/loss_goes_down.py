@@ -11,7 +11,9 @@ around 1e-2 is a good start for a small network), and you write the loop:
 clear the gradients, forward, loss, backward, step, and log the loss as a
 float. 100 updates are enough for the loss to drop to a small fraction of
 where it started; if yours does not, the loop is wrong (or the learning rate
-far off).
+far off). The loss is plain MSE (F.mse_loss): Stable-Baselines3's DQN and the
+PyTorch DQN tutorial use a Huber loss (smooth_l1_loss) instead, which is not
+the one asked here.
 
 Why RL cares: this is the inner loop of every value-based agent. DQN does
 exactly this, except that its targets come from the Bellman equation and its

@@ -15,7 +15,10 @@ used by optimizer step t (counting from 0) must be base_lr times:
     0                                             for t >= T
 
 So the first update already moves (1/W of the rate, not 0), the rate is
-full at t = W - 1 and t = W, then falls to 0 at t = T.
+full at t = W - 1 and t = W, then falls to 0 at t = T. Library schedules you
+may know differ: Hugging Face's `get_cosine_schedule_with_warmup` warms up with
+t / W (its first update uses rate 0), and nanoGPT's `get_lr` uses
+(t + 1) / (W + 1) and decays to a `min_lr` instead of 0. Write the one above.
 
 `scheduler.step()` belongs *after* `optimizer.step()`: the optimizer uses the
 current rate, then the scheduler moves on to the next. Step the scheduler

@@ -16,7 +16,12 @@ with a policy head and a value head, and sometimes update only the value head
 the policy head on every critic step. With None, the policy head is left alone.
 
 Your job: `critic_step` trains only the value head. Make sure the policy
-head's parameters are truly untouched by it.
+head's parameters are truly untouched by it. It is called between full
+actor-critic updates that clear their gradients *before* backward, so the
+model arrives with the last update's gradients still in `.grad`, policy head
+included. Clearing only *after* `step()` (the nanoGPT and Hugging Face habit)
+is right only when every update in a program does it; here it lets `step()`
+apply those leftovers, so clear at the start of the step.
 """
 
 import torch.nn.functional as F

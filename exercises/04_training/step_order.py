@@ -21,7 +21,8 @@ not improve.
 
 Your job: `train_step` has the right lines in the wrong order. Put them in
 order. The model may arrive with gradients left over from earlier work, so
-clearing them is part of the step.
+clearing them is part of the step: clearing only after `step()` (as nanoGPT
+and the Hugging Face examples do) would let those leftovers into this update.
 """
 
 

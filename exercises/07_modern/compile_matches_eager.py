@@ -4,7 +4,9 @@
 model. On its first call it traces the Python forward into a graph and
 generates fused code for it (C++ on a CPU, which needs a C++ compiler; GPU
 kernels on a GPU). That first call takes seconds; later calls reuse the code.
-`model.compile()` does the same in place, for a model class of your own.
+`model.compile()` does the same in place, for a model class of your own: after
+it, `model(obs)` itself runs compiled code, so take any eager output you want
+to compare *before* compiling in place (torch.compile(model) leaves model eager).
 
 Compiled is not bit-for-bit identical. Fused code adds numbers in another
 order, and floating point rounding then differs in the last digits (about
