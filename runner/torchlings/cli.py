@@ -71,7 +71,7 @@ def cli(ctx: click.Context, poll: bool, manual_run: bool, edit_cmd: str | None,
       h  the next hint          n  next exercise (once it passes)
       r  check again            l  list the exercises
       c  check them all         x  reset the exercise (asks first)
-      e  open it in your editor q  quit
+      e  open in your editor    q  quit
     """
     if ctx.invoked_subcommand is None:
         ctx.invoke(watch, poll=poll, manual_run=manual_run, edit_cmd=edit_cmd, no_warm=no_warm)
@@ -100,13 +100,17 @@ def help_(ctx: click.Context, command: tuple[str, ...]) -> None:
     click.echo(target.get_help(context))
 
 
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def plain_reason() -> str:
     """Why the full-screen watch cannot run here ("" when it can)."""
     if is_dumb_terminal():
         return f"TERM={os.environ.get('TERM')} (a terminal without cursor control)"
     if not sys.stdout.isatty():
         return "the output is not a terminal"
-    if not sys.stdin.isatty():
+    if not stdin_is_terminal():
         return "the input is not a terminal"
     return ""
 
@@ -255,7 +259,7 @@ def reset(exercise: str, yes: bool) -> None:
     backups = display_path(workspace.root / STATE_DIR / "backups", workspace.root)
     was_done = workspace.is_done(target)
     if not yes:
-        if not sys.stdin.isatty():
+        if not stdin_is_terminal():
             die("reset replaces your file; confirm with --yes when not at a terminal.")
         out.print(f"Reset puts the shipped version of {path} back. Your version is copied to "
                   f"{backups}/ first.")

@@ -56,6 +56,9 @@ def headline(exercise: Exercise, result: CheckResult) -> Text:
     # Only a tally belongs here; what went wrong is the body's job.
     if result.summary and result.status in (Status.PASSED, Status.FAILED):
         text.append(f"  {result.summary}", style=muted())
+    if getattr(result, "check_modified", False):  # set by the engine; older ones do not
+        text.append("  (the check file was changed: not the course's verdict)",
+                    style=paint("yellow", bold=True))
     return text
 
 
