@@ -124,7 +124,7 @@ def test_a_misspelt_name_gets_the_close_one_and_the_excerpt_is_what_ran(workspac
     assert result.exit_code == 1
     assert "'math' has no attribute 'sqroot': check the spelling. Did you mean 'sqrt'?" \
         in result.output
-    assert re.search(r"❱ 5 │     return math.sqroot\(a\) \+ b", result.output)
+    assert re.search(r"❱ 5     return math.sqroot\(a\) \+ b", result.output)
 
 
 def test_check_modified_is_shown_in_the_verdict():
@@ -178,3 +178,15 @@ def test_a_learners_workspace_is_ignored_by_git():
     done = subprocess.run(["git", "-C", str(REPO), "check-ignore", "-q",
                            "workspace/exercises/info.toml"], timeout=30)
     assert done.returncode == 0
+
+
+def test_no_color_on_a_terminal_has_no_colour_and_no_dim_text(workspace, monkeypatch):
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # Rich: treat the captured output as a terminal
+    monkeypatch.setenv("TERM", "xterm-256color")
+    coloured = invoke("run", "--no-warm").output
+    assert re.search(r"\x1b\[[0-9;]*3[1-7]m", coloured)
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = invoke("run", "--no-warm").output
+    assert not re.search(r"\x1b\[[0-9;]*(3[0-7]|9[0-7]|38;[0-9;]+)m", plain)
+    assert "\x1b[2m" not in plain and "\x1b[1m" in plain
+    assert "Not done yet" in plain and "❱" in plain

@@ -102,3 +102,19 @@ def test_junit_skips_what_cannot_be_checked_here(tmp_path):
     assert "not checked" in stopped.find("skipped").get("message")
     assert suite.get("failures") == "1" and suite.get("skipped") == "2"
     assert junit.xml_safe("a\x1b[2Jb") == "a␛[2Jb"
+
+
+def test_on_a_terminal_a_live_bar_counts_the_checks(workspace, capsys, monkeypatch):
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # Rich: treat the captured output as a terminal
+    monkeypatch.setenv("TERM", "xterm-256color")
+    ws = Workspace.open(workspace)
+    targets = list(ws.course.exercises)
+    run_verify(ws, targets, lambda: engine_factory(OutOfOrderEngine()), as_json=False,
+               verbose=False, junit_path=None)
+    out = capsys.readouterr().out
+    assert "checking" in out and "3/3" in out and "━" in out
+    monkeypatch.setenv("TERM", "dumb")  # no cursor control: no bar, lines only
+    run_verify(ws, targets, lambda: engine_factory(OutOfOrderEngine()), as_json=False,
+               verbose=False, junit_path=None)
+    out = capsys.readouterr().out
+    assert "━" not in out and "[ 3/3] 03 halve" in out

@@ -32,7 +32,9 @@ def display_path(path: str | Path, root: Path | None = None) -> str:
     """A path as the learner can type it from where they stand (the current folder).
 
     Inside the current folder: relative to it. Elsewhere in the workspace the
-    learner stands in: relative with `..`. Anywhere else: absolute.
+    learner stands in: relative with `..`. From outside the workspace (a
+    TORCHLINGS_WORKSPACE set elsewhere): relative to the workspace, as the
+    course names its files.
     """
     path = Path(path)
     try:
@@ -43,8 +45,12 @@ def display_path(path: str | Path, root: Path | None = None) -> str:
         return str(path)
     if full.is_relative_to(here):
         return str(full.relative_to(here))
-    if root is not None and here.is_relative_to(root.resolve()):
-        return os.path.relpath(full, here)
+    if root is not None:
+        base = root.resolve()
+        if here.is_relative_to(base):
+            return os.path.relpath(full, here)
+        if full.is_relative_to(base):
+            return str(full.relative_to(base))
     return str(full)
 
 
@@ -199,18 +205,32 @@ def _difference(actual: object, expected: object) -> str:
 def source_excerpt(line: SourceLine, root: Path | None) -> list[RenderableType]:
     """The learner's line with a little context, as it was when the check ran."""
     label = Text(f"Your code, {display_path(line.path, root)}:{line.line}", style="bold")
-    lines = line.excerpt or [line.text]
-    start = line.excerpt_start if line.excerpt else line.line
+    lines, start = line.excerpt, line.excerpt_start
+    if not lines:
+        lines, start = _excerpt_from_disk(line)
     width = len(str(start + len(lines) - 1))
     body = Text()
     for number, text in enumerate(lines, start=start):
         mine = number == line.line
         body.append("❱ " if mine else "  ", style=paint("red", bold=True) if mine else "none")
-        body.append(f"{number:>{width}} │ ", style="bold" if mine else muted())
+        body.append(f"{number:>{width}} ", style="bold" if mine else muted())
         body.append(text.rstrip(), style="bold" if mine else "none")
         body.append("\n")
     body.rstrip()
     return [label, body]
+
+
+def _excerpt_from_disk(line: SourceLine, context: int = 2) -> tuple[list[str], int]:
+    """For a result from a producer that did not capture the excerpt: the file as it is
+    now, if its line still reads the same; else the one line the result carries."""
+    try:
+        source = Path(line.path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return [line.text], line.line
+    if not 1 <= line.line <= len(source) or source[line.line - 1].strip() != line.text.strip():
+        return [line.text], line.line
+    start = max(1, line.line - context)
+    return source[start - 1: line.line + context], start
 
 
 def syntax_excerpt(line: SourceLine, column: int, root: Path | None) -> list[RenderableType]:
