@@ -107,10 +107,14 @@ def test_the_excerpt_is_the_code_that_ran_not_the_file_now(tmp_path):
 def test_without_the_learners_line_the_checks_call_is_shown():
     check = SourceLine("/w/checks/03_modules/test_mlp.py", 17, "    out = exercise.model(x)")
     text = show(failed_with("RuntimeError: mat1 and mat2 shapes cannot be multiplied (4x3 and 5x2)",
-                            check_line=check))
-    assert "The error came from inside PyTorch, not from a line of your file" in text
+                            check_line=check, exc_type="RuntimeError"))
+    assert "raised inside PyTorch (or another library), not on a line of your file" in text
     assert "test_mlp.py:17 │ out = exercise.model(x)" in text
     assert "nn.Sequential" in text
+    # A check's own expectation is not an error inside PyTorch: its message says it all.
+    text = show(failed_with("the output has shape (4,), expected (4, 2).", check_line=check,
+                            exc_type="CheckFailure"))
+    assert "inside PyTorch" not in text and "test_mlp.py" not in text
 
 
 def test_text_from_the_course_and_the_learner_is_never_markup():

@@ -126,7 +126,7 @@ def render_failure(
             parts.extend(syntax_excerpt(failure.learner_line, column, root))
         else:
             parts.extend(source_excerpt(failure.learner_line, root))
-    elif failure.check_line is not None and status is not Status.NOT_DONE:
+    elif failure.check_line is not None and _raised_in_a_library(failure, status):
         parts.append(Text(""))
         parts.extend(_where_the_check_called(failure.check_line, root))
     if verbose and failure.traceback:
@@ -242,13 +242,20 @@ def syntax_excerpt(line: SourceLine, column: int, root: Path | None) -> list[Ren
     return parts
 
 
+def _raised_in_a_library(failure: TestOutcome, status: Status) -> bool:
+    # A check's own expectation (CheckFailure, assert) is not an error of the
+    # learner's code: its message already says what is wrong.
+    return status is not Status.NOT_DONE and failure.exc_type not in (
+        "", "CheckFailure", "AssertionError", *SYNTAX_ERRORS)
+
+
 def _where_the_check_called(line: SourceLine, root: Path | None) -> list[RenderableType]:
     # No frame of the learner's file: the error came from inside a library
     # (an nn.Sequential's layer, a torch function). The check's call is the
     # nearest line that can be known; it names the part of their code in use.
     return [
-        Text("The error came from inside PyTorch, not from a line of your file. The check "
-             "was calling your code here:", style="bold"),
+        Text("The error was raised inside PyTorch (or another library), not on a line of your "
+             "file. The check was calling your code here:", style="bold"),
         Text(f"  {display_path(line.path, root)}:{line.line} │ {line.text.strip()}"),
         Text("Look at what that call uses from your file (for example the layers you put in "
              "an nn.Sequential).", style=muted()),
