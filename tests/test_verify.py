@@ -118,3 +118,13 @@ def test_on_a_terminal_a_live_bar_counts_the_checks(workspace, capsys, monkeypat
                verbose=False, junit_path=None)
     out = capsys.readouterr().out
     assert "━" not in out and "[ 3/3] 03 halve" in out
+
+
+def test_the_summary_says_how_to_see_what_is_wrong(workspace):
+    from tests.conftest import solve
+
+    solve(workspace, "add")
+    result = invoke("verify", "--no-warm")
+    assert result.exit_code == 1
+    assert "1 of 3 exercises pass." in result.output
+    assert "`torchlings run 02` shows what is wrong with the first that fails" in result.output

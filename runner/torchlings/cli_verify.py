@@ -138,6 +138,11 @@ def summarise(out: Console, err: Console, workspace: Workspace, targets: list[Ex
     else:
         out.print(f"{passed} of {len(targets)} exercises pass.",
                   style=paint("green", bold=True) if passed == len(targets) else "bold")
+    failing = [t for i, t in enumerate(targets)
+               if i in finished and finished[i].status not in OK_STATUSES]
+    if failing and not verbose:
+        out.print(f"`torchlings run {failing[0].label}` shows what is wrong with the first that "
+                  "fails; `torchlings verify -v` shows them all.", style=muted())
     names = [f"{t.label} {t.name}" for t in targets if t.name in edited]
     if names:
         err.print(labelled("note", "yellow", f"the checks of {', '.join(names)} differ from the "
