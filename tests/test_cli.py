@@ -96,7 +96,8 @@ def test_verify_json_reports_every_exercise(workspace):
     assert data["total"] == 3 and data["passed"] == 0
     assert [row["status"] for row in data["exercises"]] == ["not_done"] * 3
     row = data["exercises"][0]
-    assert set(row) == {"number", "name", "path", "status", "seconds", "message"}
+    assert set(row) == {"number", "name", "path", "status", "seconds", "message", "checks_modified"}
+    assert row["checks_modified"] is False
     assert row["number"] == "01" and row["path"] == "exercises/01_basics/add.py"
 
 

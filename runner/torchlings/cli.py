@@ -8,69 +8,44 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
 
 import click
-from rich.console import Console
+from rich.text import Text
 
 from torchlings import __version__
-from torchlings.course import Course, CourseError, Exercise
-from torchlings.engine import CheckResult, Engine, Status, check_many, make_engine
-from torchlings.report import STATUS_STYLE, render_result
-from torchlings.workspace import Workspace
-
-EXIT_OK, EXIT_PENDING, EXIT_USAGE = 0, 1, 2
-
-
-def console(stderr: bool = False) -> Console:
-    # Rich already honours NO_COLOR and writes plain text when not a terminal;
-    # there it must not wrap either, or a pipe or a log gets lines cut at 80.
-    stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, highlight=False, soft_wrap=not stream.isatty())
-
-
-def die(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    console(stderr=True).print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
-    sys.exit(code)
-
-
-def open_workspace() -> Workspace:
-    try:
-        workspace = Workspace.open()
-    except CourseError as exc:
-        die(str(exc))
-    shown = 0
-
-    def show_new_warnings() -> None:
-        # Loading can warn (a damaged progress file), and so can saving (a
-        # read-only folder), which happens later: show each warning once.
-        nonlocal shown
-        for warning in workspace.warnings[shown:]:
-            console(stderr=True).print(f"[yellow]warning:[/] {warning}")
-        shown = len(workspace.warnings)
-
-    show_new_warnings()
-    click.get_current_context().call_on_close(show_new_warnings)
-    return workspace
+from torchlings.cli_common import (
+    EXIT_OK,
+    EXIT_PENDING,
+    CourseGroup,
+    console,
+    die,
+    engine_for,
+    is_dumb_terminal,
+    labelled,
+    open_workspace,
+    resolve,
+)
+from torchlings.course import CourseError
+from torchlings.engine import Status, check_many
+from torchlings.report import display_path, render_result
+from torchlings.state import STATE_DIR
+from torchlings.vocabulary import muted, paint, style_for, symbol_for
 
 
-def resolve(course: Course, key: str) -> Exercise:
-    try:
-        return course.resolve(key)
-    except CourseError as exc:
-        die(str(exc))
-
-
-@contextmanager
-def engine_for(no_warm: bool) -> Iterator[Engine]:
-    engine = make_engine(warm=not no_warm)
-    try:
-        yield engine
-    finally:
-        engine.close()
+def watch_options(function):
+    options = [
+        click.option("--poll", is_flag=True,
+                     help="Poll the file for changes instead of relying on file events."),
+        click.option("--manual-run", is_flag=True, help="Do not follow saves; press r to check."),
+        click.option("--edit-cmd", metavar="COMMAND",
+                     help="Editor command for the e key (default: $VISUAL or $EDITOR); "
+                          "{path} stands for the file, else it is appended."),
+        no_warm_option,
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
 
 
 no_warm_option = click.option(
@@ -78,31 +53,83 @@ no_warm_option = click.option(
 )
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CourseGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="torchlings")
+@watch_options
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context, poll: bool, manual_run: bool, edit_cmd: str | None,
+        no_warm: bool) -> None:
     """torchlings: fix small PyTorch programs, checked every time you save.
 
-    Run `torchlings` in a workspace to start. `torchlings init` makes one.
+    Run `torchlings` in a workspace to start (`torchlings init` makes one): the
+    watch screen shows the current exercise and checks it again each time you
+    save the file. The options below are the watch screen's.
+
+    \b
+    Keys in the watch screen:
+      h  the next hint          n  next exercise (once it passes)
+      r  check again            l  list the exercises
+      c  check them all         x  reset the exercise (asks first)
+      e  open in your editor    q  quit
     """
     if ctx.invoked_subcommand is None:
-        ctx.invoke(watch)  # click fills in the options' defaults
+        ctx.invoke(watch, poll=poll, manual_run=manual_run, edit_cmd=edit_cmd, no_warm=no_warm)
+    elif poll or manual_run or edit_cmd or no_warm:
+        raise click.UsageError(
+            "--poll, --manual-run, --edit-cmd and --no-warm before a command are the watch "
+            f"screen's options; write them after the command: `torchlings "
+            f"{ctx.invoked_subcommand} --help` lists what it takes."
+        )
+
+
+@cli.command(name="help")
+@click.argument("command", nargs=-1)
+@click.pass_context
+def help_(ctx: click.Context, command: tuple[str, ...]) -> None:
+    """Show this help, or one command's: `torchlings help verify`."""
+    parent = ctx.parent or ctx
+    target: click.Command = cli
+    context = parent
+    for name in command:
+        found = target.get_command(context, name) if isinstance(target, click.Group) else None
+        if found is None:
+            die(f"There is no command {' '.join(command)!r}. `torchlings help` lists them.")
+        target = found
+        context = click.Context(found, info_name=name, parent=context)
+    click.echo(target.get_help(context))
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def plain_reason() -> str:
+    """Why the full-screen watch cannot run here ("" when it can)."""
+    if is_dumb_terminal():
+        return f"TERM={os.environ.get('TERM')} (a terminal without cursor control)"
+    if not sys.stdout.isatty():
+        return "the output is not a terminal"
+    if not stdin_is_terminal():
+        return "the input is not a terminal"
+    return ""
 
 
 @cli.command()
-@click.option("--poll", is_flag=True,
-              help="Poll the file for changes instead of relying on file events.")
-@click.option("--manual-run", is_flag=True, help="Do not follow saves; press r to check.")
-@click.option("--edit-cmd", metavar="COMMAND",
-              help="Editor command for the e key (default: $VISUAL or $EDITOR); "
-                   "{path} stands for the file, else it is appended.")
-@no_warm_option
-def watch(poll: bool, manual_run: bool, edit_cmd: str | None, no_warm: bool) -> None:
-    """Follow your saves and re-check the current exercise (the default)."""
-    if not sys.stdout.isatty() or not sys.stdin.isatty():
-        die("watch mode needs a terminal. Use `torchlings run` to check the current "
-            "exercise and `torchlings verify` to check them all.")
+@watch_options
+@click.pass_context
+def watch(ctx: click.Context, poll: bool, manual_run: bool, edit_cmd: str | None,
+          no_warm: bool) -> None:
+    """Follow your saves and re-check the current exercise (what `torchlings` alone does)."""
+    reason = plain_reason()
+    if reason:
+        console(stderr=True).print(labelled(
+            "note", "yellow",
+            f"{reason}, so the full-screen watch cannot run. Checking the current exercise "
+            "once instead: run `torchlings run` after each save, or `torchlings verify` to "
+            "check them all."))
+        ctx.invoke(run, exercise=None, verbose=False, no_warm=no_warm)
+        return
     workspace = open_workspace()
     # Textual is imported only here, so the other commands start fast.
     from torchlings.tui import TorchlingsApp, WatchOptions
@@ -119,18 +146,19 @@ def watch(poll: bool, manual_run: bool, edit_cmd: str | None, no_warm: bool) -> 
 @click.option("-v", "--verbose", is_flag=True, help="Show full tracebacks.")
 @no_warm_option
 def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
-    """Check one exercise (default: the current one)."""
+    """Check one exercise once (default: the current one); exit 0 when it passes."""
     workspace = open_workspace()
     target = resolve(workspace.course, exercise) if exercise else workspace.current()
     out = console()
-    out.print(f"Checking {target.label} {target.name} ({target.exercise_rel}) ...", style="dim")
+    out.print(f"Checking {target.label} {target.name} ({display_path(workspace.exercise_path(target))})"
+              " ...", style=muted())
     with engine_for(no_warm) as engine:
         result = engine.check(workspace.job(target))
     progress = workspace.record(target, result)  # the policy: torchlings.workspace
     following = progress.next
     out.print(render_result(target, result, root=workspace.root, verbose=verbose))
     if progress.final_check:
-        out.print("\nNothing else is pending: checking every exercise once more ...", style="dim")
+        out.print("\nNothing else is pending: checking every exercise once more ...", style=muted())
         with engine_for(no_warm) as engine:  # many checks: the warm engine
             jobs = [workspace.job(e) for e in workspace.course.exercises]
             final = workspace.final_recheck(check_many(engine, jobs))
@@ -147,7 +175,7 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
             out.print(f"\nNext: {following.label} {following.name} ({following.exercise_rel})")
         sys.exit(EXIT_OK)
     if target.hints:
-        out.print(f"\nStuck? `torchlings hint {target.label}`", style="dim")
+        out.print(f"\nStuck? `torchlings hint {target.label}`", style=muted())
     sys.exit(EXIT_PENDING)
 
 
@@ -155,7 +183,7 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
 @click.argument("exercise", required=False)
 @click.option("--all", "show_all", is_flag=True, help="Show every hint at once.")
 def hint(exercise: str | None, show_all: bool) -> None:
-    """Show the next hint you have not seen yet."""
+    """Show the next hint you have not seen yet (default: for the current exercise)."""
     workspace = open_workspace()
     target = resolve(workspace.course, exercise) if exercise else workspace.current()
     out = console()
@@ -170,96 +198,39 @@ def hint(exercise: str | None, show_all: bool) -> None:
         before = workspace.hints_seen(target)
         seen = workspace.reveal_hint(target)
         if before == seen:
-            out.print("That was the last hint; here they all are again.", style="dim")
+            out.print("That was the last hint; here they all are again.", style=muted())
     out.print(f"Hints for {target.label} {target.name}:", style="bold")
     for index, text in enumerate(target.hints[:seen], start=1):
-        out.print(f"{index}. {text}")
+        out.print(Text(f"{index}. {text}"))  # a Text: `x[mask]` is code, not markup
     if seen < len(target.hints):
-        out.print(f"({len(target.hints) - seen} more: run this again.)", style="dim")
+        out.print(f"({len(target.hints) - seen} more: run this again.)", style=muted())
 
 
 @cli.command()
 @click.argument("exercises", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--junit-xml", "junit_xml", metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the results as JUnit XML, for a CI system.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every failure in full.")
 @no_warm_option
-def verify(exercises: tuple[str, ...], as_json: bool, verbose: bool, no_warm: bool) -> None:
-    """Check every exercise (or the ones given) and summarise."""
+def verify(exercises: tuple[str, ...], as_json: bool, junit_xml: Path | None, verbose: bool,
+           no_warm: bool) -> None:
+    """Check every exercise (or the ones given) and summarise; exit 1 if any fails."""
+    from torchlings.cli_verify import run_verify
+
     workspace = open_workspace()
     course = workspace.course
     targets = [resolve(course, key) for key in exercises] if exercises else list(course.exercises)
-    out = console()
-    err = console(stderr=True)
-    jobs = [workspace.job(t) for t in targets]
-    finished: dict[int, CheckResult] = {}
-
-    stopping = False
-
-    def progress(index: int, result: CheckResult) -> None:
-        if stopping:
-            return  # after Ctrl-C: a check cut short says nothing about the exercise
-        finished[index] = result
-        workspace.record(targets[index], result)
-        if not as_json:
-            word, style = STATUS_STYLE[result.status]
-            out.print(f"[{len(finished):>2}/{len(targets)}] {targets[index].label} "
-                      f"{targets[index].name:<28} [{style}]{word}[/]  ({result.seconds:.1f} s)")
-
-    interrupted = False
-    with engine_for(no_warm) as engine:
-        try:
-            check_many(engine, jobs, on_result=progress)
-        except KeyboardInterrupt:
-            interrupted = stopping = True
-    passed = sum(r.status is Status.PASSED for r in finished.values())
-    if as_json:
-        print(json.dumps(_verify_json(workspace, targets, finished), indent=2))
-    else:
-        out.print()
-        for index, target in enumerate(targets):
-            result = finished.get(index)
-            if result is not None and result.status not in (Status.PASSED, Status.SKIPPED):
-                if verbose:
-                    out.print(render_result(target, result, root=workspace.root, verbose=True))
-                    out.print()
-        out.print(f"{passed} of {len(targets)} exercises pass.",
-                  style="bold green" if passed == len(targets) else "bold")
-        edited = workspace.edited_checks()
-        if edited:
-            names = ", ".join(f"{e.label} {e.name}" for e in edited)
-            err.print(f"[yellow]note:[/] the checks of {names} differ from the shipped ones; "
-                      "results for those are not the course's verdict.")
-    if interrupted:
-        err.print("Stopped. What was checked before Ctrl-C is recorded.")
-        sys.exit(130)
-    ok = all(r.status in (Status.PASSED, Status.SKIPPED) for r in finished.values())
-    sys.exit(EXIT_OK if ok and len(finished) == len(targets) else EXIT_PENDING)
-
-
-def _verify_json(workspace: Workspace, targets: list[Exercise],
-                 finished: dict[int, CheckResult]) -> dict:
-    rows = []
-    for index, target in enumerate(targets):
-        result = finished.get(index)
-        rows.append({
-            "number": target.label,
-            "name": target.name,
-            "path": str(target.exercise_rel),
-            "status": result.status.value if result else "not_run",
-            "seconds": round(result.seconds, 3) if result else 0.0,
-            "message": result.summary if result else "",
-        })
-    return {
-        "total": len(targets),
-        "passed": sum(r["status"] == "passed" for r in rows),
-        "exercises": rows,
-    }
+    code = run_verify(workspace, targets, lambda: engine_for(no_warm), as_json=as_json,
+                      verbose=verbose, junit_path=junit_xml)
+    sys.exit(code)
 
 
 @cli.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_(as_json: bool) -> None:
-    """List the exercises with their status."""
+    """List the exercises with their status; the current one is marked."""
     workspace = open_workspace()
     current = workspace.current()
     rows = [
@@ -277,11 +248,12 @@ def list_(as_json: bool) -> None:
                           "exercises": rows}, indent=2))
         return
     out = console()
-    for row in rows:
-        mark = "→" if row["current"] else " "
-        style = "green" if row["status"] == "done" else "yellow"
-        out.print(f"{mark} {row['number']} {row['name']:<30} [{style}]{row['status']:<8}[/] "
-                  f"{row['path']}")
+    for exercise, row in zip(workspace.course.exercises, rows, strict=True):
+        line = Text(f"{'→' if row['current'] else ' '} {row['number']} {row['name']:<30} ")
+        line.append(f"{symbol_for(row['status'])} {row['status']:<8}",
+                    style=style_for(row["status"], bold=False))
+        line.append(f" {display_path(workspace.exercise_path(exercise), workspace.root)}")
+        out.print(line)
     out.print(f"\n{workspace.done_count} of {len(rows)} done.")
 
 
@@ -289,23 +261,32 @@ def list_(as_json: bool) -> None:
 @click.argument("exercise")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 def reset(exercise: str, yes: bool) -> None:
-    """Put back the shipped version of an exercise (your file is backed up)."""
+    """Put back the shipped version of an exercise; your file is backed up first."""
     workspace = open_workspace()
     target = resolve(workspace.course, exercise)
+    out = console()
+    path = display_path(workspace.exercise_path(target), workspace.root)
+    backups = display_path(workspace.root / STATE_DIR / "backups", workspace.root)
+    was_done = workspace.is_done(target)
     if not yes:
-        if not sys.stdin.isatty():
+        if not stdin_is_terminal():
             die("reset replaces your file; confirm with --yes when not at a terminal.")
-        click.confirm(f"Replace {target.exercise_rel} with the shipped version?", abort=True)
+        out.print(f"Reset puts the shipped version of {path} back. Your version is copied to "
+                  f"{backups}/ first.")
+        if was_done:
+            out.print(f"{target.label} {target.name} is solved; after the reset it counts as "
+                      "pending until you solve it again.", style="bold")
+        click.confirm("Reset it?", abort=True)
     try:
         backup = workspace.reset(target)
     except OSError as exc:
         die(str(exc), EXIT_PENDING)
-    out = console()
     if backup is None:
-        out.print(f"{target.exercise_rel} is the shipped version.")
+        out.print(f"{path} is the shipped version.")
     else:
-        out.print(f"Reset {target.exercise_rel}. Your version is kept at "
-                  f"{backup.relative_to(workspace.root)}.")
+        out.print(f"Reset {path}. Your version is kept at {display_path(backup, workspace.root)}.")
+    if was_done and not workspace.is_done(target):
+        out.print(f"{target.label} {target.name} is pending again.")
 
 
 @cli.command()
@@ -322,8 +303,8 @@ def solution(exercise: str, force: bool) -> None:
     if text is None:
         die("The solution could not be found in this installation.", EXIT_PENDING)
     if not workspace.is_done(target):
-        console(stderr=True).print("[yellow]You have not solved this one yet: "
-                                   "reading the answer teaches less than finding it.[/]")
+        console(stderr=True).print("You have not solved this one yet: reading the answer "
+                                   "teaches less than finding it.", style=paint("yellow"))
     click.echo(text, nl=False)
 
 
@@ -331,7 +312,7 @@ def solution(exercise: str, force: bool) -> None:
 @click.argument("directory", required=False, default="torchlings",
                 type=click.Path(file_okay=False, path_type=Path))
 def init(directory: Path) -> None:
-    """Write a fresh workspace (default: ./torchlings)."""
+    """Write a fresh workspace, without solutions (default: ./torchlings)."""
     from torchlings.init import InitError, write_workspace
 
     try:
@@ -343,7 +324,7 @@ def init(directory: Path) -> None:
     out.print(f"Next: cd {directory} && torchlings")
 
 
-@cli.group()
+@cli.group(cls=CourseGroup)
 def dev() -> None:
     """Tools for course authors."""
 
@@ -369,19 +350,22 @@ def dev_check(exercises: tuple[str, ...], as_json: bool, no_warm: bool) -> None:
         if as_json:
             return
         info = report.to_json()
-        mark = "[green]sound[/]" if report.sound else "[red]PROBLEM[/]"
         if report.skipped and report.sound:
-            mark = "[cyan]skipped[/]"
-        out.print(
-            f"{report.exercise.label} {report.exercise.name:<28} {mark}  "
-            f"wrong {info['wrong_variants']['rejected']}/{info['wrong_variants']['total']} "
-            f"rejected, right {info['right_variants']['accepted']}/"
-            f"{info['right_variants']['total']} accepted"
-        )
+            mark = Text("skipped", style=style_for(Status.SKIPPED))
+        elif report.sound:
+            mark = Text("sound", style=paint("green", bold=True))
+        else:
+            mark = Text("PROBLEM", style=paint("red", bold=True))
+        line = Text(f"{report.exercise.label} {report.exercise.name:<28} ")
+        line.append(mark)
+        line.append(f"  wrong {info['wrong_variants']['rejected']}/{info['wrong_variants']['total']} "
+                    f"rejected, right {info['right_variants']['accepted']}/"
+                    f"{info['right_variants']['total']} accepted")
+        out.print(line)
         if report.skipped:
-            out.print(f"    not checked here: {report.skipped}", style="cyan")
+            out.print(f"    not checked here: {report.skipped}", style=paint("cyan"))
         for problem in report.problems:
-            out.print(f"    - {problem}", style="red", markup=False)
+            out.print(f"    - {problem}", style=paint("red"))
 
     with engine_for(no_warm) as engine:
         reports, course_problems = run_dev_check(course, engine, targets, on_exercise=show)
@@ -392,7 +376,7 @@ def dev_check(exercises: tuple[str, ...], as_json: bool, no_warm: bool) -> None:
                          indent=2))
     else:
         for problem in course_problems:
-            out.print(f"- {problem}", style="red", markup=False)
+            out.print(f"- {problem}", style=paint("red"))
         skipped = sum(bool(r.skipped) for r in reports)
         out.print(f"\n{len(reports) - len(bad)} of {len(reports)} exercises sound"
                   + (f" ({skipped} skipped here)" if skipped else "")

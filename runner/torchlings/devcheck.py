@@ -153,44 +153,75 @@ def _check_exercise(
     course: Course, engine: Engine, exercise: Exercise, scratch: Path, workers: int
 ) -> ExerciseReport:
     report = ExerciseReport(exercise)
-    root = course.root
-    exercise_file = root / exercise.exercise_rel
-    check_file = root / exercise.check_rel
-    solution_file = root / exercise.solution_rel
-    variants_file = root / exercise.variants_rel
-    for label, path in (
-        ("exercise", exercise_file),
-        ("check", check_file),
-        ("solution", solution_file),
-        ("variants", variants_file),
-    ):
-        if not path.is_file():
-            report.problems.append(f"the {label} file {path.relative_to(root)} is missing")
-    if len(exercise.hints) < 2:
-        report.problems.append(f"{len(exercise.hints)} hint(s); at least two are needed")
-    if exercise_file.is_file() and "TODO" not in exercise_file.read_text(encoding="utf-8"):
-        report.problems.append("the exercise has no TODO marking what to do")
-    if not (exercise_file.is_file() and check_file.is_file() and solution_file.is_file()):
+    files = _Files.of(course, exercise)
+    report.problems.extend(_file_problems(files, exercise))
+    if not files.runnable:
         return report
+    variants = _read_variants(files, exercise, report)
+    _run_checks(course, files, exercise, variants, engine, scratch / exercise.name, workers, report)
+    assert report.exercise_result is not None and report.solution_result is not None
+    if Status.SKIPPED in (report.exercise_result.status, report.solution_result.status):
+        report.skipped = report.solution_result.summary or report.exercise_result.summary
+        return report
+    report.problems.extend(_verdict_problems(report))
+    report.problems.extend(_variant_problems(report, variants))
+    return report
 
-    variants: list[Variant] = []
-    if variants_file.is_file():
-        try:
-            variants = load_variants(variants_file, solution_file.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, OSError) as exc:
-            report.problems.append(f"{exercise.variants_rel} cannot be read: {exc}")
 
-    folder = scratch / exercise.name
-    folder.mkdir()
-    jobs = [
-        job_for(course, exercise),
-        job_for(course, exercise, solution_file),
+@dataclass(frozen=True)
+class _Files:
+    root: Path
+    exercise: Path
+    check: Path
+    solution: Path
+    variants: Path
+
+    @classmethod
+    def of(cls, course: Course, exercise: Exercise) -> _Files:
+        root = course.root
+        return cls(root, root / exercise.exercise_rel, root / exercise.check_rel,
+                   root / exercise.solution_rel, root / exercise.variants_rel)
+
+    @property
+    def runnable(self) -> bool:
+        return self.exercise.is_file() and self.check.is_file() and self.solution.is_file()
+
+
+def _file_problems(files: _Files, exercise: Exercise) -> list[str]:
+    """Missing files, too few hints, no TODO: what is wrong before anything runs."""
+    problems = [
+        f"the {label} file {path.relative_to(files.root)} is missing"
+        for label, path in (("exercise", files.exercise), ("check", files.check),
+                            ("solution", files.solution), ("variants", files.variants))
+        if not path.is_file()
     ]
+    if len(exercise.hints) < 2:
+        problems.append(f"{len(exercise.hints)} hint(s); at least two are needed")
+    if files.exercise.is_file() and "TODO" not in files.exercise.read_text(encoding="utf-8"):
+        problems.append("the exercise has no TODO marking what to do")
+    return problems
+
+
+def _read_variants(files: _Files, exercise: Exercise, report: ExerciseReport) -> list[Variant]:
+    if not files.variants.is_file():
+        return []
+    try:
+        return load_variants(files.variants, files.solution.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        report.problems.append(f"{exercise.variants_rel} cannot be read: {exc}")
+        return []
+
+
+def _run_checks(course: Course, files: _Files, exercise: Exercise, variants: list[Variant], engine: Engine,
+                folder: Path, workers: int, report: ExerciseReport) -> None:
+    """Check the exercise, the solution and every runnable variant, all in one batch."""
+    folder.mkdir()
+    jobs = [job_for(course, exercise), job_for(course, exercise, files.solution)]
     runnable = [v for v in variants if v.source is not None]
     for index, variant in enumerate(runnable):
         # The variant keeps the exercise's file name: tracebacks and module
         # names look exactly as they would for a learner.
-        target = folder / f"v{index}" / exercise_file.name
+        target = folder / f"v{index}" / files.exercise.name
         target.parent.mkdir()
         target.write_text(variant.source or "", encoding="utf-8")
         jobs.append(job_for(course, exercise, target))
@@ -200,48 +231,54 @@ def _check_exercise(
     report.variants = [VariantVerdict(v, next(ran) if v.source is not None else None)
                        for v in variants]
 
+
+def _verdict_problems(report: ExerciseReport) -> list[str]:
+    """The shipped exercise must fail honestly and the solution must pass."""
+    assert report.exercise_result is not None and report.solution_result is not None
+    problems = []
     exercise_status = report.exercise_result.status
-    solution_status = report.solution_result.status
-    if exercise_status is Status.SKIPPED or solution_status is Status.SKIPPED:
-        report.skipped = (report.solution_result.summary or report.exercise_result.summary)
-        return report
     if exercise_status not in HONEST_FAILURES:
-        report.problems.append(
+        problems.append(
             f"the shipped exercise should fail its check, but it is {exercise_status.value}: "
             f"{report.exercise_result.summary}"
         )
-    if solution_status is not Status.PASSED:
-        report.problems.append(
-            f"the solution should pass, but it is {solution_status.value}: "
+    if report.solution_result.status is not Status.PASSED:
+        problems.append(
+            f"the solution should pass, but it is {report.solution_result.status.value}: "
             f"{_failure_text(report.solution_result)}"
         )
+    return problems
+
+
+def _variant_problems(report: ExerciseReport, variants: list[Variant]) -> list[str]:
+    """Enough variants, each one well formed and judged as it should be."""
+    problems = []
     wrong = [v for v in variants if v.kind == "wrong"]
-    right = [v for v in variants if v.kind == "right"]
     if len(wrong) < 2:
-        report.problems.append(f"{len(wrong)} known-wrong variant(s); at least two are needed")
-    if not right:
-        report.problems.append("no known-right variant that solves it another way")
+        problems.append(f"{len(wrong)} known-wrong variant(s); at least two are needed")
+    if not any(v.kind == "right" for v in variants):
+        problems.append("no known-right variant that solves it another way")
     for verdict in report.variants:
         variant = verdict.variant
         if variant.source is not None and variant.problem:
-            report.problems.append(f"{variant.kind} variant '{variant.label}': {variant.problem}")
+            problems.append(f"{variant.kind} variant '{variant.label}': {variant.problem}")
         if verdict.ok:
             continue
         if variant.source is None:
-            report.problems.append(f"{variant.kind} variant '{variant.label}': {variant.problem}")
+            problems.append(f"{variant.kind} variant '{variant.label}': {variant.problem}")
         elif variant.kind == "wrong":
             status = verdict.result.status.value if verdict.result else "not run"
-            report.problems.append(
+            problems.append(
                 f"wrong variant '{variant.label}' should fail, but it is {status}"
                 + (f": {verdict.result.summary}" if verdict.result else "")
             )
         else:
-            report.problems.append(
+            problems.append(
                 f"right variant '{variant.label}' should pass, but it is "
                 f"{verdict.result.status.value if verdict.result else 'not run'}: "
                 f"{_failure_text(verdict.result) if verdict.result else ''}"
             )
-    return report
+    return problems
 
 
 def _failure_text(result: CheckResult) -> str:

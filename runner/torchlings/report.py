@@ -3,100 +3,68 @@
 One renderer for every surface: `run`, `verify` and the watch screen all show
 a result through `render_result`, so they always say the same thing. It
 returns a Rich renderable; the CLI prints it, the TUI puts it in a widget.
+
+Everything from the course or the learner's code goes into `Text` objects,
+never through Rich markup, so `x[mask]` is shown as `x[mask]`. Words and
+styles come from `vocabulary`, error meanings from `translations`, the
+layout of a failure's facts from its typed `details`.
 """
 
 from __future__ import annotations
 
-import re
+import os
 from pathlib import Path
 
 from rich.console import Group, RenderableType
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from torchlings import details as typed
 from torchlings.course import Exercise
 from torchlings.engine import CheckResult, SourceLine, Status, TestOutcome
+from torchlings.translations import translate
+from torchlings.vocabulary import muted, paint, style_for, symbol_for, word_for
 
-STATUS_STYLE = {
-    Status.PASSED: ("done", "bold green"),
-    Status.FAILED: ("failing", "bold red"),
-    Status.NOT_DONE: ("not done", "bold yellow"),
-    Status.ERROR: ("error", "bold red"),
-    Status.TIMEOUT: ("timeout", "bold magenta"),
-    Status.CRASHED: ("crashed", "bold magenta"),
-    Status.SKIPPED: ("skipped", "bold cyan"),
-}
-
-OUTCOME_MARK = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("✗", "red"),
-                "skipped": ("-", "cyan")}
-
-# Python's message for the classic PyTorch errors, and what it means for the learner.
-# (Running out of memory is explained by the engine itself, with the limit it set.)
-TRANSLATIONS = [
-    ("Expected all tensors to be on the same device",
-     "Two tensors in one operation live on different devices: move them with .to(device)."),
-    ("does not require grad and does not have a grad_fn",
-     "backward() reached a tensor autograd never tracked: a leaf without requires_grad=True, "
-     "or a graph cut by detach(), no_grad() or .item()."),
-    ("Trying to backward through the graph a second time",
-     "backward() frees the graph it walked. For a second backward, compute the forward "
-     "pass again, add the losses and call backward once, or keep the graph with "
-     "retain_graph=True on the first backward."),
-    ("modified by an inplace operation",
-     "An in-place operation (x += 1, x.add_(), x[i] = ...) changed a tensor autograd had "
-     "saved for backward; use an out-of-place version (x = x + 1)."),
-    ("expected scalar type Long",
-     "This operation wants int64 indices or class labels: use .long() on the targets."),
-    ("view size is not compatible with input tensor's size and stride",
-     "view() needs contiguous memory; use reshape(), or call .contiguous() first."),
-    ("grad can be implicitly created only for scalar outputs",
-     "backward() without arguments needs a single number: reduce with .sum() or .mean(), "
-     "or pass gradient=."),
-    ("mat1 and mat2 shapes cannot be multiplied",
-     "A matrix product got inner sizes that differ: check in_features against the last "
-     "dimension of the input."),
-]
+SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
 
 
-_IMPORT_NAME = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
-_NO_MODULE = re.compile(r"No module named '([^']+)'")
-_NO_ATTRIBUTE = re.compile(r"module '([^']+)' has no attribute '([^']+)'")
+def display_path(path: str | Path, root: Path | None = None) -> str:
+    """A path as the learner can type it from where they stand (the current folder).
 
-
-def translate(message: str) -> str | None:
-    """One line that says what a Python or PyTorch error means for the learner."""
-    for needle, meaning in TRANSLATIONS:
-        if needle in message:
-            return meaning
-    if match := _IMPORT_NAME.search(message):
-        return (f"Your file imports {match[1]!r} from {match[2]!r}, which has no such name: "
-                "check the spelling, or where that name really lives.")
-    if match := _NO_MODULE.search(message):
-        return f"There is no module called {match[1]!r}: check the spelling of the import."
-    if match := _NO_ATTRIBUTE.search(message):
-        return f"{match[1]!r} has no attribute {match[2]!r}: check the spelling."
-    return None
-
-
-def display_path(path: str | Path, root: Path | None) -> str:
+    Inside the current folder: relative to it. Elsewhere in the workspace the
+    learner stands in: relative with `..`. From outside the workspace (a
+    TORCHLINGS_WORKSPACE set elsewhere): relative to the workspace, as the
+    course names its files.
+    """
     path = Path(path)
+    try:
+        full = path if path.is_absolute() else (root or Path.cwd()) / path
+        full = full.resolve()
+        here = Path.cwd().resolve()
+    except (OSError, RuntimeError):
+        return str(path)
+    if full.is_relative_to(here):
+        return str(full.relative_to(here))
     if root is not None:
-        try:
-            return str(path.resolve().relative_to(root.resolve()))
-        except ValueError:
-            pass
-    return str(path)
+        base = root.resolve()
+        if here.is_relative_to(base):
+            return os.path.relpath(full, here)
+        if full.is_relative_to(base):
+            return str(full.relative_to(base))
+    return str(full)
 
 
 def headline(exercise: Exercise, result: CheckResult) -> Text:
-    word, style = STATUS_STYLE[result.status]
     text = Text()
     text.append(f"{exercise.label} {exercise.name}  ", style="bold")
-    text.append(word, style=style)
+    text.append(f"{symbol_for(result.status)} {word_for(result.status)}",
+                style=style_for(result.status))
     # Only a tally belongs here; what went wrong is the body's job.
     if result.summary and result.status in (Status.PASSED, Status.FAILED):
-        text.append(f"  {result.summary}", style="dim")
+        text.append(f"  {result.summary}", style=muted())
+    if getattr(result, "check_modified", False):  # set by the engine; older ones do not
+        text.append("  (the check file was changed: not the course's verdict)",
+                    style=paint("yellow", bold=True))
     return text
 
 
@@ -113,15 +81,15 @@ def render_result(
         parts.append(headline(exercise, result))
     if result.status is Status.PASSED:
         for note in result.notes:
-            parts.append(Text(note, style="green"))
-        parts.extend(_test_list(result))
+            parts.append(Text(note, style=paint("green")))
+        parts.extend(test_list(result))
     elif result.status is Status.SKIPPED:
         parts.append(Text(f"Not checked here: {result.summary.removeprefix('skipped: ')}",
-                          style="cyan"))
+                          style=paint("cyan")))
     else:
         failure = result.first_failure
         if result.problem is None:
-            parts.extend(_test_list(result))
+            parts.extend(test_list(result))
         if failure is not None:
             parts.append(Text(""))
             parts.extend(render_failure(failure, result.status, root=root, verbose=verbose))
@@ -131,16 +99,17 @@ def render_result(
         parts.append(Text(result.output.rstrip()[-4000:]))
     if result.output_truncated_bytes:
         parts.append(Text(f"... and {result.output_truncated_bytes:,} more bytes of output, "
-                          "not shown.", style="dim"))
+                          "not shown.", style=muted()))
     return Group(*parts)
 
 
-def _test_list(result: CheckResult) -> list[RenderableType]:
+def test_list(result: CheckResult) -> list[RenderableType]:
     lines = []
     for test in result.tests:
-        mark, style = OUTCOME_MARK.get(test.outcome, ("?", "white"))
-        line = Text(f"  {mark} ", style=style)
+        line = Text(f"  {symbol_for(test.outcome)} ", style=style_for(test.outcome, bold=False))
         line.append(test.doc or test.name.removeprefix("test_").replace("_", " "))
+        if test.outcome in ("failed", "error"):
+            line.stylize("bold")  # what the learner needs most is the most visible
         lines.append(line)
     return lines
 
@@ -148,100 +117,147 @@ def _test_list(result: CheckResult) -> list[RenderableType]:
 def render_failure(
     failure: TestOutcome, status: Status, *, root: Path | None, verbose: bool
 ) -> list[RenderableType]:
-    parts: list[RenderableType] = []
-    if status is Status.NOT_DONE:
-        where = ""
-        if failure.learner_line is not None:
-            where = (f"{display_path(failure.learner_line.path, root)}:"
-                     f"{failure.learner_line.line}")
-        title = Text("Not done yet", style="bold yellow")
-        if where:
-            title.append(f": {where}", style="yellow")
-        parts.append(title)
-        if failure.message and failure.message != "not done yet":
-            parts.append(Text(failure.message))
-    else:
-        title = Text()
-        if failure.doc or failure.name:
-            title.append(failure.doc or f"While {failure.name}:", style="bold")
-        parts.append(title)
-        parts.append(Text(failure.message.rstrip()))
-        comparison = _comparison(failure.details)
-        if comparison is not None:
-            parts.append(comparison)
-        meaning = translate(failure.message)
-        if meaning:
-            parts.append(Text(f"→ {meaning}", style="italic cyan"))
+    detail = typed.from_dict(failure.details)
+    parts = _not_done(failure, root) if status is Status.NOT_DONE else _failed(failure, detail)
     if failure.learner_line is not None:
         parts.append(Text(""))
-        if failure.exc_type in ("SyntaxError", "IndentationError", "TabError"):
-            parts.extend(_syntax_excerpt(failure, root))
+        if failure.exc_type in SYNTAX_ERRORS:
+            column = detail.column if isinstance(detail, typed.SyntaxPosition) else 0
+            parts.extend(syntax_excerpt(failure.learner_line, column, root))
         else:
-            parts.extend(_source_excerpt(failure.learner_line, root))
+            parts.extend(source_excerpt(failure.learner_line, root))
+    elif failure.check_line is not None and _raised_in_a_library(failure, status):
+        parts.append(Text(""))
+        parts.extend(_where_the_check_called(failure.check_line, root))
     if verbose and failure.traceback:
         parts.append(Text(""))
-        parts.append(Text("Full traceback:", style="bold dim"))
-        parts.append(Text(failure.traceback.rstrip(), style="dim"))
+        parts.append(Text("Full traceback:", style="bold"))
+        parts.append(Text(failure.traceback.rstrip(), style=muted()))
     if failure.output.strip():
         parts.append(Text("Printed during this test:", style="bold"))
         parts.append(Text(failure.output.rstrip()[-2000:]))
     return parts
 
 
-def _source_excerpt(line: SourceLine, root: Path | None, context: int = 2) -> list[RenderableType]:
-    label = Text(f"Your code, {display_path(line.path, root)}:{line.line}", style="bold")
-    try:
-        source = Path(line.path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return [label, Text(f"  {line.line} │ {line.text}")]
-    total = len(source.splitlines())
-    if not 1 <= line.line <= total:
-        return [label, Text(f"  {line.line} │ {line.text}")]
-    start = max(1, line.line - context)
-    end = min(total, line.line + context)
-    syntax = Syntax(
-        source,
-        "python",
-        line_numbers=True,
-        line_range=(start, end),
-        highlight_lines={line.line},
-        theme="ansi_dark",
-        word_wrap=True,
-    )
-    return [label, syntax]
+def _not_done(failure: TestOutcome, root: Path | None) -> list[RenderableType]:
+    title = Text("Not done yet", style=paint("yellow", bold=True))
+    if failure.learner_line is not None:
+        where = f"{display_path(failure.learner_line.path, root)}:{failure.learner_line.line}"
+        title.append(f": {where}", style=paint("yellow"))
+    parts: list[RenderableType] = [title]
+    if failure.message and failure.message != "not done yet":
+        parts.append(Text(failure.message))
+    return parts
 
 
-_COMPARED = {"shape": "shape", "dtype": "dtype", "device": "device",
-             "requires_grad": "requires_grad", "grad_fn": "grad_fn"}
+def _failed(failure: TestOutcome, detail: typed.Detail | None) -> list[RenderableType]:
+    parts: list[RenderableType] = []
+    if failure.doc or failure.name:
+        parts.append(Text(failure.doc or f"While {failure.name}:", style="bold"))
+    if isinstance(detail, typed.ValueMismatch) and detail.first and detail.headline:
+        # The table says what the message's last sentence says, for more elements.
+        parts.append(Text(detail.headline))
+        parts.append(value_table(detail))
+        if detail.concept:
+            parts.append(Text(detail.concept))
+    else:
+        parts.append(Text(failure.message.rstrip()))
+    suggestion = detail.suggestion if isinstance(detail, typed.Misspelling) else ""
+    meaning = translate(failure.message, suggestion=suggestion)
+    if meaning and meaning not in failure.message:
+        parts.append(Text(f"→ {meaning}", style=paint("cyan")))
+    return parts
 
 
-def _comparison(details: dict) -> RenderableType | None:
-    """Expected and actual side by side, for the properties a tensor can get wrong."""
-    kind = details.get("kind")
-    if kind not in _COMPARED or "expected" not in details or "actual" not in details:
-        return None
-
-    def show(value: object) -> str:
-        if kind == "shape" and isinstance(value, list):
-            return "(" + ", ".join(map(str, value)) + (",)" if len(value) == 1 else ")")
-        return str(value)
-
-    table = Table(box=None, show_header=False, padding=(0, 1, 0, 2))
-    table.add_column(style="dim")
-    table.add_column()
-    table.add_row(f"expected {_COMPARED[kind]}", Text(show(details["expected"]), style="green"))
-    table.add_row(f"actual {_COMPARED[kind]}", Text(show(details["actual"]), style="red"))
+def value_table(detail: typed.ValueMismatch) -> Table:
+    """The first mismatched elements: where, what the code gave, what was expected."""
+    table = Table(box=None, padding=(0, 2, 0, 2), show_edge=False)
+    table.add_column("index", style=muted())
+    table.add_column("yours", justify="right")
+    table.add_column("expected", justify="right")
+    if detail.tolerance != "exact":
+        table.add_column("difference", justify="right", style=muted())
+    for row in detail.first:
+        cells = [Text(str(row.index) if row.index else "-"),
+                 Text(_number(row.actual), style=paint("red")),
+                 Text(_number(row.expected), style=paint("green"))]
+        if detail.tolerance != "exact":
+            cells.append(Text(_difference(row.actual, row.expected)))
+        table.add_row(*cells)
+    shown = len(detail.first)
+    if detail.mismatched > shown:
+        table.caption = f"the first {shown} of {detail.mismatched} that differ"
+        table.caption_justify = "left"
     return table
 
 
-def _syntax_excerpt(failure: TestOutcome, root: Path | None) -> list[RenderableType]:
-    line = failure.learner_line
-    assert line is not None
-    column = int(failure.details.get("column") or 0)
+def _number(value: object) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _difference(actual: object, expected: object) -> str:
+    try:
+        return f"{float(actual) - float(expected):+.3g}"  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+
+
+def source_excerpt(line: SourceLine, root: Path | None) -> list[RenderableType]:
+    """The learner's line with a little context, as it was when the check ran."""
+    label = Text(f"Your code, {display_path(line.path, root)}:{line.line}", style="bold")
+    lines, start = line.excerpt, line.excerpt_start
+    if not lines:
+        lines, start = _excerpt_from_disk(line)
+    width = len(str(start + len(lines) - 1))
+    body = Text()
+    for number, text in enumerate(lines, start=start):
+        mine = number == line.line
+        body.append("❱ " if mine else "  ", style=paint("red", bold=True) if mine else "none")
+        body.append(f"{number:>{width}} ", style="bold" if mine else muted())
+        body.append(text.rstrip(), style="bold" if mine else "none")
+        body.append("\n")
+    body.rstrip()
+    return [label, body]
+
+
+def _excerpt_from_disk(line: SourceLine, context: int = 2) -> tuple[list[str], int]:
+    """For a result from a producer that did not capture the excerpt: the file as it is
+    now, if its line still reads the same; else the one line the result carries."""
+    try:
+        source = Path(line.path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return [line.text], line.line
+    if not 1 <= line.line <= len(source) or source[line.line - 1].strip() != line.text.strip():
+        return [line.text], line.line
+    start = max(1, line.line - context)
+    return source[start - 1: line.line + context], start
+
+
+def syntax_excerpt(line: SourceLine, column: int, root: Path | None) -> list[RenderableType]:
     label = Text(f"Your code, {display_path(line.path, root)}:{line.line}", style="bold")
     prefix = f"  {line.line} │ "
     parts: list[RenderableType] = [label, Text(prefix + line.text.rstrip())]
     if column > 0:
-        parts.append(Text(" " * (len(prefix) + column - 1) + "^", style="bold red"))
+        parts.append(Text(" " * (len(prefix) + column - 1) + "^", style=paint("red", bold=True)))
     return parts
+
+
+def _raised_in_a_library(failure: TestOutcome, status: Status) -> bool:
+    # A check's own expectation (CheckFailure, assert) is not an error of the
+    # learner's code: its message already says what is wrong.
+    return status is not Status.NOT_DONE and failure.exc_type not in (
+        "", "CheckFailure", "AssertionError", *SYNTAX_ERRORS)
+
+
+def _where_the_check_called(line: SourceLine, root: Path | None) -> list[RenderableType]:
+    # No frame of the learner's file: the error came from inside a library
+    # (an nn.Sequential's layer, a torch function). The check's call is the
+    # nearest line that can be known; it names the part of their code in use.
+    return [
+        Text("The error was raised inside PyTorch (or another library), not on a line of your "
+             "file. The check was calling your code here:", style="bold"),
+        Text(f"  {display_path(line.path, root)}:{line.line} │ {line.text.strip()}"),
+        Text("Look at what that call uses from your file (for example the layers you put in "
+             "an nn.Sequential).", style=muted()),
+    ]
 

@@ -10,6 +10,7 @@ It also works on its own for a course author or a benchmark:
 
 from __future__ import annotations
 
+import linecache
 import os
 import traceback
 from pathlib import Path
@@ -17,13 +18,16 @@ from typing import Any
 
 import pytest
 
+from torchlings.details import Misspelling
 from torchlings.engine import sandbox
 from torchlings.engine.loader import load_exercise
 from torchlings.engine.result import SourceLine, TestOutcome
 from torchlings.testing import CheckFailure, NotDone
+from torchlings.translations import suggestion_for
 
 EXERCISE_ENV = "TORCHLINGS_EXERCISE"
 _OUTPUT_PER_TEST = 8_000
+_EXCERPT_CONTEXT = 2  # lines shown either side of the learner's line
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,6 +70,8 @@ def describe_exception(
     details: dict[str, Any] = {}
     if isinstance(exc, SyntaxError):
         details = {"kind": "syntax", "column": exc.offset or 0}
+    if suggestion := suggestion_for(exc):
+        details = Misspelling(suggestion).to_dict()
     if isinstance(exc, CheckFailure):
         message, details = exc.message, dict(exc.details)
     elif sandbox.is_out_of_memory(exc):
@@ -103,6 +109,12 @@ def _last_frame_in(frames: traceback.StackSummary, path: Path) -> SourceLine | N
     for frame in frames:
         if _same_file(frame.filename, path):
             found = SourceLine(str(path), frame.lineno or 0, frame.line or "", frame.name)
+    if found is not None:
+        # linecache holds the source that ran (the loader put it there).
+        lines = linecache.getlines(str(path))
+        found.excerpt_start = max(1, found.line - _EXCERPT_CONTEXT)
+        found.excerpt = [x.rstrip("\n") for x in
+                         lines[found.excerpt_start - 1: found.line + _EXCERPT_CONTEXT]]
     return found
 
 

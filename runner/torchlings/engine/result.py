@@ -30,6 +30,10 @@ class SourceLine:
     line: int
     text: str
     function: str = ""
+    # The lines around it as they ran (from linecache in the check process),
+    # starting at line `excerpt_start`: the report shows these, not the file now.
+    excerpt: list[str] = field(default_factory=list)
+    excerpt_start: int = 0
 
 
 @dataclass

@@ -1,0 +1,86 @@
+"""`verify --junit-xml FILE`: the results as JUnit XML, the format every CI system reads.
+
+One test case per exercise, named by number and name, grouped by chapter. A
+failing exercise carries the message the learner would read and the line of
+their code it points to; an exercise this machine cannot check (no CUDA GPU)
+is skipped with the reason; one not reached before Ctrl-C is skipped too.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from torchlings.course import Exercise
+from torchlings.engine import CheckResult, Status
+
+# Characters XML 1.0 cannot hold at all; shown as their control picture instead.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xml_safe(text: str) -> str:
+    return _NOT_XML.sub(lambda m: chr(0x2400 + ord(m.group())), text)
+
+
+def write(path: Path, targets: list[Exercise], finished: dict[int, CheckResult], root: Path,
+          edited: set[str] | frozenset[str] = frozenset()) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tree = ET.ElementTree(build(targets, finished, root, edited))
+    ET.indent(tree)
+    tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def build(targets: list[Exercise], finished: dict[int, CheckResult], root: Path,
+          edited: set[str] | frozenset[str] = frozenset()) -> ET.Element:
+    suite = ET.Element("testsuite", name="torchlings")
+    counts = {"tests": 0, "failures": 0, "skipped": 0}
+    total_time = 0.0
+    for index, target in enumerate(targets):
+        result = finished.get(index)
+        seconds = result.seconds if result else 0.0
+        total_time += seconds
+        case = ET.SubElement(suite, "testcase", classname=f"torchlings.{target.dir}",
+                             name=f"{target.label} {target.name}", file=str(target.exercise_rel),
+                             time=f"{seconds:.3f}")
+        counts["tests"] += 1
+        if result is None:
+            ET.SubElement(case, "skipped", message="not checked (stopped before it ran)")
+            counts["skipped"] += 1
+        elif result.status is Status.SKIPPED:
+            reason = result.summary.removeprefix("skipped: ") or "not checked here"
+            ET.SubElement(case, "skipped", message=reason)
+            counts["skipped"] += 1
+        elif result.status is not Status.PASSED:
+            message, body = describe(result, root)
+            failure = ET.SubElement(case, "failure", message=xml_safe(message),
+                                    type=result.status.value)
+            failure.text = xml_safe(body)
+            counts["failures"] += 1
+        if target.name in edited or getattr(result, "check_modified", False):
+            props = ET.SubElement(case, "properties")
+            ET.SubElement(props, "property", name="checks_modified", value="true")
+    suite.set("tests", str(counts["tests"]))
+    suite.set("failures", str(counts["failures"]))
+    suite.set("errors", "0")
+    suite.set("skipped", str(counts["skipped"]))
+    suite.set("time", f"{total_time:.3f}")
+    return suite
+
+
+def describe(result: CheckResult, root: Path) -> tuple[str, str]:
+    """A one-line message, and the body: the whole message and the learner's line."""
+    failure = result.first_failure
+    if failure is None:
+        return result.summary or result.status.value, result.summary
+    message = failure.message.strip()
+    first = message.splitlines()[0] if message else (result.summary or result.status.value)
+    body = [message]
+    line = failure.learner_line or failure.check_line
+    if line is not None:
+        try:
+            shown = Path(line.path).resolve().relative_to(root.resolve())
+        except (ValueError, OSError):
+            shown = Path(line.path)
+        body.append(f"\n{shown}:{line.line}: {line.text.strip()}")
+    return first, "\n".join(body)
