@@ -25,7 +25,9 @@ def outcome(exercise):
     generator = torch.Generator().manual_seed(3)
     x_train, labels_train = _blobs(400, generator)
     x_test, labels_test = _blobs(1000, generator)
-    torch.manual_seed(0)
+    # A seed whose untrained network scores about 21%: only a script that really learns
+    # reaches MIN_ACCURACY (under seed 0 the untrained network already scored 91%).
+    torch.manual_seed(2)
     try:
         model, reported = exercise.train_and_evaluate(x_train, labels_train, x_test, labels_test)
     except RuntimeError as error:
@@ -48,8 +50,10 @@ def test_model_learns(outcome):
     expect(true_accuracy == true_accuracy and true_accuracy >= MIN_ACCURACY,
            f"The trained model (in eval mode) gets {true_accuracy:.1%} of the test points "
            f"right; a working script reaches at least {MIN_ACCURACY:.0%}. Near 50% it learned "
-           "nothing. The usual culprit is a learning rate far too high: every step overshoots "
-           "(plain SGD here wants something like 0.1 to 1).\n" + CONCEPT)
+           "nothing. The usual culprit is the learning rate: far too high and every step "
+           "overshoots (the loss turns NaN); far too small (SGD's default is 0.001) and 200 "
+           "steps barely move the weights. Plain SGD here wants something like 0.1 to 1.\n"
+           + CONCEPT)
 
 
 def test_reported_accuracy_is_true(outcome):
