@@ -12,6 +12,14 @@ BROADCAST = (
 R2 = "R² = 1 - sum((target - pred)²) / sum((target - target.mean())²), as a Python float."
 
 
+def _near(value, expected):
+    """Whether a returned R² (a float, or a one-element tensor) is within 1e-5 of `expected`."""
+    try:
+        return abs(float(value) - expected) <= 1e-5
+    except (TypeError, ValueError, RuntimeError):
+        return False  # not a number at all: expect_close says what it is
+
+
 def _case():
     generator = torch.Generator().manual_seed(0)
     target = torch.randn(6, generator=generator)
@@ -39,14 +47,17 @@ def test_mse_with_column_predictions(exercise):
 def test_r2(exercise):
     """R² is 1 for a perfect fit, 0 for predicting the mean, and 1 - SSres/SStot in general."""
     pred, target = _case()
-    expect_close(exercise.r2_score(target.clone().unsqueeze(1), target), 1.0,
-                 name="R² of a perfect (B, 1) prediction", atol=1e-5,
-                 concept=R2 + " " + BROADCAST)
+    want = 1 - ((target - pred) ** 2).sum() / ((target - target.mean()) ** 2).sum()
+    for name, column, expected in (("a perfect (B, 1) prediction", target.clone(), 1.0),
+                                   ("a noisy (B, 1) prediction", pred, want.item())):
+        got = exercise.r2_score(column.unsqueeze(1), target)
+        if not _near(got, expected):
+            # Right for a (B,) prediction but not for the (B, 1) one: the shapes are the bug.
+            flat = exercise.r2_score(column.clone(), target)
+            concept = R2 + " " + BROADCAST if _near(flat, expected) else R2
+            expect_close(got, expected, name=f"R² of {name}", atol=1e-5, concept=concept)
     expect_close(exercise.r2_score(torch.full((6,), target.mean().item()), target), 0.0,
                  name="R² of always predicting the mean target", atol=1e-5, concept=R2)
-    want = 1 - ((target - pred) ** 2).sum() / ((target - target.mean()) ** 2).sum()
-    expect_close(exercise.r2_score(pred.unsqueeze(1), target), want.item(),
-                 name="R² of a noisy (B, 1) prediction", atol=1e-5, concept=R2 + " " + BROADCAST)
 
 
 def test_r2_is_a_python_float(exercise):

@@ -44,8 +44,10 @@ def _sampled(buffer, calls, batch_size, seed=0):
         empty = int((ks == 0).sum())
         expect(empty == 0,
                f"sample returned {empty} transition(s) with an all-zero observation: slots that "
-               f"were never written. With {len(buffer)} of {buffer.capacity} slots filled, draw "
-               "indices from range(len(self)), not range(capacity).")
+               f"were never written. With {len(buffer)} of {buffer.capacity} slots filled, either "
+               "sample draws past them (draw indices from range(len(self)), not "
+               "range(capacity)) or add wrote elsewhere (the n-th add goes to slot n - 1: the "
+               "position starts at 0 and moves on by (position + 1) % capacity).")
         same = (actions == ks).all() and torch.allclose(rewards, ks / 10) and torch.allclose(
             next_obs[:, 0], ks + 0.5) and torch.equal(dones, (ks % 2).float())
         expect(same, "The fields of a sampled batch do not belong together: row i of obs, "

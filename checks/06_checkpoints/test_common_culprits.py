@@ -25,11 +25,15 @@ def outcome(exercise):
     generator = torch.Generator().manual_seed(3)
     x_train, labels_train = _blobs(400, generator)
     x_test, labels_test = _blobs(1000, generator)
-    torch.manual_seed(0)
+    # A seed whose untrained network scores about 21%: only a script that really learns
+    # reaches MIN_ACCURACY (under seed 0 the untrained network already scored 91%).
+    torch.manual_seed(2)
     try:
         model, reported = exercise.train_and_evaluate(x_train, labels_train, x_test, labels_test)
     except RuntimeError as error:
-        if "target" in str(error).lower() or "long" in str(error).lower():
+        # Only cross_entropy's own complaint about the targets' dtype; any other error (a
+        # mean() of int64 values, a shape clash) keeps its own message and line.
+        if "expected target dtype" in str(error) or "scalar type Long" in str(error):
             fail("cross_entropy refused the targets:\n"
                  f"  {str(error).splitlines()[0]}\n"
                  "The labels are floats (0.0 / 1.0). cross_entropy reads float targets as "
@@ -48,8 +52,10 @@ def test_model_learns(outcome):
     expect(true_accuracy == true_accuracy and true_accuracy >= MIN_ACCURACY,
            f"The trained model (in eval mode) gets {true_accuracy:.1%} of the test points "
            f"right; a working script reaches at least {MIN_ACCURACY:.0%}. Near 50% it learned "
-           "nothing. The usual culprit is a learning rate far too high: every step overshoots "
-           "(plain SGD here wants something like 0.1 to 1).\n" + CONCEPT)
+           "nothing. The usual culprit is the learning rate: far too high and every step "
+           "overshoots (the loss turns NaN); far too small (SGD's default is 0.001) and 200 "
+           "steps barely move the weights. Plain SGD here wants something like 0.1 to 1.\n"
+           + CONCEPT)
 
 
 def test_reported_accuracy_is_true(outcome):
@@ -59,7 +65,14 @@ def test_reported_accuracy_is_true(outcome):
            f"The accuracy should be a Python float (use .item()), got {type(reported).__name__}."
            "\n" + CONCEPT)
     if abs(reported - true_accuracy) > 1e-6:
-        if 0.4 < reported < 0.6 and abs(true_accuracy - 0.5) > 0.15:
+        if not 0.0 <= reported <= 1.0:
+            story = (" An accuracy is a fraction in [0, 1]: the mean of the right/wrong "
+                     "comparisons, not their sum.")
+        elif abs(reported - (1.0 - true_accuracy)) < 1e-6:
+            story = (" That is one minus the true accuracy: the fraction of points the model "
+                     "gets WRONG. The predicted class is the argmax of the logits, and a point "
+                     "is right when predictions == labels.")
+        elif 0.4 < reported < 0.6 and abs(true_accuracy - 0.5) > 0.15:
             story = (" A value near 50% whatever the model does is the broadcasting culprit: "
                      "predictions of shape (N, 1) compared with labels of shape (N,) give an "
                      "(N, N) table of every prediction against every label. Compare (N,) "

@@ -155,11 +155,16 @@ def test_target_comes_from_the_target_network(exercise):
     q_taken = _q_taken(online, obs, actions)
     with torch.no_grad():
 
-        def loss_with(net):
-            y = rewards + 0.9 * (1 - dones) * net(next_obs).amax(dim=1)
+        def loss_with(net, pick=lambda q: q.amax(dim=1)):
+            y = rewards + 0.9 * (1 - dones) * pick(net(next_obs))
             return ((q_taken - y) ** 2).mean().item()
 
         right, from_online = loss_with(target), loss_with(online)
+        for how, pick in (("min", lambda q: q.amin(dim=1)), ("mean", lambda q: q.mean(dim=1))):
+            expect(abs(loss - loss_with(target, pick)) > 1e-4,
+                   f"The loss is {loss:.4f}: exactly what it is with next_q as the {how} of the "
+                   "target network's next-state values. The TD target bootstraps from the BEST "
+                   "next action: next_q = target(next_obs).max(dim=1).values.\n" + CONCEPT)
     expect(abs(loss - from_online) > 1e-4 or abs(loss - right) < 1e-4,
            f"The loss is {loss:.4f}: exactly what it is with next_q from the ONLINE network. "
            "The target network exists so that the target stays still while the online network "

@@ -46,11 +46,18 @@ def test_epsilon_zero_is_greedy(exercise):
         values = all(a == int(q.max().item()) for q, a, _ in misses)
         # Exploring at epsilon = 0 (a flipped comparison) misses about 4 states in 5.
         explored = not values and 20 < len(misses) < 190
-        story = ("It explored at epsilon = 0: explore only when the uniform draw is BELOW "
-                 "epsilon (`draw < epsilon`); `>` explores with probability 1 - epsilon."
-                 if explored else
-                 "The greedy action is the INDEX of the largest Q-value, q_values.argmax(), "
-                 "not the value itself.")
+        worst = all(a == int(q.argmin()) for q, a, _ in misses) and len(misses) == 200
+        if worst:
+            story = ("It returned the action with the SMALLEST Q-value every time: the greedy "
+                     "action has the largest, q_values.argmax() (not argmin).")
+        elif explored:
+            story = ("It explored at epsilon = 0: explore only when the uniform draw is BELOW "
+                     "epsilon (`draw < epsilon`); `>` explores with probability 1 - epsilon.")
+        elif values:
+            story = ("The greedy action is the INDEX of the largest Q-value, q_values.argmax(), "
+                     "not the value itself.")
+        else:
+            story = "The greedy action is the index of the largest Q-value: q_values.argmax()."
         fail(f"With epsilon = 0, epsilon_greedy returned a non-greedy action in {len(misses)} "
              f"of 200 states; e.g. for Q-values {[round(v, 2) for v in q_values.tolist()]} it "
              f"returned {action}, but the greedy action is {best}. {story}\n{CONCEPT}")
