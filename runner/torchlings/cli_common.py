@@ -113,3 +113,8 @@ def engine_for(no_warm: bool) -> Iterator[Engine]:
         yield engine
     finally:
         engine.close()
+
+
+no_warm_option = click.option(
+    "--no-warm", is_flag=True, help="Start a fresh Python for every check (slower)."
+)

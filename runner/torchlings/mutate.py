@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from torchlings.course import Course, Exercise
-from torchlings.engine import CheckJob, CheckResult, Engine, Status, check_many
+from torchlings.engine import CheckResult, Engine, Status, check_many
 from torchlings.engine.jobs import DEFAULT_TIMEOUT
 from torchlings.mutants import Mutant, mutants
+from torchlings.workspace import job_for
 
 # Checks that train an agent for seconds are too slow to run once per mutant;
 # their known-wrong variants stand for the mistakes instead.
@@ -129,7 +130,7 @@ def mutate_exercise(
         target = folder / f"m{index}" / exercise_file.name
         target.parent.mkdir(parents=True)
         target.write_text(mutant.source, encoding="utf-8")
-        jobs.append(CheckJob(check_file, target, timeout))
+        jobs.append(job_for(course, exercise, target))
     results = check_many(engine, jobs, workers=workers)
     report.verdicts = [
         MutantVerdict(mutant, result, declared.get(mutant.key, ""))
