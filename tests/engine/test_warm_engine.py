@@ -90,7 +90,8 @@ def test_timeout_kills_the_whole_group(warm, learner):
     result = warm.check(tiny_job(path, timeout=0.5))
     assert time.perf_counter() - began < 10
     assert result.status is Status.TIMEOUT
-    assert "did not finish within 0.5 s" in result.problem.message
+    # The message states the limit actually enforced: the exercise's plus the start-up allowance.
+    assert f"did not finish within {0.5 + warm_engine.STARTUP_ALLOWANCE:g} s" in result.problem.message
     assert "loop" in result.problem.message  # says what to look at
     grandchild = int(path.with_suffix(".pid").read_text())
     deadline = time.monotonic() + 5
@@ -203,8 +204,7 @@ def test_worker_leaves_when_the_runner_dies():
         "import os, time\n"
         "from torchlings.engine.warm_engine import WarmEngine\n"
         "engine = WarmEngine(); engine.start()\n"
-        "deadline = time.monotonic() + 60\n"
-        "while not engine.is_ready() and time.monotonic() < deadline: time.sleep(0.05)\n"
+        "engine.wait_ready(60)\n"
         "print(engine.worker_pid(), flush=True)\n"
         "os._exit(0)  # no close(): as if the runner crashed\n"
     )
@@ -255,7 +255,7 @@ def test_a_slow_check_does_not_hold_up_a_fast_one(warm, learner, tmp_path):
 
 def test_fresh_process_jobs_use_the_subprocess_engine(warm, learner, monkeypatch):
     used = []
-    monkeypatch.setattr(SubprocessEngine, "check", lambda self, job: used.append(job))
+    monkeypatch.setattr(SubprocessEngine, "check", lambda self, job, on_series=None: used.append(job))
     job = CheckJob(tiny_job(learner("good")).check_file, learner("good"),
                    needs_fresh_process=True)
     warm.check(job)
@@ -263,15 +263,18 @@ def test_fresh_process_jobs_use_the_subprocess_engine(warm, learner, monkeypatch
 
 
 def test_no_worker_means_checks_run_cold(monkeypatch, learner):
-    def cannot_start():
+    def cannot_start(**_):
         raise OSError("no more processes")
 
-    monkeypatch.setattr(warm_engine, "_Worker", cannot_start)
+    monkeypatch.setattr(warm_engine, "Worker", cannot_start)
     used = []
-    monkeypatch.setattr(SubprocessEngine, "check", lambda self, job: used.append(job))
+    monkeypatch.setattr(SubprocessEngine, "check", lambda self, job, on_series=None: used.append(job))
     engine = WarmEngine()
     engine.start()
     assert not engine.is_ready()
+    # Waiting for it returns at once, and says why checks run cold.
+    assert engine.wait_ready(timeout=5)
+    assert "no more processes" in engine.startup_error
     job = tiny_job(learner("good"))
     engine.check(job)
     engine.check(job)
