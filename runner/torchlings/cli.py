@@ -65,8 +65,8 @@ def resolve(course: Course, key: str) -> Exercise:
 
 
 @contextmanager
-def engine_for(no_warm: bool) -> Iterator[Engine]:
-    engine = make_engine(warm=not no_warm)
+def engine_for(no_warm: bool, one_shot: bool = False) -> Iterator[Engine]:
+    engine = make_engine(warm=not no_warm, one_shot=one_shot)
     try:
         yield engine
     finally:
@@ -122,7 +122,7 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
     target = resolve(workspace.course, exercise) if exercise else workspace.current()
     out = console()
     out.print(f"Checking {target.label} {target.name} ({target.exercise_rel}) ...", style="dim")
-    with engine_for(no_warm) as engine:
+    with engine_for(no_warm, one_shot=True) as engine:
         result = engine.check(workspace.job(target))
     workspace.record(target, result)
     out.print(render_result(target, result, root=workspace.root, verbose=verbose))
