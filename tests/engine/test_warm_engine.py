@@ -177,10 +177,20 @@ def test_worker_killed_between_checks(warm, learner):
 
 def test_worker_killed_during_a_check(warm, learner, tmp_path):
     path = tmp_path / "slow.py"
-    path.write_text("import time\n\ndef answer():\n    time.sleep(1.5)\n    return 42\n")
+    started = tmp_path / "started"
+    path.write_text("import pathlib, time\n\ndef answer():\n"
+                    f"    pathlib.Path({str(started)!r}).touch()\n"
+                    "    time.sleep(1.5)\n    return 42\n")
     warm.check(tiny_job(learner("good")))  # make sure a worker is up
     pid = warm.worker_pid()
-    killer = threading.Timer(0.5, os.kill, (pid, signal.SIGKILL))
+
+    def kill_once_started():
+        deadline = time.monotonic() + 30
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_once_started)
     killer.start()
     result = warm.check(tiny_job(path))
     killer.join()
