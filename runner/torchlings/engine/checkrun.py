@@ -25,9 +25,6 @@ from torchlings.engine.series import SeriesCallback, SeriesFollower
 from torchlings.engine.visible import make_visible
 
 SCRATCH_PREFIX = "torchlings-check-"
-# The check process's own alarm rings this long after the runner's deadline,
-# so the runner (which can report it) normally acts first.
-OWN_DEADLINE_MARGIN = 1.0
 
 
 class CheckRun:
@@ -51,13 +48,18 @@ class CheckRun:
             "scratch": str(self.scratch),
             "memory": sandbox.memory_limit_bytes(),
             "file_limit": sandbox.file_limit_bytes(),
-            "deadline": job.timeout + allowance + OWN_DEADLINE_MARGIN,
+            "timeout": job.timeout,
             "nonce": self.nonce,
         }
 
     @property
     def limit(self) -> float:
-        """The wall-clock time the runner gives the check process."""
+        """The wall-clock time the runner gives the check process: a backstop.
+
+        The process keeps the exercise's timeout itself, from the moment the
+        check starts; this also covers its start-up, and a process whose own
+        clock learner code turned off.
+        """
         return self.job.timeout + self.allowance
 
     def unreadable(self) -> CheckResult | None:

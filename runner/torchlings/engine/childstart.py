@@ -4,14 +4,15 @@ A check process is always a forked child: of the warm worker (which has torch
 imported already) or of the one-shot supervisor (`torchlings.engine.child`,
 which has not). Either way it comes here, with the request the engine made:
 
-    {"check", "exercise", "result", "cwd", "memory", "file_limit", "deadline",
+    {"check", "exercise", "result", "cwd", "memory", "file_limit", "timeout",
      "nonce", "scratch"}
 
 It puts itself in its own process group, dies with the process that forked
-it, applies its limits (memory, file size, its own deadline), resets torch's
-global state, runs the check, and writes the result with the nonce the
-engine gave it. A result without the right nonce is not believed, so learner
-code that writes a result file and leaves is not taken for a pass.
+it, applies its limits (memory, file size), resets torch's global state,
+starts its own clock (the exercise's timeout, kept by the kernel), runs the
+check, and writes the result with the nonce the engine gave it. A result
+without the right nonce is not believed, so learner code that writes a result
+file and leaves is not taken for a pass.
 """
 
 from __future__ import annotations
@@ -78,8 +79,7 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         from torchlings.engine import sandbox
 
         sandbox.prepare_process()
-        sandbox.apply_limits(request["memory"], deadline=request.get("deadline"),
-                             file_bytes=request.get("file_limit"))
+        sandbox.apply_limits(request["memory"], file_bytes=request.get("file_limit"))
         from torchlings import testing
         from torchlings.engine.outcome import write_result
         from torchlings.engine.runcheck import run_check
@@ -87,6 +87,9 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         if series_fd is not None:
             testing._point_listener = series_writer(series_fd)
         sandbox.reset_torch_state()
+        # The exercise's time limit counts from here: not the time it took
+        # to start this process or import torch, which the learner cannot help.
+        sandbox.start_deadline(request["timeout"])
         result = run_check(request["check"], request["exercise"])
         write_result(Path(request["result"]), result, nonce)
         code = EXIT_REPORTED

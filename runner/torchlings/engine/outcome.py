@@ -95,15 +95,15 @@ def finished(
     """
     result = _read_result(result_file, nonce) if not timed_out and returncode == 0 else None
     name = signal_name(-returncode) if returncode is not None and returncode < 0 else ""
-    if timed_out or name in ("SIGALRM", "SIGXCPU"):
-        result = _problem(
-            Status.TIMEOUT,
-            "timeout",
-            f"The check did not finish within {timeout + allowance:g} s ({timeout:g} s for the "
-            f"exercise plus {allowance:g} s to start up) and was stopped. Look for a loop "
-            "that never ends (a `while` whose condition never changes) or far more work than "
-            "the exercise needs.",
-        )
+    if name == "SIGALRM":  # the check process's own clock: the exercise's timeout
+        result = _timeout(f"The check did not finish within {timeout:g} s and was stopped.")
+    elif name == "SIGXCPU":
+        result = _timeout(f"The check used more than {timeout + sandbox.CPU_MARGIN:g} s of "
+                          "processor time and was stopped.")
+    elif timed_out:  # the runner's backstop: the process never kept its own time
+        result = _timeout(f"The check did not finish within {timeout + allowance:g} s "
+                          f"({timeout:g} s for the exercise plus {allowance:g} s to start up) "
+                          "and was stopped.")
     elif name == "SIGXFSZ":
         result = _problem(Status.CRASHED, "FileTooLarge", sandbox.file_too_large_message())
     elif result is None:
@@ -137,6 +137,12 @@ def finished(
     if timed_out or not result.seconds:
         result.seconds = seconds
     return make_visible(result)
+
+
+def _timeout(what: str) -> CheckResult:
+    return _problem(Status.TIMEOUT, "timeout", f"{what} Look for a loop that never ends (a "
+                    "`while` whose condition never changes) or far more work than the exercise "
+                    "needs.")
 
 
 def _problem(status: Status, exc_type: str, message: str) -> CheckResult:

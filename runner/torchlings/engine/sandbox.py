@@ -80,16 +80,9 @@ def out_of_memory_message(exc: BaseException) -> str:
     )
 
 
-def apply_limits(memory_bytes: int, *, deadline: float | None = None,
-                 file_bytes: int | None = None) -> None:
-    """Ceilings on memory, file size, and (with `deadline`, in seconds) time.
-
-    The time limit is the check's own: a wall-clock alarm and a CPU limit
-    that end this process even when every process above it is gone.
-    """
+def apply_limits(memory_bytes: int, *, file_bytes: int | None = None) -> None:
+    """Ceilings on memory and file size (time: `start_deadline`)."""
     global applied_memory_limit, applied_file_limit
-    if deadline is not None:
-        _own_deadline(deadline)
     try:
         import resource  # POSIX only; on Windows a check runs without a ceiling
     except ImportError:
@@ -121,10 +114,19 @@ def apply_limits(memory_bytes: int, *, deadline: float | None = None,
         pass
 
 
-def _own_deadline(seconds: float) -> None:
-    # SIG_DFL: the kernel ends the process when the alarm rings, whatever
-    # Python is doing (a C loop, a blocked handler). The CPU limit is the
-    # second line, for a process whose alarm was cleared.
+# Processor time allowed beyond the wall-clock limit, for a process whose
+# alarm learner code turned off.
+CPU_MARGIN = 2
+
+
+def start_deadline(seconds: float) -> None:
+    """From now on this process has `seconds` to live: the check's own time limit.
+
+    A wall-clock alarm and a CPU limit, kept by the kernel: they end the
+    process even when every process above it is gone. SIG_DFL: the alarm
+    ends it whatever Python is doing (a C loop, a blocked handler); the CPU
+    limit is the second line, for a process whose alarm was turned off.
+    """
     if hasattr(signal, "setitimer"):
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.1))
@@ -132,7 +134,7 @@ def _own_deadline(seconds: float) -> None:
         import resource
 
         used = resource.getrusage(resource.RUSAGE_SELF)
-        cpu = int(used.ru_utime + used.ru_stime + seconds) + 2
+        cpu = int(used.ru_utime + used.ru_stime + seconds) + CPU_MARGIN
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     except (ImportError, ValueError, OSError):
         pass
