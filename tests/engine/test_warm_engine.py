@@ -30,6 +30,8 @@ pytestmark = pytest.mark.skipif(not warm_supported(), reason="no fork on this pl
 def test_make_engine_picks_warm_unless_asked(monkeypatch):
     assert isinstance(make_engine(), WarmEngine)
     assert isinstance(make_engine(warm=False), SubprocessEngine)
+    # One check: a fresh process costs less than a worker's import and fork.
+    assert isinstance(make_engine(one_shot=True), SubprocessEngine)
     monkeypatch.setenv("TORCHLINGS_NO_WARM", "1")
     assert isinstance(make_engine(), SubprocessEngine)
 

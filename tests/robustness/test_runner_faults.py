@@ -44,3 +44,51 @@ def test_run_shows_learner_escape_sequences_without_obeying_them(workspace):
     assert result.exit_code == 1
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert "␛[2J cleared" in result.output
+
+
+def test_a_runner_fault_in_one_check_stays_with_that_check(workspace):
+    from torchlings.engine import Status, check_many, make_engine
+    from torchlings.workspace import Workspace
+
+    class FlakyEngine:
+        """A real engine that fails, itself, on one job."""
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def check(self, job, on_series=None):
+            if job.exercise_file.name == "add.py":
+                raise RuntimeError("a bug in torchlings")
+            return self.inner.check(job)
+
+    solve(workspace, "double")
+    ws = Workspace.open(workspace)
+    jobs = [ws.job(e) for e in ws.course.exercises]
+    inner = make_engine(one_shot=True)
+    try:
+        results = check_many(FlakyEngine(inner), jobs)
+    finally:
+        inner.close()
+    by_name = {e.name: r for e, r in zip(ws.course.exercises, results, strict=True)}
+    assert by_name["add"].status is Status.CRASHED
+    assert "a bug in torchlings" in by_name["add"].problem.message
+    assert by_name["double"].status is Status.PASSED
+    assert by_name["halve"].status is Status.NOT_DONE
+
+
+def test_an_edited_check_is_flagged_on_the_result(workspace):
+    from torchlings.engine import make_engine
+    from torchlings.workspace import Workspace
+
+    solve(workspace, "add")
+    ws = Workspace.open(workspace)
+    add = ws.course.by_name("add")
+    engine = make_engine(one_shot=True)
+    try:
+        assert engine.check(ws.job(add)).check_modified is False
+        check = workspace / add.check_rel
+        check.write_text(check.read_text() + "\n# made easier by the learner\n")
+        edited = engine.check(ws.job(add))
+    finally:
+        engine.close()
+    assert edited.passed and edited.check_modified is True
