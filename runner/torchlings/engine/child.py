@@ -22,8 +22,28 @@ from typing import Any
 from torchlings.engine import childstart, reaper
 
 
+def run_here(request: dict[str, Any]) -> None:
+    """Where there is no fork (Windows): the check runs in this process, with what limits exist."""
+    from pathlib import Path
+
+    from torchlings.engine import sandbox
+    from torchlings.engine.outcome import write_result
+    from torchlings.engine.runcheck import run_check
+
+    sandbox.prepare_process()
+    sandbox.apply_limits(request["memory"], file_bytes=request.get("file_limit"))
+    sandbox.reset_torch_state()
+    nonce = str(request.pop("nonce", ""))
+    result = run_check(request["check"], request["exercise"])
+    write_result(Path(request["result"]), result, nonce)
+    sys.stdout.flush()
+    os._exit(0)
+
+
 def main() -> None:
     request: dict[str, Any] = json.loads(sys.stdin.buffer.read())
+    if not hasattr(os, "fork"):
+        run_here(request)
     reaper.become_subreaper()
     with contextlib.suppress(ImportError, ValueError, OSError):
         import resource
