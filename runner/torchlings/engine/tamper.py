@@ -15,6 +15,7 @@ code it runs; the README says so.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -62,13 +63,28 @@ def snapshot() -> Snapshot:
             for name, value in _judges(namespace).items()}
 
 
+def _torch_rewrapped(old: Any, new: Any) -> bool:
+    # torch wraps some of its own functions when a part of it is first imported
+    # (torch._dynamo wraps torch.manual_seed, for one): the new function wraps
+    # the old one, and its code is torch's own.
+    if getattr(new, "__wrapped__", None) is not old:
+        return False
+    torch = sys.modules.get("torch")
+    code = getattr(new, "__code__", None)
+    home = os.path.dirname(getattr(torch, "__file__", None) or "") + os.sep
+    return code is not None and home != os.sep and code.co_filename.startswith(home)
+
+
 def replaced(before: Snapshot) -> list[str]:
     """Names (like "torch.allclose") whose object is not the one in `before`."""
     now = _watched()
     changed = []
     for (space, name), value in before.items():
         namespace = now.get(space)
-        if namespace is not None and namespace.get(name, value) is not value:
+        if namespace is None:
+            continue
+        current = namespace.get(name, value)
+        if current is not value and not _torch_rewrapped(value, current):
             changed.append(f"{space}.{name}")
     return sorted(changed)
 
