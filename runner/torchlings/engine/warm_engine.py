@@ -4,14 +4,16 @@ The worker (`torchlings.engine.worker`) is a separate process started once,
 in the background, by `start()` or by the first check. The runner itself (the
 Textual app, with its threads) never forks. Per check the engine:
 
-- makes a scratch folder and a pipe, sends the worker a request carrying the
-  pipe's write end; the worker forks a child in its own process group whose
-  stdout and stderr are that pipe;
+- makes the check's scratch folder and request (`CheckRun`, shared with the
+  subprocess engine) and a pipe, sends the worker the request with the pipe's
+  write end; the worker forks a child (`childstart`, the same start-up as the
+  subprocess engine's) whose stdout and stderr are that pipe;
 - drains the pipe on a thread (OutputSink), so a flood never blocks the child;
-- waits for the worker to report that the child exited, and on a timeout
-  kills the child's whole process group itself: the clock is kept here,
-  where nothing learner code does can stop it;
-- builds the CheckResult with the same `outcome.finished` as the subprocess
+- waits for the worker to report that the child exited. The child keeps the
+  exercise's timeout itself (its own alarm); the engine's clock is the
+  backstop, and on it the engine kills the child and all it started
+  (`reaper.kill_check`, as the subprocess engine does);
+- builds the CheckResult with the same `CheckRun.result` as the subprocess
   engine, so both paths give identical results.
 
 If the worker dies or is stopped (learner code can kill or SIGSTOP it), the
