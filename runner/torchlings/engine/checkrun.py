@@ -25,6 +25,10 @@ from torchlings.engine.series import SeriesCallback, SeriesFollower
 from torchlings.engine.visible import make_visible
 
 SCRATCH_PREFIX = "torchlings-check-"
+# Added to the exercise's timeout on the check process's own clock: pytest's
+# start-up, and what a check imports the first time (an optimizer pulls in
+# torch._dynamo), are not the learner's doing and vary with the machine's load.
+CHECK_GRACE = 3.0
 
 
 class CheckRun:
@@ -37,6 +41,8 @@ class CheckRun:
         workdir = self.scratch / "cwd"
         workdir.mkdir()
         self.nonce = secrets.token_hex(16)
+        # The check process's own time limit, counted from the start of the check.
+        self.own_limit = job.timeout + CHECK_GRACE
         self.series = SeriesFollower(on_series) if on_series is not None else None
         self.request: dict[str, Any] = {
             # Absolute, not resolved: the check process runs in a folder of its
@@ -48,7 +54,7 @@ class CheckRun:
             "scratch": str(self.scratch),
             "memory": sandbox.memory_limit_bytes(),
             "file_limit": sandbox.file_limit_bytes(),
-            "timeout": job.timeout,
+            "timeout": self.own_limit,
             "nonce": self.nonce,
         }
 
@@ -56,11 +62,11 @@ class CheckRun:
     def limit(self) -> float:
         """The wall-clock time the runner gives the check process: a backstop.
 
-        The process keeps the exercise's timeout itself, from the moment the
-        check starts; this also covers its start-up, and a process whose own
-        clock learner code turned off.
+        The process keeps its own limit, from the moment the check starts;
+        this also covers its start-up, and a process whose own clock learner
+        code turned off.
         """
-        return self.job.timeout + self.allowance
+        return self.own_limit + self.allowance
 
     def unreadable(self) -> CheckResult | None:
         """A result for an exercise file that cannot even be opened (a symlink loop...)."""
@@ -85,7 +91,7 @@ class CheckRun:
                seconds: float) -> CheckResult:
         result = finished(result_file=self.result_file, nonce=self.nonce, returncode=returncode,
                           output=output, dropped=dropped, timed_out=timed_out,
-                          timeout=self.job.timeout, allowance=self.allowance, seconds=seconds)
+                          timeout=self.own_limit, allowance=self.allowance, seconds=seconds)
         result.check_modified = shipped.differs_from_shipped(Path(self.job.check_file))
         return result
 

@@ -90,6 +90,9 @@ def finished(
 ) -> CheckResult:
     """Build the result of a check process from what it left behind.
 
+    `timeout` is the limit the check process kept itself (from the start of
+    the check); `allowance` what the runner added for its start-up.
+
     A result counts only when the process ended the runner's way: exit status
     0 and a result file carrying the nonce this check was given.
     """
@@ -102,7 +105,7 @@ def finished(
                           "processor time and was stopped.")
     elif timed_out:  # the runner's backstop: the process never kept its own time
         result = _timeout(f"The check did not finish within {timeout + allowance:g} s "
-                          f"({timeout:g} s for the exercise plus {allowance:g} s to start up) "
+                          f"({timeout:g} s for the check plus {allowance:g} s to start up) "
                           "and was stopped.")
     elif name == "SIGXFSZ":
         result = _problem(Status.CRASHED, "FileTooLarge", sandbox.file_too_large_message())
