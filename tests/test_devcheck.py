@@ -5,7 +5,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO, invoke
+from torchlings.course import load_course
 from torchlings.devcheck import apply_edits
 
 
@@ -53,11 +56,18 @@ def test_every_kind_of_unsound_exercise_is_named(workspace):
     assert "1 hint(s); at least two are needed" in text
 
 
-def test_the_real_course_is_sound():
-    """The course as shipped: every exercise proven by `torchlings dev check`."""
+CHAPTERS: dict[str, list[str]] = {}
+for _exercise in load_course(REPO).exercises:
+    CHAPTERS.setdefault(_exercise.dir, []).append(_exercise.name)
+
+
+@pytest.mark.parametrize("chapter", sorted(CHAPTERS))
+def test_the_real_course_is_sound(chapter):
+    """The course as shipped, one chapter a test (spread over cores by pytest-xdist):
+    every exercise proven by `torchlings dev check`."""
     env = {k: v for k, v in os.environ.items() if k != "TORCHLINGS_WORKSPACE"}
     done = subprocess.run(
-        [sys.executable, "-m", "torchlings", "dev", "check", "--json"],
+        [sys.executable, "-m", "torchlings", "dev", "check", "--json", *CHAPTERS[chapter]],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=3000,
     )
     data = json.loads(done.stdout)

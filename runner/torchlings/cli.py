@@ -149,7 +149,7 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
     out = console()
     out.print(f"Checking {target.label} {target.name} ({display_path(workspace.exercise_path(target))})"
               " ...", style=muted())
-    with engine_for(no_warm) as engine:
+    with engine_for(no_warm, one_shot=True) as engine:
         result = engine.check(workspace.job(target))
     progress = workspace.record(target, result)  # the policy: torchlings.workspace
     following = progress.next

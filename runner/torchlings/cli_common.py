@@ -107,8 +107,9 @@ def resolve(course: Course, key: str) -> Exercise:
 
 
 @contextmanager
-def engine_for(no_warm: bool) -> Iterator[Engine]:
-    engine = make_engine(warm=not no_warm)
+def engine_for(no_warm: bool, one_shot: bool = False) -> Iterator[Engine]:
+    """An engine for this command; `one_shot` when it makes a single check (no warm worker)."""
+    engine = make_engine(warm=not no_warm, one_shot=one_shot)
     try:
         yield engine
     finally:

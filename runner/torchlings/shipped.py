@@ -9,6 +9,7 @@ in its own tree, committed to git there.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -72,3 +73,31 @@ def _git_show(repo: Path, rel: Path) -> bytes | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout if done.returncode == 0 else None
+
+
+_shipped_cache: dict[tuple[Path, Path], bytes | None] = {}
+
+
+def differs_from_shipped(path: Path) -> bool:
+    """Whether a course file (a check, say) now differs from the shipped one.
+
+    The workspace is found by walking up to the catalog. False when the
+    shipped version cannot be found: nothing to compare with is no evidence.
+    """
+    path = Path(os.path.abspath(path))
+    for root in path.parents:
+        if (root / CATALOG).is_file():
+            break
+    else:
+        return False
+    rel = path.relative_to(root)
+    key = (root, rel)
+    if key not in _shipped_cache:
+        _shipped_cache[key] = read_shipped(rel, root)
+    original = _shipped_cache[key]
+    if original is None:
+        return False
+    try:
+        return path.read_bytes() != original
+    except OSError:
+        return False

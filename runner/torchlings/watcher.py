@@ -34,6 +34,9 @@ DEBOUNCE_SECONDS = 0.15
 # rename onto the file) only a short grace is needed to catch stragglers.
 SETTLED_SECONDS = 0.01
 POLL_SECONDS = 0.25
+# How often the watcher makes sure its folder still exists (a delete event
+# usually says so at once; this is for where none comes).
+GONE_CHECK_SECONDS = 1.0
 
 # Filesystems where inotify misses changes made by another machine or by the
 # host side of a VM: network mounts, 9p (WSL2's /mnt/c), WSL1's drvfs, FUSE.
@@ -129,9 +132,12 @@ class ExerciseWatcher:
         debounce: float = DEBOUNCE_SECONDS,
         settled: float = SETTLED_SECONDS,
         poll_interval: float = POLL_SECONDS,
+        on_gone: Callable[[Path], None] | None = None,
     ) -> None:
         self.folder = folder
         self.on_change = on_change
+        self.on_gone = on_gone
+        self.gone = False
         self.debounce = debounce
         self.settled = settled
         self.poll_interval = poll_interval
@@ -207,6 +213,10 @@ class ExerciseWatcher:
         self._observer = observer
 
     def _on_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory and event.event_type in ("deleted", "moved"):
+            with self._lock:
+                self._lock.notify_all()  # the loop looks whether the folder is still there
+            return
         if event.is_directory or event.event_type not in (
             "modified", "created", "moved", "closed"
         ):
@@ -236,17 +246,20 @@ class ExerciseWatcher:
     def _loop(self) -> None:
         next_poll = time.monotonic()
         while True:
+            if not self.folder.is_dir():
+                self._folder_gone()
+                return
             with self._lock:
                 if self._stopped:
                     return
                 now = time.monotonic()
-                waits = []
+                waits = [GONE_CHECK_SECONDS]
                 if self._deadline is not None:
                     waits.append(self._deadline - now)
                 if self.mode.kind == "polling":
                     waits.append(next_poll - now)
-                timeout = max(0.0, min(waits)) if waits else None
-                if timeout is None or timeout > 0:
+                timeout = max(0.0, min(waits))
+                if timeout > 0:
                     self._lock.wait(timeout)
                 if self._stopped:
                     return
@@ -260,6 +273,14 @@ class ExerciseWatcher:
                 target = self._target
             if fire and target is not None:
                 self._settle(target)
+
+    def _folder_gone(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self.gone = True
+        if self.on_gone is not None:
+            self.on_gone(self.folder)
 
     def _poll_locked(self, now: float) -> None:
         if self._target is None:

@@ -1,12 +1,16 @@
 """Running checks. Callers use only what is exported here.
 
-    engine = make_engine()
-    result = engine.check(CheckJob(check_file, exercise_file, timeout))
+    engine = make_engine()                  # make_engine(one_shot=True) for one check
+    engine.start(); engine.wait_ready(5.0)  # optional: warm up, then wait for it
+    result = engine.check(CheckJob(check_file, exercise_file, timeout), on_series=plot)
     results = check_many(engine, jobs, on_result=callback)
     engine.close()
 
 `check` blocks until the verdict is in and never raises for anything the
 learner's code does: hangs, crashes and floods all come back as a CheckResult.
+`on_series(series_so_far)`, when given, is called from the engine's own thread
+(at most about ten times a second) with every `testing.record_point` series
+the check has recorded so far.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Protocol
 
 from torchlings.engine.jobs import DEFAULT_TIMEOUT, CheckJob
 from torchlings.engine.result import CheckResult, SourceLine, Status, TestOutcome
+from torchlings.engine.visible import visible
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -29,11 +34,15 @@ __all__ = [
     "TestOutcome",
     "check_many",
     "make_engine",
+    "runner_fault",
+    "visible",
 ]
 
 
 class Engine(Protocol):
     name: str
+    # Why the warm worker could not start (the checks then run cold), or None.
+    startup_error: str | None
 
     def start(self) -> None:
         """Begin warming up in the background; returns at once."""
@@ -41,23 +50,44 @@ class Engine(Protocol):
     def is_ready(self) -> bool:
         """True when a check would start without waiting for torch to import."""
 
-    def check(self, job: CheckJob) -> CheckResult: ...
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Block until checks can start without a warm-up to wait for (False: timed out).
+
+        Also returns when the warm-up failed: `startup_error` then says why.
+        """
+
+    def check(self, job: CheckJob,
+              on_series: Callable[[dict[str, list[float]]], None] | None = None) -> CheckResult:
+        ...
 
     def close(self) -> None:
         """Stop: checks still running are killed, and their `check` calls return at once."""
 
 
-def make_engine(warm: bool = True) -> Engine:
-    """The fastest engine this platform supports (or the plain one if asked).
+def make_engine(warm: bool = True, one_shot: bool = False) -> Engine:
+    """The fastest engine for the job (or the plain one if asked).
 
+    `one_shot`: the caller runs a single check (`run`): a warm worker would
+    import torch and then fork, which costs more than one fresh process.
     TORCHLINGS_NO_WARM=1 in the environment has the same effect as warm=False.
     """
     from torchlings.engine.subprocess_engine import SubprocessEngine
     from torchlings.engine.warm_engine import WarmEngine, warm_supported
 
-    if warm and warm_supported() and not os.environ.get("TORCHLINGS_NO_WARM"):
+    if warm and not one_shot and warm_supported() and not os.environ.get("TORCHLINGS_NO_WARM"):
         return WarmEngine()
     return SubprocessEngine()
+
+
+def runner_fault(exc: BaseException) -> CheckResult:
+    """The result for a check that torchlings itself failed to run (a bug of ours)."""
+    message = (f"torchlings itself failed while checking this exercise ({type(exc).__name__}: "
+               f"{exc}). This is not about your code, and your progress is unchanged; "
+               "please report it.")
+    problem = TestOutcome(name="running the check", outcome="error", exc_type="RunnerFault",
+                          message=visible(message))
+    return CheckResult(Status.CRASHED, summary="torchlings failed to run this check",
+                       problem=problem)
 
 
 def check_many(
@@ -77,7 +107,10 @@ def check_many(
     results: list[CheckResult | None] = [None] * len(jobs)
 
     def one(index: int) -> None:
-        result = engine.check(jobs[index])
+        try:
+            result = engine.check(jobs[index])
+        except Exception as exc:  # noqa: BLE001 - one job's fault stays with that job
+            result = runner_fault(exc)
         results[index] = result
         if on_result is not None:
             on_result(index, result)

@@ -1,34 +1,82 @@
-"""Entry point of a check subprocess: `python -m torchlings.engine.child CHECK EXERCISE RESULT`.
+"""The one-shot supervisor: `python -m torchlings.engine.child`, request JSON on stdin.
 
-Runs one check with limits applied and writes its CheckResult as JSON to
-RESULT. Then leaves with os._exit, so that threads or atexit handlers started
-by learner code cannot keep the process alive after the verdict is in.
+The subprocess engine starts this for each check. It imports nothing heavy,
+forks the check process (which goes through the same `childstart` as a child
+of the warm worker, and imports torch itself), waits for it, ends whatever it
+left behind, and leaves the way the check process left: the same exit status,
+or the same signal. It is a child subreaper, so learner code that escapes its
+process group (setsid + fork) stays below it; and it follows the runner: when
+the runner's thread that started it ends, it ends the check and tidies up.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import shutil
+import signal
 import sys
-from pathlib import Path
+from typing import Any
+
+from torchlings.engine import childstart, reaper
 
 
-def main(argv: list[str]) -> None:
+def run_here(request: dict[str, Any]) -> None:
+    """Where there is no fork (Windows): the check runs in this process, with what limits exist."""
+    from pathlib import Path
+
     from torchlings.engine import sandbox
-
-    check_file, exercise_file, result_file = (Path(a) for a in argv)
-    sandbox.prepare_process()
-    sandbox.apply_limits(sandbox.memory_limit_bytes())
-    sandbox.reset_torch_state()
-
     from torchlings.engine.outcome import write_result
     from torchlings.engine.runcheck import run_check
 
-    result = run_check(check_file, exercise_file)
-    write_result(result_file, result)
+    sandbox.prepare_process()
+    sandbox.apply_limits(request["memory"], file_bytes=request.get("file_limit"))
+    sandbox.reset_torch_state()
+    nonce = str(request.pop("nonce", ""))
+    result = run_check(request["check"], request["exercise"])
+    write_result(Path(request["result"]), result, nonce)
     sys.stdout.flush()
-    sys.stderr.flush()
     os._exit(0)
 
 
+def main() -> None:
+    request: dict[str, Any] = json.loads(sys.stdin.buffer.read())
+    if not hasattr(os, "fork"):
+        run_here(request)
+    reaper.become_subreaper()
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # it re-raises the child's signal
+    check_pid: list[int] = []
+
+    def end_everything(*_: object) -> None:
+        for pid in check_pid:
+            reaper.kill_check(pid)
+        reaper.kill_orphans(keep=set())
+        shutil.rmtree(request["scratch"], ignore_errors=True)
+        os._exit(1)
+
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, end_everything)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner handles Ctrl-C
+    reaper.die_with_parent(request.pop("parent", None), signal.SIGTERM)
+    series_fd = request.pop("series_fd", None)
+    me = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        childstart.run_child(request, 1, series_fd, close_fds=[], parent=me)
+    check_pid.append(pid)
+    _, status = os.waitpid(pid, 0)
+    reaper.kill_group(pid)
+    reaper.kill_orphans(keep=set())
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:  # leave by the same signal, so the engine reads the same story
+        signal.signal(-code, signal.SIG_DFL)
+        os.kill(me, -code)
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

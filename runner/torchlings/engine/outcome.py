@@ -6,6 +6,7 @@ by a forked child of the warm worker end in identical results.
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import signal
@@ -13,7 +14,9 @@ import threading
 from pathlib import Path
 from typing import IO
 
+from torchlings.engine import sandbox
 from torchlings.engine.result import CheckResult, Status, TestOutcome
+from torchlings.engine.visible import make_visible
 
 OUTPUT_LIMIT = 64 * 1024  # bytes of a check's own output that are kept
 
@@ -69,32 +72,45 @@ _SIGNAL_MEANING = {
     "SIGFPE": "an arithmetic fault in native code",
     "SIGILL": "an illegal instruction in native code",
     "SIGKILL": "it was killed from outside, often by the system when memory ran out",
+    "SIGTERM": "it was asked to stop from outside (os.kill, or the system shutting down)",
 }
 
 
 def finished(
     *,
     result_file: Path,
+    nonce: str,
     returncode: int | None,
     output: str,
     dropped: int,
     timed_out: bool,
     timeout: float,
+    allowance: float,
     seconds: float,
 ) -> CheckResult:
-    """Build the result of a check process from what it left behind."""
-    result = _read_result(result_file) if not timed_out else None
-    if timed_out:
-        result = _problem(
-            Status.TIMEOUT,
-            "timeout",
-            f"The check did not finish within {timeout:g} s and was stopped. Look for a loop "
-            "that never ends (a `while` whose condition never changes) or far more work than "
-            "the exercise needs.",
-        )
+    """Build the result of a check process from what it left behind.
+
+    `timeout` is the limit the check process kept itself (from the start of
+    the check); `allowance` what the runner added for its start-up.
+
+    A result counts only when the process ended the runner's way: exit status
+    0 and a result file carrying the nonce this check was given.
+    """
+    result = _read_result(result_file, nonce) if not timed_out and returncode == 0 else None
+    name = signal_name(-returncode) if returncode is not None and returncode < 0 else ""
+    if name == "SIGALRM":  # the check process's own clock: the exercise's timeout
+        result = _timeout(f"The check did not finish within {timeout:g} s and was stopped.")
+    elif name == "SIGXCPU":
+        result = _timeout(f"The check used more than {timeout + sandbox.CPU_MARGIN:g} s of "
+                          "processor time and was stopped.")
+    elif timed_out:  # the runner's backstop: the process never kept its own time
+        result = _timeout(f"The check did not finish within {timeout + allowance:g} s "
+                          f"({timeout:g} s for the check plus {allowance:g} s to start up) "
+                          "and was stopped.")
+    elif name == "SIGXFSZ":
+        result = _problem(Status.CRASHED, "FileTooLarge", sandbox.file_too_large_message())
     elif result is None:
-        if returncode is not None and returncode < 0:
-            name = signal_name(-returncode)
+        if name:
             meaning = _SIGNAL_MEANING.get(name, "the process was stopped by a signal")
             result = _problem(
                 Status.CRASHED,
@@ -123,7 +139,13 @@ def finished(
     result.output_truncated_bytes = dropped
     if timed_out or not result.seconds:
         result.seconds = seconds
-    return result
+    return make_visible(result)
+
+
+def _timeout(what: str) -> CheckResult:
+    return _problem(Status.TIMEOUT, "timeout", f"{what} Look for a loop that never ends (a "
+                    "`while` whose condition never changes) or far more work than the exercise "
+                    "needs.")
 
 
 def _problem(status: Status, exc_type: str, message: str) -> CheckResult:
@@ -132,15 +154,18 @@ def _problem(status: Status, exc_type: str, message: str) -> CheckResult:
     return CheckResult(status, summary=message.split(":")[0].split(". ")[0], problem=problem)
 
 
-def _read_result(path: Path) -> CheckResult | None:
+def _read_result(path: Path, nonce: str) -> CheckResult | None:
     try:
-        return CheckResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError, KeyError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not nonce or not hmac.compare_digest(str(data.get("nonce", "")), nonce):
+            return None  # not written by the runner's own code in this check
+        return CheckResult.from_dict(data["result"])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
 
 
-def write_result(path: Path, result: CheckResult) -> None:
+def write_result(path: Path, result: CheckResult, nonce: str) -> None:
     """Write atomically, so the parent never reads half a result."""
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result.to_dict()), encoding="utf-8")
+    tmp.write_text(json.dumps({"nonce": nonce, "result": result.to_dict()}), encoding="utf-8")
     os.replace(tmp, path)

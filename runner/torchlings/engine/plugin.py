@@ -29,6 +29,26 @@ EXERCISE_ENV = "TORCHLINGS_EXERCISE"
 _OUTPUT_PER_TEST = 8_000
 _EXCERPT_CONTEXT = 2  # lines shown either side of the learner's line
 
+# Frames kept at each end of a longer traceback. Deep recursion under a raised
+# recursion limit leaves tens of thousands, and rendering them all (pytest's
+# report, ours) takes long enough to look like a hang.
+KEEP_FRAMES = 40
+
+
+def trim_traceback(exc: BaseException | None, keep: int = KEEP_FRAMES) -> None:
+    """Cut the middle out of `exc`'s traceback (and its causes'), in place."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        frames = []
+        tb = exc.__traceback__
+        while tb is not None:
+            frames.append(tb)
+            tb = tb.tb_next
+        if len(frames) > 2 * keep + 1:
+            frames[keep - 1].tb_next = frames[-keep]
+        exc = exc.__cause__ or exc.__context__
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("torchlings")
@@ -62,6 +82,7 @@ def describe_exception(
     doc: str = "",
 ) -> TestOutcome:
     """Turn an exception into a TestOutcome: message, learner line, check line."""
+    trim_traceback(exc)
     frames = traceback.extract_tb(exc.__traceback__)
     learner = _last_frame_in(frames, exercise_path)
     check = _last_frame_in(frames, check_path) if check_path else None
@@ -76,6 +97,8 @@ def describe_exception(
         message, details = exc.message, dict(exc.details)
     elif sandbox.is_out_of_memory(exc):
         message, details = sandbox.out_of_memory_message(exc), {}
+    elif sandbox.is_file_too_large(exc):
+        message = sandbox.file_too_large_message()
     elif isinstance(exc, AssertionError):
         message = str(exc) or "an assertion failed"
     elif is_not_done(exc):
@@ -140,6 +163,8 @@ class Collector:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]):
+        if call.excinfo is not None:
+            trim_traceback(call.excinfo.value)  # before pytest renders it
         result = yield
         report: pytest.TestReport = result.get_result()
         name = item.name
@@ -151,6 +176,16 @@ class Collector:
             if report.when == "call":
                 self.tests[item.nodeid].seconds = report.duration
                 self.tests[item.nodeid].output = _captured(report)
+            return
+        if report.skipped and call.excinfo is not None and self._from_learner(call.excinfo.value):
+            self.tests[item.nodeid] = TestOutcome(
+                name=name, outcome="failed", doc=doc, exc_type="SkippedByYourCode",
+                message="Your code called pytest.skip() or pytest.xfail() while the check ran. "
+                "A test that did not run proves nothing, so this never counts as done: take "
+                "that call out.",
+                learner_line=_last_frame_in(traceback.extract_tb(call.excinfo.tb),
+                                            self.exercise_path),
+            )
             return
         if report.skipped:
             longrepr = report.longrepr
@@ -179,6 +214,10 @@ class Collector:
         described.seconds = report.duration
         described.output = _captured(report)
         self.tests[item.nodeid] = described
+
+    def _from_learner(self, exc: BaseException) -> bool:
+        frames = traceback.extract_tb(exc.__traceback__)
+        return _last_frame_in(frames, self.exercise_path) is not None
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed and self.problem is None:

@@ -1,12 +1,13 @@
 """How the WarmEngine and its worker talk: length-prefixed JSON over a Unix socket.
 
 Each message is a 4-byte big-endian length and that many bytes of UTF-8 JSON.
-A check request also carries one file descriptor (SCM_RIGHTS), the pipe the
-child writes its output to. Descriptors travel with the bytes of the message
-they belong to, and every check request carries exactly one, so the receiver
-hands them out to messages in arrival order.
+A check request also carries file descriptors (SCM_RIGHTS): the pipe the
+child writes its output to and, when someone follows the live series, the
+pipe for its points. Descriptors travel with the bytes of the message they
+belong to, and every check request says how many it carries ("fds"), so the
+receiver hands them out to messages in arrival order.
 
-Engine -> worker:  {"type": "check", "id", "check", "exercise", "result", "cwd", "memory"}
+Engine -> worker:  {"type": "check", "id", "fds", and the request of `childstart`}
 Worker -> engine:  {"type": "ready", "pid", "threads"} | {"type": "failed", "message"}
                    {"type": "started", "id", "pid"}
                    {"type": "exited", "id", "returncode", "cpu"}
@@ -77,6 +78,7 @@ class Reader:
             body = bytes(self._buffer[_HEADER.size : _HEADER.size + length])
             del self._buffer[: _HEADER.size + length]
             message = json.loads(body)
-            fds = [self._fds.popleft()] if message.get("type") == "check" and self._fds else []
+            wanted = int(message.get("fds", 1)) if message.get("type") == "check" else 0
+            fds = [self._fds.popleft() for _ in range(min(wanted, len(self._fds)))]
             messages.append((message, fds))
         return messages

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from torchlings import testing
-from torchlings.engine import plugin
+from torchlings.engine import plugin, tamper
 from torchlings.engine.loader import load_exercise
 from torchlings.engine.result import CheckResult, Status, TestOutcome
 
@@ -73,6 +73,7 @@ def run_check(check_file: str | Path, exercise_file: str | Path) -> CheckResult:
             )
         )
 
+    before = tamper.snapshot()
     try:
         load_exercise(exercise_file)
     except BaseException as exc:  # noqa: BLE001 - learner code may raise anything
@@ -116,6 +117,10 @@ def run_check(check_file: str | Path, exercise_file: str | Path) -> CheckResult:
             message="KeyboardInterrupt was raised while the check ran; the runner stopped this "
             "check and carries on. If your code raises it on purpose, take that out.",
         )
+    changed = tamper.replaced(before)
+    if changed and collector.problem is None:
+        collector.problem = TestOutcome(name="running the check", outcome="error",
+                                        exc_type="CheckTampered", message=tamper.message(changed))
     tests = list(collector.tests.values())
     return finish(summarise(tests, collector.problem))
 

@@ -7,12 +7,31 @@ parent process held). Only called in a process that exists to run one check.
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import re
+import signal
 import sys
 
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3
+# The largest file a check may write: far more than any exercise needs, far
+# less than a full disk.
+DEFAULT_FILE_LIMIT = 256 * 1024**2
+
+
+def file_limit_bytes() -> int:
+    override = os.environ.get("TORCHLINGS_FILE_LIMIT")
+    return int(override) if override else DEFAULT_FILE_LIMIT
+
+
+def file_too_large_message(limit: int | None = None) -> str:
+    limit = limit if limit is not None else applied_file_limit or file_limit_bytes()
+    return (
+        f"Your code wrote a file larger than {limit / 1024**2:.0f} MB, the most one check may "
+        "write, and was stopped. Look for a loop that keeps writing (or saving a tensor) "
+        "without end, or write less."
+    )
 
 
 def memory_limit_bytes() -> int:
@@ -27,8 +46,9 @@ def memory_limit_bytes() -> int:
     return min(DEFAULT_MEMORY_LIMIT, total // 2)
 
 
-# The address-space ceiling this process runs under, once apply_limits set it.
+# The ceilings this process runs under, once apply_limits set them.
 applied_memory_limit: int | None = None
+applied_file_limit: int | None = None
 
 _OUT_OF_MEMORY_TEXT = ("can't allocate memory", "not enough memory", "out of memory",
                        "cannot allocate memory")
@@ -60,12 +80,22 @@ def out_of_memory_message(exc: BaseException) -> str:
     )
 
 
-def apply_limits(memory_bytes: int) -> None:
-    global applied_memory_limit
+def apply_limits(memory_bytes: int, *, file_bytes: int | None = None) -> None:
+    """Ceilings on memory and file size (time: `start_deadline`)."""
+    global applied_memory_limit, applied_file_limit
     try:
         import resource  # POSIX only; on Windows a check runs without a ceiling
     except ImportError:
         return
+    file_bytes = file_limit_bytes() if file_bytes is None else file_bytes
+    try:
+        # Past it a write fails with EFBIG (OSError "File too large") instead
+        # of the default SIGXFSZ kill, so the check can say what happened.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+        applied_file_limit = file_bytes
+    except (ValueError, OSError, AttributeError):
+        pass
 
     # RLIMIT_AS turns a runaway allocation into a MemoryError / RuntimeError
     # inside the check instead of the kernel's OOM killer freezing the desktop.
@@ -82,6 +112,36 @@ def apply_limits(memory_bytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     except (ValueError, OSError):
         pass
+
+
+# Processor time allowed beyond the wall-clock limit, for a process whose
+# alarm learner code turned off.
+CPU_MARGIN = 2
+
+
+def start_deadline(seconds: float) -> None:
+    """From now on this process has `seconds` to live: the check's own time limit.
+
+    A wall-clock alarm and a CPU limit, kept by the kernel: they end the
+    process even when every process above it is gone. SIG_DFL: the alarm
+    ends it whatever Python is doing (a C loop, a blocked handler); the CPU
+    limit is the second line, for a process whose alarm was turned off.
+    """
+    if hasattr(signal, "setitimer"):
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.1))
+    try:
+        import resource
+
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = int(used.ru_utime + used.ru_stime + seconds) + CPU_MARGIN
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def is_file_too_large(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno == errno.EFBIG
 
 
 def prepare_process() -> None:

@@ -1,24 +1,30 @@
 """The plain engine: one fresh Python process per check.
 
-Slow to start (every check imports torch again) but needs nothing from the
-platform beyond subprocesses, so it is the fallback where forking is
-unavailable or unsafe, and what `--no-warm` asks for.
+Each check starts `torchlings.engine.child`, a small supervisor that forks the
+check process (the same start-up as the warm worker's children) and imports
+torch there. Slow for a session of many checks (each imports torch again),
+but the fastest for a single one, and it needs nothing from the platform
+beyond subprocesses: the one-shot commands use it, and it is the fallback
+where forking a warm worker is unavailable or unsafe (CUDA), or not wanted
+(`--no-warm`).
 """
 
 from __future__ import annotations
 
+import json
 import os
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
+from torchlings.engine import reaper
+from torchlings.engine.checkrun import CheckRun
 from torchlings.engine.jobs import CheckJob
-from torchlings.engine.outcome import OutputSink, finished
+from torchlings.engine.outcome import OutputSink
 from torchlings.engine.result import CheckResult
+from torchlings.engine.series import SeriesCallback
 
 # A fresh process pays for importing torch before the check's own clock
 # starts to matter; on a loaded 2-core machine that can take several seconds.
@@ -42,20 +48,9 @@ def child_environment() -> dict[str, str]:
     return env
 
 
-def kill_group(process: subprocess.Popen[bytes]) -> None:
-    if hasattr(os, "killpg"):  # not on Windows: there only the process itself is killed
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    try:
-        process.kill()
-    except ProcessLookupError:
-        pass
-
-
 class SubprocessEngine:
     name = "subprocess"
+    startup_error: str | None = None
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -67,55 +62,65 @@ class SubprocessEngine:
     def is_ready(self) -> bool:
         return True
 
-    def check(self, job: CheckJob) -> CheckResult:
-        with tempfile.TemporaryDirectory(prefix="torchlings-check-") as scratch:
-            result_file = Path(scratch) / "result.json"
-            workdir = Path(scratch) / "cwd"
-            workdir.mkdir()
-            started = time.perf_counter()
-            process = subprocess.Popen(
-                [sys.executable, "-m", "torchlings.engine.child",
-                 # Absolute: the child runs in a scratch folder of its own.
-                 str(Path(job.check_file).resolve()), str(Path(job.exercise_file).resolve()),
-                 str(result_file)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                cwd=workdir,
-                env=child_environment(),
-                start_new_session=True,  # its own process group, killed as one
-            )
-            assert process.stdout is not None
-            with self._lock:
-                self._running.add(process)
-            sink = OutputSink(process.stdout)
-            limit = job.timeout + STARTUP_ALLOWANCE
-            timed_out = False
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return True
+
+    def check(self, job: CheckJob, on_series: SeriesCallback | None = None) -> CheckResult:
+        run = CheckRun(job, STARTUP_ALLOWANCE, on_series)
+        try:
+            return run.unreadable() or self._run(run)
+        finally:
+            run.close()
+
+    def _run(self, run: CheckRun) -> CheckResult:
+        request = {**run.request, "parent": os.getpid()}
+        pass_fds: list[int] = []
+        if run.series is not None:
+            request["series_fd"] = run.series.write_fd
+            pass_fds.append(run.series.write_fd)
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "torchlings.engine.child"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=request["cwd"],
+            env=child_environment(),
+            pass_fds=pass_fds,
+            start_new_session=True,  # its own process group, killed as one
+        )
+        if run.series is not None:
+            run.series.handed_over()
+        assert process.stdin is not None and process.stdout is not None
+        with self._lock:
+            self._running.add(process)
+        sink = OutputSink(process.stdout)
+        timed_out = False
+        try:
+            # The nonce goes through a pipe, not the command line, where any
+            # process (learner code included) could read it.
             try:
-                process.wait(timeout=limit)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            finally:
-                # Also reaps anything the learner's code started in the group.
-                kill_group(process)
-                process.wait()
-                with self._lock:
-                    self._running.discard(process)
-            output, dropped = sink.text()
-            process.stdout.close()
-            return finished(
-                result_file=result_file,
-                returncode=process.returncode,
-                output=output,
-                dropped=dropped,
-                timed_out=timed_out,
-                timeout=job.timeout,
-                seconds=time.perf_counter() - started,
-            )
+                process.stdin.write(json.dumps(request).encode("utf-8"))
+                process.stdin.close()
+            except OSError:
+                pass  # it died at once: its exit status tells why
+            process.wait(timeout=run.limit)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            if process.poll() is None:  # timed out, or interrupted: end it and all below it
+                reaper.kill_check(process.pid)
+            process.wait()
+            with self._lock:
+                self._running.discard(process)
+        output, dropped = sink.text()
+        process.stdout.close()
+        return run.result(returncode=process.returncode, output=output, dropped=dropped,
+                          timed_out=timed_out, seconds=time.perf_counter() - started)
 
     def close(self) -> None:
         """Kill the checks still running; their callers get what the kill left."""
         with self._lock:
             running = list(self._running)
         for process in running:
-            kill_group(process)
+            reaper.kill_check(process.pid)

@@ -4,44 +4,44 @@ The worker (`torchlings.engine.worker`) is a separate process started once,
 in the background, by `start()` or by the first check. The runner itself (the
 Textual app, with its threads) never forks. Per check the engine:
 
-- makes a scratch folder and a pipe, sends the worker a request carrying the
-  pipe's write end; the worker forks a child in its own process group whose
-  stdout and stderr are that pipe;
+- makes the check's scratch folder and request (`CheckRun`, shared with the
+  subprocess engine) and a pipe, sends the worker the request with the pipe's
+  write end; the worker forks a child (`childstart`, the same start-up as the
+  subprocess engine's) whose stdout and stderr are that pipe;
 - drains the pipe on a thread (OutputSink), so a flood never blocks the child;
-- waits for the worker to report that the child exited, and on a timeout
-  kills the child's whole process group itself: the clock is kept here,
-  where nothing learner code does can stop it;
-- builds the CheckResult with the same `outcome.finished` as the subprocess
+- waits for the worker to report that the child exited. The child keeps the
+  exercise's timeout itself (its own alarm); the engine's clock is the
+  backstop, and on it the engine kills the child and all it started
+  (`reaper.kill_check`, as the subprocess engine does);
+- builds the CheckResult with the same `CheckRun.result` as the subprocess
   engine, so both paths give identical results.
 
-If the worker dies, the next check silently starts a new one; a check that
-was in flight when it died is run once more on a new worker. Checks that
-must not fork (CUDA) go to the SubprocessEngine, as does everything when the
-worker cannot start. After `close()` nothing starts again: checks still
-running are killed and return a "stopped" result.
+If the worker dies or is stopped (learner code can kill or SIGSTOP it), the
+next check starts a new one; a check that was in flight is run once more on a
+worker of its own, so the check that did it suffers alone and its siblings in
+a `verify` pass or fail on their own merits. Checks that must not fork (CUDA)
+go to the SubprocessEngine, as does everything when the worker cannot start:
+`wait_ready` returns then, and `startup_error` says why. After `close()`
+nothing starts again: checks still running are killed and return a
+"stopped" result.
 """
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import os
-import shutil
-import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
-from typing import Any
 
-from torchlings.engine import protocol, sandbox
+from torchlings.engine import reaper
+from torchlings.engine.checkrun import CheckRun
 from torchlings.engine.jobs import CheckJob
-from torchlings.engine.outcome import OutputSink, finished
+from torchlings.engine.outcome import OutputSink
 from torchlings.engine.result import CheckResult, Status, TestOutcome
-from torchlings.engine.subprocess_engine import SubprocessEngine, child_environment
+from torchlings.engine.series import SeriesCallback
+from torchlings.engine.subprocess_engine import SubprocessEngine
+from torchlings.engine.worker_client import Pending, Worker
 
 # Beyond the catalog's timeout, for what the child does before and after the
 # check's own work (pytest's set-up, writing the result) on a busy machine.
@@ -52,6 +52,8 @@ READY_WAIT = 60.0
 REPLY_WAIT = 10.0
 # After this many workers failed to start, stop trying and run checks cold.
 MAX_FAILED_STARTS = 2
+# How often a check waiting for its child looks whether the worker was stopped.
+STOPPED_LOOK = 0.5
 
 
 def warm_supported() -> bool:
@@ -64,140 +66,10 @@ def warm_supported() -> bool:
     )
 
 
-class _Pending:
-    """One check the worker is running, as the engine sees it."""
-
-    def __init__(self) -> None:
-        self.pid: int | None = None
-        self.returncode: int | None = None
-        self.cpu_seconds = 0.0
-        self.started = threading.Event()
-        self.exited = threading.Event()
-        self.lost = False  # the worker died or refused before the child exited
-
-
-class _Worker:
-    """One worker process and the thread that reads what it says."""
-
-    def __init__(self) -> None:
-        self.home = tempfile.mkdtemp(prefix="torchlings-worker-")
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "torchlings.engine.worker", str(theirs.fileno())],
-                pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                cwd=self.home,
-                env=child_environment(),
-                # Its own session: a Ctrl-C meant for the runner never reaches it.
-                start_new_session=True,
-            )
-        except BaseException:
-            ours.close()
-            shutil.rmtree(self.home, ignore_errors=True)
-            raise
-        finally:
-            theirs.close()
-        self.sock = ours
-        self.ready = threading.Event()
-        self.dead = threading.Event()
-        self.failure = ""
-        self.threads = -1
-        self.said_ready = False
-        self._pending: dict[str, _Pending] = {}
-        self._lock = threading.Lock()
-        self._ids = itertools.count()
-        threading.Thread(target=self._listen, name="torchlings-worker", daemon=True).start()
-
-    def alive(self) -> bool:
-        return not self.dead.is_set() and self.process.poll() is None
-
-    def submit(self, request: dict[str, Any], output_fd: int) -> _Pending:
-        pending = _Pending()
-        with self._lock:
-            request_id = str(next(self._ids))
-            if self.dead.is_set():
-                pending.lost = True
-                pending.started.set()
-                pending.exited.set()
-                return pending
-            self._pending[request_id] = pending
-            try:
-                protocol.send(self.sock, {**request, "type": "check", "id": request_id},
-                              [output_fd])
-            except OSError:
-                self._pending.pop(request_id, None)
-                pending.lost = True
-                pending.started.set()
-                pending.exited.set()
-        return pending
-
-    def _listen(self) -> None:
-        reader = protocol.Reader(self.sock)
-        try:
-            while True:
-                for message, fds in reader.read_available():
-                    for fd in fds:  # the worker never sends any; never leak one
-                        os.close(fd)
-                    self._handle(message)
-        except (EOFError, OSError, ValueError):
-            pass
-        finally:
-            with self._lock:
-                self.dead.set()
-                for pending in self._pending.values():
-                    pending.lost = True
-                    pending.started.set()
-                    pending.exited.set()
-                self._pending.clear()
-            self.ready.set()  # wake anyone waiting for a worker that will never be ready
-
-    def _handle(self, message: dict[str, Any]) -> None:
-        kind = message.get("type")
-        if kind == "ready":
-            self.threads = int(message.get("threads", -1))
-            self.said_ready = True
-            self.ready.set()
-            return
-        if kind == "failed":
-            self.failure = str(message.get("message", ""))
-            return
-        with self._lock:
-            pending = self._pending.get(str(message.get("id")))
-            if pending is None:
-                return
-            if kind == "started":
-                pending.pid = int(message["pid"])
-                pending.started.set()
-                return
-            del self._pending[str(message.get("id"))]
-        if kind == "exited":
-            pending.returncode = int(message["returncode"])
-            pending.cpu_seconds = float(message.get("cpu", 0.0))
-        else:  # "error": the worker could not fork
-            pending.lost = True
-        pending.started.set()
-        pending.exited.set()
-
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(OSError):
-            self.sock.close()
-        try:
-            self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        shutil.rmtree(self.home, ignore_errors=True)
-
-
 def _worker_lost() -> CheckResult:
     message = (
-        "The check was stopped twice because the process it ran in was killed. If your "
-        "code sends signals to other processes (os.kill, os.killpg), take that out."
+        "The check was stopped twice because the process it ran in was killed or stopped. "
+        "If your code sends signals to other processes (os.kill, os.killpg), take that out."
     )
     problem = TestOutcome(name="running the check", outcome="error", exc_type="WorkerLost",
                           message=message)
@@ -210,23 +82,20 @@ def _stopped() -> CheckResult:
     return CheckResult(Status.ERROR, summary="stopped before it finished", problem=problem)
 
 
-def _kill_group(pid: int | None) -> None:
-    if pid is None:
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-
-
 class WarmEngine:
     name = "warm"
 
     def __init__(self) -> None:
         self._fallback = SubprocessEngine()
-        self._worker: _Worker | None = None
+        self._worker: Worker | None = None
         self._lock = threading.Lock()
         self._failed_starts = 0
         self._closed = False
-        self._in_flight: set[_Pending] = set()
+        self._in_flight: set[Pending] = set()
+        self._settled = threading.Event()
+        # Why the warm worker could not start, for the screen to show; checks
+        # then run in a fresh Python each.
+        self.startup_error: str | None = None
         # CPU time (user + system) of the last check's child: a figure for
         # benchmarks that does not depend on how busy the machine is.
         self.last_cpu_seconds = 0.0
@@ -242,22 +111,51 @@ class WarmEngine:
         worker = self._worker
         return worker is not None and worker.ready.is_set() and worker.alive()
 
-    def _current_worker(self) -> _Worker | None:
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Block until checks can start without waiting for a warm-up.
+
+        True once the worker is ready, or once it failed to start (checks then
+        run cold, and `startup_error` says why); False if `timeout` passed first.
+        """
+        with self._lock:
+            self._current_worker()
+        return self._settled.wait(timeout)
+
+    def _worker_settled(self, worker: Worker) -> None:
+        # From the worker's reading thread: it said ready, or died before it could.
+        if worker.said_ready:
+            self._settled.set()
+            return
+        with self._lock:
+            if self._worker is worker and not self._closed:
+                self._worker = None
+                self._failed_starts += 1
+                self.startup_error = worker.describe_failure()
+        self._settled.set()
+
+    def _new_worker(self) -> Worker | None:
+        try:
+            return Worker(on_settled=self._worker_settled)
+        except OSError as exc:
+            self.startup_error = f"The warm worker could not be started ({exc}); checks run cold."
+            self._settled.set()
+            return None
+
+    def _current_worker(self) -> Worker | None:
         """The running worker, starting a new one if there is none (call with the lock held)."""
         if self._closed or self._failed_starts >= MAX_FAILED_STARTS:
+            self._settled.set()
             return None
         if self._worker is not None and not self._worker.alive():
             old, self._worker = self._worker, None
             old.stop()
         if self._worker is None:
-            try:
-                self._worker = _Worker()
-            except OSError:
+            self._worker = self._new_worker()
+            if self._worker is None:
                 self._failed_starts += 1
-                return None
         return self._worker
 
-    def _ready_worker(self) -> _Worker | None:
+    def _ready_worker(self) -> Worker | None:
         for _attempt in range(2):
             with self._lock:
                 worker = self._current_worker()
@@ -274,6 +172,8 @@ class WarmEngine:
                 if self._worker is worker:
                     self._worker = None
                     self._failed_starts += 1
+                    self.startup_error = worker.describe_failure()
+            self._settled.set()
             worker.process.kill()
             worker.stop()
             return None
@@ -291,64 +191,81 @@ class WarmEngine:
 
     # -- checks ------------------------------------------------------------
 
-    def check(self, job: CheckJob) -> CheckResult:
+    def check(self, job: CheckJob, on_series: SeriesCallback | None = None) -> CheckResult:
         if job.needs_fresh_process:
-            return self._fallback.check(job)
-        # A worker that dies under a check (killed from outside, or by the
-        # check itself) is replaced and the check run again, quietly. Not in
-        # a plain subprocess: there the learner's os.kill(os.getppid(), ...)
-        # would hit the runner itself.
-        for _attempt in range(2):
-            worker = self._ready_worker()
-            if self._closed:
-                return _stopped()  # closing (Ctrl-C, quit): stop, never start afresh
-            if worker is None:
-                return self._fallback.check(job)
-            result = self._check_on(worker, job)
-            if self._closed:
-                return _stopped()
-            if result is not None:
-                return result
-        return _worker_lost()
+            return self._fallback.check(job, on_series)
+        worker = self._ready_worker()
+        if self._closed:
+            return _stopped()  # closing (Ctrl-C, quit): stop, never start afresh
+        if worker is None:
+            return self._fallback.check(job, on_series)
+        result = self._check_on(worker, job, on_series)
+        if self._closed:
+            return _stopped()
+        if result is not None:
+            return result
+        # The worker died or was stopped under this check: by this check, or
+        # by a sibling. Run it again on a worker of its own, which only this
+        # check can harm.
+        own = self._new_worker()
+        if own is None:
+            return self._fallback.check(job, on_series)
+        try:
+            if not (own.ready.wait(READY_WAIT) and own.said_ready):
+                return self._fallback.check(job, on_series)
+            result = self._check_on(own, job, on_series)
+        finally:
+            own.process.kill()
+            own.stop()
+        if self._closed:
+            return _stopped()
+        return result if result is not None else _worker_lost()
 
-    def _check_on(self, worker: _Worker, job: CheckJob) -> CheckResult | None:
-        with tempfile.TemporaryDirectory(prefix="torchlings-check-") as scratch:
-            result_file = Path(scratch) / "result.json"
-            workdir = Path(scratch) / "cwd"
-            workdir.mkdir()
+    def _check_on(self, worker: Worker, job: CheckJob,
+                  on_series: SeriesCallback | None) -> CheckResult | None:
+        run = CheckRun(job, STARTUP_ALLOWANCE, on_series)
+        try:
+            unreadable = run.unreadable()
+            if unreadable is not None:
+                return unreadable
             read_fd, write_fd = os.pipe()
-            stream = os.fdopen(read_fd, "rb")
-            request = {
-                "check": str(Path(job.check_file).resolve()),
-                "exercise": str(Path(job.exercise_file).resolve()),
-                "result": str(result_file),
-                "cwd": str(workdir),
-                "memory": sandbox.memory_limit_bytes(),
-            }
+            fds = [write_fd] + ([run.series.write_fd] if run.series is not None else [])
             started = time.perf_counter()
-            sink = OutputSink(stream)  # closes the stream once every writer is gone
+            sink = OutputSink(os.fdopen(read_fd, "rb"))  # closes it once every writer is gone
             try:
-                pending = worker.submit(request, write_fd)
+                pending = worker.submit(run.request, fds)
             finally:
-                os.close(write_fd)  # the child holds the only write end now
+                os.close(write_fd)  # the child holds the only write ends now
+                if run.series is not None:
+                    run.series.handed_over()
             with self._lock:
                 self._in_flight.add(pending)
             try:
-                return self._wait(worker, job, pending, sink, result_file, started)
+                return self._wait(worker, run, pending, sink, started)
             finally:
                 with self._lock:
                     self._in_flight.discard(pending)
-                _kill_group(pending.pid)  # the sink closes the stream at end of output
+                reaper.kill_check(pending.pid)  # the sink closes the stream at end of output
+        finally:
+            run.close()
 
-    def _wait(self, worker: _Worker, job: CheckJob, pending: _Pending, sink: OutputSink,
-              result_file: Path, started: float) -> CheckResult | None:
+    def _wait(self, worker: Worker, run: CheckRun, pending: Pending, sink: OutputSink,
+              started: float) -> CheckResult | None:
         if not pending.started.wait(REPLY_WAIT):
             self._discard(worker)
             return None
-        timed_out = not pending.exited.wait(job.timeout + STARTUP_ALLOWANCE)
-        # Kill the group either way: a timed-out check, or whatever the
+        deadline = time.monotonic() + run.limit
+        while not pending.exited.wait(min(STOPPED_LOOK, max(0.0, deadline - time.monotonic()))):
+            if worker.is_stopped():
+                reaper.kill_check(pending.pid)
+                self._discard(worker)  # it will never report: the check is lost
+                return None
+            if time.monotonic() >= deadline:
+                break
+        timed_out = not pending.exited.is_set()
+        # Kill it all either way: a timed-out check, or whatever the
         # learner's code left running in the background after it finished.
-        _kill_group(pending.pid)
+        reaper.kill_check(pending.pid)
         if timed_out and not pending.exited.wait(REPLY_WAIT):
             self._discard(worker)  # it cannot even reap a killed child: replace it
         if pending.lost and not timed_out:
@@ -356,17 +273,10 @@ class WarmEngine:
             return None
         self.last_cpu_seconds = pending.cpu_seconds
         output, dropped = sink.text()
-        return finished(
-            result_file=result_file,
-            returncode=pending.returncode,
-            output=output,
-            dropped=dropped,
-            timed_out=timed_out,
-            timeout=job.timeout,
-            seconds=time.perf_counter() - started,
-        )
+        return run.result(returncode=pending.returncode, output=output, dropped=dropped,
+                          timed_out=timed_out, seconds=time.perf_counter() - started)
 
-    def _discard(self, worker: _Worker) -> None:
+    def _discard(self, worker: Worker) -> None:
         with self._lock:
             if self._worker is worker:
                 self._worker = None
@@ -379,7 +289,9 @@ class WarmEngine:
             self._closed = True
             worker, self._worker = self._worker, None
             in_flight = list(self._in_flight)
+        self._settled.set()
         for pending in in_flight:
-            _kill_group(pending.pid)
+            reaper.kill_check(pending.pid)
         if worker is not None:
             worker.stop()
+        self._fallback.close()

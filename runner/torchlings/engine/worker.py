@@ -13,25 +13,27 @@ It talks to the engine over the Unix socket FD with length-prefixed JSON
 messages (see `protocol`). A request carries one file descriptor: the write
 end of a pipe the engine drains, which becomes the child's stdout and stderr.
 The worker only forks and reaps; timeouts are enforced by the engine, which
-kills the child's process group, so nothing learner code does can block them.
-The worker leaves when the engine's end of the socket closes.
+kills the child's process group, and by each child itself (its own alarm), so
+nothing learner code does can block them. The worker is a child subreaper:
+what a check starts stays below it, and is killed when the check ends. It
+leaves when the engine's end of the socket closes (the runner ended, however
+it ended), and takes every check still running with it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import gc
 import os
 import selectors
+import shutil
 import signal
 import socket
 import sys
 import traceback
-from pathlib import Path
 from typing import Any
 
-from torchlings.engine import protocol
+from torchlings.engine import childstart, protocol, reaper
 
 
 def thread_count() -> int:
@@ -70,63 +72,100 @@ def warm_up() -> None:
     import _pytest.assertion.rewrite  # noqa: F401
     import _pytest.python  # noqa: F401
 
-    # The first optimizer a process builds imports torch._dynamo (and sympy
-    # with it): 800 modules, one to several seconds. So does the first op on
-    # the meta device. Importing it here starts no threads and takes that cost
-    # out of every check that trains something.
+    from torchlings import testing  # noqa: F401
+    from torchlings.engine import childstart, outcome, plugin, reaper, runcheck  # noqa: F401
+
+
+def warm_up_more() -> None:
+    """What only some checks need, imported once the worker has nothing else to do.
+
+    The first optimizer a process builds imports torch._dynamo (and sympy with
+    it): 800 modules, one to several seconds. Importing it before "ready"
+    would delay the first verdict by that much; importing it in every child
+    would make every training check pay it. So the worker takes it in the
+    first quiet moment after it is ready, and the children forked after that
+    get it for free. It starts no threads.
+    """
     import torch._dynamo  # noqa: F401
     import torch.distributions  # noqa: F401
     import torch.optim  # noqa: F401
     import torch.utils.data  # noqa: F401
 
-    from torchlings import testing  # noqa: F401
-    from torchlings.engine import outcome, plugin, runcheck  # noqa: F401
+    gc.collect()
+    gc.freeze()
 
 
-def run_child(request: dict[str, Any], output_fd: int, keep: list[int]) -> None:
-    """In the forked child: become the check process, run the check, leave."""
-    code = 70
-    try:
-        os.setpgid(0, 0)  # its own group, so the engine can kill all it starts
-        for fd in keep:  # the worker's socket, and other checks' output pipes
-            with contextlib.suppress(OSError):
+# A quiet moment: no request for this long.
+IDLE_SECONDS = 0.3
+# How often the worker makes sure the runner that started it is still there.
+PARENT_CHECK_SECONDS = 1.0
+
+
+class Checks:
+    """The check processes this worker forked: pid -> (request id, scratch folder)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.running: dict[int, tuple[str, str]] = {}
+        self.served = 0
+
+    def start(self, request: dict[str, Any], fds: list[int], keep: list[int]) -> None:
+        if request.get("type") != "check" or not 1 <= len(fds) <= 2:
+            for fd in fds:
                 os.close(fd)
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.close(devnull)
-        os.dup2(output_fd, 1)
-        os.dup2(output_fd, 2)
-        os.close(output_fd)
-        os.chdir(request["cwd"])
-        # What a fresh `python -m` in that folder would have as sys.path[0].
-        sys.path[0] = request["cwd"]
-
-        from torchlings.engine import sandbox
-        from torchlings.engine.outcome import write_result
-        from torchlings.engine.runcheck import run_check
-
-        sandbox.prepare_process()
-        sandbox.apply_limits(request["memory"])
-        sandbox.reset_torch_state()
-        result = run_check(request["check"], request["exercise"])
-        write_result(Path(request["result"]), result)
-        code = 0
-    except BaseException:  # noqa: BLE001 - report anything and leave the same way
+            protocol.send(self.sock, {"type": "error", "id": request.get("id"),
+                                      "message": "malformed request"})
+            return
+        output_fd, series_fd = fds[0], (fds[1] if len(fds) > 1 else None)
+        me = os.getpid()
         try:
-            traceback.print_exc()
-        except BaseException:  # noqa: BLE001
-            pass
-    finally:
+            pid = os.fork()
+        except OSError as exc:
+            for fd in fds:
+                os.close(fd)
+            protocol.send(self.sock, {"type": "error", "id": request["id"],
+                                      "message": str(exc)})
+            return
+        if pid == 0:
+            childstart.run_child(request, output_fd, series_fd, keep, parent=me)
+        for fd in fds:
+            os.close(fd)
         try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            # Never return into the worker's loop, and never run atexit
-            # handlers or wait for threads the learner's code started.
-            os._exit(code)
+            # Also set here, so the group exists before the engine may kill it.
+            os.setpgid(pid, pid)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.ESRCH, errno.EPERM):
+                raise
+        self.running[pid] = (request["id"], str(request.get("scratch", "")))
+        self.served += 1
+        protocol.send(self.sock, {"type": "started", "id": request["id"], "pid": pid})
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            known = self.running.pop(pid, None)
+            if known is None:
+                continue  # an orphan of a check, adopted (we are a subreaper) and now reaped
+            # What the check left behind: its group, and whatever escaped the
+            # group (setsid) and was adopted by us when its parent ended.
+            protocol.send(self.sock, {"type": "exited", "id": known[0],
+                                      "returncode": os.waitstatus_to_exitcode(status),
+                                      "cpu": usage.ru_utime + usage.ru_stime})
+            reaper.kill_group(pid)
+            reaper.kill_orphans(keep=set(self.running))
+
+    def end_all(self) -> None:
+        """The runner is gone: end every check and everything they started, tidy up."""
+        for pid, (_id, scratch) in list(self.running.items()):
+            reaper.kill_check(pid)
+            if os.path.basename(scratch).startswith("torchlings-check-"):
+                shutil.rmtree(scratch, ignore_errors=True)
+        reaper.kill_orphans(keep=set())
 
 
 def serve(sock: socket.socket) -> None:
@@ -139,25 +178,35 @@ def serve(sock: socket.socket) -> None:
     signal.set_wakeup_fd(wake_w)
     # The engine handles Ctrl-C; a stray SIGINT must not stop the worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
 
-    running: dict[int, str] = {}  # child pid -> request id
+    checks = Checks(sock)
+    more_to_import = True
     selector = selectors.DefaultSelector()
     selector.register(sock, selectors.EVENT_READ, "sock")
     selector.register(wake_r, selectors.EVENT_READ, "wake")
-    while True:
-        for key, _ in selector.select():
-            if key.data == "wake":
-                try:
-                    while os.read(wake_r, 512):
+    try:
+        while True:
+            quiet = more_to_import and (not checks.running or checks.served >= 2)
+            events = selector.select(IDLE_SECONDS if quiet else PARENT_CHECK_SECONDS)
+            if not events and quiet:
+                warm_up_more()
+                more_to_import = False
+            if os.getppid() != parent:
+                return  # the runner died without closing the socket (it cannot, but still)
+            for key, _ in events:
+                if key.data == "wake":
+                    try:
+                        while os.read(wake_r, 512):
+                            pass
+                    except BlockingIOError:
                         pass
-                except BlockingIOError:
-                    pass
-            else:
+                    continue
                 try:
                     messages = reader.read_available()
                 except EOFError:
-                    return  # the engine is gone: so are we
-                # A child must hold no descriptor but its own pipe: another
+                    return  # the engine is gone: so are we, and so is everything we started
+                # A child must hold no descriptor but its own pipes: another
                 # check's pipe held open would delay that check's end of output.
                 held = [fd for _, fds in messages for fd in fds]
                 own = [sock.fileno(), wake_r, wake_w]
@@ -165,58 +214,18 @@ def serve(sock: socket.socket) -> None:
                     own.append(selector.fileno())
                 for message, fds in messages:
                     others = [fd for fd in held if fd not in fds]
-                    start_child(sock, message, fds, running, own + others + reader.held_fds())
+                    checks.start(message, fds, own + others + reader.held_fds())
                     held = others
-        reap(sock, running)
-
-
-def start_child(sock: socket.socket, request: dict[str, Any], fds: list[int],
-                running: dict[int, str], keep: list[int]) -> None:
-    if request.get("type") != "check" or len(fds) != 1:
-        for fd in fds:
-            os.close(fd)
-        protocol.send(sock, {"type": "error", "id": request.get("id"),
-                             "message": "malformed request"})
-        return
-    output_fd = fds[0]
-    try:
-        pid = os.fork()
-    except OSError as exc:
-        os.close(output_fd)
-        protocol.send(sock, {"type": "error", "id": request["id"], "message": str(exc)})
-        return
-    if pid == 0:
-        run_child(request, output_fd, keep)
-    os.close(output_fd)
-    try:
-        # Also set here, so the group exists before the engine may kill it.
-        os.setpgid(pid, pid)
-    except OSError as exc:
-        if exc.errno not in (errno.EACCES, errno.ESRCH, errno.EPERM):
-            raise
-    running[pid] = request["id"]
-    protocol.send(sock, {"type": "started", "id": request["id"], "pid": pid})
-
-
-def reap(sock: socket.socket, running: dict[int, str]) -> None:
-    while running:
-        try:
-            pid, status, usage = os.wait4(-1, os.WNOHANG)
-        except ChildProcessError:
-            running.clear()
-            return
-        if pid == 0:
-            return
-        request_id = running.pop(pid, None)
-        if request_id is not None:
-            protocol.send(sock, {"type": "exited", "id": request_id,
-                                 "returncode": os.waitstatus_to_exitcode(status),
-                                 "cpu": usage.ru_utime + usage.ru_stime})
+            checks.reap()
+    finally:
+        checks.end_all()
 
 
 def main(argv: list[str]) -> None:
     sock = socket.socket(fileno=int(argv[0]))
     sock.setblocking(True)
+    # Orphans of learner code (setsid + fork) become our children, within reach.
+    reaper.become_subreaper()
     try:
         warm_up()
     except BaseException:  # noqa: BLE001 - tell the engine why, then leave

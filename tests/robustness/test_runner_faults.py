@@ -1,0 +1,94 @@
+"""Through the commands: what one exercise does never reaches another's progress,
+a damaged progress file never crashes a command, and learner output never drives
+the terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import invoke, read_state, solve
+
+STATE = Path(".torchlings/state.json")
+
+
+def test_a_state_file_that_is_not_text_is_moved_aside_without_a_traceback(workspace):
+    (workspace / STATE).parent.mkdir(parents=True, exist_ok=True)
+    (workspace / STATE).write_bytes(b"\xff\xfe{\x80 not utf-8")
+    result = invoke("list")
+    assert result.exit_code == 0, result.output
+    assert "damaged" in result.output and "Traceback" not in result.output
+    assert list((workspace / ".torchlings").glob("state.json.corrupt-*"))
+
+
+def test_verify_keeps_the_progress_of_other_exercises_when_one_is_a_symlink_loop(workspace):
+    solve(workspace, "double")
+    solve(workspace, "halve")
+    assert invoke("verify", "double", "halve").exit_code == 0
+    assert set(read_state(workspace)["done"]) == {"double", "halve"}
+    looped = workspace / "exercises" / "01_basics" / "add.py"
+    looped.unlink()
+    looped.symlink_to(looped)
+    assert invoke("verify").exit_code == 1  # add errs; the others are still done
+    assert set(read_state(workspace)["done"]) == {"double", "halve"}
+    single = invoke("run", "add")
+    assert single.exit_code == 1 and "leads back to itself" in single.output
+
+
+def test_run_shows_learner_escape_sequences_without_obeying_them(workspace):
+    (workspace / "exercises" / "01_basics" / "add.py").write_text(
+        "print('\\x1b[?1049h\\x1b[?1000h\\x1b]0;title\\x07')\n\n"
+        "def add(a, b):\n"
+        "    raise ValueError('\\x1b[2J cleared')\n"
+    )
+    result = invoke("run", "add")
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "␛[2J cleared" in result.output
+
+
+def test_a_runner_fault_in_one_check_stays_with_that_check(workspace):
+    from torchlings.engine import Status, check_many, make_engine
+    from torchlings.workspace import Workspace
+
+    class FlakyEngine:
+        """A real engine that fails, itself, on one job."""
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def check(self, job, on_series=None):
+            if job.exercise_file.name == "add.py":
+                raise RuntimeError("a bug in torchlings")
+            return self.inner.check(job)
+
+    solve(workspace, "double")
+    ws = Workspace.open(workspace)
+    jobs = [ws.job(e) for e in ws.course.exercises]
+    inner = make_engine(one_shot=True)
+    try:
+        results = check_many(FlakyEngine(inner), jobs)
+    finally:
+        inner.close()
+    by_name = {e.name: r for e, r in zip(ws.course.exercises, results, strict=True)}
+    assert by_name["add"].status is Status.CRASHED
+    assert "a bug in torchlings" in by_name["add"].problem.message
+    assert by_name["double"].status is Status.PASSED
+    assert by_name["halve"].status is Status.NOT_DONE
+
+
+def test_an_edited_check_is_flagged_on_the_result(workspace):
+    from torchlings.engine import make_engine
+    from torchlings.workspace import Workspace
+
+    solve(workspace, "add")
+    ws = Workspace.open(workspace)
+    add = ws.course.by_name("add")
+    engine = make_engine(one_shot=True)
+    try:
+        assert engine.check(ws.job(add)).check_modified is False
+        check = workspace / add.check_rel
+        check.write_text(check.read_text() + "\n# made easier by the learner\n")
+        edited = engine.check(ws.job(add))
+    finally:
+        engine.close()
+    assert edited.passed and edited.check_modified is True
