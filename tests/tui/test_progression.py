@@ -59,7 +59,7 @@ LAST_FAILS = [  # the last one passes, but the final re-check finds an earlier o
 def run_cli(root, monkeypatch, sequence) -> list[tuple[Seen, str]]:
     monkeypatch.setenv("TORCHLINGS_WORKSPACE", str(root))
     engine = FakeEngine()
-    monkeypatch.setattr("torchlings.cli.make_engine", lambda *args, **kwargs: engine)
+    monkeypatch.setattr("torchlings.cli_common.make_engine", lambda *args, **kwargs: engine)
     seen = []
     for name, verdict, final in sequence:
         engine.verdicts = {name: verdict()}
