@@ -51,6 +51,21 @@ def _reference(online, target, rewards, next_obs, dones, gamma):
         return candidates
 
 
+def _bad_index_causes(online, next_obs):
+    """The mistakes that can make an action index out of range, for these inputs."""
+    with torch.no_grad():
+        q = online(next_obs)
+    n_states, n_actions = q.shape
+    causes = []
+    if n_states > n_actions:
+        causes.append(f"argmax over dim 0 picks one of the {n_states} states, not one of the "
+                      f"{n_actions} actions: argmax over dim 1.")
+    as_index = q.amax(1).long()
+    if not bool(((as_index >= 0) & (as_index < n_actions)).all()):
+        causes.append(VALUES_AS_INDICES[0].upper() + VALUES_AS_INDICES[1:] + ".")
+    return "Likely: " + " Or: ".join(causes) if causes else ""
+
+
 def _call(exercise, online, target, batch, gamma):
     rewards, next_obs, dones = batch
     try:
@@ -58,8 +73,8 @@ def _call(exercise, online, target, batch, gamma):
     except (IndexError, RuntimeError) as error:
         if "out of bounds" in str(error):
             expect(False, f"double_dqn_target stopped with: {str(error).splitlines()[0]}\n"
-                   "An action index was outside 0 .. n_actions - 1. A likely cause: "
-                   + VALUES_AS_INDICES + ".\n" + CONCEPT)
+                   "An action index was outside 0 .. n_actions - 1. "
+                   + _bad_index_causes(online, next_obs) + "\n" + CONCEPT)
         if "shape" not in str(error) and "size" not in str(error):
             raise
         n_actions = online(next_obs[:1]).shape[1]
