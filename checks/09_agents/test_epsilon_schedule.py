@@ -13,6 +13,12 @@ def _want(step, start, end, fraction, total):
     return end if duration == 0 else start + (end - start) * min(step / duration, 1.0)
 
 
+def _rounded(args, rounding):
+    """What a schedule gives when it rounds its decay length to whole steps."""
+    step, start, end, fraction, total = args
+    return _want(step, start, end, rounding(fraction * total), 1)
+
+
 def _eps(exercise, step, start=1.0, end=0.05, fraction=0.5, total=1000):
     return exercise.epsilon_schedule(step, start, end, fraction, total)
 
@@ -63,8 +69,17 @@ def test_other_settings(exercise):
                  (300, 0.5, 0.1, 0.1, 2000), (40, 1.0, 0.0, 1.0, 80), (80, 1.0, 0.0, 1.0, 80),
                  (81, 1.0, 0.0, 1.0, 80), (2, 1.0, 0.02, 0.25, 10), (3, 1.0, 0.02, 0.25, 10),
                  (0, 0.9, 0.1, 0.1, 10), (1, 0.9, 0.1, 0.1, 10)):
-        expect_close(exercise.epsilon_schedule(*args), _want(*args),
-                     name=f"epsilon_schedule{args}", atol=1e-9, concept=CONCEPT)
+        got, want = exercise.epsilon_schedule(*args), _want(*args)
+        fraction, total = args[3:]
+        for rounding in (int, round):
+            steps = rounding(fraction * total)
+            expect(not (abs(want - _rounded(args, rounding)) > 1e-9
+                        and abs(got - _rounded(args, rounding)) < 1e-9),
+                   f"epsilon_schedule{args} is {got!r}, expected {want!r}: the decay length "
+                   f"was rounded to {rounding.__name__}({fraction} * {total}) = {steps} steps "
+                   f"instead of {fraction * total}. Keep duration = fraction * total_steps as a "
+                   "float; step / duration works with any duration.\n" + CONCEPT)
+        expect_close(got, want, name=f"epsilon_schedule{args}", atol=1e-9, concept=CONCEPT)
 
 
 def test_no_decay_when_fraction_is_zero(exercise):

@@ -1,5 +1,7 @@
 """Check: DQN's Huber TD loss on gathered Q(s, a) against a detached target."""
 
+import warnings
+
 import torch
 
 from torchlings.testing import expect, expect_close, expect_tensor
@@ -119,7 +121,16 @@ def test_batch_of_one_and_float64(exercise):
     """B = 1 works and a float64 batch gives a float64 loss."""
     for size, dtype in ((1, torch.float32), (1, torch.float64), (5, torch.float64)):
         q, actions, targets = _inputs(size=size, seed=5 + size, scale=2.0, dtype=dtype)
-        loss = _call(exercise, q, actions, targets)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            loss = _call(exercise, q, actions, targets)
+        mismatch = [str(w.message) for w in caught if "target size" in str(w.message)]
+        expect(not mismatch,
+               f"With a batch of {size} the loss function warned: "
+               f"{mismatch[0].split('. ')[0] if mismatch else ''}.\nQ(s, a) and the targets "
+               "must both be (B,). squeeze() with no dim turns a batch of one's (1, 1) "
+               "gathered column into a 0-d tensor: the number comes out right only by "
+               "broadcasting. squeeze(1) keeps the batch dim.\n" + CONCEPT)
         d = q.detach()[torch.arange(size), actions] - targets
         expect_tensor(loss, name=f"the loss for a batch of {size} in {dtype}", shape=(),
                       dtype=dtype, values=_huber(d), atol=1e-6,

@@ -97,6 +97,17 @@ def test_shapes_dtypes_and_inputs(exercise):
         second = exercise.sac_alpha_loss(log_alpha, log_pi, action_dim)
         want = -(-0.7 * (log_pi.detach().double() - action_dim)).mean()
         where = f"for log_alpha of shape {tuple(shape)}, B = {size}, {dtype}"
+        if isinstance(first, torch.Tensor):
+            expect(first.dim() == 0 or tuple(first.shape) != tuple(shape),
+                   f"The loss {where} has log_alpha's shape {tuple(first.shape)}, not (): "
+                   "log_alpha's shape survived into the loss, as when the mean is taken before "
+                   "log_alpha comes in (log_alpha * bracket.mean()). Multiply first, then "
+                   "average the whole product: "
+                   "-(log_alpha * bracket).mean().\n" + CONCEPT)
+            expect(first.dtype == dtype,
+                   f"The loss {where} is {first.dtype}, not {dtype}: keep log_alpha's dtype "
+                   "and do not force float32 (.float(), dtype=torch.float32). action_dim is a "
+                   "Python number and mixes into any dtype.\n" + CONCEPT)
         expect_tensor(first, name=f"the loss {where}", shape=(), dtype=dtype, values=want,
                       atol=1e-5, concept="The loss is 0-d whatever log_alpha's shape: "
                       ".mean() over everything. " + CONCEPT)
