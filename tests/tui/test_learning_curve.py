@@ -31,12 +31,12 @@ async def test_the_curve_is_drawn_while_the_check_runs(workspace, engine):
         assert plot.display and app.checking
         text = screen_text(app)
         assert "return (live, 3 so far)" in text  # the title says it is live
-        assert "step" in text  # the x axis is labelled
+        assert "episode" in text  # the x axis is labelled: returns come once per episode
         assert "25.0" in text  # the y axis has the values' scale
         gate.set()
         await wait_for(pilot, lambda: app.result is not None)
         text = screen_text(app)
-        assert "return (7 steps)" in text and "live" not in text
+        assert "return (7 episodes)" in text and "live" not in text
         assert "200" in text  # the final curve, with its new top
 
 

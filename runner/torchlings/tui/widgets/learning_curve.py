@@ -35,6 +35,8 @@ class LearningCurve(AppAccess, PlotextPlot):
             plt.plot(list(range(1, len(values) + 1)), values, label=name, marker="braille")
         names = ", ".join(series)
         steps = max(len(v) for v in series.values())
-        plt.title(f"{names} (live, {steps} so far)" if live else f"{names} ({steps} steps)")
-        plt.xlabel("step")
+        # A return is recorded once per episode; anything else (a loss) once per step.
+        unit = "episode" if all(name.startswith("return") for name in series) else "step"
+        plt.title(f"{names} (live, {steps} so far)" if live else f"{names} ({steps} {unit}s)")
+        plt.xlabel(unit)
         self.refresh()
