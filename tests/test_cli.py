@@ -96,9 +96,25 @@ def test_verify_json_reports_every_exercise(workspace):
     assert data["total"] == 3 and data["passed"] == 0
     assert [row["status"] for row in data["exercises"]] == ["not_done"] * 3
     row = data["exercises"][0]
-    assert set(row) == {"number", "name", "path", "status", "seconds", "message", "checks_modified"}
-    assert row["checks_modified"] is False
+    assert set(row) == {"number", "name", "path", "status", "seconds", "message", "checks_modified",
+                        "series"}
+    assert row["checks_modified"] is False and row["series"] == {}
     assert row["number"] == "01" and row["path"] == "exercises/01_basics/add.py"
+
+
+def test_verify_json_carries_the_curves_a_check_plotted(workspace):
+    # A check that records a series (as a capstone records each episode's return)
+    # hands the same figures to a program reading verify --json.
+    solve(workspace, "add")
+    check = workspace / "checks/01_basics/test_add.py"
+    check.write_text(check.read_text() + (
+        "\n\ndef test_curve(exercise):\n"
+        "    from torchlings.testing import record_point\n"
+        "    for value in (10.0, 50.0, 200.0):\n"
+        "        record_point('return', value)\n"
+    ))
+    data = json.loads(invoke("verify", "add", "--json").stdout)
+    assert data["exercises"][0]["series"] == {"return": [10.0, 50.0, 200.0]}
 
 
 def test_verify_passes_once_everything_is_solved(workspace):

@@ -162,6 +162,8 @@ def verify_json(targets: list[Exercise], finished: dict[int, CheckResult],
             "seconds": round(result.seconds, 3) if result else 0.0,
             "message": result.summary if result else "",
             "checks_modified": check_modified(result) or target.name in edited,
+            # What a check plotted (a capstone's return per episode, a loss per step).
+            "series": result.series if result else {},
         })
     return {
         "total": len(targets),
