@@ -244,7 +244,7 @@ def test_value_clip_zero_still_clips(exercise):
     _, plain, _ = _ref_parts(batch)
     got = value.detach().item()
     if not _close(got, want) and _close(got, plain):
-        fail(f"With value_clip = 0.0 the value loss is {got:.6g}, the unclipped {float(plain):.6g}; "
+        fail(f"With value_clip = 0.0 the value loss is {got:.6g}, the unclipped loss; "
              f"expected {float(want):.6g}. 0.0 is falsy: `if value_clip:` treats it as no clip. "
              "Test `if value_clip is not None:`; None is the only \"off\".")
     expect_close(got, float(want), name="the value loss with value_clip = 0.0", atol=1e-5,
