@@ -1,6 +1,5 @@
 """Check: per-minibatch advantage normalisation: one mean, one std, and the minibatch of one."""
 
-import pytest
 import torch
 
 from torchlings.testing import expect, expect_choice, expect_tensor, fail
@@ -71,7 +70,13 @@ def test_two_dim_minibatch_uses_one_mean(exercise):
     scale = torch.tensor([1.0, 10.0, 0.5])  # envs with very different advantages
     advantages = torch.randn(8, 3, generator=g) * scale + torch.tensor([0.0, 5.0, -2.0])
     _run(exercise, advantages, "an (8, 3) minibatch")
-    _run(exercise, advantages[:1].clone().repeat(1, 2), "a one-row minibatch")
+
+
+def test_one_row_minibatch_is_enough(exercise):
+    """A (1, N) minibatch holds N samples: it is normalised, not refused (count elements)."""
+    g = torch.Generator().manual_seed(4)
+    _run(exercise, torch.randn(1, 6, generator=g) * 2.0 + 1.0,
+         "a one-row minibatch")
 
 
 def test_dtype_kept(exercise):
@@ -112,9 +117,7 @@ def test_equal_advantages_give_zeros(exercise):
                   "denominator keeps 0 / 0 from becoming NaN. " + CONCEPT)
 
 
-@pytest.mark.parametrize("shape", [(1,), (1, 1), (0,)])
-def test_minibatch_of_one_is_refused(exercise, shape):
-    """Fewer than two advantages: a ValueError that says why, not NaN or zeros."""
+def _expect_refused(exercise, shape):
     advantages = torch.full(shape, 1.5)
     try:
         out = exercise.normalize_advantages(advantages, 1e-8)
@@ -122,11 +125,29 @@ def test_minibatch_of_one_is_refused(exercise, shape):
         expect(str(error).strip(), "The ValueError should say what is wrong and what to do "
                "(e.g. use minibatches of at least 2 samples); its message is empty.")
         return
+    except Exception as error:  # any other kind is the mistake to name
+        other = error
+    else:
+        other = None
+    if other is not None:
+        kind = type(other).__name__
+        fail(f"Expected ValueError, got {kind} ({other}) for a minibatch of shape {shape}. "
+             + ("An assert is for the programmer's own bugs and vanishes under python -O; a "
+                "caller's bad input gets `raise ValueError(\"...\")`."
+                if isinstance(other, AssertionError) else
+                "Check advantages.numel() first and `raise ValueError(\"...\")` when it is "
+                "below 2."))
     shown = out.tolist() if isinstance(out, torch.Tensor) else out
     fail(f"normalize_advantages returned {shown!r} for a minibatch of shape {shape}. With "
          "fewer than 2 samples there is no spread: the n - 1 std is NaN (0 / 0) and PPO's "
          "gradient would be NaN, or zero with the population std. Check advantages.numel() "
          "(not len(), which counts rows only) and raise ValueError when it is below 2.")
+
+
+def test_minibatch_of_one_is_refused(exercise):
+    """Fewer than two advantages, shapes (1,), (1, 1) and (0,): a ValueError that says why."""
+    for shape in ((1,), (1, 1), (0,)):
+        _expect_refused(exercise, shape)
 
 
 def test_question_one_sample(exercise):

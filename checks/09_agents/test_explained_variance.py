@@ -41,6 +41,14 @@ def _compare(exercise, values, returns, what):
             "explained": float((r - v).var() / r.var()),
             "it was clipped at 0: a critic worse than the mean must show a negative number":
                 max(want, 0.0),
+            "the two variances use different corrections (n - 1 for Var[returns], n for "
+            "Var[returns - values]), so the ratio is off by n / (n - 1). Use the same one in "
+            "both, e.g. correction=0 twice (np.var's default, as SB3)":
+                1.0 - float((r - v).var(correction=0) / r.var(correction=1)),
+            "the two variances use different corrections (n for Var[returns], n - 1 for "
+            "Var[returns - values]), so the ratio is off by n / (n - 1). Use the same one in "
+            "both, e.g. correction=0 twice (np.var's default, as SB3)":
+                1.0 - float((r - v).var(correction=1) / r.var(correction=0)),
         }
         if r.dim() > 1:
             per_env = 1.0 - (r - v).var(0) / r.var(0)

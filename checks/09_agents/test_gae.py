@@ -15,6 +15,20 @@ SUM = "Look at the line in the loop that carries the running sum."
 JUNK = 7.0  # what final_values holds where no episode ended: it must never be read
 
 
+def _carry(reset, term, trunc, t, n):
+    """The factor on the carried A_{t+1}: 1 - ended_t when right, else a classic mistake."""
+    if reset is True:  # right: cut at every end of episode
+        return 0.0 if term[t][n] or trunc[t][n] else 1.0
+    if reset is False:  # cut at terminations only
+        return 0.0 if term[t][n] else 1.0
+    if reset == "next":  # CleanRL's 1 - dones[t + 1], on flags that mark the LAST step
+        ahead = t + 1 < len(term) and (term[t + 1][n] or trunc[t + 1][n])
+        return 0.0 if ahead else 1.0
+    if reset == "sum":  # ended = terminated + truncated: 2 where both are set
+        return 1.0 - term[t][n] - trunc[t][n]
+    return 1.0  # reset None: never cut
+
+
 def _reference(rewards, values, term, trunc, final, last, gamma, lam, *, on_term="zero",
                on_trunc="final", reset=True):
     """GAE one env at a time in float64; the keywords build the classic mistakes."""
@@ -32,9 +46,7 @@ def _reference(rewards, values, term, trunc, final, last, gamma, lam, *, on_term
                 next_v = {"zero": 0.0, "final": final[t][n], "next": following}[on_trunc]
             else:
                 next_v = following
-            # reset: True at every end, False at terminations only, None never
-            if (reset is True and (term[t][n] or trunc[t][n])) or (reset is False and term[t][n]):
-                running = 0.0
+            running *= _carry(reset, term, trunc, t, n)
             running = rewards[t][n] + gamma * next_v - values[t][n] + gamma * lam * running
             out[t][n] = running
     return torch.tensor(out, dtype=torch.float64)
@@ -57,6 +69,14 @@ MISTAKES = [
      "(1 - ended_t), ended = terminated or truncated.\n" + SUM),
     ({"reset": None}, "The running sum A was not reset at episode ends: the next episode's "
      "advantages leaked back. Multiply the carried A_{t+1} by (1 - ended_t).\n" + SUM),
+    ({"reset": "next"}, "The running sum was cut with the flags of step t + 1, CleanRL's "
+     "nextnonterminal = 1 - dones[t + 1]. CleanRL's dones flag the FIRST step of the next "
+     "episode; here terminated[t] / truncated[t] flag the LAST step of this one, so the carried "
+     "A_{t+1} is cut by (1 - ended[t]), the same step's flags.\n" + SUM),
+    ({"reset": "sum"}, "On a step that is both terminated and truncated the carried A_{t+1} "
+     "was multiplied by -1: ended = terminated + truncated is 2 there, so 1 - ended is -1. "
+     "Combine the flags with torch.maximum(terminated, truncated) (or a logical or), which "
+     "stays 0 or 1.\n" + SUM),
 ]
 
 

@@ -236,6 +236,22 @@ def test_clipped_value_loss(exercise):
            "A gradient reached old_values: they come from the rollout, detach them.")
 
 
+def test_value_clip_zero_still_clips(exercise):
+    """value_clip = 0.0 is a clip, not "no clip": the value may not move from old_values."""
+    batch = _batch(12)
+    _, _, value, _ = _call(exercise, batch, value_clip=0.0)
+    _, want, _ = _ref_parts(batch, value_clip=0.0)
+    _, plain, _ = _ref_parts(batch)
+    got = value.detach().item()
+    if not _close(got, want) and _close(got, plain):
+        fail(f"With value_clip = 0.0 the value loss is {got:.6g}, the unclipped loss; "
+             f"expected {float(want):.6g}. 0.0 is falsy: `if value_clip:` treats it as no clip. "
+             "Test `if value_clip is not None:`; None is the only \"off\".")
+    expect_close(got, float(want), name="the value loss with value_clip = 0.0", atol=1e-5,
+                 concept="value_clip = 0.0 pins V_clipped to old_values: value_loss = "
+                 "mean(max((V - R)^2, (old_values - R)^2)). Only None switches clipping off.")
+
+
 def test_float64_and_a_batch_of_one(exercise):
     """float64 inputs give float64 results; a batch of one works."""
     for size in (1, 5):
@@ -249,7 +265,11 @@ def test_float64_and_a_batch_of_one(exercise):
 def test_inputs_left_alone(exercise):
     """Called twice on the same tensors: same result, inputs unchanged."""
     batch = _batch(11)
+    critic = batch["new_values"]
+    # Attached advantages (A = R - V from the critic), as a careless caller passes them.
+    batch["advantages"] = batch["returns"] - critic
     before = {k: v.detach().clone() for k, v in batch.items()}
+    graph = {k: (v.requires_grad, v.grad_fn) for k, v in batch.items()}
     first = [x.detach().item() for x in _call(exercise, batch, value_clip=0.3)]
     second = [x.detach().item() for x in _call(exercise, batch, value_clip=0.3)]
     for key, value in batch.items():
@@ -258,5 +278,9 @@ def test_inputs_left_alone(exercise):
                "next epoch. Work on new tensors.")
         expect(value.grad is None, f"ppo_loss left a gradient in `{key}`: it should only build "
                "the loss; backward() is the caller's business.")
+        expect((value.requires_grad, value.grad_fn) == graph[key],
+               f"ppo_loss cut the caller's `{key}` off its graph (requires_grad "
+               f"{graph[key][0]} -> {value.requires_grad}): an in-place `.detach_()` changes "
+               f"the caller's tensor. Use `{key} = {key}.detach()`, which makes a new one.")
     expect(first == second, f"Two calls on the same inputs gave different results: {first} then "
            f"{second}.")

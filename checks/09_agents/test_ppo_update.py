@@ -98,11 +98,23 @@ def _reference_grads(forward, rollout, max_grad_norm, *, recomputed_old=False,
 
 
 def _same(grads, want):
-    return all(torch.allclose(g, w, atol=1e-5, rtol=1e-4) for g, w in zip(grads, want, strict=True))
+    return all(g is not None and torch.allclose(g, w, atol=1e-5, rtol=1e-4)
+               for g, w in zip(grads, want, strict=True))
+
+
+def _expect_gradients_at_step(step, where):
+    """A step must find backward's gradients on the parameters, not cleared ones."""
+    empty = [g is None or not bool(g.any()) for g in step.grads]
+    expect(not all(empty),
+           f"optimizer.step() at {where} found no gradients on the parameters (p.grad None or "
+           "all zero): the gradients were cleared between backward and step, so the step "
+           "changed nothing. zero_grad() goes BEFORE backward(): zero_grad; backward; "
+           "clip_grad_norm_; step.\n" + CONCEPT)
 
 
 def _explain_gradient(forward, step, rollout, max_grad_norm, where):
     """Name the classic mistake when a step's gradient matches it rather than PPO's."""
+    _expect_gradients_at_step(step, where)
     if _same(step.grads, _reference_grads(forward, rollout, max_grad_norm)):
         return
     if _same(step.grads, _reference_grads(forward, rollout, max_grad_norm, recomputed_old=True)):
@@ -228,6 +240,13 @@ def test_zero_grad_every_minibatch(exercise):
                f"{run.log.describe()}.\n" + CONCEPT)
 
 
+def test_step_finds_the_gradients(exercise):
+    """Every step finds backward's gradients: nothing clears them before step()."""
+    run = _run(exercise, epochs=1)
+    for number, (_, step) in enumerate(run.trained, start=1):
+        _expect_gradients_at_step(step, f"step {number}")
+
+
 def test_clip_between_backward_and_step(exercise):
     """Every step applies gradients already clipped to max_grad_norm."""
     run = _run(exercise, epochs=1, max_grad_norm=0.05)
@@ -239,8 +258,8 @@ def test_clip_between_backward_and_step(exercise):
                "step clips gradients that were already used.\n" + CONCEPT)
 
 
-def test_old_log_probs_come_from_the_rollout(exercise):
-    """The ratio uses the log-probs stored in the rollout, not ones recomputed now."""
+def test_first_step_uses_the_rollout_as_stored(exercise):
+    """The first step's loss uses the rollout as stored: its old log-probs and advantages."""
     run = _run(exercise, epochs=1, noise=0.4)
     forward, step = run.trained[0]
     want = _reference_grads(forward, run.rollout, 10.0)
@@ -248,7 +267,8 @@ def test_old_log_probs_come_from_the_rollout(exercise):
     for (name, _), g, w in zip(run.agent.named_parameters(), step.grads, want, strict=True):
         expect_tensor(g, name=f"the gradient of {name} at the first step", values=w, atol=1e-5,
                       rtol=1e-4, concept="The step should apply the clipped gradient of the PPO "
-                      "loss on this minibatch, with old log-probs from the rollout. " + CONCEPT)
+                      "loss on this minibatch, with the old log-probs and the advantages as the "
+                      "rollout stored them. " + CONCEPT)
 
 
 def test_every_step_uses_its_minibatch(exercise):

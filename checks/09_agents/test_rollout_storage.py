@@ -50,6 +50,23 @@ def _full_buffers(envs=N):
     return {name: torch.stack([row[name] for row in rows]) for name in NAMES}
 
 
+def _explain_dones(storage, steps):
+    """Name CleanRL's habit: dones[t] holding the PREVIOUS step's done (next_done before step)."""
+    buffer = getattr(storage, "dones", None)
+    if not isinstance(buffer, torch.Tensor) or buffer.dim() != 2:
+        return  # the buffer checks below say what is wrong with it
+    lagged = torch.zeros(T, buffer.shape[1])
+    for t in range(1, steps):
+        lagged[t] = _expected_row(t - 1, buffer.shape[1])["dones"]
+    buffer = buffer.detach().float()
+    if buffer.shape == lagged.shape and torch.equal(buffer, lagged):
+        fail(f"storage.dones after {steps} adds is one step late: row t holds the done of step "
+             "t - 1 (row 0 zeros), CleanRL's `dones[step] = next_done` stored before env.step. "
+             "In this course dones[t] = 1 when step t was the LAST step of its episode: write "
+             "the `done` passed to this add() into row t (and keep a copy as next_done).\n"
+             + CONCEPT)
+
+
 def test_buffers_on_creation(exercise):
     """A new storage holds zeroed (T, N) buffers, step 0, and no next_obs yet."""
     storage = exercise.RolloutStorage(T, N, OBS)
@@ -70,6 +87,7 @@ def test_add_writes_row_step(exercise):
     expect(isinstance(storage.step, int) and storage.step == 2,
            f"After two add() calls storage.step should be the int 2; it is {storage.step!r}. "
            "Advance it by one per add, after writing.")
+    _explain_dones(storage, 2)
     for name in NAMES:
         buffer = getattr(storage, name)
         want = torch.zeros_like(buffer)
@@ -83,6 +101,7 @@ def test_add_writes_row_step(exercise):
 def test_full_rollout_then_no_more(exercise):
     """T adds fill every row; one more raises IndexError rather than wrapping around."""
     storage = _filled(exercise)
+    _explain_dones(storage, T)
     for name, want in _full_buffers().items():
         expect_tensor(getattr(storage, name), name=f"storage.{name} after {T} adds",
                       values=want, concept=CONCEPT)

@@ -57,8 +57,9 @@ def ppo_loss(
     """Return (total, policy_loss, value_loss, entropy), four 0-dim tensors.
 
     All inputs are (B,). entropy holds each sample's policy entropy; the fourth
-    result is its mean. value_loss is before vf_coef. value_clip (with old_values)
-    switches on the clipped value loss. The inputs are left untouched.
+    result is its mean. value_loss is before vf_coef. Any value_clip that is not
+    None (0.0 included: it pins V_clipped to old_values) switches on the clipped
+    value loss; it comes with old_values. The inputs are left untouched.
     """
     # TODO: advantages may arrive attached to a graph: they are constants here.
     ratio = torch.exp(new_log_probs - old_log_probs.detach())
