@@ -54,6 +54,10 @@ def display_path(path: str | Path, root: Path | None = None) -> str:
     return str(full)
 
 
+# Said next to a verdict judged by a check file the learner changed (`run`, the watch screen).
+CHECK_MODIFIED_NOTE = "the check file was changed: not the course's verdict"
+
+
 def headline(exercise: Exercise, result: CheckResult) -> Text:
     text = Text()
     text.append(f"{exercise.label} {exercise.name}  ", style="bold")
@@ -63,8 +67,7 @@ def headline(exercise: Exercise, result: CheckResult) -> Text:
     if result.summary and result.status in (Status.PASSED, Status.FAILED):
         text.append(f"  {result.summary}", style=muted())
     if getattr(result, "check_modified", False):  # set by the engine; older ones do not
-        text.append("  (the check file was changed: not the course's verdict)",
-                    style=paint("yellow", bold=True))
+        text.append(f"  ({CHECK_MODIFIED_NOTE})", style=paint("yellow", bold=True))
     return text
 
 

@@ -21,7 +21,6 @@ The progression policy lives here and nowhere else (`record`, `course_check`):
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from torchlings import shipped
 from torchlings.course import Course, Exercise, find_root, load_course
 from torchlings.engine import CheckJob, CheckResult, Status
 from torchlings.engine.jobs import DEFAULT_TIMEOUT
-from torchlings.state import STATE_DIR, State, StateStore
+from torchlings.state import STATE_DIR, State, StateStore, atomic_write, workspace_gone_message
 
 MOVES_ON = frozenset({Status.PASSED, Status.SKIPPED})
 """Verdicts after which the learner may go to the next exercise."""
@@ -212,15 +211,24 @@ class Workspace:
                 f"The shipped version of {exercise.exercise_rel} could not be found; "
                 "reinstall torchlings to bring the course back."
             )
+        if self.store.gone:
+            # Making the backups folder would bring a deleted workspace back, half empty.
+            raise FileNotFoundError(workspace_gone_message(self.root))
         target = self.exercise_path(exercise)
         backup = None
         if target.exists():
-            if target.read_bytes() == original:
+            mine = target.read_bytes()
+            if mine == original:
                 return None
             backups = self.root / STATE_DIR / "backups"
             backups.mkdir(parents=True, exist_ok=True)
             backup = backups / f"{exercise.name}-{time.strftime('%Y%m%d-%H%M%S')}.py"
-            shutil.copy2(target, backup)
+            try:
+                # Whole or not at all: a full disk must not leave an empty "backup".
+                atomic_write(backup, mine)
+            except OSError as exc:
+                raise OSError(f"Could not keep a backup of {exercise.exercise_rel} "
+                              f"({exc.strerror or exc}), so it was not reset.") from exc
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.torchlings-reset")
         tmp.write_bytes(original)

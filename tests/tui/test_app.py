@@ -281,7 +281,7 @@ async def test_reset_needs_a_yes(workspace, engine):
 
 async def test_edit_runs_the_edit_command(workspace, engine, monkeypatch):
     ran = []
-    monkeypatch.setattr("torchlings.tui.app.subprocess.run", lambda argv, check: ran.append(argv))
+    monkeypatch.setattr("torchlings.tui.editor.subprocess.run", lambda argv, check: ran.append(argv))
     app = make_app(workspace, engine, edit_cmd="myeditor --wait")
     monkeypatch.setattr(app, "suspend", nullcontext)
     async with app.run_test(size=SIZE) as pilot:

@@ -98,6 +98,7 @@ class FakeEngine:
     """
 
     name = "fake"
+    startup_error: str | None = None
 
     def __init__(self) -> None:
         self.verdicts: dict[str, CheckResult | Callable[[], CheckResult]] = {}
@@ -125,6 +126,11 @@ class FakeEngine:
 
     def make_ready(self) -> None:
         self.ready = True
+        self._ready_event.set()
+
+    def fail_start(self, error: str) -> None:
+        """Like a warm worker that died importing torch: waiting ends, checks run cold."""
+        self.startup_error = error
         self._ready_event.set()
 
     def hold(self) -> threading.Event:
@@ -188,3 +194,8 @@ def screen_text(app) -> str:  # noqa: ANN001
             if 0 <= column + offset < width and int(line) < height:
                 rows[int(line)][column + offset] = char
     return "\n".join("".join(row).rstrip() for row in rows)
+
+
+def toasts(app) -> list[str]:  # noqa: ANN001
+    """The notifications on screen now, each as one line of plain text (however it wraps)."""
+    return [" ".join(toast.render().plain.split()) for toast in app.screen.query("Toast")]

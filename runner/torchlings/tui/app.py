@@ -11,7 +11,6 @@ imported in this process.
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -26,7 +25,8 @@ from textual.worker import get_current_worker
 
 from torchlings.course import Exercise
 from torchlings.engine import CheckJob, CheckResult, Engine, Status, check_many
-from torchlings.tui.editor import editor_command
+from torchlings.state import workspace_gone_message
+from torchlings.tui.editor import editor_command, run_editor
 from torchlings.tui.engine_calls import Cancellable, Stopped, check_with_series
 from torchlings.tui.messages import (
     CheckAllFinished,
@@ -36,7 +36,9 @@ from torchlings.tui.messages import (
     EngineReady,
     FileChanged,
     SeriesUpdated,
+    WorkspaceGone,
 )
+from torchlings.tui.notices import Notices
 from torchlings.tui.status import StatusInputs, status_line, uses_compile
 from torchlings.watcher import DEBOUNCE_SECONDS, ExerciseWatcher, WatchMode, polling_reason
 from torchlings.workspace import CourseCheck, Progress, Workspace
@@ -73,6 +75,7 @@ class TorchlingsApp(App[str]):
     all_state: reactive[str] = reactive("idle")  # idle | running | stopping | finished | stopped
     course_result: reactive[CourseCheck | None] = reactive(None)
     mode: reactive[WatchMode] = reactive(lambda: WatchMode("manual"))
+    gone: reactive[str | None] = reactive(None)  # what to say once the workspace was deleted
 
     def __init__(self, workspace: Workspace, engine: Engine,
                  options: WatchOptions | None = None) -> None:
@@ -88,7 +91,7 @@ class TorchlingsApp(App[str]):
         self.all_final = False
         self._all_pending = False  # check all waits for the single check in flight
         self._cancel_all = threading.Event()
-        self._warned = 0  # workspace warnings already shown
+        self.notices = Notices(self.notify, workspace, engine)
 
     # --- lifecycle -------------------------------------------------------
 
@@ -103,15 +106,8 @@ class TorchlingsApp(App[str]):
         if not self.engine_ready:
             self.wait_for_engine()
         self.mode = self._start_watcher()
-        self._show_new_warnings()
+        self.notices.new_warnings()
         self.request_check()
-
-    def _show_new_warnings(self) -> None:
-        # Loading can warn (a damaged progress file), and so can saving (a read-only
-        # folder), which happens after any verdict: show each warning once.
-        for warning in self.workspace.warnings[self._warned:]:
-            self.notify(warning, severity="warning", timeout=10)
-        self._warned = len(self.workspace.warnings)
 
     def on_unmount(self) -> None:
         self._cancel_all.set()
@@ -128,12 +124,16 @@ class TorchlingsApp(App[str]):
         poll = self.options.poll or reason is not None
         why = "--poll" if self.options.poll else (reason or "")
         self.watcher = ExerciseWatcher(folder, self._post_change, poll=poll,
-                                       poll_reason=why, debounce=self.options.debounce)
+                                       poll_reason=why, debounce=self.options.debounce,
+                                       on_gone=self._post_gone)
         self.watcher.follow(self.workspace.exercise_path(self.current))
         return self.watcher.start()
 
     def _post_change(self, path: Path) -> None:  # on the watcher's thread
         self.post_message(FileChanged(path))
+
+    def _post_gone(self, folder: Path) -> None:  # on the watcher's thread
+        self.post_message(WorkspaceGone(folder))
 
     # --- producers: workers on threads that only post messages -------------
 
@@ -187,6 +187,18 @@ class TorchlingsApp(App[str]):
     @on(EngineReady)
     def _engine_ready(self) -> None:
         self.engine_ready = True
+        self.notices.engine_error()
+
+    @on(WorkspaceGone)
+    def _workspace_gone(self, message: WorkspaceGone | None = None) -> None:
+        if self.gone is not None:
+            return
+        self.gone = workspace_gone_message(self.workspace.root)
+        self.notices.workspace_gone(self.gone)
+        self.queued = False
+        self._cancel_all.set()
+        if self.watcher is not None:
+            self.watcher.stop()
 
     @on(FileChanged)
     def _file_changed(self, message: FileChanged) -> None:
@@ -207,11 +219,14 @@ class TorchlingsApp(App[str]):
     def _check_finished(self, message: CheckFinished) -> None:
         exercise, result = message.exercise, message.result
         self.checking = False
+        self.notices.engine_error()
+        if self.gone is not None:
+            return  # nothing to record it in any more
         if uses_compile(exercise):
             self.compile_seen = True
         progress = self.workspace.record(exercise, result)
         self.done_count = self.workspace.done_count
-        self._show_new_warnings()
+        self.notices.new_warnings()
         if exercise == self.current:
             self.progress = progress
             self.result = result
@@ -228,6 +243,8 @@ class TorchlingsApp(App[str]):
     def _check_all_progress(self, message: CheckAllProgress) -> None:
         if message.index < 0:
             self.notify(message.result.summary, severity="error", timeout=10)
+            return
+        if self.gone is not None:
             return
         progress = self.workspace.record(message.exercise, message.result)
         self.done_count = self.workspace.done_count
@@ -249,6 +266,10 @@ class TorchlingsApp(App[str]):
 
     def request_check(self) -> None:
         """Check the current exercise now, or right after what is running."""
+        if self.gone is None and self.workspace.store.gone:
+            self._workspace_gone()  # no watcher noticed it (--manual-run)
+        if self.gone is not None:
+            return
         self.queued = True
         self._pump()
 
@@ -265,7 +286,7 @@ class TorchlingsApp(App[str]):
     def check_all(self, final: bool = False) -> None:
         from torchlings.tui.screens.check_all import CheckAllScreen
 
-        if self.all_running:
+        if self.all_running or self.gone is not None:
             return
         self.all_exercises = list(self.workspace.course.exercises)
         self.all_final = final
@@ -350,7 +371,7 @@ class TorchlingsApp(App[str]):
         return status_line(StatusInputs(
             current=self.current, result=self.result, progress=self.progress,
             checking=self.checking or self.queued, engine_ready=self.engine_ready,
-            all_running=self.all_running,
+            all_running=self.all_running, gone=self.gone is not None,
             course_done=self.done_count == len(self.workspace.course.exercises),
             compile_seen=self.compile_seen))
 
@@ -374,15 +395,4 @@ class TorchlingsApp(App[str]):
         return editor_command(self.options.edit_cmd, self.workspace.exercise_path(self.current))
 
     def open_editor(self) -> None:
-        argv = self.editor_command()
-        if argv is None:
-            self.notify("No editor set: export EDITOR (e.g. EDITOR=vim) or start with "
-                        "--edit-cmd 'code -r'.", severity="warning", timeout=8)
-            return
-        try:
-            with self.suspend():
-                subprocess.run(argv, check=False)
-        except FileNotFoundError:
-            self.notify(f"Could not start the editor {argv[0]!r}.", severity="error")
-        except Exception as exc:  # no terminal to hand over (e.g. under a test driver)
-            self.notify(f"Could not open the editor: {exc}", severity="error")
+        run_editor(self, self.editor_command())

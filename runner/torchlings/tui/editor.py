@@ -1,10 +1,13 @@
-"""Which editor the e key starts, and with what arguments."""
+"""Which editor the e key starts, with what arguments, and starting it."""
 
 from __future__ import annotations
 
 import os
 import shlex
+import subprocess
 from pathlib import Path
+
+from textual.app import App
 
 
 def editor_command(edit_cmd: str | None, path: Path) -> list[str] | None:
@@ -17,3 +20,18 @@ def editor_command(edit_cmd: str | None, path: Path) -> list[str] | None:
     if any("{path}" in arg or "{}" in arg for arg in argv):
         return [arg.replace("{path}", str(path)).replace("{}", str(path)) for arg in argv]
     return [*argv, str(path)]
+
+
+def run_editor(app: App, argv: list[str] | None) -> None:
+    """Hand the terminal to the editor until it exits; say what went wrong, if anything."""
+    if argv is None:
+        app.notify("No editor set: export EDITOR (e.g. EDITOR=vim) or start with "
+                   "--edit-cmd 'code -r'.", severity="warning", timeout=8)
+        return
+    try:
+        with app.suspend():
+            subprocess.run(argv, check=False)
+    except FileNotFoundError:
+        app.notify(f"Could not start the editor {argv[0]!r}.", severity="error")
+    except Exception as exc:  # no terminal to hand over (e.g. under a test driver)
+        app.notify(f"Could not open the editor: {exc}", severity="error")

@@ -23,8 +23,16 @@ class FileChanged(Message):
         self.path = path
 
 
+class WorkspaceGone(Message):
+    """The workspace folder was deleted (or moved away) while the screen ran."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.folder = folder
+
+
 class EngineReady(Message):
-    """The engine finished warming up: a check starts without importing torch."""
+    """The engine finished warming up, or gave up (then `engine.startup_error` says why)."""
 
 
 class CheckStarted(Message):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from torchlings.course import Exercise
 from torchlings.engine import CheckResult, Status
+from torchlings.report import CHECK_MODIFIED_NOTE
 from torchlings.workspace import Progress
 
 STATUS_WORDS = ("checking", "failing", "done", "error")
@@ -20,6 +21,7 @@ WORD_STYLE = {
     "error": "bold red",
 }
 WARMING = "warming up the engine (importing torch)"
+GONE = "the workspace folder is gone (deleted or moved away): nothing is checked or saved"
 COMPILE_NOTE = "the first torch.compile can take up to 30 s"
 
 
@@ -47,10 +49,22 @@ class StatusInputs:
     all_running: bool
     course_done: bool
     compile_seen: bool
+    gone: bool = False  # the workspace folder was deleted while the screen ran
 
 
 def status_line(s: StatusInputs) -> tuple[str, str]:
     """(first word, the rest) of the status line."""
+    if s.gone:
+        return "error", GONE
+    word, rest = _verdict_line(s)
+    if s.result is not None and word != "checking" and getattr(s.result, "check_modified", False):
+        # Right after the verdict, before "Press n": the ellipsis must not eat it.
+        head, sep, tail = rest.partition(". Press n")
+        rest = f"{head} ({CHECK_MODIFIED_NOTE}){sep}{tail}"
+    return word, rest
+
+
+def _verdict_line(s: StatusInputs) -> tuple[str, str]:
     label = f"{s.current.label} {s.current.name}"
     if s.all_running:
         return "checking", "checking every exercise"

@@ -32,6 +32,9 @@ KEYS = [
     Binding("q", "quit", "quit"),
 ]
 
+# Keys that read or write the workspace: off once its folder was deleted.
+NEEDS_WORKSPACE = {"next", "rerun", "list", "check_all", "reset", "edit"}
+
 
 class WatchScreen(AppAccess, Screen[None]):
     BINDINGS = KEYS
@@ -53,10 +56,12 @@ class WatchScreen(AppAccess, Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(ResultView).focus()
-        self.watch_app(self.refresh_bindings, "current", "progress", "result")
+        self.watch_app(self.refresh_bindings, "current", "progress", "result", "gone")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         app = self.tapp
+        if app.gone and action in NEEDS_WORKSPACE:
+            return False  # only q (and help, hints) still make sense
         if action == "next":
             return app.can_go_next
         if action == "hint":

@@ -52,7 +52,7 @@ class HeaderBar(AppAccess, Vertical):
         yield ExerciseLine(id="exercise-line")
 
     def on_mount(self) -> None:
-        self.watch_app(self._draw, "done_count", "mode")
+        self.watch_app(self._draw, "done_count", "mode", "gone")
 
     def _draw(self) -> None:
         app = self.tapp
@@ -60,4 +60,6 @@ class HeaderBar(AppAccess, Vertical):
         self.query_one(ProgressBar).update(total=total, progress=app.done_count)
         self.query_one("#done-count", Static).update(
             Text(f" {app.done_count}/{total} done", style="bold"))
-        self.query_one("#mode", Static).update(Text(f"  {app.mode.describe()}", style="italic"))
+        mode = Text("  workspace gone: not watching", style="bold") if app.gone else \
+            Text(f"  {app.mode.describe()}", style="italic")
+        self.query_one("#mode", Static).update(mode)

@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from torchlings.engine import Status
-from torchlings.report import render_result
+from torchlings.report import CHECK_MODIFIED_NOTE, render_result
 from torchlings.tui.widgets.app_access import AppAccess
 
 
@@ -44,7 +44,7 @@ class ResultView(AppAccess, VerticalScroll):
     def on_mount(self) -> None:
         self.watch(self, "scroll_y", lambda: self._measure(), init=False)
         self.watch(self, "virtual_size", lambda: self._measure(), init=False)
-        self.watch_app(self._draw, "current", "result")
+        self.watch_app(self._draw, "current", "result", "gone")
 
     def on_resize(self) -> None:
         self._measure()
@@ -60,6 +60,8 @@ class ResultView(AppAccess, VerticalScroll):
     def _view(self) -> RenderableType:
         app = self.tapp
         result = app.result
+        if app.gone:
+            return Text(f"{app.gone}\n\nPress q to quit.", style="bold")
         if result is None:
             welcome = app.workspace.course.welcome
             if app.workspace.done_count == 0 and welcome:
@@ -70,6 +72,9 @@ class ResultView(AppAccess, VerticalScroll):
         if result.status not in (Status.PASSED, Status.SKIPPED) and result.first_failure is None:
             # Nothing per test to show (a timeout, a crash): the summary is the story.
             parts.append(Text(result.summary or result.status.value, style="bold"))
+        if getattr(result, "check_modified", False):  # set by the engine; older ones do not
+            # Also in the status line, where a narrow terminal may cut it off.
+            parts.append(Text(f"{CHECK_MODIFIED_NOTE.capitalize()}.", style="bold"))
         parts.append(body)
         if result.status is Status.PASSED:
             parts.extend(self._solution())

@@ -9,7 +9,7 @@ from torchlings.tui.status import WORD_STYLE
 from torchlings.tui.widgets.app_access import AppAccess
 
 WATCHED = ("current", "result", "progress", "checking", "queued", "engine_ready",
-           "all_running", "done_count")
+           "all_running", "done_count", "gone")
 
 
 class StatusLine(AppAccess, Static):
