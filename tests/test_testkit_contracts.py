@@ -90,3 +90,12 @@ def test_untouched_names_the_first_changed_input_and_ends_with_the_concept():
     with pytest.raises(CheckFailure, match="caller's b") as caught:
         inputs.expect_untouched(function="f", concept="Return a new tensor.")
     assert str(caught.value).endswith("\nReturn a new tensor.")
+
+
+def test_untouched_catches_an_in_place_op_that_only_changes_the_graph():
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    values = w * 2
+    inputs = InputSnapshot(values=values)
+    values.mul_(1.0)  # same numbers, but the caller's graph now has an extra step
+    with pytest.raises(CheckFailure, match=r"graph \(its grad_fn is a new MulBackward0\)"):
+        inputs.expect_untouched(function="f")

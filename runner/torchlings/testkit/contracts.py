@@ -101,15 +101,19 @@ def _what_changed(t: torch.Tensor, shape, dtype, values, requires_grad, grad_fn,
                 "unsqueeze_ / squeeze_; use unsqueeze / squeeze, which return a new view).")
     if t.dtype != dtype:
         return f"its dtype went from {dtype} to {t.dtype} (a conversion made in place)."
-    if t.requires_grad != requires_grad or t.grad_fn is not grad_fn:
-        return (f"requires_grad went from {requires_grad} to {t.requires_grad} (grad_fn "
-                f"{_fn(grad_fn)} -> {_fn(t.grad_fn)}). requires_grad_() and detach_() change "
-                "the caller's tensor in place; work on a copy (x.detach() is a new tensor, "
-                "x.detach().clone().requires_grad_() a new leaf) or ask autograd with "
+    if t.requires_grad != requires_grad:
+        graph = f" (grad_fn {_fn(grad_fn)} -> {_fn(t.grad_fn)})" if t.grad_fn is not grad_fn else ""
+        return (f"requires_grad went from {requires_grad} to {t.requires_grad}{graph}. "
+                "requires_grad_() and detach_() change the caller's tensor in place; work on a "
+                "copy (x.detach() returns a new tensor and leaves the caller's attached; "
+                "x.detach().clone().requires_grad_() makes a new leaf) or ask autograd with "
                 "torch.autograd.grad.")
     if not torch.equal(t.detach(), values):
         return ("its values are not the ones passed in. An in-place operation (add_, mul_, "
                 "x[...] = ..., +=, -=) edits the caller's tensor; compute a new tensor instead.")
+    if t.grad_fn is not grad_fn:
+        return ("an in-place operation on it was recorded in the caller's graph (its "
+                f"grad_fn is a new {_fn(t.grad_fn)}); compute a new tensor instead.")
     if t.is_leaf and grad is None and t.grad is not None:
         return ("its .grad was None before the call and holds a gradient after it: the "
                 "function left a gradient on the caller's tensor (backward() on something that "
