@@ -12,6 +12,7 @@ from torchlings.testkit.modules import (
     expect_not_probabilities,
     expect_rows_independent,
     params_reached_by,
+    scaled_copy,
 )
 
 
@@ -62,3 +63,11 @@ def test_params_reached_by():
     net = nn.ModuleDict({"a": nn.Linear(2, 2), "b": nn.Linear(2, 1)})
     out = net["a"](torch.ones(3, 2)).sum()
     assert params_reached_by(net, out) == {"a.weight", "a.bias"}
+
+
+def test_scaled_copy_scales_a_copy_only():
+    layer = nn.Linear(2, 2)
+    original = layer.weight.detach().clone()
+    probe = scaled_copy(layer, 10.0)
+    assert torch.allclose(probe.weight, original * 10)
+    assert torch.equal(layer.weight, original)

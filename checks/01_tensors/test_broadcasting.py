@@ -3,7 +3,7 @@
 import torch
 
 from torchlings.testing import expect_tensor
-from torchlings.testkit.hardening import expect_untouched, snapshot
+from torchlings.testkit.contracts import InputSnapshot
 
 # Square batches (B == A) are where a wrong broadcast raises no error, so every
 # test tries one square and one non-square case.
@@ -19,10 +19,10 @@ def test_add_bias(exercise):
     for b, a in SIZES:
         x, bias = _x(b, a), torch.arange(a, dtype=torch.float32) * 10 + 1
         want = [[x[i, j].item() + bias[j].item() for j in range(a)] for i in range(b)]
-        before = snapshot(x, bias)
+        inputs = InputSnapshot(x=x, bias=bias)
         out = exercise.add_bias(x, bias)
-        expect_untouched([x, bias], before, names=["the caller's x", "the caller's bias"],
-                         concept="add_bias returns a new tensor: x + bias, not x += bias.")
+        inputs.expect_untouched(function="add_bias",
+                                concept="add_bias returns a new tensor: x + bias, not x += bias.")
         expect_tensor(
             out, name=f"add_bias(x of shape ({b}, {a}), bias ({a},))",
             shape=(b, a), dtype=torch.float32,
@@ -38,10 +38,10 @@ def test_weight_rows(exercise):
     for b, a in SIZES:
         x, w = _x(b, a), torch.arange(1, b + 1, dtype=torch.float32)
         want = [[x[i, j].item() * w[i].item() for j in range(a)] for i in range(b)]
-        before = snapshot(x, w)
+        inputs = InputSnapshot(x=x, weights=w)
         out = exercise.weight_rows(x, w)
-        expect_untouched([x, w], before, names=["the caller's x", "the caller's weights"],
-                         concept="weight_rows returns a new tensor: x * w, not x *= w.")
+        inputs.expect_untouched(function="weight_rows",
+                                concept="weight_rows returns a new tensor: x * w, not x *= w.")
         expect_tensor(
             out, name=f"weight_rows(x of shape ({b}, {a}), w ({b},))",
             shape=(b, a), dtype=torch.float32,

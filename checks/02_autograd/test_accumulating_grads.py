@@ -4,7 +4,7 @@ import torch
 
 from torchlings.testing import expect, expect_choice, expect_tensor
 from torchlings.testkit.autograd import call_autograd
-from torchlings.testkit.hardening import expect_untouched, snapshot
+from torchlings.testkit.contracts import InputSnapshot
 
 CONCEPT = (
     "backward() adds into .grad instead of overwriting it. Clear it before each batch's "
@@ -88,10 +88,10 @@ def test_callers_weights_untouched(exercise):
     generator = torch.Generator().manual_seed(8)
     w = torch.randn(3, generator=generator)
     batches = make_batches(2, generator)
-    before = snapshot(w)
+    inputs = InputSnapshot(w=w)
     first = gradients(exercise, w, batches)
-    expect_untouched([w], before, names=["the caller's w"],
-                     concept="per_batch_gradients works on its own leaf copy of w.")
+    inputs.expect_untouched(function="per_batch_gradients",
+                            concept="per_batch_gradients works on its own leaf copy of w.")
     second = gradients(exercise, w, batches)
     for number, (a, b) in enumerate(zip(first, second, strict=True), 1):
         expect_tensor(b, name=f"the gradient for batch {number}, second call", values=a,

@@ -4,7 +4,7 @@ import torch
 
 from torchlings.testing import expect_tensor
 from torchlings.testkit.autograd import call_autograd
-from torchlings.testkit.hardening import expect_untouched, snapshot
+from torchlings.testkit.contracts import InputSnapshot
 
 CONCEPT = (
     "Each y[i] = f(x[i]) depends on x[i] alone, so the gradient of y.sum() at x[i] is "
@@ -56,10 +56,10 @@ def test_single_number_x(exercise):
 def test_callers_x_untouched(exercise):
     """The caller's x gets no requires_grad and no .grad; calling twice gives the same answer."""
     x = torch.tensor([1.0, -0.5, 2.0])
-    before = snapshot(x)
+    inputs = InputSnapshot(x=x)
     derivative(exercise, lambda t: t**2, x, "lambda t: t**2")
-    expect_untouched([x], before, names=["the caller's x"],
-                     concept="Differentiate a leaf copy: x.detach().clone().requires_grad_().")
+    inputs.expect_untouched(function="elementwise_derivative",
+                            concept="Differentiate a leaf copy: x.detach().clone().requires_grad_().")
     second = derivative(exercise, lambda t: t**2, x, "lambda t: t**2")
     expect_tensor(second, name="the derivative of x**2 on a second call", shape=(3,),
                   values=2 * x, atol=1e-6,

@@ -3,7 +3,7 @@
 import torch
 
 from torchlings.testing import expect, expect_tensor
-from torchlings.testkit.hardening import expect_untouched, snapshot
+from torchlings.testkit.contracts import InputSnapshot
 
 CONCEPT_CUBIC = (
     "d/dx (x^3 + 2x) = 3x^2 + 2, which is 29 at x = 3. Create x with requires_grad=True, "
@@ -51,11 +51,10 @@ def test_linear_gradients_leave_inputs_alone(exercise):
     generator = torch.Generator().manual_seed(9)
     w, x = torch.randn(4, generator=generator), torch.randn(4, generator=generator)
     b = torch.randn((), generator=generator)
-    before = snapshot(w, x, b)
+    inputs = InputSnapshot(w=w, x=x, b=b)
     first = exercise.linear_gradients(w, x, b)
-    expect_untouched([w, x, b], before, names=["the caller's w", "the caller's x",
-                                               "the caller's b"],
-                     concept="Make leaf copies that track gradients, as the docstring says: "
+    inputs.expect_untouched(function="linear_gradients",
+                            concept="Make leaf copies that track gradients, as the docstring says: "
                      "t.detach().clone().requires_grad_().")
     second = exercise.linear_gradients(w, x, b)
     for name, a, c in zip(("dy/dw", "dy/dx", "dy/db"), first, second, strict=True):
@@ -70,7 +69,7 @@ def test_linear_gradients_of_trainable_inputs(exercise):
     w = torch.randn(3, generator=generator).requires_grad_()
     x = torch.randn(3, generator=generator).requires_grad_()
     b = torch.randn((), generator=generator).requires_grad_()
-    before = snapshot(w, x, b)
+    inputs = InputSnapshot(w=w, x=x, b=b)
     grads = exercise.linear_gradients(w, x, b)
     expect(isinstance(grads, tuple) and len(grads) == 3,
            "linear_gradients should return a tuple of three tensors: (dy/dw, dy/dx, dy/db)")
@@ -81,5 +80,4 @@ def test_linear_gradients_of_trainable_inputs(exercise):
         expect(grad is not None, f"{name} is None for inputs that require grad.\n" + concept)
         expect_tensor(grad, name=f"{name} for inputs that require grad", values=want,
                       atol=1e-6, concept=concept)
-    expect_untouched([w, x, b], before, names=["the caller's w", "the caller's x",
-                                               "the caller's b"], concept=concept)
+    inputs.expect_untouched(function="linear_gradients", concept=concept)

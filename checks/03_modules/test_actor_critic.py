@@ -3,13 +3,13 @@
 import torch
 
 from torchlings.testing import expect, expect_tensor
-from torchlings.testkit.hardening import scaled_copy
 from torchlings.testkit.modules import (
     call,
     expect_module,
     expect_not_probabilities,
     expect_rows_independent,
     params_reached_by,
+    scaled_copy,
 )
 
 OBS, ACTIONS, BATCH = 4, 3, 8

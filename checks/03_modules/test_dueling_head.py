@@ -3,7 +3,7 @@
 import torch
 
 from torchlings.testing import expect_tensor
-from torchlings.testkit.hardening import expect_untouched, snapshot
+from torchlings.testkit.contracts import InputSnapshot
 from torchlings.testkit.modules import call
 
 CONCEPT = (
@@ -28,11 +28,10 @@ def test_values(exercise):
     for batch, n_actions, seed in ((5, 3, 0), (4, 4, 1), (2, 6, 2)):
         value, advantages = _streams(batch, n_actions, seed)
         want = value + advantages - advantages.mean(dim=-1, keepdim=True)
-        before = snapshot(value, advantages)
+        inputs = InputSnapshot(value=value, advantages=advantages)
         q = _q(exercise, value, advantages)
-        expect_untouched([value, advantages], before,
-                         names=["the caller's value", "the caller's advantages"],
-                         concept="dueling_q returns new Q-values; centring the advantages "
+        inputs.expect_untouched(function="dueling_q",
+                                concept="dueling_q returns new Q-values; centring the advantages "
                          "with -= would rewrite the advantage stream's own output.")
         expect_tensor(q, name=f"the Q-values for value (B={batch}, 1) and advantages "
                       f"({batch}, {n_actions})", shape=(batch, n_actions), dtype=torch.float32,

@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from torchlings.testing import expect, expect_close, expect_tensor
-from torchlings.testkit.hardening import expect_py_int
+from torchlings.testkit.contracts import expect_py_int
 from torchlings.testkit.modules import call
 
 OBS, ACTIONS = 4, 2

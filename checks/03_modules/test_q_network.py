@@ -3,12 +3,12 @@
 import torch
 
 from torchlings.testing import expect, expect_tensor
-from torchlings.testkit.hardening import scaled_copy
 from torchlings.testkit.modules import (
     call,
     expect_module,
     expect_not_probabilities,
     expect_rows_independent,
+    scaled_copy,
 )
 
 CONCEPT_SHAPE = (

@@ -6,8 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from torchlings.testing import expect, expect_choice, expect_tensor
-from torchlings.testkit.hardening import watch_optimizers
-from torchlings.testkit.spies import EventLog, spy_optimizer, watch_backward
+from torchlings.testkit.spies import EventLog, spy_optimizer, watch_backward, watch_optimizers
 
 LR = 0.05
 N_BATCHES = 4

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from torchlings.testing import expect, expect_close, expect_tensor
-from torchlings.testkit.hardening import expect_py_float
+from torchlings.testkit.contracts import expect_py_float
 from torchlings.testkit.spies import EventLog, global_grad_norm, spy_optimizer, watch_backward
 
 LR = 0.1

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from torchlings.testing import expect, expect_close, record_series
-from torchlings.testkit.hardening import watch_optimizers
+from torchlings.testkit.spies import watch_optimizers
 
 STEPS = 100
 CONCEPT = ("Each update: optimizer.zero_grad(), loss = F.mse_loss(model(obs), target_q), "

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from torchlings.testing import expect, expect_close
-from torchlings.testkit.hardening import expect_py_float
+from torchlings.testkit.contracts import expect_py_float
 from torchlings.testkit.spies import EventLog, spy_optimizer
 
 BASE_LR = 0.1

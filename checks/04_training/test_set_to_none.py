@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from torchlings.testing import expect, expect_tensor
-from torchlings.testkit.hardening import expect_py_float
+from torchlings.testkit.contracts import expect_py_float
 from torchlings.testkit.spies import EventLog, spy_optimizer
 
 CONCEPT = ("optimizer.zero_grad() (set_to_none=True) leaves .grad as None where backward "

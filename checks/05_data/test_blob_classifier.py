@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from torchlings.testing import expect, expect_close, expect_tensor, fail, record_series
-from torchlings.testkit.hardening58 import expect_float
+from torchlings.testkit.contracts import expect_py_float
 
 CE_CONCEPT = (
     "cross_entropy applies log-softmax itself: pass the raw logits, and the labels as int64 "
@@ -70,9 +70,9 @@ def test_accuracy_is_a_python_float(exercise):
     """accuracy returns a Python float, as its docstring says (not a 0-d tensor)."""
     logits = torch.tensor([[2.0, 0.1], [0.3, 1.0], [5.0, -1.0]])
     value = exercise.accuracy(logits, torch.tensor([0.0, 1.0, 1.0]))
-    expect_float(value, name="the value accuracy returns",
-                 concept="(predictions == labels).float().mean().item(): a number to print "
-                 "and log.")
+    expect_py_float(value, name="the value accuracy returns",
+                    concept="(predictions == labels).float().mean().item(): a number to print "
+                    "and log.")
 
 
 def test_trains_to_high_accuracy(exercise):

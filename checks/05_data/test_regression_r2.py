@@ -3,7 +3,7 @@
 import torch
 
 from torchlings.testing import expect, expect_close, expect_tensor, fail, record_series
-from torchlings.testkit.hardening58 import expect_float
+from torchlings.testkit.contracts import expect_py_float
 
 BROADCAST = (
     "A (B, 1) prediction minus a (B,) target broadcasts to (B, B): every prediction against "
@@ -63,8 +63,9 @@ def test_r2(exercise):
 def test_r2_is_a_python_float(exercise):
     """r2_score returns a Python float, as its docstring says (not a 0-d tensor)."""
     pred, target = _case()
-    expect_float(exercise.r2_score(pred.unsqueeze(1), target), name="the value r2_score returns",
-                 concept=R2 + " Finish with .item().")
+    expect_py_float(exercise.r2_score(pred.unsqueeze(1), target),
+                    name="the value r2_score returns",
+                    concept=R2 + " Finish with .item().")
 
 
 def test_regressor_fits(exercise):

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from torchlings.testing import expect, expect_close, expect_tensor, fail
-from torchlings.testkit.hardening58 import expect_float
+from torchlings.testkit.contracts import expect_py_float
 
 CONCEPT_DIST = (
     "Categorical(logits=logits) (the keyword matters: the first positional argument is "
@@ -149,5 +149,5 @@ def test_returns_a_float(exercise):
     policy = _policy(6)
     loss = exercise.behaviour_cloning_step(policy, torch.optim.SGD(policy.parameters(), lr=0.1),
                                            obs, actions)
-    expect_float(loss, name="the value behaviour_cloning_step returns",
-                 concept="return loss.item(): a number to log, with no graph attached.")
+    expect_py_float(loss, name="the value behaviour_cloning_step returns",
+                    concept="return loss.item(): a number to log, with no graph attached.")

@@ -13,7 +13,8 @@ import torch
 from torch import nn
 
 from torchlings.testing import expect, expect_close, expect_tensor, fail
-from torchlings.testkit.hardening58 import Inputs, expect_float, loss_habit
+from torchlings.testkit.contracts import InputSnapshot, expect_py_float
+from torchlings.testkit.losses import loss_habit
 
 OBS = 4
 CONCEPT = (
@@ -219,9 +220,9 @@ def test_batch_left_as_it_was(exercise):
     batch = _batch(21, 8, n_actions)
     names = ("obs", "actions", "rewards", "next_obs", "dones")
     for _ in range(2):  # a replay buffer may hand out the same tensors again
-        inputs = Inputs(**dict(zip(names, batch, strict=True)))
+        inputs = InputSnapshot(**dict(zip(names, batch, strict=True)))
         exercise.dqn_update(online, target, optimizer, batch, 0.9)
-        inputs.expect_unchanged(function="dqn_update", concept=CONCEPT)
+        inputs.expect_untouched(function="dqn_update", concept=CONCEPT)
 
 
 def test_returns_a_float(exercise):
@@ -229,5 +230,5 @@ def test_returns_a_float(exercise):
     online, target = _net(0, 3), _net(1, 3)
     optimizer = torch.optim.SGD(online.parameters(), lr=0.1)
     loss = _call(exercise, online, target, optimizer, _batch(5, 8, 3), 0.9)
-    expect_float(loss, name="the value dqn_update returns",
-                 concept="return loss.item(): a number to log, with no graph attached.")
+    expect_py_float(loss, name="the value dqn_update returns",
+                    concept="return loss.item(): a number to log, with no graph attached.")

@@ -3,7 +3,7 @@
 import torch
 
 from torchlings.testing import expect, fail
-from torchlings.testkit.hardening58 import expect_int
+from torchlings.testkit.contracts import expect_py_int
 from torchlings.testkit.rl import as_action, expect_frequency
 
 TRIALS = 6000  # draws per statistical test: fast, and the 6-sigma bounds stay tight
@@ -112,5 +112,5 @@ def test_returns_a_python_int(exercise):
     q_values = torch.tensor([0.3, -1.0, 2.5])
     for epsilon, branch in ((0.0, "the greedy branch"), (1.0, "the exploring branch")):
         action = exercise.epsilon_greedy(q_values, epsilon, torch.Generator().manual_seed(5))
-        expect_int(action, name=f"the action from {branch} (epsilon = {epsilon:g})",
-                   concept="An environment's step() wants a plain int: int(tensor.item()).")
+        expect_py_int(action, name=f"the action from {branch} (epsilon = {epsilon:g})",
+                      concept="An environment's step() wants a plain int: int(tensor.item()).")

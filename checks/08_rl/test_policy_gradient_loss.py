@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from torchlings.testing import expect, expect_close, expect_tensor, fail
-from torchlings.testkit.hardening58 import Inputs
+from torchlings.testkit.contracts import InputSnapshot
 
 CONCEPT = (
     "loss = -(log_probs * advantages.detach()).mean(): the minus makes gradient DEScent "
@@ -104,9 +104,9 @@ def test_inputs_left_as_they_were(exercise):
     logits, actions = _rollout(10)
     log_probs = _log_probs(logits, actions)
     for _ in range(2):
-        inputs = Inputs(log_probs=log_probs, advantages=advantages)
+        inputs = InputSnapshot(log_probs=log_probs, advantages=advantages)
         exercise.policy_gradient_loss(log_probs, advantages)
-        inputs.expect_unchanged(function="policy_gradient_loss", concept=(
+        inputs.expect_untouched(function="policy_gradient_loss", concept=(
             "advantages.detach() makes a new tensor for the loss; advantages.detach_() cuts "
             "the caller's own tensor off the critic, so the critic's loss built from it "
             "later trains nothing. " + CONCEPT))

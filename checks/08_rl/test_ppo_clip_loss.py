@@ -3,7 +3,7 @@
 import torch
 
 from torchlings.testing import expect, expect_close, expect_tensor, fail
-from torchlings.testkit.hardening58 import Inputs
+from torchlings.testkit.contracts import InputSnapshot
 
 CONCEPT = (
     "ratio = exp(new_log_probs - old_log_probs.detach()); loss = -min(ratio * A, "
@@ -142,8 +142,8 @@ def test_inputs_left_as_they_were(exercise):
     old = log_p * 1.0  # attached, as a buffer filled with grad on would hand it over
     advantages = torch.randn(B, generator=g)
     for _ in range(2):
-        inputs = Inputs(new_log_probs=log_p, old_log_probs=old, advantages=advantages)
+        inputs = InputSnapshot(new_log_probs=log_p, old_log_probs=old, advantages=advantages)
         exercise.ppo_clip_loss(log_p, old, advantages, 0.2)
-        inputs.expect_unchanged(function="ppo_clip_loss", concept=(
+        inputs.expect_untouched(function="ppo_clip_loss", concept=(
             "old_log_probs.detach() makes a new tensor for the ratio; detach_() changes the "
             "caller's. " + CONCEPT))

@@ -4,7 +4,7 @@ import torch
 from torch.distributions import Categorical
 
 from torchlings.testing import expect, expect_tensor
-from torchlings.testkit.hardening58 import Inputs
+from torchlings.testkit.contracts import InputSnapshot
 from torchlings.testkit.rl import expect_frequency
 
 CONCEPT_SAMPLE = (
@@ -119,8 +119,8 @@ def test_inputs_left_as_they_were(exercise):
     logits = torch.randn(5, 4, generator=g).requires_grad_()
     actions = torch.randint(4, (5,), generator=g)
     for _ in range(2):
-        inputs = Inputs(logits=logits, actions=actions)
+        inputs = InputSnapshot(logits=logits, actions=actions)
         exercise.sample_actions(logits.detach(), torch.Generator().manual_seed(1))
         exercise.action_log_probs(logits, actions)
-        inputs.expect_unchanged(function="sample_actions / action_log_probs",
+        inputs.expect_untouched(function="sample_actions / action_log_probs",
                                 concept=CONCEPT_LOGP)

@@ -6,7 +6,8 @@ import torch
 from torch import nn
 
 from torchlings.testing import expect, expect_close, expect_tensor, fail
-from torchlings.testkit.hardening58 import Inputs, loss_habit
+from torchlings.testkit.contracts import InputSnapshot
+from torchlings.testkit.losses import loss_habit
 
 CONCEPT_TARGET = (
     "y = r + gamma * (1 - done) * V(s'): V(s') squeezed from (B, 1) to (B,), the bootstrap "
@@ -138,10 +139,10 @@ def test_inputs_left_as_they_were(exercise):
     rewards, next_obs, dones = _batch(10)
     obs = torch.randn(B, OBS, generator=torch.Generator().manual_seed(11))
     for _ in range(2):  # a replay buffer may hand out the same tensors again
-        inputs = Inputs(rewards=rewards, next_obs=next_obs, dones=dones, obs=obs)
+        inputs = InputSnapshot(rewards=rewards, next_obs=next_obs, dones=dones, obs=obs)
         target = exercise.td_target(critic, rewards, next_obs, dones, 0.9)
         exercise.critic_loss(critic, obs, target)
-        inputs.expect_unchanged(function="td_target / critic_loss", concept=(
+        inputs.expect_untouched(function="td_target / critic_loss", concept=(
             "Build the target in a new tensor: rewards + gamma * (1 - dones) * V(s'). "
             "`targets = rewards; targets += ...` writes into the caller's rewards (the replay "
             "buffer's own storage). " + CONCEPT_TARGET))

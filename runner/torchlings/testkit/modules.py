@@ -1,11 +1,13 @@
 """Check helpers for chapter 3 (modules): calling a learner's network safely
 and observing it from outside (linearity, batch independence, which
-parameters a loss reaches), so checks accept every architecture a docstring
-allows instead of looking for particular layer objects.
+parameters a loss reaches, whether its output is squashed), so checks accept
+every architecture a docstring allows instead of looking for particular layer
+objects.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +23,7 @@ __all__ = [
     "expect_rows_independent",
     "expect_not_probabilities",
     "params_reached_by",
+    "scaled_copy",
 ]
 
 _SIZE_STORY = (
@@ -153,3 +156,18 @@ def params_reached_by(module: nn.Module, scalar: torch.Tensor) -> set[str]:
     )
     reached = zip(params, grads, strict=True)
     return {n for (n, _), g in reached if g is not None and bool(g.abs().sum() > 0)}
+
+
+def scaled_copy(module: nn.Module, factor: float) -> nn.Module:
+    """A deep copy of `module` with every floating parameter multiplied by `factor`.
+
+    A probe for squashed outputs: a network that ends in a plain Linear layer gives
+    outputs that grow with its weights, whatever its hidden layers (tanh, LayerNorm);
+    one that ends in tanh, sigmoid, softmax or a clamp stays inside its bounds.
+    """
+    probe = copy.deepcopy(module)
+    with torch.no_grad():
+        for p in probe.parameters():
+            if p.is_floating_point():
+                p.mul_(factor)
+    return probe

@@ -23,16 +23,22 @@ Typical use in a check:
     optimizer = spy_optimizer(torch.optim.SGD, model.parameters(), log, lr=0.1)
     exercise.train_step(model, optimizer, batch, loss_fn)
     log.kinds()  # ["zero_grad", "backward", "step"]
+
+When the loop builds its own optimizer, `watch_optimizers` observes every
+optimizer.step() on the watched parameters instead: which optimizer objects
+stepped (one rebuilt per update shows up as many) and the loss before each step.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 __all__ = [
     "Event",
@@ -41,6 +47,8 @@ __all__ = [
     "spy_optimizer",
     "global_grad_norm",
     "grads_of",
+    "OptimizerWatch",
+    "watch_optimizers",
 ]
 
 
@@ -166,3 +174,41 @@ def spy_optimizer(
     Spy.__name__ = optimizer_class.__name__
     Spy.__qualname__ = optimizer_class.__qualname__
     return Spy(params, **kwargs)
+
+
+@dataclass
+class OptimizerWatch:
+    """What `watch_optimizers` saw: the optimizers that stepped, the loss before each step."""
+
+    optimizers: list[torch.optim.Optimizer] = field(default_factory=list)
+    losses_before: list[float] = field(default_factory=list)
+
+
+@contextmanager
+def watch_optimizers(
+    params: Iterable[torch.Tensor], loss_now: Callable[[], torch.Tensor]
+) -> Iterator[OptimizerWatch]:
+    """Observe every optimizer.step() on `params` made inside the block, whoever built it.
+
+    A global step pre-hook records which optimizer objects stepped the watched
+    parameters (an optimizer rebuilt inside a loop shows up as many) and the value
+    of `loss_now()` just before each step. The optimizers are kept referenced, so
+    their ids stay distinct.
+    """
+    watched = {id(p) for p in params}
+    seen = OptimizerWatch()
+
+    def hook(optimizer: torch.optim.Optimizer, _args: Any, _kwargs: Any) -> None:
+        mine = any(id(p) in watched for g in optimizer.param_groups for p in g["params"])
+        if not mine:
+            return
+        if all(o is not optimizer for o in seen.optimizers):
+            seen.optimizers.append(optimizer)
+        with torch.no_grad():
+            seen.losses_before.append(float(loss_now()))
+
+    handle = register_optimizer_step_pre_hook(hook)
+    try:
+        yield seen
+    finally:
+        handle.remove()
