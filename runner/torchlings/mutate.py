@@ -27,8 +27,8 @@ from torchlings.engine.jobs import DEFAULT_TIMEOUT
 from torchlings.mutants import Mutant, mutants
 from torchlings.workspace import job_for
 
-# Checks that train an agent for seconds are too slow to run once per mutant;
-# their known-wrong variants stand for the mistakes instead.
+# Checks that train an agent or compile for seconds are too slow to run once per
+# mutant; their known-wrong variants stand for the mistakes instead.
 SLOW_TIMEOUT = 30.0
 
 
@@ -112,7 +112,8 @@ def mutate_exercise(
     check_file = course.root / exercise.check_rel
     timeout = exercise.timeout or DEFAULT_TIMEOUT
     if timeout > SLOW_TIMEOUT:
-        report.skipped = "a training check (too slow to run per mutant); its known-wrong variants cover it"
+        report.skipped = (f"a slow check (timeout {timeout:g} s: it trains or compiles), too slow to run "
+                          "per mutant; its known-wrong variants cover it")
         return report
     if "cuda" in exercise.requires:
         report.skipped = "needs CUDA: its check cannot run here"
