@@ -45,6 +45,26 @@ def _expect_float32_model(model, when):
            "each bf16 op; a bf16 model rounds every update to bf16 precision.\n" + CONCEPT)
 
 
+def _why_not_bf16(logits, model, obs):
+    """Explain logits that are not bf16 by what most likely made them so."""
+    if not isinstance(logits, torch.Tensor) or logits.dtype == torch.bfloat16:
+        return "Under bf16 autocast a Linear layer runs in bf16 and returns bf16. "
+    if logits.dtype == torch.float16:
+        return ("float16 logits: the autocast dtype is wrong. float16 has more digits but a "
+                "tiny range (it overflows past 65504); ask for dtype=torch.bfloat16. ")
+    with torch.no_grad(), torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        under_autocast = model(obs).float()
+    grad_fn = type(logits.grad_fn).__name__ if logits.grad_fn is not None else ""
+    same_as_bf16 = logits.shape == under_autocast.shape and torch.equal(
+        logits.detach().float(), under_autocast)
+    if grad_fn.startswith("ToCopy") or same_as_bf16:
+        return (f"The forward pass ran under autocast, but the logits were cast up to "
+                f"{logits.dtype} afterwards (a .float() or .to()). policy_logits returns the "
+                "bf16 logits as they are; cloning_loss is where they are cast up. ")
+    return (f"{logits.dtype} logits: the forward pass did not run under bf16 autocast. Under "
+            "bf16 autocast a Linear layer runs in bf16 and returns bf16. ")
+
+
 def test_answer(exercise):
     """Why the loss is computed in float32."""
     expect_choice(
@@ -68,8 +88,7 @@ def test_logits_are_bf16_and_model_stays_float32(exercise):
     _expect_float32_model(model, "After policy_logits")
     expect_tensor(logits, name="the logits from policy_logits", shape=(16, 3),
                   dtype=torch.bfloat16,
-                  concept="Under bf16 autocast a Linear layer runs in bf16 and returns bf16. "
-                  "float32 logits mean the forward pass did not run under autocast. " + CONCEPT)
+                  concept=_why_not_bf16(logits, model, obs) + CONCEPT)
     expect_tensor(logits, name="the logits from policy_logits", grad_fn=True, finite=True,
                   values=want, atol=0.05, rtol=0.02,
                   concept="They should equal the float32 model's output up to bf16 rounding. "

@@ -15,6 +15,7 @@ the check trains one seed, 0: three would cost about 25 s of CPU.
 """
 
 import copy
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -70,6 +71,22 @@ def _probe_targets(exercise):
                   atol=1e-5, concept=CONCEPT)
 
 
+def _name_loss_mistake(got, q_taken, targets):
+    """Fail naming the mistake when the loss matches a known wrong one."""
+    with warnings.catch_warnings():  # the broadcast below is the mistake; its warning is noise
+        warnings.simplefilter("ignore")
+        broadcast = F.smooth_l1_loss(q_taken.unsqueeze(1), targets).item()
+    if abs(got - broadcast) < 1e-5:
+        fail(f"The loss compares q_taken of shape ({len(targets)}, 1) with targets of shape "
+             f"({len(targets)},): they broadcast to ({len(targets)}, {len(targets)}), every "
+             "Q-value against every target. gather(1, actions.unsqueeze(1)) keeps the "
+             "gathered dim; .squeeze(1) it to (B,) before the loss.\n" + CONCEPT)
+    if abs(got - F.mse_loss(q_taken, targets).item()) < 1e-5:
+        fail("The loss is the mean squared error (F.mse_loss). DQN uses the Huber loss, "
+             "F.smooth_l1_loss: quadratic near zero, linear past 1, so one large TD error "
+             "cannot make a huge gradient and throw the Q-network off.\n" + CONCEPT)
+
+
 def _probe_step(exercise):
     online, target = _nets()
     target_before = copy.deepcopy(target)
@@ -89,6 +106,8 @@ def _probe_step(exercise):
         fail("dqn_step takes its targets from the ONLINE network. The target network is there "
              "so the target stays still while the online network learns: pass `target` to "
              "td_targets.\n" + CONCEPT)
+    with torch.no_grad():
+        _name_loss_mistake(got, q_taken, from_target)
     want_loss = F.smooth_l1_loss(reference(obs)[torch.arange(8), actions], from_target)
     expect_close(got, want_loss.item(), name="the loss dqn_step returns", atol=1e-5,
                  concept=CONCEPT)

@@ -69,6 +69,27 @@ def _probe_gae(exercise):
     _gae_case(exercise, [0.0, 0.0, 0.0, 0.0, 0.0, 1.0], "the rollout's last step ends an episode")
 
 
+def _expect_ratio(exercise, loss):
+    """Blame the ratio, not the min, when it is not exp(new - old) or the loss is NaN."""
+    ratio_story = ("ratio = exp(new_log_probs - old_log_probs): log-probs subtract where "
+                   "probabilities divide (new_log_probs / old_log_probs is not a ratio of "
+                   "probabilities, and it blows up where old_log_prob is 0).")
+    expect(bool(torch.isfinite(loss.detach()).all()),
+           f"The clipped policy loss is {loss.item()} for finite log-probs: look at the ratio. "
+           + ratio_story + "\n" + CLIP_CONCEPT)
+    # Ratios near 1 with every advantage 1: no clip bites and min and max agree, so the
+    # loss is -mean(ratio) and only the ratio can make it differ.
+    old = torch.tensor([-1.0, -0.5, -2.0, -0.7])
+    new = old + torch.tensor([0.1, -0.1, 0.05, -0.15])
+    got = exercise.clipped_policy_loss(new, old, torch.ones(4), 0.2)
+    want = -(new - old).exp().mean().item()
+    got = got.item() if isinstance(got, torch.Tensor) and got.numel() == 1 else got
+    expect(isinstance(got, float) and abs(got - want) < 1e-5,
+           f"With ratios close to 1 (no clipping) and every advantage 1 the loss should be "
+           f"-mean(ratio) = {want:.5f}, but it is {got}: the ratio is not computed right. "
+           + ratio_story + "\n" + CLIP_CONCEPT)
+
+
 def _probe_clip(exercise):
     new = torch.tensor([0.0, 0.5, -0.5, 0.5, -0.5, 0.1], requires_grad=True)
     old = torch.zeros(6)
@@ -82,6 +103,7 @@ def _probe_clip(exercise):
     if abs(loss.item() + want.item()) < 1e-5 and abs(want.item()) > 1e-3:
         fail("The clipped policy loss has the right size but the wrong sign: PPO maximises the "
              "surrogate, so the loss to minimise is MINUS it.\n" + CLIP_CONCEPT)
+    _expect_ratio(exercise, loss)
     expect_close(loss.item(), want.item(), name="the clipped policy loss on ratios inside and "
                  "outside [0.8, 1.2], positive and negative advantages", atol=1e-5,
                  concept="Take the MIN of the unclipped and clipped surrogate: the pessimistic "
@@ -107,6 +129,11 @@ def _probe_minibatches(exercise):
                f"minibatches(10, 4) gave minibatches of sizes {sizes}; expected slices of 4 "
                "(the last one shorter): [4, 4, 2].")
         flat = torch.cat(list(batches)).tolist()
+        if len(set(flat)) == len(flat) and set(flat) < set(range(10)):
+            fail(f"The {label} epoch's minibatches hold the indices {flat}: no repeats, but "
+                 f"only {len(flat)} of the 10: a slice was dropped, most likely the last, shorter one "
+                 "(a range that stops at size - minibatch + 1). Keep it, so every step of the rollout "
+                 "is used once per epoch: range(0, size, minibatch).")
         expect(sorted(flat) == list(range(10)),
                f"The {label} epoch's minibatches hold the indices {flat}: every step of the "
                "rollout must appear exactly once per epoch. Sampling with replacement "

@@ -14,6 +14,7 @@ solution reached a 20-episode mean of 195 on all of seeds 0-11, within
 import torch
 
 from torchlings.testing import expect, expect_close, expect_tensor, fail, note
+from torchlings.testkit.contracts import InputSnapshot
 from torchlings.testkit.gym import train_until_solved
 
 SEEDS = (0, 1, 2)
@@ -30,10 +31,13 @@ LOSS_CONCEPT = (
 )
 
 
-def _reference_returns(rewards, dones, gamma):
+def _reference_returns(rewards, dones, gamma, *, shifted=False):
+    """The course's returns; shifted=True masks with dones[t + 1], CleanRL's convention."""
     out, running = [0.0] * len(rewards), 0.0
     for t in range(len(rewards) - 1, -1, -1):
-        running = rewards[t] + gamma * (1.0 - dones[t]) * running
+        # At the last step running is still 0, so the shifted mask's missing dones[T] is moot.
+        done = (dones[t + 1] if t + 1 < len(dones) else 1.0) if shifted else dones[t]
+        running = rewards[t] + gamma * (1.0 - done) * running
         out[t] = running
     return torch.tensor(out)
 
@@ -42,10 +46,20 @@ def _probe_returns(exercise):
     rewards = [1.0, 2.0, -1.0, 0.5, 3.0, 1.0]
     for dones, what in (([0.0, 0.0, 0.0, 0.0, 0.0, 1.0], "one episode of six steps"),
                         ([0.0, 1.0, 0.0, 0.0, 1.0, 1.0], "episodes of 2, 3 and 1 steps")):
-        got = exercise.returns_to_go(torch.tensor(rewards), torch.tensor(dones), 0.9)
-        expect_tensor(got, name=f"the returns-to-go ({what}, gamma 0.9)", shape=(6,),
-                      finite=True, values=_reference_returns(rewards, dones, 0.9), atol=1e-5,
-                      concept=RETURNS_CONCEPT)
+        rewards_t, dones_t = torch.tensor(rewards), torch.tensor(dones)
+        inputs = InputSnapshot(rewards=rewards_t, dones=dones_t)
+        got = exercise.returns_to_go(rewards_t, dones_t, 0.9)
+        inputs.expect_untouched(function="returns_to_go", concept=RETURNS_CONCEPT)
+        name = f"the returns-to-go ({what}, gamma 0.9)"
+        expect_tensor(got, name=name, shape=(6,), finite=True, concept=RETURNS_CONCEPT)
+        shifted = _reference_returns(rewards, dones, 0.9, shifted=True)
+        if torch.allclose(got.detach().float(), shifted, atol=1e-5):
+            fail(f"{name} are cut one step early: they mask with 1 - dones[t + 1], CleanRL's "
+                 "habit, where dones flags the FIRST step of the next episode. In this course "
+                 "dones[t] = 1 on the LAST step of an episode, so the mask is 1 - dones[t].\n"
+                 + RETURNS_CONCEPT)
+        expect_tensor(got, name=name, values=_reference_returns(rewards, dones, 0.9),
+                      atol=1e-5, concept=RETURNS_CONCEPT)
 
 
 def _loss_inputs():
@@ -56,9 +70,18 @@ def _loss_inputs():
     return log_probs, values, returns
 
 
+def _normalised_policy_losses(log_probs, advantages):
+    """The policy loss with advantages normalised, with std's two usual corrections."""
+    centred = advantages - advantages.mean()
+    return [-(log_probs * centred / (centred.std(correction=c) + 1e-8)).mean().item()
+            for c in (0, 1)]
+
+
 def _probe_losses(exercise):
     log_probs, values, returns = _loss_inputs()
+    inputs = InputSnapshot(returns=returns)
     got = exercise.reinforce_losses(log_probs, values, returns)
+    inputs.expect_untouched(function="reinforce_losses", concept=LOSS_CONCEPT)
     expect(isinstance(got, tuple) and len(got) == 2,
            "reinforce_losses should return two scalars: (policy_loss, value_loss).")
     policy_loss, value_loss = got
@@ -78,7 +101,7 @@ def _probe_losses(exercise):
         want_policy = -(log_probs * advantages).mean().item()
         no_baseline = -(log_probs * returns).mean().item()
         want_value = (values - returns).pow(2).mean().item()
-    got_policy = policy_loss.item()
+    got_policy, got_value, steps = policy_loss.item(), value_loss.item(), len(returns)
     if abs(got_policy + want_policy) < 1e-5:
         fail("The policy loss has the right size but the wrong sign. Optimisers minimise, and "
              "we want log pi(a|s) * A to go UP, so the loss is MINUS it.\n" + LOSS_CONCEPT)
@@ -86,9 +109,24 @@ def _probe_losses(exercise):
         fail("The policy loss weights the log-probs by the raw returns: the baseline is "
              "missing. Subtract V(s) (detached) from the returns first; it cuts the variance "
              "without changing what the gradient aims at.\n" + LOSS_CONCEPT)
+    if abs(got_policy - steps * want_policy) < 1e-4:
+        fail(f"The policy loss is {steps} times too big (for {steps} steps): a sum instead "
+             "of a mean. A sum makes the step size grow with the batch; use .mean().\n"
+             + LOSS_CONCEPT)
+    if any(abs(got_policy - normed) < 1e-5 for normed in _normalised_policy_losses(
+            log_probs.detach(), advantages)):
+        fail("The policy loss uses normalised advantages (shifted to zero mean, scaled to unit "
+             "std). That is a PPO/A2C habit, not part of this REINFORCE: weight the log-probs "
+             "by returns - values.detach() as they are.\n" + LOSS_CONCEPT)
     expect_close(got_policy, want_policy, name="the policy loss", atol=1e-5,
                  concept=LOSS_CONCEPT)
-    expect_close(value_loss.item(), want_value, name="the value loss", atol=1e-5,
+    for ratio, why in ((0.5, "a 0.5 * MSE value loss (the CleanRL/SB3 habit, where 0.5 is a "
+                        "weight on the value term); here the value loss is the plain mean"),
+                       (steps, "a sum instead of a mean; use .mean()")):
+        if abs(got_value - ratio * want_value) < 1e-4:
+            fail(f"The value loss is {ratio} times the mean squared error: {why}.\n"
+                 + LOSS_CONCEPT)
+    expect_close(got_value, want_value, name="the value loss", atol=1e-5,
                  concept=LOSS_CONCEPT)
     to_log_probs = torch.autograd.grad(value_loss, log_probs, allow_unused=True)[0]
     expect(to_log_probs is None or not bool(to_log_probs.abs().gt(1e-8).any()),

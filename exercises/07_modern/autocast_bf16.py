@@ -49,7 +49,7 @@ ANSWER = None  # TODO: "a", "b" or "c"
 
 
 def policy_logits(model: nn.Module, obs: torch.Tensor) -> torch.Tensor:
-    """The (B, n_actions) logits of model on obs, computed under bf16 autocast."""
+    """The (B, n_actions) logits of model on obs, computed under bf16 autocast; returns bf16 logits."""
     # TODO: run the model inside a bf16 autocast block (the model stays float32).
     raise NotImplementedError("policy_logits: the forward pass under autocast")
 

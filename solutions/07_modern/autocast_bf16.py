@@ -49,7 +49,7 @@ ANSWER = "b"
 
 
 def policy_logits(model: nn.Module, obs: torch.Tensor) -> torch.Tensor:
-    """The (B, n_actions) logits of model on obs, computed under bf16 autocast."""
+    """The (B, n_actions) logits of model on obs, computed under bf16 autocast; returns bf16 logits."""
     with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
         return model(obs)
 
