@@ -89,7 +89,8 @@ case "$command" in
         make_venv
         install learner ""
         if [ ! -f "$WORKSPACE/exercises/info.toml" ]; then
-            "$VENV/bin/torchlings" init "$WORKSPACE"
+            say "writing your workspace in ./$WORKSPACE (the exercises, without solutions)"
+            "$VENV/bin/torchlings" init "$WORKSPACE" >/dev/null
         fi
         venv_bin=$(cd "$VENV/bin" && pwd)
         cd "$WORKSPACE"
