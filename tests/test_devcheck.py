@@ -61,6 +61,7 @@ for _exercise in load_course(REPO).exercises:
     CHAPTERS.setdefault(_exercise.dir, []).append(_exercise.name)
 
 
+@pytest.mark.course
 @pytest.mark.parametrize("chapter", sorted(CHAPTERS))
 def test_the_real_course_is_sound(chapter):
     """The course as shipped, one chapter a test (spread over cores by pytest-xdist):

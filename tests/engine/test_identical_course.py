@@ -21,6 +21,9 @@ from torchlings.engine.warm_engine import warm_supported
 
 from .support import comparable
 
+# A whole-course proof: left out of the default run, run with -m course and in CI.
+pytestmark = pytest.mark.course
+
 ROOT = Path(__file__).resolve().parents[2]
 COURSE = load_course(ROOT)
 
