@@ -21,9 +21,10 @@ The progression policy lives here and nowhere else (`record`, `course_check`):
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from torchlings import shipped
@@ -83,6 +84,10 @@ class Workspace:
     course: Course
     store: StateStore
     state: State
+    # `verify` records verdicts from its worker threads. A save merges and then
+    # writes the result back into `state`: a change made by another thread in
+    # between would be wiped, so every change and its save hold this lock.
+    _changing: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     @classmethod
     def open(cls, start: Path | None = None) -> Workspace:
@@ -136,18 +141,20 @@ class Workspace:
         return None if following == exercise else following
 
     def set_current(self, exercise: Exercise) -> None:
-        self.state.current = exercise.name
-        self.save()
+        with self._changing:
+            self.state.current = exercise.name
+            self.save()
 
     def record(self, exercise: Exercise, result: CheckResult) -> Progress:
         """Remember a verdict and say what it means (the policy in the module docstring)."""
-        was_done = self.is_done(exercise)
-        if result.status is Status.PASSED:
-            self.state.done.add(exercise.name)
-        elif result.status in UNDOES_DONE:
-            self.state.done.discard(exercise.name)
-        self.save()
-        done = self.is_done(exercise)
+        with self._changing:
+            was_done = self.is_done(exercise)
+            if result.status is Status.PASSED:
+                self.state.done.add(exercise.name)
+            elif result.status in UNDOES_DONE:
+                self.state.done.discard(exercise.name)
+            self.save()
+            done = self.is_done(exercise)
         may_move_on = result.status in MOVES_ON
         following = self.next_after(exercise) if may_move_on else None
         changed = (done and not was_done) or result.status is Status.SKIPPED
@@ -180,7 +187,8 @@ class Workspace:
         return CourseCheck(complete=not failing, failing=failing)
 
     def save(self) -> bool:
-        return self.store.save(self.state)
+        with self._changing:
+            return self.store.save(self.state)
 
     # --- hints -----------------------------------------------------------
 
@@ -189,9 +197,10 @@ class Workspace:
 
     def reveal_hint(self, exercise: Exercise) -> int:
         """Reveal one more hint; returns how many are now seen."""
-        seen = min(self.hints_seen(exercise) + 1, len(exercise.hints))
-        self.state.hints_seen[exercise.name] = seen
-        self.save()
+        with self._changing:
+            seen = min(self.hints_seen(exercise) + 1, len(exercise.hints))
+            self.state.hints_seen[exercise.name] = seen
+            self.save()
         return seen
 
     # --- files -----------------------------------------------------------

@@ -92,3 +92,42 @@ def test_an_edited_check_is_flagged_on_the_result(workspace):
     finally:
         engine.close()
     assert edited.passed and edited.check_modified is True
+
+
+def test_verdicts_recorded_from_two_threads_are_both_kept(workspace, monkeypatch):
+    # `verify` records each verdict from the thread that checked it. A save
+    # merges with the file and writes the result back into the shared state: a
+    # verdict another thread records in between must not be wiped.
+    import threading
+
+    from torchlings import state as state_module
+    from torchlings.engine import CheckResult, Status
+    from torchlings.state import StateStore
+    from torchlings.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    double, halve = ws.course.resolve("double"), ws.course.resolve("halve")
+    passed = CheckResult(Status.PASSED)
+    saving = threading.Event()
+    real_save, real_write = StateStore.save, state_module.atomic_write
+
+    def save(self, state):
+        if threading.current_thread() is not threading.main_thread():
+            saving.set()
+        return real_save(self, state)
+
+    others: list[threading.Thread] = []
+
+    def write(path, data):
+        if path.name == "state.json" and not others:  # mid-save, the other thread records
+            others.append(threading.Thread(target=ws.record, args=(halve, passed)))
+            others[0].start()
+            saving.wait(1.0)  # it changes the state and saves now, unless it has to wait
+        real_write(path, data)
+
+    monkeypatch.setattr(StateStore, "save", save)
+    monkeypatch.setattr(state_module, "atomic_write", write)
+    ws.record(double, passed)
+    others[0].join(10)
+    assert ws.state.done == {"double", "halve"}
+    assert set(read_state(workspace)["done"]) == {"double", "halve"}
