@@ -95,6 +95,10 @@ def run_check(check_file: str | Path, exercise_file: str | Path) -> CheckResult:
         return finish(CheckResult(status, summary=_one_line(described.message), problem=described))
 
     collector = plugin.Collector(exercise_file, check_file)
+    # Only our own plugin judges: pytest plugins the learner happens to have
+    # installed (pytest-benchmark, say, seen through a venv that shares the
+    # system's packages) must not change how a check runs or reports.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
         code = pytest.main(pytest_args(check_file, exercise_file), plugins=[plugin, collector])
         if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
