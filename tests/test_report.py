@@ -117,6 +117,21 @@ def test_without_the_learners_line_the_checks_call_is_shown():
     assert "inside PyTorch" not in text and "test_mlp.py" not in text
 
 
+def test_a_timeout_explains_the_test_that_ran_out_of_time_and_where(tmp_path):
+    earlier = Outcome(name="test_shape", outcome="failed", doc="The shape is right",
+                      message="the output has shape (4,), expected (4, 2).")
+    line = SourceLine(str(tmp_path / "returns.py"), 7, "        g += 1", "discount",
+                      excerpt=["    while g < 1:", "        g += 1"], excerpt_start=6)
+    ran_out = Outcome(name="test_values", outcome="failed", doc="The values are right",
+                      exc_type="CheckDeadline", learner_line=line,
+                      message="The check did not finish within 8 s and was stopped; your code "
+                      "was at the line below. Look for a loop that never ends.")
+    text = show(CheckResult(Status.TIMEOUT, summary="stopped", tests=[earlier, ran_out]))
+    assert "⏱ timeout" in text and "did not finish within 8 s" in text
+    assert "returns.py:7" in text and re.search(r"❱ 7         g \+= 1", text)
+    assert "expected (4, 2)" not in text  # an earlier failure is not the story
+
+
 def test_text_from_the_course_and_the_learner_is_never_markup():
     message = "rewards[dones] and x[a:b] are [bold]kept[/bold]"
     result = failed_with(message)

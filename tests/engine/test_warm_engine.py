@@ -94,8 +94,11 @@ def test_timeout_kills_the_whole_group(warm, learner):
     assert result.status is Status.TIMEOUT
     # The limit stated is the one enforced: the check process keeps its own (the
     # exercise's plus a grace for pytest's start-up).
-    assert f"did not finish within {0.5 + CHECK_GRACE:g} s" in result.problem.message
-    assert "loop" in result.problem.message  # says what to look at
+    failure = result.first_failure
+    assert f"did not finish within {0.5 + CHECK_GRACE:g} s" in failure.message
+    assert "loop" in failure.message  # says what to look at
+    # ...and where: the line the learner's code was on when time ran out.
+    assert failure.learner_line is not None and "sleep" in failure.learner_line.text
     grandchild = int(path.with_suffix(".pid").read_text())
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:

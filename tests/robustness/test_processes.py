@@ -187,19 +187,28 @@ def test_a_worker_that_cannot_start_is_reported(tmp_path, monkeypatch):
         engine.close()
 
 
-@pytest.mark.parametrize("ignore_alarm", [False, True], ids=["alarm", "cpu-limit"])
-def test_a_check_process_keeps_its_own_deadline(ignore_alarm):
-    # Nobody above it will kill it: its own alarm does, or, when learner code
-    # turned the alarm off, its CPU limit.
+@pytest.mark.parametrize("learner_does", ["nothing", "swallow", "ignore-alarm"])
+def test_a_check_process_keeps_its_own_deadline(learner_does):
+    # Nobody above it will kill it. At the deadline the alarm raises
+    # CheckDeadline where the code is; code that swallows that is killed by
+    # the alarm soon after; with the alarm turned off, the CPU limit ends it.
     script = textwrap.dedent(f"""
-        import signal
+        import signal, sys
         from torchlings.engine import sandbox
-        sandbox.start_deadline(1.0)
-        if {ignore_alarm}:
+        sandbox.start_deadline(0.5)
+        if {learner_does!r} == "ignore-alarm":
             signal.signal(signal.SIGALRM, signal.SIG_IGN)
-        while True:
-            pass
+        try:
+            while True:
+                try:
+                    while True:
+                        pass
+                except BaseException:
+                    if {learner_does!r} != "swallow":
+                        raise
+        except sandbox.CheckDeadline:
+            sys.exit(3)
     """)
     done = subprocess.run([sys.executable, "-c", script], env=child_environment(), timeout=60)
-    expected = signal.SIGXCPU if ignore_alarm else signal.SIGALRM
-    assert done.returncode == -expected
+    expected = {"nothing": 3, "swallow": -signal.SIGALRM, "ignore-alarm": -signal.SIGXCPU}
+    assert done.returncode == expected[learner_does]

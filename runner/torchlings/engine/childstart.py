@@ -93,7 +93,14 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         result = run_check(request["check"], request["exercise"])
         write_result(Path(request["result"]), result, nonce)
         code = EXIT_REPORTED
-    except BaseException:  # noqa: BLE001 - report anything and leave the same way
+    except BaseException as exc:  # noqa: BLE001 - report anything and leave the same way
+        from torchlings.engine.sandbox import CheckDeadline
+
+        if isinstance(exc, CheckDeadline):
+            # The deadline came between the tests and the result: end the way
+            # the alarm ends a check, so the runner reports the timeout.
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGALRM)
         with contextlib.suppress(BaseException):
             traceback.print_exc(limit=20)
     finally:

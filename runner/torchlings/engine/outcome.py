@@ -101,7 +101,7 @@ def finished(
     if name == "SIGALRM":  # the check process's own clock: the exercise's timeout
         result = _timeout(f"The check did not finish within {timeout:g} s and was stopped.")
     elif name == "SIGXCPU":
-        result = _timeout(f"The check used more than {timeout + sandbox.CPU_MARGIN:g} s of "
+        result = _timeout(f"The check used more than {sandbox.cpu_seconds_allowed(timeout):g} s of "
                           "processor time and was stopped.")
     elif timed_out:  # the runner's backstop: the process never kept its own time
         result = _timeout(f"The check did not finish within {timeout + allowance:g} s "
@@ -142,10 +142,13 @@ def finished(
     return make_visible(result)
 
 
+def timeout_message(what: str) -> str:
+    return (f"{what} Look for a loop that never ends (a `while` whose condition never "
+            "changes) or far more work than the exercise needs.")
+
+
 def _timeout(what: str) -> CheckResult:
-    return _problem(Status.TIMEOUT, "timeout", f"{what} Look for a loop that never ends (a "
-                    "`while` whose condition never changes) or far more work than the exercise "
-                    "needs.")
+    return _problem(Status.TIMEOUT, "timeout", timeout_message(what))
 
 
 def _problem(status: Status, exc_type: str, message: str) -> CheckResult:

@@ -21,6 +21,7 @@ import pytest
 from torchlings.details import Misspelling
 from torchlings.engine import sandbox
 from torchlings.engine.loader import load_exercise
+from torchlings.engine.outcome import timeout_message
 from torchlings.engine.result import SourceLine, TestOutcome
 from torchlings.testing import CheckFailure, NotDone
 from torchlings.translations import suggestion_for
@@ -95,6 +96,11 @@ def describe_exception(
         details = Misspelling(suggestion).to_dict()
     if isinstance(exc, CheckFailure):
         message, details = exc.message, dict(exc.details)
+    elif isinstance(exc, sandbox.CheckDeadline):
+        where = ("; your code was at the line below" if learner is not None
+                 else ", while the check itself was running")
+        message = timeout_message(f"The check did not finish within {exc.seconds:g} s and "
+                                  f"was stopped{where}.")
     elif sandbox.is_out_of_memory(exc):
         message, details = sandbox.out_of_memory_message(exc), {}
     elif sandbox.is_file_too_large(exc):
@@ -160,11 +166,21 @@ class Collector:
         self.tests: dict[str, TestOutcome] = {}
         self.problem: TestOutcome | None = None
         self.interrupted: BaseException | None = None
+        # Set when the check's time ran out inside a test: the rest do not run.
+        self.out_of_time = False
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> bool | None:
+        # True: "handled", so pytest runs nothing for this test and reports
+        # nothing; it is left out of the result like a test never reached.
+        return True if self.out_of_time else None
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]):
         if call.excinfo is not None:
             trim_traceback(call.excinfo.value)  # before pytest renders it
+            if isinstance(call.excinfo.value, sandbox.CheckDeadline):
+                self.out_of_time = True
         result = yield
         report: pytest.TestReport = result.get_result()
         name = item.name

@@ -61,6 +61,11 @@ class TestOutcome:
         return cls(**data)
 
 
+# The exc_type of a test that was still running when the check's time ran out
+# (the name of sandbox.CheckDeadline, which the check process raises).
+OUT_OF_TIME = "CheckDeadline"
+
+
 @dataclass
 class CheckResult:
     status: Status
@@ -84,8 +89,13 @@ class CheckResult:
 
     @property
     def first_failure(self) -> TestOutcome | None:
+        """What the report explains: the problem, else the test that ran out of time,
+        else the first test that failed."""
         if self.problem is not None:
             return self.problem
+        for test in self.tests:
+            if test.exc_type == OUT_OF_TIME:
+                return test
         for test in self.tests:
             if test.outcome in ("failed", "error"):
                 return test

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from torchlings import testing
-from torchlings.engine import plugin, tamper
+from torchlings.engine import plugin, sandbox, tamper
 from torchlings.engine.loader import load_exercise
-from torchlings.engine.result import CheckResult, Status, TestOutcome
+from torchlings.engine.result import OUT_OF_TIME, CheckResult, Status, TestOutcome
 
 # pytest's own plugins that a check never needs; leaving them out roughly
 # halves pytest's start-up inside the check process.
@@ -84,6 +84,8 @@ def run_check(check_file: str | Path, exercise_file: str | Path) -> CheckResult:
             check_path=None,
             outcome="error",
         )
+        if isinstance(exc, sandbox.CheckDeadline):  # an endless loop at the top of the file
+            return finish(summarise([], described))
         status = Status.NOT_DONE if plugin.is_not_done(exc) else Status.ERROR
         if isinstance(exc, SystemExit):
             described.message = (
@@ -113,6 +115,8 @@ def run_check(check_file: str | Path, exercise_file: str | Path) -> CheckResult:
                 "running the check", exc, exercise_path=exercise_file, check_path=check_file,
                 outcome="error",
             )
+    finally:
+        sandbox.deadline_kills_outright()
     if collector.interrupted is not None and collector.problem is None:
         collector.problem = TestOutcome(
             name="running the check",
@@ -131,6 +135,14 @@ def run_check(check_file: str | Path, exercise_file: str | Path) -> CheckResult:
 
 def summarise(tests: list[TestOutcome], problem: TestOutcome | None) -> CheckResult:
     """Decide the overall status from the tests' outcomes."""
+    out_of_time = [t for t in [problem, *tests] if t is not None and t.exc_type == OUT_OF_TIME]
+    if out_of_time:
+        first = out_of_time[0]
+        where = f" (line {first.learner_line.line})" if first.learner_line else ""
+        # The message's first clause ("The check did not finish within 8 s and was
+        # stopped"), without the pointer to an excerpt a one-line summary lacks.
+        summary = f"{_one_line(first.message).split(';')[0].split(',')[0]}{where}"
+        return CheckResult(Status.TIMEOUT, summary=summary, tests=tests, problem=problem)
     if problem is not None:
         return CheckResult(Status.ERROR, summary=_one_line(problem.message), tests=tests,
                            problem=problem)

@@ -114,30 +114,70 @@ def apply_limits(memory_bytes: int, *, file_bytes: int | None = None) -> None:
         pass
 
 
-# Processor time allowed beyond the wall-clock limit, for a process whose
-# alarm learner code turned off.
-CPU_MARGIN = 2
+# Once the deadline has raised CheckDeadline, the time the process has to
+# report it (pytest's teardown, writing the result) before the alarm kills it.
+REPORT_GRACE = 2.0
+# Processor time allowed beyond that, so the CPU limit (for a process whose
+# alarm learner code turned off) comes after the alarm's own two lines.
+CPU_MARGIN = 1.0
+
+
+def cpu_seconds_allowed(seconds: float) -> float:
+    """The processor time a check with `seconds` of wall-clock time may use."""
+    return seconds + REPORT_GRACE + CPU_MARGIN
+
+
+class CheckDeadline(BaseException):
+    """The check's time is up: raised inside whatever Python code was running.
+
+    A BaseException, like KeyboardInterrupt, so that `except Exception` in
+    learner code lets it through, and its traceback names the learner's line.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the check's {seconds:g} s were up")
+        self.seconds = seconds
 
 
 def start_deadline(seconds: float) -> None:
     """From now on this process has `seconds` to live: the check's own time limit.
 
-    A wall-clock alarm and a CPU limit, kept by the kernel: they end the
-    process even when every process above it is gone. SIG_DFL: the alarm
-    ends it whatever Python is doing (a C loop, a blocked handler); the CPU
-    limit is the second line, for a process whose alarm was turned off.
+    Three lines, each for what the one before cannot stop:
+    - at the deadline the alarm raises CheckDeadline in the Python code that
+      is running, so the report can point at the learner's line;
+    - REPORT_GRACE later the alarm kills outright (SIG_DFL), for code that
+      swallowed the exception (`except BaseException`, a bare `except:`);
+    - the CPU limit ends a process stuck in native code, where no Python
+      handler runs, or whose alarm learner code turned off.
+    All are kept by the kernel: they end the process even when every process
+    above it is gone.
     """
     if hasattr(signal, "setitimer"):
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        def deadline_reached(signum: int, frame: object) -> None:
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            signal.setitimer(signal.ITIMER_REAL, REPORT_GRACE)
+            raise CheckDeadline(seconds)
+
+        signal.signal(signal.SIGALRM, deadline_reached)
         signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.1))
     try:
         import resource
 
         used = resource.getrusage(resource.RUSAGE_SELF)
-        cpu = int(used.ru_utime + used.ru_stime + seconds) + CPU_MARGIN
+        cpu = int(used.ru_utime + used.ru_stime + cpu_seconds_allowed(seconds)) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     except (ImportError, ValueError, OSError):
         pass
+
+
+def deadline_kills_outright() -> None:
+    """After the tests: the deadline, if it comes now, ends the process without a word.
+
+    The clock keeps running; only the exception is off, because past this
+    point there is no learner line to find and nothing left to catch it.
+    """
+    if hasattr(signal, "setitimer"):
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
 
 def is_file_too_large(exc: BaseException) -> bool:
