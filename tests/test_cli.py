@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tests.conftest import invoke, read_state, solve, tree_snapshot
 from torchlings import __version__
 
@@ -38,6 +40,7 @@ def test_run_an_unfinished_exercise_says_not_done_and_exits_1(workspace):
     assert "torchlings hint 01" in result.output
 
 
+@pytest.mark.real_engines
 def test_run_a_solved_exercise_records_it_and_moves_on(workspace):
     solve(workspace, "add")
     result = invoke("run")
@@ -117,6 +120,7 @@ def test_verify_json_carries_the_curves_a_check_plotted(workspace):
     assert data["exercises"][0]["series"] == {"return": [10.0, 50.0, 200.0]}
 
 
+@pytest.mark.real_engines
 def test_verify_passes_once_everything_is_solved(workspace):
     for name in ("add", "double", "halve"):
         solve(workspace, name)
@@ -226,3 +230,24 @@ def test_reordering_the_catalog_loses_no_progress(workspace):
     assert rows["add"]["number"] == "03" and rows["add"]["status"] == "done"
     assert rows["halve"]["number"] == "01"
     assert read_state(workspace)["hints_seen"] == {"halve": 1}
+
+
+@pytest.mark.real_engines
+def test_run_checks_in_a_fresh_process_and_verify_on_the_warm_worker(workspace, monkeypatch):
+    from torchlings import cli_common
+
+    picked = []
+    real = cli_common.make_engine
+
+    def recording(warm: bool = True, one_shot: bool = False):
+        engine = real(warm=warm, one_shot=one_shot)
+        picked.append(engine.name)
+        return engine
+
+    monkeypatch.setattr(cli_common, "make_engine", recording)
+    solve(workspace, "add")
+    assert invoke("run", "add").exit_code == 0
+    assert invoke("verify", "add").exit_code == 0
+    # One check: a warm worker would import torch and then fork, which costs
+    # more than one fresh process. Many: the warm worker.
+    assert picked == ["subprocess", "warm"]

@@ -85,7 +85,7 @@ def test_help_lists_the_learners_commands_first_in_full_and_the_watch_keys():
 
 def test_term_dumb_gets_a_plain_check_not_the_full_screen_app(workspace, monkeypatch):
     monkeypatch.setenv("TERM", "dumb")
-    result = invoke("--no-warm")
+    result = invoke()
     assert "TERM=dumb" in result.output and "full-screen watch cannot run" in result.output
     assert "Checking 01 add" in result.output and "not done" in result.output
     assert result.exit_code == 1
@@ -94,7 +94,7 @@ def test_term_dumb_gets_a_plain_check_not_the_full_screen_app(workspace, monkeyp
 def test_reset_says_what_happens_before_asking(workspace, monkeypatch):
     monkeypatch.setattr("torchlings.cli.stdin_is_terminal", lambda: True)
     solve(workspace, "add")
-    assert invoke("run", "add", "--no-warm").exit_code == 0
+    assert invoke("run", "add").exit_code == 0
     declined = invoke("reset", "add", input="n\n")
     assert declined.exit_code == 1
     before_question = declined.output.split("Reset it?")[0]
@@ -109,7 +109,7 @@ def test_reset_says_what_happens_before_asking(workspace, monkeypatch):
 
 def test_paths_are_relative_to_where_the_learner_stands(workspace, monkeypatch):
     monkeypatch.chdir(workspace / "exercises" / "01_basics")
-    result = invoke("run", "--no-warm")
+    result = invoke("run")
     assert "Checking 01 add (add.py)" in result.output
     assert "Not done yet: add.py:6" in result.output
     listed = invoke("list").output
@@ -120,7 +120,7 @@ def test_paths_are_relative_to_where_the_learner_stands(workspace, monkeypatch):
 def test_a_misspelt_name_gets_the_close_one_and_the_excerpt_is_what_ran(workspace):
     target = workspace / "exercises/01_basics/add.py"
     target.write_text("import math\n\n\ndef add(a, b):\n    return math.sqroot(a) + b\n")
-    result = invoke("run", "add", "--no-warm")
+    result = invoke("run", "add")
     assert result.exit_code == 1
     assert "'math' has no attribute 'sqroot': check the spelling. Did you mean 'sqrt'?" \
         in result.output
@@ -144,7 +144,7 @@ def test_check_modified_is_shown_in_the_verdict():
 def test_verify_json_flags_an_edited_check(workspace):
     check = workspace / "checks/01_basics/test_double.py"
     check.write_text(check.read_text() + "\n# edited\n")
-    data = json.loads(invoke("verify", "--json", "--no-warm").stdout)
+    data = json.loads(invoke("verify", "--json").stdout)
     flags = {row["name"]: row["checks_modified"] for row in data["exercises"]}
     assert flags == {"add": False, "double": True, "halve": False}
 
@@ -183,10 +183,10 @@ def test_a_learners_workspace_is_ignored_by_git():
 def test_no_color_on_a_terminal_has_no_colour_and_no_dim_text(workspace, monkeypatch):
     monkeypatch.setenv("TTY_COMPATIBLE", "1")  # Rich: treat the captured output as a terminal
     monkeypatch.setenv("TERM", "xterm-256color")
-    coloured = invoke("run", "--no-warm").output
+    coloured = invoke("run").output
     assert re.search(r"\x1b\[[0-9;]*3[1-7]m", coloured)
     monkeypatch.setenv("NO_COLOR", "1")
-    plain = invoke("run", "--no-warm").output
+    plain = invoke("run").output
     assert not re.search(r"\x1b\[[0-9;]*(3[0-7]|9[0-7]|38;[0-9;]+)m", plain)
     assert "\x1b[2m" not in plain and "\x1b[1m" in plain
     assert "Not done yet" in plain and "❱" in plain

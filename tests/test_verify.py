@@ -71,7 +71,7 @@ def test_ctrl_c_says_how_many_were_checked(workspace, capsys):
 
 def test_junit_xml_has_one_case_per_exercise_with_the_learners_line(workspace, tmp_path):
     report = tmp_path / "out" / "results.xml"
-    result = invoke("verify", "--junit-xml", str(report), "--no-warm")
+    result = invoke("verify", "--junit-xml", str(report))
     assert result.exit_code == 1
     suite = ET.parse(report).getroot()
     assert suite.tag == "testsuite"
@@ -124,7 +124,7 @@ def test_the_summary_says_how_to_see_what_is_wrong(workspace):
     from tests.conftest import solve
 
     solve(workspace, "add")
-    result = invoke("verify", "--no-warm")
+    result = invoke("verify")
     assert result.exit_code == 1
     assert "1 of 3 exercises pass." in result.output
     assert "`torchlings run 02` shows what is wrong with the first that fails" in result.output

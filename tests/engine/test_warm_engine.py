@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -312,9 +313,12 @@ def test_timeout_identical_on_both_engines(warm, cold, tmp_path):
     # Both keep the exercise's own time from the start of the check, whatever
     # their start-up took, so both say the same.
     path = tmp_path / "loop.py"
-    path.write_text("def answer():\n    while True:\n        pass\n")
-    w, c = check_many(warm, [tiny_job(path, 0.5)]), check_many(cold, [tiny_job(path, 0.5)])
+    path.write_text("import time\n\ndef answer():\n    while True:\n        time.sleep(0.01)\n")
+    with ThreadPoolExecutor(2) as pool:  # the two wait out their clocks side by side
+        both = pool.map(lambda engine: check_many(engine, [tiny_job(path, 0.5)]), (warm, cold))
+        w, c = list(both)
     assert comparable(w[0]) == comparable(c[0])
     assert w[0].status is Status.TIMEOUT
+    assert w[0].first_failure.learner_line.line == 5  # the line it was on, on both
 
 
