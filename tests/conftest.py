@@ -83,6 +83,7 @@ def _close_the_shared_engine():
         _shared_engine.close()
 
 
+@pytest.hookimpl(optionalhook=True)  # known only while pytest-xdist is loaded
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: two test processes per core.
 

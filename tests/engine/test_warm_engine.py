@@ -322,3 +322,17 @@ def test_timeout_identical_on_both_engines(warm, cold, tmp_path):
     assert w[0].first_failure.learner_line.line == 5  # the line it was on, on both
 
 
+
+
+def test_time_running_out_in_pytest_itself_is_still_a_timeout(warm, tmp_path):
+    # A check file that never finishes loading: the deadline passes while
+    # pytest collects it. That is reported as the timeout it is, not as a
+    # broken check.
+    check = tmp_path / "test_slow_to_load.py"
+    check.write_text("import time\n\nwhile True:\n    time.sleep(0.01)\n\n"
+                     "def test_answer(exercise):\n    pass\n")
+    exercise = tmp_path / "answer.py"
+    exercise.write_text("def answer():\n    return 42\n")
+    result = warm.check(CheckJob(check, exercise, 0.2))
+    assert result.status is Status.TIMEOUT
+    assert f"did not finish within {0.2 + CHECK_GRACE:g} s" in result.first_failure.message

@@ -16,6 +16,7 @@ import pytest
 from torchlings import testing
 from torchlings.engine import plugin, sandbox, tamper
 from torchlings.engine.loader import load_exercise
+from torchlings.engine.outcome import timeout_message
 from torchlings.engine.result import OUT_OF_TIME, CheckResult, Status, TestOutcome
 
 # pytest's own plugins that a check never needs; leaving them out roughly
@@ -117,6 +118,13 @@ def run_check(check_file: str | Path, exercise_file: str | Path) -> CheckResult:
             )
     finally:
         sandbox.deadline_kills_outright()
+    if sandbox.deadline_passed is not None and not _names_the_deadline(collector):
+        # Time ran out where pytest itself was (between two tests, collecting
+        # the check): nothing else that went wrong after that is the story.
+        collector.problem = TestOutcome(
+            name="running the check", outcome="error", exc_type=OUT_OF_TIME,
+            message=timeout_message(f"The check did not finish within "
+                                    f"{sandbox.deadline_passed:g} s and was stopped."))
     if collector.interrupted is not None and collector.problem is None:
         collector.problem = TestOutcome(
             name="running the check",
@@ -131,6 +139,11 @@ def run_check(check_file: str | Path, exercise_file: str | Path) -> CheckResult:
                                         exc_type="CheckTampered", message=tamper.message(changed))
     tests = list(collector.tests.values())
     return finish(summarise(tests, collector.problem))
+
+
+def _names_the_deadline(collector: plugin.Collector) -> bool:
+    outcomes = [collector.problem, *collector.tests.values()]
+    return any(t is not None and t.exc_type == OUT_OF_TIME for t in outcomes)
 
 
 def summarise(tests: list[TestOutcome], problem: TestOutcome | None) -> CheckResult:

@@ -8,6 +8,7 @@ parent process held). Only called in a process that exists to run one check.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import random
 import re
@@ -127,6 +128,10 @@ def cpu_seconds_allowed(seconds: float) -> float:
     return seconds + REPORT_GRACE + CPU_MARGIN
 
 
+# The check's time limit, once its deadline has passed in this process.
+deadline_passed: float | None = None
+
+
 class CheckDeadline(BaseException):
     """The check's time is up: raised inside whatever Python code was running.
 
@@ -154,6 +159,8 @@ def start_deadline(seconds: float) -> None:
     """
     if hasattr(signal, "setitimer"):
         def deadline_reached(signum: int, frame: object) -> None:
+            global deadline_passed
+            deadline_passed = seconds
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
             signal.setitimer(signal.ITIMER_REAL, REPORT_GRACE)
             raise CheckDeadline(seconds)
@@ -164,7 +171,7 @@ def start_deadline(seconds: float) -> None:
         import resource
 
         used = resource.getrusage(resource.RUSAGE_SELF)
-        cpu = int(used.ru_utime + used.ru_stime + cpu_seconds_allowed(seconds)) + 1
+        cpu = math.ceil(used.ru_utime + used.ru_stime + cpu_seconds_allowed(seconds))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     except (ImportError, ValueError, OSError):
         pass
