@@ -129,6 +129,9 @@ def test_ctrl_c_during_verify_stops_cleanly_and_keeps_what_was_recorded(workspac
     process = subprocess.Popen(
         [sys.executable, "-m", "torchlings", "verify"], env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        # As from a terminal: a suite started in the background (`cmd &` in a
+        # script) runs with Ctrl-C ignored, and its children inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen: list[str] = []
     deadline = time.monotonic() + 120
