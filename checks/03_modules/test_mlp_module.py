@@ -19,6 +19,17 @@ def _expect_sizes(build, in_dim: int, hidden: int, out_dim: int, name: str) -> N
     want = in_dim * hidden + hidden + hidden * out_dim + out_dim
     shapes = ", ".join(f"{n} {tuple(p.shape)}" for n, p in net.named_parameters())
     expect(
+        got > 0,
+        f"{name} computes an output but has no parameters at all: its layers are not "
+        "registered. nn.Module finds a layer only when it is assigned to an attribute "
+        "(self.fc1 = nn.Linear(...)) or held in an nn.Sequential or nn.ModuleList; a plain "
+        "Python list hides it from parameters(), the optimizer and .to(device).",
+        kind="param_count",
+        name=name,
+        expected=want,
+        actual=got,
+    )
+    expect(
         got == want,
         f"{name} built with in_dim={in_dim}, hidden={hidden}, out_dim={out_dim} has {got} "
         f"parameters, expected {want}: weights ({hidden}, {in_dim}) and ({out_dim}, {hidden}) "

@@ -34,6 +34,10 @@ def broadcast_story(actual: tuple[int, ...], expected: tuple[int, ...]) -> str:
             "There is an extra trailing dimension of size 1. A (B, 1) tensor that later meets "
             "a (B,) one broadcasts to (B, B); squeeze(-1) or index it away."
         )
+    if actual == () and expected == (1,):
+        return ("A batch of one came back with no dimensions at all: squeeze() without a dim "
+                "removes every dimension of size 1, the batch's too. squeeze(-1) removes only "
+                "the last.")
     if expected == (*actual, 1):
         return "The trailing dimension of size 1 is missing; unsqueeze(-1) adds it."
     if sorted(actual) == sorted(expected) and len(actual) > 1:

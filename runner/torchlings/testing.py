@@ -171,9 +171,16 @@ def expect_close(
     want = float(expected)
     if not abs(float(actual) - want) <= atol + rtol * abs(want):
         fail_with(
-            with_concept(f"{name} is {actual!r}, expected {want!r}.", concept),
+            # An int expected is shown as one: "expected 12", not "expected 12.0".
+            with_concept(f"{name} is {actual!r}, expected {_as_written(expected)}.", concept),
             NumberMismatch(name, want, float(actual), atol, rtol),
         )
+
+
+def _as_written(number: Any) -> str:
+    if isinstance(number, int) and not isinstance(number, bool):
+        return repr(number)
+    return repr(float(number))
 
 
 def expect_choice(
