@@ -144,6 +144,8 @@ def test_values_within_tolerance_pass_and_a_scalar_broadcasts():
 def test_expect_close_on_numbers():
     expect_close(0.1 + 0.2, 0.3, name="sum")
     failure = failure_of(expect_close, 2.5, 3, name="the mean return")
+    assert failure.message == "the mean return is 2.5, expected 3."  # an int stays one
+    failure = failure_of(expect_close, 2.5, 3.0, name="the mean return")
     assert failure.message == "the mean return is 2.5, expected 3.0."
     assert typed.from_dict(failure.details) == typed.NumberMismatch(
         "the mean return", 3.0, 2.5, 1e-6, 1e-5)
