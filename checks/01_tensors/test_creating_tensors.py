@@ -70,6 +70,24 @@ def test_exploration_noise_uses_the_generator(exercise):
            "on the generator. Pass it on: generator=generator.")
 
 
+def test_exploration_noise_advances_the_generator_only(exercise):
+    """Each call draws fresh noise from the generator and leaves the global random state alone."""
+    generator = torch.Generator().manual_seed(42)
+    torch.manual_seed(5)
+    global_before = torch.get_rng_state()
+    first = exercise.exploration_noise((8,), generator)
+    second = exercise.exploration_noise((8,), generator)
+    expect(not torch.equal(first, second),
+           "Two calls on the same generator gave the same noise, so every step of an episode "
+           "would get identical 'exploration'. Draw from the generator itself "
+           "(generator=generator): each draw moves it on. Re-seeding something from "
+           "generator.initial_seed() starts over every time.")
+    expect(torch.equal(torch.get_rng_state(), global_before),
+           "exploration_noise changed the global random state (torch.manual_seed, or a draw "
+           "without generator=). Noise drawn from the generator you are handed touches "
+           "nothing else, so the rest of the program stays reproducible.")
+
+
 def test_ones_on_device(exercise):
     """ones_on creates float32 ones of the given shape on the given device."""
     concept = ("Factories take device=...; creating the tensor where it will be used avoids a "

@@ -84,3 +84,17 @@ def test_values_per_step(exercise):
                   shape=(B, T), dtype=torch.float32, values=expected,
                   concept="value_net returns (B*T, 1): drop the trailing 1 (squeeze(-1)) and "
                           "unflatten to (B, T), in that order of sizes.")
+
+
+def test_values_per_step_with_one_environment_or_one_step(exercise):
+    """One environment (B = 1) or one step (T = 1) still gives (B, T)."""
+    for b, t in ((1, T), (B, 1), (1, 1)):
+        obs, _ = _rollout(b, t)
+        value_net, weight = _value_net([])
+        expect_tensor(exercise.values_per_step(value_net, obs),
+                      name=f"values_per_step(value_net, obs of shape {tuple(obs.shape)})",
+                      shape=(b, t), dtype=torch.float32,
+                      values=(obs @ weight).squeeze(-1) + 1.0,
+                      concept="squeeze() without a dim drops every size-1 dimension, so a "
+                              "single environment or a single step disappears with the "
+                              "trailing 1: squeeze(-1) drops only the last.")

@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.testing import expect, expect_tensor
+from torchlings.testkit.autograd import backward_passes
 from torchlings.testkit.contracts import InputSnapshot
 
 CONCEPT_CUBIC = (
@@ -19,11 +20,23 @@ def test_cubic_gradient_at_three(exercise):
 
 
 def test_cubic_gradient_elsewhere(exercise):
-    """The gradient comes from autograd, not from a hard-coded 29."""
+    """The gradient comes from autograd, not from a hard-coded 29 or a formula."""
     for x in (-2.0, 0.0, 1.5):
-        grad = exercise.cubic_gradient(x)
+        with backward_passes() as passes:
+            grad = exercise.cubic_gradient(x)
         expect_tensor(grad, name=f"the gradient of y at x = {x}", shape=(),
                       values=3 * x**2 + 2, concept=CONCEPT_CUBIC)
+        _expect_autograd_ran(passes, f"cubic_gradient({x})")
+
+
+def _expect_autograd_ran(passes: list[str], call: str) -> None:
+    expect(
+        bool(passes),
+        f"{call} returned the right numbers without a backward pass: the derivative was "
+        "worked out by hand. Here the point is to let autograd find it: make the input "
+        "track gradients, compute y from it, call y.backward() and return the .grad. "
+        "(A formula stops being right the moment the function changes; autograd does not.)",
+    )
 
 
 

@@ -11,13 +11,17 @@ traceback, so the report still points at the learner's own line.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
+
+import torch
 
 from torchlings.testing import CheckFailure, with_concept
 from torchlings.translations import TRANSLATIONS, autograd_meaning
 
-__all__ = ["AUTOGRAD_ERRORS", "call_autograd", "explain_autograd_error"]
+__all__ = ["AUTOGRAD_ERRORS", "backward_passes", "call_autograd", "explain_autograd_error"]
 
 T = TypeVar("T")
 
@@ -59,3 +63,32 @@ def call_autograd(
         failure = CheckFailure(message, kind="autograd_error", name=name, error=first_line)
         # Keep the original traceback: the report then highlights the learner's line.
         raise failure.with_traceback(exc.__traceback__) from None
+
+
+@contextmanager
+def backward_passes() -> Iterator[list[str]]:
+    """Record the backward passes started while the block runs.
+
+    Yields a list that gets "backward" for each torch.autograd.backward (which
+    tensor.backward() calls) and "grad" for each torch.autograd.grad (which
+    torch.autograd.functional builds on). An empty list afterwards means the
+    code never asked autograd: its gradients were worked out some other way.
+    """
+    passes: list[str] = []
+    real_backward, real_grad = torch.autograd.backward, torch.autograd.grad
+
+    @functools.wraps(real_backward)
+    def backward(*args: Any, **kwargs: Any) -> Any:
+        passes.append("backward")
+        return real_backward(*args, **kwargs)
+
+    @functools.wraps(real_grad)
+    def grad(*args: Any, **kwargs: Any) -> Any:
+        passes.append("grad")
+        return real_grad(*args, **kwargs)
+
+    torch.autograd.backward, torch.autograd.grad = backward, grad
+    try:
+        yield passes
+    finally:
+        torch.autograd.backward, torch.autograd.grad = real_backward, real_grad
