@@ -28,6 +28,15 @@ def outcome(exercise):
     # A seed whose untrained network scores about 21%: only a script that really learns
     # reaches MIN_ACCURACY (under seed 0 the untrained network already scored 91%).
     torch.manual_seed(2)
+    # Every dropout layer's mode at each forward pass made with gradients on
+    # (the training ones): a model trained in eval mode is a culprit too.
+    dropout_modes: list[bool] = []
+
+    def note_mode(module, _inputs):
+        if isinstance(module, torch.nn.Dropout) and torch.is_grad_enabled():
+            dropout_modes.append(module.training)
+
+    hook = torch.nn.modules.module.register_module_forward_pre_hook(note_mode)
     try:
         model, reported = exercise.train_and_evaluate(x_train, labels_train, x_test, labels_test)
     except RuntimeError as error:
@@ -40,15 +49,28 @@ def outcome(exercise):
                  "probabilities of shape (N, classes); class indices must be int64: "
                  "labels_train.long().\n" + CONCEPT)
         raise
+    finally:
+        hook.remove()
     model.eval()
     with torch.no_grad():
         true_accuracy = (model(x_test).argmax(dim=1) == labels_test.long()).float().mean().item()
-    return model, reported, true_accuracy
+    return model, reported, true_accuracy, dropout_modes
+
+
+def test_trained_in_training_mode(outcome):
+    """The training passes run in training mode: dropout on while learning."""
+    dropout_modes = outcome[3]
+    expect(any(dropout_modes),
+           "The model never ran a training pass in training mode: its Dropout layer was in "
+           "eval mode every time gradients were computed, so it learned without dropout "
+           "(and a batch-norm layer would have used its untrained running statistics). "
+           "model.train() belongs before the training loop, model.eval() after it, before "
+           "evaluating.\n" + CONCEPT)
 
 
 def test_model_learns(outcome):
     """The trained model classifies at least 85% of the test points correctly."""
-    _, _, true_accuracy = outcome
+    true_accuracy = outcome[2]
     expect(true_accuracy == true_accuracy and true_accuracy >= MIN_ACCURACY,
            f"The trained model (in eval mode) gets {true_accuracy:.1%} of the test points "
            f"right; a working script reaches at least {MIN_ACCURACY:.0%}. Near 50% it learned "
@@ -60,7 +82,7 @@ def test_model_learns(outcome):
 
 def test_reported_accuracy_is_true(outcome):
     """The accuracy the script reports is the model's real accuracy in eval mode."""
-    _, reported, true_accuracy = outcome
+    _, reported, true_accuracy, _ = outcome
     expect(isinstance(reported, float),
            f"The accuracy should be a Python float (use .item()), got {type(reported).__name__}."
            "\n" + CONCEPT)

@@ -64,14 +64,21 @@ class _Run:
                                   else [])
         for owner in owners:
             owner.Adam = CountingAdam
+        initial = [p.detach().clone() for p in self.model.parameters()]
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # mse_loss warns about broadcasting; we explain
+            # mse_loss warns when it broadcasts; kept, so the story can be told only then.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
                 self.losses = exercise.overfit_one_batch(self.model, self.sampler, steps=STEPS,
                                                          lr=LR)
         finally:
             for owner in owners:
                 owner.Adam = real_adam
+        self.broadcast = any("target size" in str(w.message) for w in caught)
+        self.names = [name for name, _ in self.model.named_parameters()]
+        self.frozen = [name for (name, p), before in
+                       zip(self.model.named_parameters(), initial, strict=True)
+                       if torch.equal(p.detach(), before)]
         self.final = None
         if self.sampler.batches:
             obs, targets = self.sampler.batches[-1]
@@ -128,12 +135,24 @@ def test_uses_the_learning_rate_given(run):
 def test_memorises_one_batch(run):
     """The loss on the one batch falls below 1e-3 within 120 steps."""
     expect(run.final is not None, "overfit_one_batch never called sample_batch().\n" + CONCEPT)
+    if run.broadcast:
+        story = ("Look at the shapes the loss compares: the model returns (B, 1), the targets "
+                 "are (B,), and mse_loss broadcast the two to (B, B). Make them the same shape "
+                 "(squeeze(-1) the predictions).")
+    elif run.frozen:
+        which = ("None of the weights ever changed" if len(run.frozen) == len(run.names)
+                 else f"Some weights never changed ({', '.join(run.frozen)})")
+        story = (f"{which}: step() found no gradient for them. Look for zero_grad() between backward() and step(), a "
+                 "forward pass under torch.no_grad() or through .detach(), or parameters "
+                 "missing from the optimizer.")
+    else:
+        story = ("The shapes match and every weight moves, so look at the update itself: the "
+                 "loss minimised (its sign, what it compares), the batch it is computed on, "
+                 "and the order zero_grad(), backward(), step().")
     expect(run.final < THRESHOLD,
            f"After {STEPS} steps on one batch, the model's MSE on it is {run.final:.3g}, "
            f"expected below {THRESHOLD:g}. A model this size can memorise 16 examples, so the "
-           "pipeline is broken. Look at the shapes the loss compares: the model returns (B, 1), "
-           "the targets are (B,), and mse_loss broadcasts the two to (B, B). Make them the "
-           "same shape (squeeze(-1) the predictions).\n" + CONCEPT)
+           f"pipeline is broken. {story}\n" + CONCEPT)
 
 
 def test_records_the_loss_it_trains_on(run):

@@ -212,8 +212,11 @@ def test_outputs_match_tolerance(exercise):
         (eager, different, False, "outputs that differ by 0.01 everywhere"),
     ):
         got = exercise.outputs_match(a, b)
-        expect(isinstance(got, bool) or (isinstance(got, torch.Tensor) and got.numel() == 1),
-               f"outputs_match should return True or False, got {type(got).__name__}.")
+        expect(isinstance(got, bool),
+               f"outputs_match should return a Python bool (True or False), as its signature "
+               f"says; it returned a {type(got).__name__}. A one-element tensor works in an "
+               "`if` but not in `is True`, JSON or a log line: bool(...) or .item() turns it "
+               "into one.")
         expect(bool(got) == want,
                f"outputs_match returned {bool(got)} for {what}; expected {want}.\n"
                + tolerance)

@@ -151,6 +151,7 @@ def test_soft_update_closed_form(exercise):
     online = _online(3)
     target = _frozen_copy(_online(4))  # start from different weights
     tensors = [p for p in target.parameters()]
+    storage = [p.data_ptr() for p in tensors]
     for tau in (0.1, 0.005):
         old_target, old_online = _snapshot(target), _snapshot(online)
         exercise.soft_update(target, online, tau)
@@ -171,6 +172,13 @@ def test_soft_update_closed_form(exercise):
            "soft_update replaced the target's parameter tensors instead of updating them in "
            "place; anything holding the old ones (an optimizer, a saved reference) goes stale."
            "\n" + CONCEPT_SOFT)
+    expect([p.data_ptr() for p in target.parameters()] == storage,
+           "soft_update gave the target's parameters new memory (`p.data = ...` swaps the "
+           "storage under the parameter) instead of writing into the memory they have: every "
+           "call allocates again, and whatever saw the old memory (a state_dict taken "
+           "earlier, a compiled or CUDA-graphed target) keeps the stale values. Write in "
+           "place: target_p.mul_(1 - tau).add_(online_p, alpha=tau), or "
+           "target_p.copy_(...).\n" + CONCEPT_SOFT)
     for (name, p), q in zip(online.named_parameters(), _online(3).parameters(), strict=True):
         expect_tensor(p, name=f"the online network's {name} after soft_update", values=q,
                       concept="soft_update changes the target only; the online network "
