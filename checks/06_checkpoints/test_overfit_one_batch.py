@@ -142,9 +142,9 @@ def test_memorises_one_batch(run):
     elif run.frozen:
         which = ("None of the weights ever changed" if len(run.frozen) == len(run.names)
                  else f"Some weights never changed ({', '.join(run.frozen)})")
-        story = (f"{which}: step() found no gradient for them. Look for zero_grad() between backward() and step(), a "
-                 "forward pass under torch.no_grad() or through .detach(), or parameters "
-                 "missing from the optimizer.")
+        story = (f"{which}: step() found no gradient for them. Look for zero_grad() "
+                 "between backward() and step(), a forward pass under torch.no_grad() or "
+                 "through .detach(), or parameters missing from the optimizer.")
     else:
         story = ("The shapes match and every weight moves, so look at the update itself: the "
                  "loss minimised (its sign, what it compares), the batch it is computed on, "
