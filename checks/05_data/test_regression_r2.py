@@ -7,7 +7,8 @@ from torchlings.testkit.contracts import expect_py_float
 
 BROADCAST = (
     "A (B, 1) prediction minus a (B,) target broadcasts to (B, B): every prediction against "
-    "every target. Make the shapes equal first: pred.squeeze(-1) or target.unsqueeze(-1)."
+    "every target. Make the shapes equal first, by bringing the prediction to the target's "
+    "shape: pred.squeeze(-1) or pred.view_as(target)."
 )
 R2 = "R² = 1 - sum((target - pred)²) / sum((target - target.mean())²), as a Python float."
 
@@ -28,7 +29,7 @@ def _case():
 
 
 def test_mse_with_column_predictions(exercise):
-    """mse_loss of (B, 1) predictions against (B,) targets compares row with row."""
+    """mse_loss of (B, 1) or (B,) predictions against (B,) targets compares row with row."""
     pred, target = _case()
     want = ((pred - target) ** 2).mean()
     for shaped, label in ((pred.unsqueeze(1), "(B, 1)"), (pred, "(B,)")):
@@ -40,6 +41,13 @@ def test_mse_with_column_predictions(exercise):
             fail(f"mse_loss of (6, 1) predictions and (6,) targets is {loss.item():.4f}, "
                  f"expected {want.item():.4f}. {BROADCAST}", kind="shape",
                  expected=[6], actual=[6, 6], broadcast=True)
+        if torch.allclose(loss.detach(), wrong, atol=1e-6):
+            fail(f"mse_loss of (6,) predictions and (6,) targets is {loss.item():.4f}, "
+                 f"expected {want.item():.4f}: the two met as (6,) and (6, 1) and broadcast to "
+                 "(6, 6). Unsqueezing the target fixes (B, 1) predictions only; a (B,) "
+                 "prediction then meets a (B, 1) target. Bring the prediction to the "
+                 "target's shape instead: pred.squeeze(-1) or pred.view_as(target).",
+                 kind="shape", expected=[6], actual=[6, 6], broadcast=True)
         expect_tensor(loss, name=f"mse_loss of {label} predictions", values=want, atol=1e-6,
                       concept=BROADCAST)
 

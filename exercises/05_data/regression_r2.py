@@ -7,7 +7,9 @@ broadcasting turns (B, 1) - (B,) into a (B, B) table of every prediction
 minus every target, and its mean is a perfectly finite, perfectly wrong
 loss. Trained on it, the network learns to predict the average target for
 every input. `nn.functional.mse_loss` only warns. Make the shapes equal
-first: `pred.squeeze(-1)` (or `target.unsqueeze(-1)`).
+first, by bringing the prediction to the target's shape: `pred.squeeze(-1)`
+or `pred.view_as(target)`. (`target.unsqueeze(-1)` fixes a (B, 1)
+prediction, but a (B,) one then meets a (B, 1) target: the same table.)
 
 The loss value alone does not say whether a fit is good: it depends on the
 units of the target. R² ("coefficient of determination") does:
