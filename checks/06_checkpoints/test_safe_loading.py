@@ -96,6 +96,25 @@ def test_round_trip(exercise, tmp_path):
                "Load the dict and hand it to model.load_state_dict(...).\n" + CONCEPT)
 
 
+def test_a_file_for_another_model_fails_loudly(exercise, tmp_path):
+    """Weights whose names do not match the model raise, instead of loading half of them."""
+    path = tmp_path / "other_policy.pt"
+    torch.save(nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2)).state_dict(), path)
+    target = _model(1)
+    before = {name: value.clone() for name, value in target.state_dict().items()}
+    try:
+        exercise.load_weights(target, path)
+    except RuntimeError:
+        return  # load_state_dict's own report of the missing and unexpected keys
+    untouched = [name for name, value in target.state_dict().items()
+                 if torch.equal(value, before[name])]
+    fail("load_weights accepted weights saved from a different network (this model's "
+         f"BatchNorm has no counterpart in the file) without an error; {len(untouched)} of "
+         f"{len(before)} entries kept their random start. load_state_dict is strict by "
+         "default for this reason: strict=False hides a file that does not fit, and the "
+         "model then runs half-initialised. Leave strict at its default.\n" + CONCEPT)
+
+
 def _trap(exercise, path):
     """Load a booby-trapped file; return the error load_weights raised (None if it did not)."""
     try:

@@ -13,7 +13,9 @@ That restriction is easy to live with if you save the right thing. Pickling a
 whole module with `torch.save(model, path)` stores a reference to its class
 (and needs that exact code to load); saving `model.state_dict()` stores just a
 dict from names to tensors. To load it, you build the model in code and call
-`model.load_state_dict(...)`.
+`model.load_state_dict(...)`, which by default refuses a dict whose names do
+not match the model's: a file saved from another network fails loudly
+instead of leaving the model half-filled (`strict=False` turns that off).
 
 Why RL cares: pretrained policies, world models and replay data are passed
 around as .pt files. Loading one should never be able to run someone else's
