@@ -144,7 +144,9 @@ def finished(
 
 def timeout_message(what: str) -> str:
     return (f"{what} Look for a loop that never ends (a `while` whose condition never "
-            "changes) or far more work than the exercise needs.")
+            "changes) or far more work than the exercise needs. If there is none, the "
+            "machine may just have been busy: save again, or close what is using the "
+            "processor.")
 
 
 def _timeout(what: str) -> CheckResult:
