@@ -8,12 +8,21 @@ from torchlings.testing import expect_tensor, fail
 def test_pole_state(exercise):
     """pole_state takes columns 2 and 3 of every row: (B, 4) -> (B, 2)."""
     obs = torch.arange(20, dtype=torch.float32).view(5, 4)
-    expect_tensor(
-        exercise.pole_state(obs), name="pole_state(obs of shape (5, 4))", shape=(5, 2),
-        dtype=torch.float32, values=obs[:, [2, 3]],
-        concept="One slice applies to dimension 0 (the rows, i.e. the samples). To slice "
-                "columns, keep every row with ':' first: x[:, start:stop], stop excluded.",
-    )
+    result = exercise.pole_state(obs)
+    concept = "Columns 2 and 3 of every row are obs[:, 2:4]: ':' keeps every row, stop excluded."
+    shape = tuple(result.shape) if isinstance(result, torch.Tensor) else None
+    if shape is not None and len(shape) == 2 and shape[0] != 5:
+        concept = ("One slice applies to dimension 0 (the rows, i.e. the samples). To slice "
+                   "columns, keep every row with ':' first: x[:, start:stop], stop excluded.")
+    elif shape is not None and len(shape) == 2 and shape[1] != 2:
+        took = f"{shape[1]} column" + ("" if shape[1] == 1 else "s")
+        concept = (f"Every row is there, but the column slice took {took}, not 2. "
+                   "The stop index is exclusive: 2:4 takes columns 2 and 3.")
+    elif shape == (5,):
+        concept = ("A single integer index picks one column and drops that dimension. A slice "
+                   "keeps it: obs[:, 2:4] is (5, 2), columns 2 and 3, stop excluded.")
+    expect_tensor(result, name="pole_state(obs of shape (5, 4))", shape=(5, 2),
+                  dtype=torch.float32, values=obs[:, [2, 3]], concept=concept)
 
 
 def test_last_steps(exercise):

@@ -21,7 +21,15 @@ CONCEPT_CE = (
 
 
 def _stats(exercise, logits, actions):
-    result = exercise.policy_stats(logits, actions)
+    try:
+        result = exercise.policy_stats(logits, actions)
+    except ValueError as error:
+        if "parameter probs" not in str(error) or "Simplex" not in str(error):
+            raise
+        fail(f"policy_stats stopped: {str(error).splitlines()[0]}\nCategorical was handed the raw "
+             "logits as PROBABILITIES (they have negative entries and rows that do not sum to 1). "
+             "The first positional argument of Categorical is probs: write "
+             "Categorical(logits=logits).\n" + CONCEPT_DIST)
     expect(isinstance(result, tuple) and len(result) == 2,
            "policy_stats should return a tuple (log_probs, entropy).")
     return result
@@ -110,19 +118,34 @@ def test_behaviour_cloning_steps(exercise):
         ref_optimizer.zero_grad()
         ref_loss.backward()
         ref_optimizer.step()
+        before = [p.detach().clone() for p in policy.parameters()]
         loss = exercise.behaviour_cloning_step(policy, optimizer, obs, actions)
         if isinstance(loss, torch.Tensor):  # the type is a test of its own, below
             expect(loss.numel() == 1, "behaviour_cloning_step should return the loss as a float.")
             loss = loss.item()
         _expect_plain_cross_entropy(loss, ref_loss.item(), ref_logits.detach(), actions, step)
+        if isinstance(loss, float) and abs(loss - ref_loss.item()) > 1e-5:
+            with torch.no_grad():
+                after = torch.nn.functional.cross_entropy(reference(obs), actions).item()
+            expect(abs(loss - after) > 1e-5,
+                   f"The loss returned at step {step + 1} is {loss:.5f}: the loss of the policy "
+                   f"AFTER the update, not the {ref_loss.item():.5f} it had before. Return the "
+                   "loss that backward() was called on: compute it once, before the step, and "
+                   "return loss.item().\n" + CONCEPT_CE)
         expect_close(loss, ref_loss.item(), name=f"the loss returned at step {step + 1}",
                      atol=1e-5, concept=CONCEPT_CE)
+        unmoved = all(torch.equal(p, b) for p, b in zip(policy.parameters(), before, strict=True))
+        expect(not unmoved,
+               f"After step {step + 1} not one parameter of the policy changed: the update never "
+               "reached them. Either step() was not called, or it found no gradients: zero_grad() "
+               "between backward() and step() wipes the gradients backward() just wrote. The "
+               "order is zero_grad(), backward(), step().\n" + CONCEPT_CE)
         pairs = zip(policy.named_parameters(), reference.parameters(), strict=True)
+        drift = (" Parameters that match after step 1 and drift from step 2 on point at gradients "
+                 "that were not zeroed.") if step else ""
         for (pname, p), ref_p in pairs:
             expect_tensor(p, name=f"the policy's {pname} after step {step + 1}",
-                          values=ref_p, atol=1e-5, concept=CONCEPT_CE + (
-                              " Parameters that drift from step 2 on point at gradients that "
-                              "were not zeroed."))
+                          values=ref_p, atol=1e-5, concept=CONCEPT_CE + drift)
 
 
 def test_cloning_learns_the_expert(exercise):

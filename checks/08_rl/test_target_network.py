@@ -118,6 +118,13 @@ def test_target_follows_only_when_copied(exercise):
         expect_tensor(p, name=f"the target's {name} after the online network trained",
                       values=old, concept=CONCEPT_COPY)
     exercise.hard_update(target, online)
+    unmoved = all(torch.equal(p, old) for p, old in zip(target.parameters(), frozen, strict=True))
+    expect(not unmoved,
+           "After hard_update the target still holds its old values, though the online network "
+           "has trained since: the copy never reached the target's tensors. Rebinding a name "
+           "inside the function (`target = copy.deepcopy(online)`, or `target_p = online_p` in a "
+           "loop) would do that: it changes nothing the caller sees. Copy into the target you were given: "
+           "target.load_state_dict(online.state_dict()).\n" + CONCEPT_HARD)
     for (name, p), q in zip(target.named_parameters(), online.parameters(), strict=True):
         expect_tensor(p, name=f"the target's {name} after hard_update", values=q,
                       concept=CONCEPT_HARD)
@@ -155,6 +162,14 @@ def test_soft_update_closed_form(exercise):
     for tau in (0.1, 0.005):
         old_target, old_online = _snapshot(target), _snapshot(online)
         exercise.soft_update(target, online, tau)
+        unmoved = all(torch.equal(p, t) for p, t in zip(target.parameters(), old_target, strict=True))
+        expect(not unmoved,
+               f"After soft_update with tau={tau} not one of the target's parameters changed: the "
+               "update never reached the target's tensors. If the loop assigns "
+               "`target_p = tau * online_p + ...`, that only rebinds the loop variable to a new "
+               "tensor and leaves the parameter as it was. Write in place into target_p: "
+               "target_p.mul_(1 - tau).add_(online_p, alpha=tau), or target_p.copy_(...).\n"
+               + CONCEPT_SOFT)
         for (name, p), t, o in zip(target.named_parameters(), old_target, old_online, strict=True):
             polyak = tau * t + (1 - tau) * o
             if not torch.allclose(p, tau * o + (1 - tau) * t, atol=1e-6) and torch.allclose(
