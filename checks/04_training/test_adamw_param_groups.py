@@ -1,5 +1,7 @@
 """Check: decoupled weight decay on weight matrices only, and a learning rate per part."""
 
+import math
+
 import torch
 
 from torchlings.testing import expect, expect_tensor
@@ -9,9 +11,11 @@ DECOUPLED = ("Decoupled decay (AdamW) shrinks a weight by exactly (1 - lr * weig
              "when its gradient is zero. Adam's weight_decay is an L2 term added to the "
              "gradient and then rescaled by Adam, so it moves the weight by about lr instead.")
 NO_DECAY = ("Biases and LayerNorm parameters (the 1-D ones) belong in groups with "
-            "weight_decay=0. Choose them by shape (p.ndim < 2), not by name: a name list "
-            "such as the Hugging Face examples' [\"bias\", \"LayerNorm.weight\"] misses a "
-            "LayerNorm stored under another name (here trunk.1).")
+            "weight_decay=0.")
+BY_NAME = (" Every bias stayed put, but a LayerNorm parameter was decayed: the split goes by "
+           "name. Choose them by shape (p.ndim < 2), not by name: a name list such as the "
+           "Hugging Face examples' [\"bias\", \"LayerNorm.weight\"] misses a LayerNorm stored "
+           "under another name (here trunk.1).")
 
 
 class Net(torch.nn.Module):
@@ -44,6 +48,62 @@ def expected_settings(model: Net):
             yield f"{part}.{name}", p, lr, (WD if p.ndim >= 2 else 0.0)
 
 
+def group_of(optimizer, p):
+    """The parameter group holding p, or None."""
+    for group in optimizer.param_groups:
+        if any(q is p for q in group["params"]):
+            return group
+    return None
+
+
+def why_weight_decay_is_off(optimizer, name, p, before, lr, wd):
+    """Name the cause of a weight matrix that did not shrink by exactly (1 - lr * wd)."""
+    after = p.detach().double()
+    before = before.double()
+    ratio = after / before
+    shrink = 1 - float(ratio.mean())
+    uniform = float(ratio.max() - ratio.min()) < 1e-6
+    group = group_of(optimizer, p)
+    settings = "" if group is None else (f" Its group has lr={group.get('lr')} and "
+                                         f"weight_decay={group.get('weight_decay')}.")
+    if group is None:
+        return (f"{name} is in no parameter group of the optimizer, so the step left it alone. "
+                "Every parameter of trunk and head needs a group.")
+    if uniform and abs(shrink) < 1e-9:
+        return (f"{name} did not change: it was not decayed at all.{settings} Weight matrices "
+                f"go in a group with weight_decay={wd}.")
+    if uniform:
+        part = name.split(".")[0]
+        text = (f"{name} shrank by exactly (1 - {shrink:.4g}): that is decoupled decay, as it "
+                f"should be, but lr * weight_decay is {shrink:.4g} instead of {lr} * {wd} = "
+                f"{lr * wd:.4g}.{settings}")
+        if group is not None and not math.isclose(float(group.get("lr", 0)), lr):
+            text += f" The {part} parameters' groups need lr={lr} ({part}_lr)."
+        elif group is not None and not math.isclose(float(group.get("weight_decay", 0)), wd):
+            text += f" Weight matrices need weight_decay={wd}."
+        return text
+    step = (after - before).abs()
+    if float(step.max() - step.min()) < 1e-6 * max(1.0, float(step.max())):
+        return (f"{name} moved by the same amount ({float(step.mean()):.4g}) in every entry, "
+                "whatever its size: the decay went through Adam's gradient scaling. " + DECOUPLED)
+    return f"Expected exactly {name} * (1 - {lr} * {wd}). " + DECOUPLED
+
+
+def why_no_decay_moved(optimizer, name, p, decayed):
+    """Name the cause of a 1-D parameter that changed with a zero gradient."""
+    text = f"{name} changed although its gradient was zero: it is being decayed. " + NO_DECAY
+    if decayed and not any(n.endswith("bias") for n in decayed):
+        return text + BY_NAME
+    group = group_of(optimizer, p)
+    if group is None:
+        return text
+    if any(q.ndim >= 2 for q in group["params"]):
+        return text + f" {name} sits in one group with weight matrices, which is decayed."
+    return (text + f" {name}'s group holds only 1-D parameters, yet it has weight_decay="
+            f"{group.get('weight_decay')}: set \"weight_decay\": 0.0 in it. A group dict that "
+            "leaves weight_decay out takes the value given to the optimizer itself.")
+
+
 def test_zero_gradient_decays_exactly(exercise):
     """With zero gradients, weights shrink by (1 - lr * wd); biases and norms stay put."""
     model = make_model(0)
@@ -54,16 +114,21 @@ def test_zero_gradient_decays_exactly(exercise):
     for p in model.parameters():
         p.grad = torch.zeros_like(p)
     optimizer.step()
+    decayed = [n for n, p, _, wd in expected_settings(model)
+               if not wd and not torch.equal(p.detach(), before[n])]
     for name, p, lr, wd in expected_settings(model):
         if wd:
+            want = before[name] * (1 - lr * wd)
+            if not torch.allclose(p.detach(), want, atol=1e-7, rtol=1e-6):
+                concept = why_weight_decay_is_off(optimizer, name, p, before[name], lr, wd)
+            else:
+                concept = DECOUPLED
             expect_tensor(p.detach(), name=f"{name} after a step with zero gradient",
-                          values=before[name] * (1 - lr * wd), atol=1e-7, rtol=1e-6,
-                          concept=f"Expected exactly {name} * (1 - {lr} * {wd}). " + DECOUPLED)
+                          values=want, atol=1e-7, rtol=1e-6, concept=concept)
         else:
             expect_tensor(p.detach(), name=f"{name} (1-D) after a step with zero gradient",
                           values=before[name], atol=1e-7, rtol=1e-6,
-                          concept=f"{name} changed although its gradient was zero: it is being "
-                          "decayed. " + NO_DECAY)
+                          concept=why_no_decay_moved(optimizer, name, p, decayed))
 
 
 def test_learning_rate_per_part(exercise):

@@ -1,10 +1,12 @@
 """Check: 100 updates on fixed targets bring the Q-network's loss far down."""
 
+import math
+
 import torch
 import torch.nn.functional as F
 
 from torchlings.testing import expect, expect_close, record_series
-from torchlings.testkit.spies import watch_optimizers
+from torchlings.testkit.spies import EventLog, watch_backward, watch_optimizers
 
 STEPS = 100
 CONCEPT = ("Each update: optimizer.zero_grad(), loss = F.mse_loss(model(obs), target_q), "
@@ -31,6 +33,20 @@ def make_setup(seed: int = 0):
     w = torch.randn(4, 2, generator=generator)
     target_q = torch.tanh(obs @ w) * 2 + 1
     return model, obs, target_q
+
+
+def sum_reduction(label, value, mse, target_q):
+    """A message when the logged loss is the MSE times the batch size or the element count."""
+    if not isinstance(value, float) or mse <= 0:
+        return None
+    for factor, what in ((target_q.numel(), f"all {target_q.numel()} entries of target_q"),
+                         (target_q.shape[0], f"the {target_q.shape[0]} rows of the batch")):
+        if math.isclose(value, factor * mse, rel_tol=1e-4):
+            return (f"{label} is {value:.5g}, {factor} times the mean squared error "
+                    f"{mse:.5g}: the squared errors are summed over {what} (reduction=\"sum\") "
+                    "instead of averaged. A summed loss grows with the batch size, and so do "
+                    "its gradients. Use the mean, F.mse_loss's default reduction.")
+    return None
 
 
 def test_one_optimizer_logged_losses(exercise):
@@ -68,6 +84,9 @@ def test_one_optimizer_logged_losses(exercise):
                    f"the first batch; its MSE is {want:.5g}. Stable-Baselines3's DQN and the "
                    "PyTorch DQN tutorial use Huber; this exercise asks for plain MSE: "
                    "F.mse_loss(model(obs), target_q).")
+        if i == 0:
+            summed = sum_reduction("Logged loss 0", value, want, target_q)
+            expect(summed is None, str(summed), actual=value, expected=want)
         expect_close(value, want, name=f"logged loss {i}", atol=1e-5, rtol=1e-4,
                      concept="Log each update's own MSE loss, computed before its step().")
 
@@ -79,7 +98,13 @@ def test_loss_goes_down(exercise):
     model, obs, target_q = make_setup()
     with torch.no_grad():
         start = F.mse_loss(model(obs), target_q).item()
-    losses = exercise.fit(model, obs, target_q, steps=STEPS)
+    log = EventLog()
+    hooks = watch_backward(model.parameters(), log)
+    try:
+        losses = exercise.fit(model, obs, target_q, steps=STEPS)
+    finally:
+        for hook in hooks:
+            hook.remove()
     expect(isinstance(losses, list), f"fit should return a list of losses, got "
            f"{type(losses).__name__}.")
     expect(len(losses) == STEPS, f"fit made {len(losses)} logged updates, expected {STEPS}: "
@@ -88,11 +113,23 @@ def test_loss_goes_down(exercise):
            "Every logged loss should be a Python float (loss.item()), not a tensor: a list of "
            "loss tensors keeps every step's graph alive.")
     record_series("loss", losses)
+    summed = sum_reduction("The first logged loss", losses[0], start, target_q)
+    expect(summed is None, str(summed), actual=losses[0], expected=start)
     expect_close(losses[0], start, name="the first logged loss", atol=1e-5, rtol=1e-4,
                  concept="Log the loss computed before each update; the first is the loss of "
                  "the untrained network.")
     with torch.no_grad():
         end = F.mse_loss(model(obs), target_q).item()
+    stale = [i for i, e in enumerate(log.of_kind("backward")) if e.stale]
+    passes = len(log.of_kind("backward"))
+    expect(end < 0.25 * start or not stale,
+           f"After {STEPS} updates the loss is {end:.4g}; it started at {start:.4g}. It should "
+           f"drop below a quarter of that ({0.25 * start:.4g}). The gradients are not "
+           f"cleared between updates: backward pass {stale[0] + 1 if stale else 0} added its "
+           f"gradients onto those of the pass before ({len(stale)} of {passes} passes did). "
+           "backward() accumulates into .grad, so each step() applies the sum of every "
+           "gradient so far. Call optimizer.zero_grad() once per update, before "
+           "loss.backward().\n" + CONCEPT, start=start, end=end)
     expect(end < 0.25 * start,
            f"After {STEPS} updates the loss is {end:.4g}; it started at {start:.4g}. It should "
            f"drop below a quarter of that ({0.25 * start:.4g}). Flat: is step() called, and on an "

@@ -59,13 +59,20 @@ def test_schedule_matches_closed_form(exercise):
 
 
 def test_multiplier_is_a_python_float(exercise):
-    """lr_lambda(t) returns a Python float in every phase (warm-up, cosine, after T)."""
+    """lr_lambda(t) returns a Python float (not a tensor) in every phase: warm-up, cosine, after T."""
     lr_lambda = exercise.warmup_cosine(3, 10)
     for t in (0, 5, 12):
-        value = expect_py_float(lr_lambda(t), name=f"lr_lambda({t})",
-                                concept="LambdaLR multiplies base_lr by it, so a tensor would "
-                                "turn the optimizer's learning rate into a tensor. Use math.cos "
-                                "and math.pi on plain numbers.")
+        expect_py_float(lr_lambda(t), name=f"lr_lambda({t})",
+                        concept="LambdaLR multiplies base_lr by it, so a tensor would "
+                        "turn the optimizer's learning rate into a tensor. Use math.cos "
+                        "and math.pi on plain numbers.")
+
+
+def test_multiplier_values(exercise):
+    """warmup_cosine(W, T)'s lr_lambda(t) itself follows the closed form in every phase."""
+    lr_lambda = exercise.warmup_cosine(3, 10)
+    for t in (0, 1, 2, 3, 5, 9, 10, 12):
+        value = float(lr_lambda(t))
         expect_close(value, closed_form(t, 3, 10), name=f"lr_lambda({t}) with W = 3, T = 10",
                      atol=1e-9, rtol=1e-6,
                      concept="Warm-up (t + 1) / W for t < W, then "

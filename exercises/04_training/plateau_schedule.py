@@ -3,7 +3,8 @@
 Some schedules do not follow the clock but the results:
 `torch.optim.lr_scheduler.ReduceLROnPlateau` watches a number you hand it
 after each evaluation and cuts the learning rate (here: halves it) once that
-number has stopped improving for `patience` evaluations in a row.
+number has gone more than `patience` evaluations in a row without a new best:
+with patience=2 it lets two such evaluations pass and cuts on the third.
 
 Two things are easy to get wrong. Unlike the other schedulers, its `step`
 needs the metric: `scheduler.step(value)`. And it must know which direction
@@ -15,7 +16,7 @@ Why RL cares: the number an RL practitioner watches is the mean episode
 return from evaluation runs, and higher is better. A plateau scheduler built
 for a loss would halve the learning rate exactly while the agent improves.
 
-Your job: the scheduler should halve the rate after 2 evaluations in a row
+Your job: the scheduler should halve the rate on the third evaluation in a row
 without a new best mean return (patience=2, factor=0.5), and
 `after_evaluation` must report each evaluation's mean return to it.
 """
@@ -24,7 +25,7 @@ import torch
 
 
 def make_plateau_scheduler(optimizer):
-    """Halve the learning rate when the mean return has not improved for 2 evaluations."""
+    """Halve the rate on the 3rd evaluation in a row without a new best mean return (patience=2)."""
     # TODO: which direction is better for a mean return?
     return torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=0.5, patience=2
