@@ -336,3 +336,20 @@ def test_time_running_out_in_pytest_itself_is_still_a_timeout(warm, tmp_path):
     result = warm.check(CheckJob(check, exercise, 0.2))
     assert result.status is Status.TIMEOUT
     assert f"did not finish within {0.2 + CHECK_GRACE:g} s" in result.first_failure.message
+
+
+def test_a_checks_tmp_path_stays_in_its_scratch_folder(warm, cold, tmp_path):
+    # pytest's default would be the user's shared pytest-of-<user> folder, whose
+    # old runs (other projects', this suite's) it deletes at the end of a session.
+    check = tmp_path / "test_uses_tmp_path.py"
+    check.write_text("def test_answer(exercise, tmp_path):\n"
+                     "    print('TMP', tmp_path)\n"
+                     "    assert exercise.answer() == 42\n")
+    exercise = tmp_path / "answer.py"
+    exercise.write_text("def answer():\n    return 42\n")
+    for engine in (warm, cold):
+        result = engine.check(CheckJob(check, exercise, 10))
+        assert result.status is Status.PASSED, result.summary
+        printed = result.tests[0].output
+        assert "TMP " in printed and "pytest-of-" not in printed, printed
+        assert "torchlings-check-" in printed  # the check's own scratch, removed after it

@@ -34,7 +34,8 @@ def run_here(request: dict[str, Any]) -> None:
     sandbox.apply_limits(request["memory"], file_bytes=request.get("file_limit"))
     sandbox.reset_torch_state()
     nonce = str(request.pop("nonce", ""))
-    result = run_check(request["check"], request["exercise"])
+    result = run_check(request["check"], request["exercise"],
+                           basetemp=Path(request["scratch"]) / "pytest-tmp")
     write_result(Path(request["result"]), result, nonce)
     sys.stdout.flush()
     os._exit(0)

@@ -90,7 +90,8 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         # The exercise's time limit counts from here: not the time it took
         # to start this process or import torch, which the learner cannot help.
         sandbox.start_deadline(request["timeout"])
-        result = run_check(request["check"], request["exercise"])
+        result = run_check(request["check"], request["exercise"],
+                           basetemp=Path(request["scratch"]) / "pytest-tmp")
         write_result(Path(request["result"]), result, nonce)
         code = EXIT_REPORTED
     except BaseException as exc:  # noqa: BLE001 - report anything and leave the same way

@@ -40,15 +40,23 @@ _LEAN = [
 ]
 
 
-def pytest_args(check_file: Path, exercise_file: Path) -> list[str]:
+def pytest_args(check_file: Path, exercise_file: Path, basetemp: Path | None = None) -> list[str]:
     args = [str(check_file), "--exercise-file", str(exercise_file)]
     args += ["-c", os.devnull, "--rootdir", str(check_file.parent), "--noconftest"]
+    if basetemp is not None:
+        # tmp_path inside the check's own scratch folder. Without it pytest uses
+        # the user's shared /tmp/pytest-of-<user> and, at the end of the session,
+        # deletes old runs it finds there: other projects' (and this suite's)
+        # folders, slowly enough to use up a check's time on a busy machine.
+        args += ["--basetemp", str(basetemp)]
     for name in _LEAN:
         args += ["-p", name]
     return args
 
 
-def run_check(check_file: str | Path, exercise_file: str | Path) -> CheckResult:
+def run_check(check_file: str | Path, exercise_file: str | Path,
+              basetemp: str | Path | None = None) -> CheckResult:
+    """Run the check; `basetemp` is where the check's tmp_path folders go (None: pytest's default)."""
     check_file = Path(check_file).resolve()
     exercise_file = Path(exercise_file).resolve()
     started = time.perf_counter()
@@ -103,7 +111,9 @@ def run_check(check_file: str | Path, exercise_file: str | Path) -> CheckResult:
     # system's packages) must not change how a check runs or reports.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
-        code = pytest.main(pytest_args(check_file, exercise_file), plugins=[plugin, collector])
+        code = pytest.main(pytest_args(check_file, exercise_file,
+                                       Path(basetemp) if basetemp is not None else None),
+                           plugins=[plugin, collector])
         if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
             collector.problem = collector.problem or TestOutcome(
                 name="running the check", outcome="error", exc_type="PytestError",
