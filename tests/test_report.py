@@ -124,7 +124,7 @@ def test_a_timeout_explains_the_test_that_ran_out_of_time_and_where(tmp_path):
                       excerpt=["    while g < 1:", "        g += 1"], excerpt_start=6)
     ran_out = Outcome(name="test_values", outcome="failed", doc="The values are right",
                       exc_type="CheckDeadline", learner_line=line,
-                      message="The check did not finish within 8 s and was stopped; your code "
+                      message="The check did not finish within 8 s and was stopped. Your code "
                       "was at the line below. Look for a loop that never ends.")
     text = show(CheckResult(Status.TIMEOUT, summary="stopped", tests=[earlier, ran_out]))
     assert "⏱ timeout" in text and "did not finish within 8 s" in text

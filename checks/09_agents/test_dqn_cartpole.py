@@ -21,8 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from torchlings.testing import expect, expect_close, expect_tensor, fail, note
-from torchlings.testkit.gym import require_pieces, train_until_solved
+from torchlings.testing import expect, expect_close, expect_tensor, fail
+from torchlings.testkit.gym import expect_learns, require_pieces
 
 SEEDS = (0,)
 BUDGET = 10_000
@@ -169,15 +169,4 @@ def test_sync_target(exercise):
 def test_agent_learns_cartpole(exercise):
     """The agent reaches a 20-episode mean of 150 on CartPole-v1 within 10,000 steps."""
     require_pieces(exercise, (_probe_targets, _probe_step, _probe_sync))
-    runs = []
-    for seed in SEEDS:
-        run = train_until_solved(exercise.train, seed=seed, max_steps=BUDGET, bar=BAR,
-                                 series=f"return, seed {seed}")
-        runs.append(run)
-        expect(run.solved,
-               f"DQN did not learn CartPole-v1 within {BUDGET} steps: {run.describe()}.\n"
-               "The pieces pass their tests, so look at what else changed: the hyperparameters "
-               "at the top of the file and train (given) should be as shipped.")
-    note("DQN reached the bar: "
-         + "; ".join(f"seed {r.seed} after {len(r.returns)} episodes ({r.steps} steps)"
-                     for r in runs))
+    expect_learns(exercise.train, agent="DQN", seeds=SEEDS, max_steps=BUDGET, bar=BAR)

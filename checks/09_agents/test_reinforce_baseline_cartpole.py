@@ -13,9 +13,9 @@ solution reached a 20-episode mean of 195 on all of seeds 0-11, within
 
 import torch
 
-from torchlings.testing import expect, expect_close, expect_tensor, fail, note
+from torchlings.testing import expect, expect_close, expect_tensor, fail
 from torchlings.testkit.contracts import InputSnapshot
-from torchlings.testkit.gym import require_pieces, train_until_solved
+from torchlings.testkit.gym import expect_learns, require_pieces
 
 SEEDS = (0, 1, 2)
 BUDGET = 40_000
@@ -147,15 +147,4 @@ def test_losses(exercise):
 def test_agent_learns_cartpole(exercise):
     """The agent reaches a 20-episode mean of 195 on CartPole-v1 on seeds 0, 1 and 2."""
     require_pieces(exercise, (_probe_returns, _probe_losses))
-    runs = []
-    for seed in SEEDS:
-        run = train_until_solved(exercise.train, seed=seed, max_steps=BUDGET, bar=BAR,
-                                 series=f"return, seed {seed}")
-        runs.append(run)
-        expect(run.solved,
-               f"REINFORCE did not learn CartPole-v1 within {BUDGET} steps: {run.describe()}.\n"
-               "The pieces pass their tests, so look at what else changed: the hyperparameters "
-               "at the top of the file and train (given) should be as shipped.")
-    note("REINFORCE with a baseline solved CartPole-v1 on every seed: "
-         + "; ".join(f"seed {r.seed} after {len(r.returns)} episodes ({r.steps} steps)"
-                     for r in runs))
+    expect_learns(exercise.train, agent="REINFORCE", seeds=SEEDS, max_steps=BUDGET, bar=BAR)

@@ -18,7 +18,7 @@ from torchlings.cli_common import (
     no_warm_option,
     resolve,
 )
-from torchlings.course import CourseError
+from torchlings.course import Course, CourseError, Exercise, find_root, load_course
 from torchlings.engine import Status
 from torchlings.vocabulary import paint, style_for
 
@@ -26,6 +26,16 @@ from torchlings.vocabulary import paint, style_for
 @click.group(cls=CourseGroup)
 def dev() -> None:
     """Tools for course authors."""
+
+
+def _course_and_targets(exercises: tuple[str, ...]) -> tuple[Course, list[Exercise]]:
+    """The course of the folder we stand in, and the exercises named (all when none are)."""
+    try:
+        course = load_course(find_root())
+    except CourseError as exc:
+        die(str(exc))
+    return course, ([resolve(course, key) for key in exercises] if exercises
+                    else list(course.exercises))
 
 
 @dev.command(name="check")
@@ -36,13 +46,7 @@ def dev_check(exercises: tuple[str, ...], as_json: bool, no_warm: bool) -> None:
     """Prove exercises fail, solutions pass, and known variants are judged right."""
     from torchlings.devcheck import ExerciseReport, run_dev_check
 
-    try:
-        from torchlings.course import find_root, load_course
-
-        course = load_course(find_root())
-    except CourseError as exc:
-        die(str(exc))
-    targets = [resolve(course, key) for key in exercises] if exercises else list(course.exercises)
+    course, targets = _course_and_targets(exercises)
     out = console()
 
     def show(report: ExerciseReport) -> None:
@@ -93,13 +97,7 @@ def dev_mutate(exercises: tuple[str, ...], as_json: bool, show_equivalent: bool,
     """Run small mistakes (mutants of each solution) through the checks; list those that pass."""
     from torchlings.mutate import MutationReport, run_mutation
 
-    try:
-        from torchlings.course import find_root, load_course
-
-        course = load_course(find_root())
-    except CourseError as exc:
-        die(str(exc))
-    targets = [resolve(course, key) for key in exercises] if exercises else list(course.exercises)
+    course, targets = _course_and_targets(exercises)
     out = console()
 
     def show(report: MutationReport) -> None:

@@ -97,10 +97,10 @@ def describe_exception(
     if isinstance(exc, CheckFailure):
         message, details = exc.message, dict(exc.details)
     elif isinstance(exc, sandbox.CheckDeadline):
-        where = ("; your code was at the line below" if learner is not None
-                 else ", while the check itself was running")
+        where = ("Your code was at the line below." if learner is not None
+                 else "The check's own code was running at that moment, not yours.")
         message = timeout_message(f"The check did not finish within {exc.seconds:g} s and "
-                                  f"was stopped{where}.")
+                                  f"was stopped. {where}")
     elif sandbox.is_out_of_memory(exc):
         message, details = sandbox.out_of_memory_message(exc), {}
     elif sandbox.is_file_too_large(exc):

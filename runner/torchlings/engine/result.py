@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from torchlings.engine.sandbox import CheckDeadline
+
 
 class Status(StrEnum):
     PASSED = "passed"
@@ -61,9 +63,8 @@ class TestOutcome:
         return cls(**data)
 
 
-# The exc_type of a test that was still running when the check's time ran out
-# (the name of sandbox.CheckDeadline, which the check process raises).
-OUT_OF_TIME = "CheckDeadline"
+# The exc_type of a test that was still running when the check's time ran out.
+OUT_OF_TIME = CheckDeadline.__name__
 
 
 @dataclass

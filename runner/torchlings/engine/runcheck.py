@@ -162,9 +162,9 @@ def summarise(tests: list[TestOutcome], problem: TestOutcome | None) -> CheckRes
     if out_of_time:
         first = out_of_time[0]
         where = f" (line {first.learner_line.line})" if first.learner_line else ""
-        # The message's first clause ("The check did not finish within 8 s and was
+        # The message's first sentence ("The check did not finish within 8 s and was
         # stopped"), without the pointer to an excerpt a one-line summary lacks.
-        summary = f"{_one_line(first.message).split(';')[0].split(',')[0]}{where}"
+        summary = f"{_one_line(first.message).split('. ')[0]}{where}"
         return CheckResult(Status.TIMEOUT, summary=summary, tests=tests, problem=problem)
     if problem is not None:
         return CheckResult(Status.ERROR, summary=_one_line(problem.message), tests=tests,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from torchlings.testing import fail, record_point
+from torchlings.testing import expect, fail, note, record_point
 
 
 @dataclass
@@ -143,3 +143,25 @@ def require_pieces(exercise, probes: Sequence[Callable]) -> None:
             first = str(error).splitlines()[0] if str(error) else repr(error)
             fail("Not trained: one of the pieces is not right yet (see the tests above). "
                  f"The first thing wrong: {first}")
+
+
+def expect_learns(train: Callable, *, agent: str, seeds: Sequence[int], max_steps: int,
+                  bar: float, given: str = "train (given)") -> list[TrainingRun]:
+    """Train on every seed in turn; fail at the first that misses the bar, else note the runs.
+
+    `agent` names it in the messages ("PPO"); `given` names the code besides the
+    hyperparameters that the learner was handed and should have left as shipped.
+    """
+    runs = []
+    for seed in seeds:
+        run = train_until_solved(train, seed=seed, max_steps=max_steps, bar=bar,
+                                 series=f"return, seed {seed}")
+        runs.append(run)
+        expect(run.solved,
+               f"{agent} did not learn CartPole-v1 within {max_steps} steps: {run.describe()}.\n"
+               "The pieces pass their tests, so look at what else changed: the hyperparameters "
+               f"at the top of the file and {given} should be as shipped.")
+    note(f"{agent} reached a {runs[0].window}-episode mean of {bar:g}: "
+         + "; ".join(f"seed {r.seed} after {len(r.returns)} episodes ({r.steps} steps)"
+                     for r in runs))
+    return runs
