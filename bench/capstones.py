@@ -24,8 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "runner"))
 
-from torchlings.devcheck import load_variants  # noqa: E402
-from torchlings.testkit.gym import train_until_solved  # noqa: E402
+from torchlings.authoring.dev_check import load_variants  # noqa: E402
+from torchlings.checkapi.testkit.gym import train_until_solved  # noqa: E402
 
 # name -> (step budget, bar): the figures the checks use.
 CAPSTONES = {

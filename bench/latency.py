@@ -4,7 +4,7 @@
 
 Checks the solution of one exercise (default: the first in the catalog) N
 times (default 15) each way and prints the medians in milliseconds:
-- cold: a fresh `python -m pytest -p torchlings.engine.plugin --exercise-file
+- cold: a fresh `python -m pytest -p torchlings.engine.child.plugin --exercise-file
   SOLUTION CHECK`, what running a check costs without the runner;
 - warm: WarmEngine.check with the worker already up (what a save costs).
 The last line is `cold_ms=<median> warm_ms=<median> ratio=<cold/warm>`.
@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT / "runner"))
 
 from torchlings.course import load_course  # noqa: E402
 from torchlings.engine import DEFAULT_TIMEOUT, CheckJob  # noqa: E402
-from torchlings.engine.subprocess_engine import child_environment  # noqa: E402
-from torchlings.engine.warm_engine import WarmEngine  # noqa: E402
+from torchlings.engine.host.subprocess_engine import child_environment  # noqa: E402
+from torchlings.engine.host.warm_engine import WarmEngine  # noqa: E402
 
 
 def main() -> None:
@@ -50,7 +50,7 @@ def main() -> None:
         used = resource.getrusage(resource.RUSAGE_CHILDREN)
         began = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "torchlings.engine.plugin",
+            [sys.executable, "-m", "pytest", "-q", "-p", "torchlings.engine.child.plugin",
              "--exercise-file", str(solution), str(check)],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )

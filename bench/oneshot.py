@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "runner"))
 
 from torchlings.course import load_course  # noqa: E402
-from torchlings.engine.subprocess_engine import child_environment  # noqa: E402
+from torchlings.engine.host.subprocess_engine import child_environment  # noqa: E402
 
 
 def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:

@@ -36,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT / "runner"))
-    from torchlings.engine.subprocess_engine import child_environment
+    from torchlings.engine.host.subprocess_engine import child_environment
 
     env = child_environment()
     import_s = torch_import_seconds(env)

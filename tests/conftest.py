@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from torchlings import cli_common
-from torchlings.cli import cli
+from torchlings.cli import common as cli_common
+from torchlings.cli.commands import cli
 from torchlings.engine import make_engine
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "course"

@@ -112,7 +112,7 @@ def test_verify_json_carries_the_curves_a_check_plotted(workspace):
     check = workspace / "checks/01_basics/test_add.py"
     check.write_text(check.read_text() + (
         "\n\ndef test_curve(exercise):\n"
-        "    from torchlings.testing import record_point\n"
+        "    from torchlings.checkapi.testing import record_point\n"
         "    for value in (10.0, 50.0, 200.0):\n"
         "        record_point('return', value)\n"
     ))
@@ -234,7 +234,7 @@ def test_reordering_the_catalog_loses_no_progress(workspace):
 
 @pytest.mark.real_engines
 def test_run_checks_in_a_fresh_process_and_verify_on_the_warm_worker(workspace, monkeypatch):
-    from torchlings import cli_common
+    from torchlings.cli import common as cli_common
 
     picked = []
     real = cli_common.make_engine

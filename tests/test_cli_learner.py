@@ -42,8 +42,8 @@ def test_watch_options_work_on_the_bare_command(workspace, monkeypatch):
     def fake_engine(no_warm):
         yield f"engine(no_warm={no_warm})"
 
-    monkeypatch.setattr("torchlings.cli.plain_reason", lambda: "")
-    monkeypatch.setattr("torchlings.cli.engine_for", fake_engine)
+    monkeypatch.setattr("torchlings.cli.commands.plain_reason", lambda: "")
+    monkeypatch.setattr("torchlings.cli.commands.engine_for", fake_engine)
     monkeypatch.setattr("torchlings.tui.TorchlingsApp", FakeApp)
     result = invoke("--poll", "--manual-run", "--edit-cmd", "vim {path}", "--no-warm")
     assert result.exit_code == 0, result.output
@@ -92,7 +92,7 @@ def test_term_dumb_gets_a_plain_check_not_the_full_screen_app(workspace, monkeyp
 
 
 def test_reset_says_what_happens_before_asking(workspace, monkeypatch):
-    monkeypatch.setattr("torchlings.cli.stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("torchlings.cli.commands.stdin_is_terminal", lambda: True)
     solve(workspace, "add")
     assert invoke("run", "add").exit_code == 0
     declined = invoke("reset", "add", input="n\n")
@@ -132,7 +132,7 @@ def test_check_modified_is_shown_in_the_verdict():
 
     from torchlings.course import Exercise
     from torchlings.engine import CheckResult, Status
-    from torchlings.report import headline
+    from torchlings.learner.report import headline
 
     result = CheckResult(Status.PASSED, summary="1 of 1 passed")
     result.check_modified = True  # the engine's flag

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from tests.conftest import REPO, invoke
+from torchlings.authoring.dev_check import apply_edits
 from torchlings.course import load_course
-from torchlings.devcheck import apply_edits
 
 
 def test_edits_must_match_exactly_once():

@@ -3,7 +3,7 @@
 import json
 
 from tests.conftest import invoke
-from torchlings.mutants import learner_lines, mutants
+from torchlings.authoring.mutants import learner_lines, mutants
 
 EXERCISE = '''"""Doc."""
 import torch

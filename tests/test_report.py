@@ -8,12 +8,12 @@ import pytest
 import torch
 from rich.console import Console
 
-from torchlings import translations
+from torchlings.checkapi import translations
+from torchlings.checkapi.testing import CheckFailure, expect_tensor
 from torchlings.course import Exercise
 from torchlings.engine import CheckResult, SourceLine, Status
 from torchlings.engine import TestOutcome as Outcome  # not a test class
-from torchlings.report import display_path, render_result
-from torchlings.testing import CheckFailure, expect_tensor
+from torchlings.learner.report import display_path, render_result
 from torchlings.vocabulary import STATUS_LOOK, style_for, word_for
 
 EXERCISE = Exercise(name="returns", dir="08_rl", number=42, hints=("h1", "h2"))

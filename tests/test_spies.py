@@ -4,7 +4,7 @@ import warnings
 
 import torch
 
-from torchlings.testkit.spies import EventLog, global_grad_norm, spy_optimizer, watch_backward
+from torchlings.checkapi.testkit.spies import EventLog, global_grad_norm, spy_optimizer, watch_backward
 
 
 def make():

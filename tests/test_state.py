@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from torchlings.state import State, StateStore
+from torchlings.learner.state import State, StateStore
 
 
 def test_round_trip(tmp_path):
@@ -59,7 +59,7 @@ def test_unwritable_path_warns_and_keeps_going(tmp_path):
 SAVER = """
 import sys
 import pathlib
-from torchlings.state import State, StateStore
+from torchlings.learner.state import State, StateStore
 store = StateStore(pathlib.Path(sys.argv[1]))
 i = 0
 while True:
@@ -111,7 +111,7 @@ def test_saving_replaces_atomically(tmp_path, monkeypatch):
 MERGER = """
 import sys
 import pathlib
-from torchlings.state import StateStore
+from torchlings.learner.state import StateStore
 store = StateStore(pathlib.Path(sys.argv[1]))
 me = sys.argv[2]
 state = store.load()  # read once, at the start: the others' later saves are not in it
@@ -205,7 +205,7 @@ def test_a_deleted_workspace_is_never_made_again(tmp_path):
 
 FULL_DISK = """
 import resource, signal, sys, pathlib
-from torchlings.state import State, StateStore, atomic_write
+from torchlings.learner.state import State, StateStore, atomic_write
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # every write fails, as on a full disk
 root = pathlib.Path(sys.argv[1])

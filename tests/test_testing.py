@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from torchlings import details as typed
-from torchlings.testing import (
+from torchlings.checkapi import details as typed
+from torchlings.checkapi.testing import (
     CheckFailure,
     NotDone,
     collected_notes,

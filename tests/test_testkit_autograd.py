@@ -1,12 +1,12 @@
-"""torchlings.testkit.autograd: autograd's errors become teaching failures."""
+"""torchlings.checkapi.testkit.autograd: autograd's errors become teaching failures."""
 
 import traceback
 
 import pytest
 import torch
 
-from torchlings.testing import CheckFailure
-from torchlings.testkit.autograd import call_autograd
+from torchlings.checkapi.testing import CheckFailure
+from torchlings.checkapi.testkit.autograd import call_autograd
 
 
 def backward_on_a_vector(x):

@@ -1,10 +1,10 @@
-"""Tests for torchlings.testkit.contracts: the helpers catch what they promise, and only that."""
+"""Tests for torchlings.checkapi.testkit.contracts: the helpers catch what they promise, and only that."""
 
 import pytest
 import torch
 
-from torchlings.testing import CheckFailure
-from torchlings.testkit.contracts import InputSnapshot, expect_py_float, expect_py_int
+from torchlings.checkapi.testing import CheckFailure
+from torchlings.checkapi.testkit.contracts import InputSnapshot, expect_py_float, expect_py_int
 
 
 def test_py_float_accepts_numbers_and_rejects_tensors():

@@ -1,7 +1,7 @@
 import torch
 
-from torchlings import testing
-from torchlings.testkit.gym import seeded_env, train_until_solved
+from torchlings.checkapi import testing
+from torchlings.checkapi.testkit.gym import seeded_env, train_until_solved
 
 
 def _climbing_agent(env, max_steps, on_episode):

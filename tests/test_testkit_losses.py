@@ -1,10 +1,10 @@
-"""Tests for torchlings.testkit.losses: loss_habit names the habit behind a wrong MSE."""
+"""Tests for torchlings.checkapi.testkit.losses: loss_habit names the habit behind a wrong MSE."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from torchlings.testkit.losses import loss_habit
+from torchlings.checkapi.testkit.losses import loss_habit
 
 PRED = torch.tensor([0.0, 2.0, -3.0, 0.5])
 TARGET = torch.tensor([1.5, 0.0, 0.0, 0.4])

@@ -1,11 +1,11 @@
-"""The module-observing check helpers in torchlings.testkit.modules."""
+"""The module-observing check helpers in torchlings.checkapi.testkit.modules."""
 
 import pytest
 import torch
 from torch import nn
 
-from torchlings.testing import CheckFailure
-from torchlings.testkit.modules import (
+from torchlings.checkapi.testing import CheckFailure
+from torchlings.checkapi.testkit.modules import (
     call,
     expect_module,
     expect_not_affine,

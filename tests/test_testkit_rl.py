@@ -1,10 +1,10 @@
-"""The helpers shared by the deep-RL checks (torchlings.testkit.rl)."""
+"""The helpers shared by the deep-RL checks (torchlings.checkapi.testkit.rl)."""
 
 import pytest
 import torch
 
-from torchlings.testing import CheckFailure
-from torchlings.testkit.rl import as_action, binomial_bounds, expect_frequency
+from torchlings.checkapi.testing import CheckFailure
+from torchlings.checkapi.testkit.rl import as_action, binomial_bounds, expect_frequency
 
 
 def test_bounds_are_six_sigma_wide():

@@ -1,8 +1,8 @@
-"""Tests for torchlings.testkit.spies.watch_optimizers: it sees every step on the watched model."""
+"""Tests for torchlings.checkapi.testkit.spies.watch_optimizers: it sees every step on the watched model."""
 
 import torch
 
-from torchlings.testkit.spies import watch_optimizers
+from torchlings.checkapi.testkit.spies import watch_optimizers
 
 
 def test_watch_optimizers_counts_optimizers_and_records_losses():

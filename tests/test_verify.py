@@ -8,10 +8,10 @@ import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 
 from tests.conftest import invoke
-from torchlings.cli_verify import run_verify
+from torchlings.cli.verify import run_verify
 from torchlings.engine import CheckJob, CheckResult, SourceLine, Status
 from torchlings.engine import TestOutcome as Outcome  # not a test class
-from torchlings.workspace import Workspace
+from torchlings.learner.workspace import Workspace
 
 
 class OutOfOrderEngine:
@@ -84,8 +84,8 @@ def test_junit_xml_has_one_case_per_exercise_with_the_learners_line(workspace, t
 
 
 def test_junit_skips_what_cannot_be_checked_here(tmp_path):
-    from torchlings import junit
     from torchlings.course import Exercise
+    from torchlings.learner import junit
 
     targets = [Exercise("gpu", "07", 1, ()), Exercise("add", "01", 2, ()), Exercise("x", "01", 3, ())]
     learner = SourceLine(str(tmp_path / "exercises/01/add.py"), 4, "    return a - b")

@@ -2,8 +2,8 @@
 
 import torch
 
-from torchlings.testing import expect_tensor
-from torchlings.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testing import expect_tensor
+from torchlings.checkapi.testkit.contracts import InputSnapshot
 
 # Square batches (B == A) are where a wrong broadcast raises no error, so every
 # test tries one square and one non-square case.

@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from torchlings.testing import expect, expect_tensor, fail
+from torchlings.checkapi.testing import expect, expect_tensor, fail
 
 CASES = [  # (cuda_available, mps_available) -> the device to use
     ((True, True), "cuda"),

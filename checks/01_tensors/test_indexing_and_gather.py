@@ -2,7 +2,7 @@
 
 import torch
 
-from torchlings.testing import expect_tensor, fail
+from torchlings.checkapi.testing import expect_tensor, fail
 
 
 def test_pole_state(exercise):

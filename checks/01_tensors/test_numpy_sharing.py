@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from torchlings.testing import expect, expect_choice, expect_tensor
+from torchlings.checkapi.testing import expect, expect_choice, expect_tensor
 
 
 def test_answer(exercise):

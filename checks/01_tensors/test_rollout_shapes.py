@@ -2,7 +2,7 @@
 
 import torch
 
-from torchlings.testing import expect, expect_tensor
+from torchlings.checkapi.testing import expect, expect_tensor
 
 B, T, OBS_DIM = 3, 4, 2  # B != T, so mixing them up changes the shape
 

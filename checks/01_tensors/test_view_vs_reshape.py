@@ -2,7 +2,7 @@
 
 import torch
 
-from torchlings.testing import expect_choice, expect_tensor, fail
+from torchlings.checkapi.testing import expect_choice, expect_tensor, fail
 
 
 def test_answer(exercise):

@@ -2,9 +2,9 @@
 
 import torch
 
-from torchlings.testing import expect, expect_choice, expect_tensor
-from torchlings.testkit.autograd import call_autograd
-from torchlings.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testing import expect, expect_choice, expect_tensor
+from torchlings.checkapi.testkit.autograd import call_autograd
+from torchlings.checkapi.testkit.contracts import InputSnapshot
 
 CONCEPT = (
     "backward() adds into .grad instead of overwriting it. Clear it before each batch's "

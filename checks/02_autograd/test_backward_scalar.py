@@ -2,9 +2,9 @@
 
 import torch
 
-from torchlings.testing import expect_tensor
-from torchlings.testkit.autograd import call_autograd
-from torchlings.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testing import expect_tensor
+from torchlings.checkapi.testkit.autograd import call_autograd
+from torchlings.checkapi.testkit.contracts import InputSnapshot
 
 CONCEPT = (
     "Each y[i] = f(x[i]) depends on x[i] alone, so the gradient of y.sum() at x[i] is "

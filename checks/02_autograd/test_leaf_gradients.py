@@ -2,9 +2,9 @@
 
 import torch
 
-from torchlings.testing import expect, expect_tensor
-from torchlings.testkit.autograd import backward_passes
-from torchlings.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.autograd import backward_passes
+from torchlings.checkapi.testkit.contracts import InputSnapshot
 
 CONCEPT_CUBIC = (
     "d/dx (x^3 + 2x) = 3x^2 + 2, which is 29 at x = 3. Create x with requires_grad=True, "

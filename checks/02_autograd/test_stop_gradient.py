@@ -2,8 +2,8 @@
 
 import torch
 
-from torchlings.testing import expect, expect_choice, expect_tensor
-from torchlings.testkit.autograd import call_autograd
+from torchlings.checkapi.testing import expect, expect_choice, expect_tensor
+from torchlings.checkapi.testkit.autograd import call_autograd
 
 GAMMA = 0.9
 CONCEPT = (

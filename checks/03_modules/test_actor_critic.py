@@ -2,8 +2,8 @@
 
 import torch
 
-from torchlings.testing import expect, expect_tensor
-from torchlings.testkit.modules import (
+from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.modules import (
     call,
     expect_module,
     expect_not_probabilities,

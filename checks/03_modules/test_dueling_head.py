@@ -2,9 +2,9 @@
 
 import torch
 
-from torchlings.testing import expect_tensor
-from torchlings.testkit.contracts import InputSnapshot
-from torchlings.testkit.modules import call
+from torchlings.checkapi.testing import expect_tensor
+from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.modules import call
 
 CONCEPT = (
     "Q = V + A - A.mean(dim=-1, keepdim=True): one mean per observation, over its actions "

@@ -5,8 +5,8 @@ import math
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_close, fail
-from torchlings.testkit.modules import expect_module
+from torchlings.checkapi.testing import expect, expect_close, fail
+from torchlings.checkapi.testkit.modules import expect_module
 
 OBS, ACTIONS, HIDDEN = 4, 3, 64
 # Orthogonality and gain are exact up to float32 rounding; 1e-3 leaves room for any method.

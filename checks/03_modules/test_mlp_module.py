@@ -3,8 +3,8 @@
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_tensor
-from torchlings.testkit.modules import call, expect_module, expect_not_affine
+from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.modules import call, expect_module, expect_not_affine
 
 IN, HIDDEN, OUT = 5, 16, 3
 CONCEPT = (

@@ -4,8 +4,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_tensor, fail
-from torchlings.testkit.modules import call
+from torchlings.checkapi.testing import expect, expect_tensor, fail
+from torchlings.checkapi.testkit.modules import call
 
 CONCEPT = (
     "nn.Linear stores weight as (out_features, in_features) and computes "

@@ -3,9 +3,9 @@
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_close, expect_tensor
-from torchlings.testkit.contracts import expect_py_int
-from torchlings.testkit.modules import call
+from torchlings.checkapi.testing import expect, expect_close, expect_tensor
+from torchlings.checkapi.testkit.contracts import expect_py_int
+from torchlings.checkapi.testkit.modules import call
 
 OBS, ACTIONS = 4, 2
 STATS = ("obs_mean", "obs_std")

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from torchlings.testing import expect, expect_tensor
+from torchlings.checkapi.testing import expect, expect_tensor
 
 TRUNK_LR, HEAD_LR, WD = 0.01, 0.05, 0.5
 DECOUPLED = ("Decoupled decay (AdamW) shrinks a weight by exactly (1 - lr * weight_decay) "

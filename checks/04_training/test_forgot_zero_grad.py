@@ -5,8 +5,8 @@ import copy
 import torch
 import torch.nn.functional as F
 
-from torchlings.testing import expect, expect_choice, expect_tensor
-from torchlings.testkit.spies import EventLog, spy_optimizer, watch_backward, watch_optimizers
+from torchlings.checkapi.testing import expect, expect_choice, expect_tensor
+from torchlings.checkapi.testkit.spies import EventLog, spy_optimizer, watch_backward, watch_optimizers
 
 LR = 0.05
 N_BATCHES = 4

@@ -6,9 +6,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from torchlings.testing import expect, expect_close, expect_tensor
-from torchlings.testkit.contracts import expect_py_float
-from torchlings.testkit.spies import EventLog, global_grad_norm, spy_optimizer, watch_backward
+from torchlings.checkapi.testing import expect, expect_close, expect_tensor
+from torchlings.checkapi.testkit.contracts import expect_py_float
+from torchlings.checkapi.testkit.spies import EventLog, global_grad_norm, spy_optimizer, watch_backward
 
 LR = 0.1
 CONCEPT = ("clip_grad_norm_(model.parameters(), max_norm) goes after backward() and before "

@@ -5,8 +5,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from torchlings.testing import expect, expect_close, record_series
-from torchlings.testkit.spies import EventLog, watch_backward, watch_optimizers
+from torchlings.checkapi.testing import expect, expect_close, record_series
+from torchlings.checkapi.testkit.spies import EventLog, watch_backward, watch_optimizers
 
 STEPS = 100
 CONCEPT = ("Each update: optimizer.zero_grad(), loss = F.mse_loss(model(obs), target_q), "

@@ -6,9 +6,9 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from torchlings.testing import expect, expect_close
-from torchlings.testkit.contracts import expect_py_float
-from torchlings.testkit.spies import EventLog, spy_optimizer
+from torchlings.checkapi.testing import expect, expect_close
+from torchlings.checkapi.testkit.contracts import expect_py_float
+from torchlings.checkapi.testkit.spies import EventLog, spy_optimizer
 
 BASE_LR = 0.1
 

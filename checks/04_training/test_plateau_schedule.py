@@ -2,7 +2,7 @@
 
 import torch
 
-from torchlings.testing import expect, expect_close
+from torchlings.checkapi.testing import expect, expect_close
 
 BASE_LR = 0.1
 CONCEPT = ("A mean return should grow: ReduceLROnPlateau(mode='max'), and each evaluation "

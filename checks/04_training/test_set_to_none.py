@@ -3,9 +3,9 @@
 import torch
 import torch.nn.functional as F
 
-from torchlings.testing import expect, expect_tensor
-from torchlings.testkit.contracts import expect_py_float
-from torchlings.testkit.spies import EventLog, spy_optimizer
+from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.contracts import expect_py_float
+from torchlings.checkapi.testkit.spies import EventLog, spy_optimizer
 
 CONCEPT = ("optimizer.zero_grad() (set_to_none=True) leaves .grad as None where backward "
            "does not reach, and optimizers skip None. A zero gradient is not skipped: Adam's "

@@ -5,9 +5,9 @@ import copy
 import torch
 import torch.nn.functional as F
 
-from torchlings.testing import expect, expect_close, expect_tensor
-from torchlings.testkit.contracts import expect_py_float
-from torchlings.testkit.spies import EventLog, spy_optimizer, watch_backward
+from torchlings.checkapi.testing import expect, expect_close, expect_tensor
+from torchlings.checkapi.testkit.contracts import expect_py_float
+from torchlings.checkapi.testkit.spies import EventLog, spy_optimizer, watch_backward
 
 LR = 0.1
 ORDER = "The step is: zero_grad -> forward -> loss -> backward -> step."

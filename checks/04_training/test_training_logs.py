@@ -6,8 +6,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from torchlings.testing import expect, expect_close
-from torchlings.testkit.spies import EventLog, spy_optimizer
+from torchlings.checkapi.testing import expect, expect_close
+from torchlings.checkapi.testkit.spies import EventLog, spy_optimizer
 
 LR = 0.05
 N = 5

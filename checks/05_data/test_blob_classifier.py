@@ -3,8 +3,8 @@
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_close, expect_tensor, fail, record_series
-from torchlings.testkit.contracts import expect_py_float
+from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail, record_series
+from torchlings.checkapi.testkit.contracts import expect_py_float
 
 CE_CONCEPT = (
     "cross_entropy applies log-softmax itself: pass the raw logits, and the labels as int64 "

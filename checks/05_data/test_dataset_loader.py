@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from torchlings.testing import expect, expect_tensor
+from torchlings.checkapi.testing import expect, expect_tensor
 
 N, OBS_DIM, BATCH = 50, 3, 16
 

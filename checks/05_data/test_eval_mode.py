@@ -5,7 +5,7 @@ import copy
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_choice, expect_tensor
+from torchlings.checkapi.testing import expect, expect_choice, expect_tensor
 
 EVAL_CONCEPT = (
     "model.eval() switches dropout off and makes batch norm use its running statistics; "

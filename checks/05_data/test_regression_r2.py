@@ -2,8 +2,8 @@
 
 import torch
 
-from torchlings.testing import expect, expect_close, expect_tensor, fail, record_series
-from torchlings.testkit.contracts import expect_py_float
+from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail, record_series
+from torchlings.checkapi.testkit.contracts import expect_py_float
 
 BROADCAST = (
     "A (B, 1) prediction minus a (B,) target broadcasts to (B, B): every prediction against "

@@ -4,7 +4,7 @@ from collections import Counter
 
 import torch
 
-from torchlings.testing import expect, expect_tensor
+from torchlings.checkapi.testing import expect, expect_tensor
 
 OBS_DIM = 2
 SAMPLE = (

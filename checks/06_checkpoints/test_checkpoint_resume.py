@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from torchlings.testing import expect, fail
+from torchlings.checkapi.testing import expect, fail
 
 TOTAL_STEPS = 12
 STOP_AT = 5

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from torchlings.testing import expect, fail
+from torchlings.checkapi.testing import expect, fail
 
 MIN_ACCURACY = 0.85  # the blobs overlap; the best possible is about 0.92
 CONCEPT = (

@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_choice, fail
+from torchlings.checkapi.testing import expect, expect_choice, fail
 
 CONCEPT = (
     "torch.isfinite(g) is False for NaN, +Inf and -Inf alike; a gradient is bad if any element "

@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from torchlings.testing import expect, record_series
+from torchlings.checkapi.testing import expect, record_series
 
 STEPS = 120
 LR = 2e-2

@@ -13,7 +13,7 @@ import zipfile
 import torch
 from torch import nn
 
-from torchlings.testing import expect, fail
+from torchlings.checkapi.testing import expect, fail
 
 CONCEPT = (
     "Save model.state_dict() with torch.save (a dict of names to tensors), and load it with "

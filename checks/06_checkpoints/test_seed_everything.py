@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from torchlings.testing import expect
+from torchlings.checkapi.testing import expect
 
 CONCEPT = (
     "Python's random, NumPy's global generator and torch each keep their own generator: "

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from torchlings.testing import expect, expect_choice, expect_tensor
+from torchlings.checkapi.testing import expect, expect_choice, expect_tensor
 
 CONCEPT = (
     "Mixed precision: only the forward pass goes inside `with torch.autocast(device_type="

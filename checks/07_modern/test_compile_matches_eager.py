@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_tensor, note
+from torchlings.checkapi.testing import expect, expect_tensor, note
 
 BACKEND_UNAVAILABLE = (
     "torch.compile could not run on this machine ({why}). This is not your code, and this "

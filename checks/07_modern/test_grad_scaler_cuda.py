@@ -13,8 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from torchlings.testing import expect, expect_tensor, note, require_cuda
-from torchlings.testkit.spies import EventLog, spy_optimizer
+from torchlings.checkapi.testing import expect, expect_tensor, note, require_cuda
+from torchlings.checkapi.testkit.spies import EventLog, spy_optimizer
 
 MAX_NORM = 0.05
 CONCEPT = (

@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_close
+from torchlings.checkapi.testing import expect, expect_close
 
 ACTOR_LR, CRITIC_LR = 1e-3, 5e-3
 CONCEPT = (

@@ -6,8 +6,8 @@ import math
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_close, expect_tensor, fail
-from torchlings.testkit.contracts import expect_py_float
+from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
+from torchlings.checkapi.testkit.contracts import expect_py_float
 
 CONCEPT_DIST = (
     "Categorical(logits=logits) (the keyword matters: the first positional argument is "

@@ -2,7 +2,7 @@
 
 import torch
 
-from torchlings.testing import expect, expect_tensor, fail
+from torchlings.checkapi.testing import expect, expect_tensor, fail
 
 CONCEPT = (
     "G_t = r_t + gamma * (1 - done_t) * G_{t+1}, computed from the last step backwards, "

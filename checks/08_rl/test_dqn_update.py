@@ -12,9 +12,9 @@ import warnings
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_close, expect_tensor, fail
-from torchlings.testkit.contracts import InputSnapshot, expect_py_float
-from torchlings.testkit.losses import loss_habit
+from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
+from torchlings.checkapi.testkit.contracts import InputSnapshot, expect_py_float
+from torchlings.checkapi.testkit.losses import loss_habit
 
 OBS = 4
 CONCEPT = (

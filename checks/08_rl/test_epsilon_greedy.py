@@ -2,9 +2,9 @@
 
 import torch
 
-from torchlings.testing import expect, fail
-from torchlings.testkit.contracts import expect_py_int
-from torchlings.testkit.rl import as_action, expect_frequency
+from torchlings.checkapi.testing import expect, fail
+from torchlings.checkapi.testkit.contracts import expect_py_int
+from torchlings.checkapi.testkit.rl import as_action, expect_frequency
 
 TRIALS = 6000  # draws per statistical test: fast, and the 6-sigma bounds stay tight
 

@@ -3,8 +3,8 @@
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_close, expect_tensor, fail
-from torchlings.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
+from torchlings.checkapi.testkit.contracts import InputSnapshot
 
 CONCEPT = (
     "loss = -(log_probs * advantages.detach()).mean(): the minus makes gradient DEScent "

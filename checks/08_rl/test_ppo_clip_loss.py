@@ -2,8 +2,8 @@
 
 import torch
 
-from torchlings.testing import expect, expect_close, expect_tensor, fail
-from torchlings.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
+from torchlings.checkapi.testkit.contracts import InputSnapshot
 
 CONCEPT = (
     "ratio = exp(new_log_probs - old_log_probs.detach()); loss = -min(ratio * A, "

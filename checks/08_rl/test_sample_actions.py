@@ -3,9 +3,9 @@
 import torch
 from torch.distributions import Categorical
 
-from torchlings.testing import expect, expect_tensor
-from torchlings.testkit.contracts import InputSnapshot
-from torchlings.testkit.rl import expect_frequency
+from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.rl import expect_frequency
 
 CONCEPT_SAMPLE = (
     "softmax turns each row of logits into probabilities; torch.multinomial(probs, 1, "

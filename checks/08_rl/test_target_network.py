@@ -5,7 +5,7 @@ import copy
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_tensor, fail
+from torchlings.checkapi.testing import expect, expect_tensor, fail
 
 CONCEPT_COPY = (
     "make_target: copy.deepcopy(online) gives the target its own parameter tensors; "

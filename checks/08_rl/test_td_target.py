@@ -5,9 +5,9 @@ import warnings
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_close, expect_tensor, fail
-from torchlings.testkit.contracts import InputSnapshot
-from torchlings.testkit.losses import loss_habit
+from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
+from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.losses import loss_habit
 
 CONCEPT_TARGET = (
     "y = r + gamma * (1 - done) * V(s'): V(s') squeezed from (B, 1) to (B,), the bootstrap "

@@ -2,7 +2,7 @@
 
 import torch
 
-from torchlings.testing import expect, expect_choice, expect_tensor, fail
+from torchlings.checkapi.testing import expect, expect_choice, expect_tensor, fail
 
 CONCEPT = (
     "A_norm = (A - A.mean()) / (A.std() + eps): one mean and one std over EVERY element of the "

@@ -21,8 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from torchlings.testing import expect, expect_close, expect_tensor, fail
-from torchlings.testkit.gym import expect_learns, require_pieces
+from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
+from torchlings.checkapi.testkit.gym import expect_learns, require_pieces
 
 SEEDS = (0,)
 BUDGET = 10_000

@@ -1,6 +1,6 @@
 """Check: a linear epsilon schedule, clamped at the end, returned as a Python float."""
 
-from torchlings.testing import expect, expect_close
+from torchlings.checkapi.testing import expect, expect_close
 
 CONCEPT = (
     "epsilon = start + (end - start) * min(step / duration, 1) with duration = "

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from torchlings.testing import expect, expect_close, fail
+from torchlings.checkapi.testing import expect, expect_close, fail
 
 CONCEPT = (
     "explained_variance = 1 - Var[returns - values] / Var[returns], over all elements, as a "

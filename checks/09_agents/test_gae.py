@@ -2,7 +2,7 @@
 
 import torch
 
-from torchlings.testing import expect, expect_tensor, fail
+from torchlings.checkapi.testing import expect, expect_tensor, fail
 
 CONCEPT = (
     "GAE: next_v = 0 where terminated, final_values[t] where truncated, else values[t + 1] "

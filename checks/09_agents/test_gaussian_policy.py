@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from torchlings.testing import expect, expect_tensor
+from torchlings.checkapi.testing import expect, expect_tensor
 
 OBS, ACT = 4, 3
 LOG_STD = [-1.0, 0.0, 0.7]  # negative on purpose: a scale of log_std would be invalid

@@ -4,7 +4,7 @@ import warnings
 
 import torch
 
-from torchlings.testing import expect, expect_close, expect_tensor
+from torchlings.checkapi.testing import expect, expect_close, expect_tensor
 
 CONCEPT = (
     "Huber TD loss: q_taken = q_values.gather(1, actions.unsqueeze(1)).squeeze(1); "

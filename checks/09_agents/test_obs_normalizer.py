@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_tensor
+from torchlings.checkapi.testing import expect, expect_tensor
 
 DIM = 3
 CONCEPT_BUFFERS = (

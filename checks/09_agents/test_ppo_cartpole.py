@@ -13,8 +13,8 @@ and requires every one to reach the bar.
 
 import torch
 
-from torchlings.testing import expect, expect_close, expect_tensor, fail
-from torchlings.testkit.gym import expect_learns, require_pieces
+from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
+from torchlings.checkapi.testkit.gym import expect_learns, require_pieces
 
 SEEDS = (0, 1, 2)
 BUDGET = 25_000

@@ -2,7 +2,7 @@
 
 import torch
 
-from torchlings.testing import expect, expect_close, expect_tensor, fail
+from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
 
 CONCEPT = (
     "total = policy_loss + vf_coef * value_loss - ent_coef * entropy, with policy_loss = "

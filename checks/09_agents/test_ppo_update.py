@@ -6,8 +6,8 @@ import torch
 from torch import nn
 from torch.distributions import Categorical
 
-from torchlings.testing import expect, expect_tensor, fail, record_series
-from torchlings.testkit.spies import Event, EventLog, spy_optimizer, watch_backward
+from torchlings.checkapi.testing import expect, expect_tensor, fail, record_series
+from torchlings.checkapi.testkit.spies import Event, EventLog, spy_optimizer, watch_backward
 
 OBS, ACTIONS, SIZE, MINIBATCH = 3, 3, 20, 6  # 4 minibatches an epoch: 6, 6, 6 and 2
 CONCEPT = (

@@ -13,9 +13,9 @@ solution reached a 20-episode mean of 195 on all of seeds 0-11, within
 
 import torch
 
-from torchlings.testing import expect, expect_close, expect_tensor, fail
-from torchlings.testkit.contracts import InputSnapshot
-from torchlings.testkit.gym import expect_learns, require_pieces
+from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
+from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.gym import expect_learns, require_pieces
 
 SEEDS = (0, 1, 2)
 BUDGET = 40_000

@@ -2,7 +2,7 @@
 
 import torch
 
-from torchlings.testing import expect, expect_tensor, fail
+from torchlings.checkapi.testing import expect, expect_tensor, fail
 
 T, N, OBS = 5, 3, 4  # all different, so a swapped T and N shows
 NAMES = ("obs", "actions", "log_probs", "rewards", "dones", "values")

@@ -2,7 +2,7 @@
 
 import torch
 
-from torchlings.testing import expect, expect_tensor
+from torchlings.checkapi.testing import expect, expect_tensor
 
 CONCEPT = (
     "Temperature loss (SB3's form): target_entropy = -action_dim; "

@@ -5,7 +5,7 @@ import copy
 import torch
 from torch import nn
 
-from torchlings.testing import expect, expect_tensor
+from torchlings.checkapi.testing import expect, expect_tensor
 
 OBS, ACT = 3, 2
 CONCEPT = (

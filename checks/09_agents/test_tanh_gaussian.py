@@ -5,7 +5,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from torchlings.testing import expect, expect_tensor
+from torchlings.checkapi.testing import expect, expect_tensor
 
 CONCEPT = (
     "log pi(tanh(u)) = sum over the last dim of [Normal(mean, exp(log_std)).log_prob(u) - "

@@ -1,3 +1,3 @@
-from torchlings.cli import main
+from torchlings.cli.commands import main
 
 main()

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from torchlings.engine.subprocess_engine import SubprocessEngine
-from torchlings.engine.warm_engine import WarmEngine
+from torchlings.engine.host.subprocess_engine import SubprocessEngine
+from torchlings.engine.host.warm_engine import WarmEngine
 
 from .support import LEARNERS
 

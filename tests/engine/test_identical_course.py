@@ -17,7 +17,7 @@ import pytest
 
 from torchlings.course import load_course
 from torchlings.engine import DEFAULT_TIMEOUT, CheckJob, Status
-from torchlings.engine.warm_engine import warm_supported
+from torchlings.engine.host.warm_engine import warm_supported
 
 from .support import comparable
 

@@ -12,17 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from torchlings.engine import (
-    CheckJob,
-    Status,
-    check_many,
-    make_engine,
-    warm_engine,
-)
-from torchlings.engine.checkrun import CHECK_GRACE
-from torchlings.engine.outcome import OUTPUT_LIMIT
-from torchlings.engine.subprocess_engine import SubprocessEngine, child_environment
-from torchlings.engine.warm_engine import WarmEngine, warm_supported
+from torchlings.engine import CheckJob, Status, check_many, make_engine
+from torchlings.engine.host import warm_engine
+from torchlings.engine.host.check_run import CHECK_GRACE
+from torchlings.engine.host.outcome import OUTPUT_LIMIT
+from torchlings.engine.host.subprocess_engine import SubprocessEngine, child_environment
+from torchlings.engine.host.warm_engine import WarmEngine, warm_supported
 
 from .support import comparable, tiny_job
 
@@ -219,7 +214,7 @@ def test_a_check_that_kills_the_worker_is_reported_not_obeyed(learner):
 def test_worker_leaves_when_the_runner_dies():
     script = (
         "import os, time\n"
-        "from torchlings.engine.warm_engine import WarmEngine\n"
+        "from torchlings.engine.host.warm_engine import WarmEngine\n"
         "engine = WarmEngine(); engine.start()\n"
         "engine.wait_ready(60)\n"
         "print(engine.worker_pid(), flush=True)\n"

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from torchlings.engine import CheckJob, Status, check_many, make_engine
-from torchlings.engine.subprocess_engine import child_environment
-from torchlings.engine.warm_engine import WarmEngine, warm_supported
+from torchlings.engine.host.subprocess_engine import child_environment
+from torchlings.engine.host.warm_engine import WarmEngine, warm_supported
 
 HERE = Path(__file__).parent
 TINY_CHECK = HERE.parent / "engine" / "learners" / "check_tiny.py"
@@ -143,7 +143,7 @@ def test_series_stream_live_on_both_engines(tmp_path):
     path = tmp_path / "curve.py"
     path.write_text(textwrap.dedent(f"""
         import pathlib, time
-        from torchlings import testing
+        from torchlings.checkapi import testing
 
         def answer():
             for step in range(4):
@@ -194,7 +194,7 @@ def test_a_check_process_keeps_its_own_deadline(learner_does):
     # the alarm soon after; with the alarm turned off, the CPU limit ends it.
     script = textwrap.dedent(f"""
         import signal, sys, time
-        from torchlings.engine import sandbox
+        from torchlings.engine.child import sandbox
         sandbox.start_deadline(0.5)
         if {learner_does!r} == "ignore-alarm":
             signal.signal(signal.SIGALRM, signal.SIG_IGN)

@@ -48,7 +48,7 @@ def test_run_shows_learner_escape_sequences_without_obeying_them(workspace):
 
 def test_a_runner_fault_in_one_check_stays_with_that_check(workspace):
     from torchlings.engine import Status, check_many, make_engine
-    from torchlings.workspace import Workspace
+    from torchlings.learner.workspace import Workspace
 
     class FlakyEngine:
         """A real engine that fails, itself, on one job."""
@@ -78,7 +78,7 @@ def test_a_runner_fault_in_one_check_stays_with_that_check(workspace):
 
 def test_an_edited_check_is_flagged_on_the_result(workspace):
     from torchlings.engine import make_engine
-    from torchlings.workspace import Workspace
+    from torchlings.learner.workspace import Workspace
 
     solve(workspace, "add")
     ws = Workspace.open(workspace)
@@ -100,10 +100,10 @@ def test_verdicts_recorded_from_two_threads_are_both_kept(workspace, monkeypatch
     # verdict another thread records in between must not be wiped.
     import threading
 
-    from torchlings import state as state_module
     from torchlings.engine import CheckResult, Status
-    from torchlings.state import StateStore
-    from torchlings.workspace import Workspace
+    from torchlings.learner import state as state_module
+    from torchlings.learner.state import StateStore
+    from torchlings.learner.workspace import Workspace
 
     ws = Workspace.open(workspace)
     double, halve = ws.course.resolve("double"), ws.course.resolve("halve")

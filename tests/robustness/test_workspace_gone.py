@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from torchlings.watcher import ExerciseWatcher
+from torchlings.learner.watcher import ExerciseWatcher
 
 
 @pytest.mark.parametrize("poll", [False, True], ids=["events", "polling"])

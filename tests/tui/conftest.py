@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tui_helpers import SHIPPED, FakeEngine, make_workspace
 
-from torchlings.workspace import Workspace
+from torchlings.learner.workspace import Workspace
 
 
 @pytest.fixture
@@ -15,7 +15,8 @@ def workspace(tmp_path, monkeypatch) -> Workspace:
     monkeypatch.delenv("VISUAL", raising=False)
     root = make_workspace(tmp_path / "ws")
     # `reset` puts back the shipped file; for this made-up course that is SOURCE.
-    monkeypatch.setattr("torchlings.workspace.shipped.read_shipped", lambda rel, workspace=None: SHIPPED)
+    monkeypatch.setattr("torchlings.learner.workspace.shipped.read_shipped",
+                        lambda rel, workspace=None: SHIPPED)
     return Workspace.open(root)
 
 

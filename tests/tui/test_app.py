@@ -339,7 +339,7 @@ async def test_quit_while_checking_does_not_wait(workspace, engine):
 def test_the_tui_never_imports_torch():
     import subprocess
 
-    code = ("import sys, torchlings.cli, torchlings.tui.app, torchlings.tui.screens; "
+    code = ("import sys, torchlings.cli.commands, torchlings.tui.app, torchlings.tui.screens; "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from torchlings.cli import cli
+from torchlings.cli.commands import cli
 
 
 @pytest.mark.parametrize("args", [["watch"], [], ["watch", "--poll"], ["watch", "--manual-run"]])

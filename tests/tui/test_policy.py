@@ -6,7 +6,7 @@ import pytest
 from tui_helpers import errored, failed, not_done, passed
 
 from torchlings.engine import CheckResult, Status
-from torchlings.workspace import job_for
+from torchlings.learner.workspace import job_for
 
 
 def skipped() -> CheckResult:

@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 from tui_helpers import FakeEngine, errored, failed, passed, wait_for
 
-from torchlings.cli import cli
+from torchlings.cli.commands import cli
 from torchlings.engine import CheckResult, Status
+from torchlings.learner.workspace import Workspace
 from torchlings.tui import TorchlingsApp, WatchOptions
 from torchlings.tui.screens.check_all import CheckAllScreen
 from torchlings.tui.screens.watch import WatchScreen
-from torchlings.workspace import Workspace
 
 
 def skipped() -> CheckResult:
@@ -59,7 +59,7 @@ LAST_FAILS = [  # the last one passes, but the final re-check finds an earlier o
 def run_cli(root, monkeypatch, sequence) -> list[tuple[Seen, str]]:
     monkeypatch.setenv("TORCHLINGS_WORKSPACE", str(root))
     engine = FakeEngine()
-    monkeypatch.setattr("torchlings.cli_common.make_engine", lambda *args, **kwargs: engine)
+    monkeypatch.setattr("torchlings.cli.common.make_engine", lambda *args, **kwargs: engine)
     seen = []
     for name, verdict, final in sequence:
         engine.verdicts = {name: verdict()}

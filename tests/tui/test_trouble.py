@@ -9,7 +9,7 @@ import shutil
 
 from tui_helpers import failed, passed, screen_text, settle, toasts, wait_for
 
-from torchlings.report import CHECK_MODIFIED_NOTE
+from torchlings.learner.report import CHECK_MODIFIED_NOTE
 from torchlings.tui import TorchlingsApp, WatchOptions
 from torchlings.tui.screens.watch import WatchScreen
 
@@ -182,7 +182,7 @@ async def test_reset_on_a_full_disk_leaves_no_empty_backup(workspace, engine, mo
             raise OSError(errno.ENOSPC, "No space left on device")
 
         with monkeypatch.context() as patch:
-            patch.setattr("torchlings.state.os.fsync", full_disk)
+            patch.setattr("torchlings.learner.state.os.fsync", full_disk)
             await pilot.press("x", "y")
             await settle(pilot)
         told = [t for t in toasts(app) if "Could not keep a backup" in t]

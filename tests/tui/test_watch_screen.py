@@ -11,10 +11,10 @@ from tui_helpers import failed, passed, screen_text, settle, wait_for
 
 from torchlings.engine import CheckResult, Status
 from torchlings.engine import TestOutcome as Outcome
+from torchlings.learner.workspace import Workspace
 from torchlings.tui import TorchlingsApp, WatchOptions
 from torchlings.tui.screens.help import HelpScreen
 from torchlings.tui.screens.watch import WatchScreen
-from torchlings.workspace import Workspace
 
 
 def make_app(workspace, engine) -> TorchlingsApp:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from torchlings.watcher import ExerciseWatcher, mount_of, polling_reason
+from torchlings.learner.watcher import ExerciseWatcher, mount_of, polling_reason
 
 SETTLE = 0.8  # well past the debounce, to be sure no second call comes
 

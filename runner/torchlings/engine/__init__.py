@@ -71,8 +71,8 @@ def make_engine(warm: bool = True, one_shot: bool = False) -> Engine:
     import torch and then fork, which costs more than one fresh process.
     TORCHLINGS_NO_WARM=1 in the environment has the same effect as warm=False.
     """
-    from torchlings.engine.subprocess_engine import SubprocessEngine
-    from torchlings.engine.warm_engine import WarmEngine, warm_supported
+    from torchlings.engine.host.subprocess_engine import SubprocessEngine
+    from torchlings.engine.host.warm_engine import WarmEngine, warm_supported
 
     if warm and not one_shot and warm_supported() and not os.environ.get("TORCHLINGS_NO_WARM"):
         return WarmEngine()

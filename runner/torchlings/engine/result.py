@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from torchlings.engine.sandbox import CheckDeadline
+from torchlings.engine.child.sandbox import CheckDeadline
 
 
 class Status(StrEnum):

@@ -25,7 +25,9 @@ from textual.worker import get_current_worker
 
 from torchlings.course import Exercise
 from torchlings.engine import CheckJob, CheckResult, Engine, Status, check_many
-from torchlings.state import workspace_gone_message
+from torchlings.learner.state import workspace_gone_message
+from torchlings.learner.watcher import DEBOUNCE_SECONDS, ExerciseWatcher, WatchMode, polling_reason
+from torchlings.learner.workspace import CourseCheck, Progress, Workspace
 from torchlings.tui.editor import editor_command, run_editor
 from torchlings.tui.engine_calls import Cancellable, Stopped, check_with_series
 from torchlings.tui.messages import (
@@ -40,8 +42,6 @@ from torchlings.tui.messages import (
 )
 from torchlings.tui.notices import Notices
 from torchlings.tui.status import StatusInputs, status_line, uses_compile
-from torchlings.watcher import DEBOUNCE_SECONDS, ExerciseWatcher, WatchMode, polling_reason
-from torchlings.workspace import CourseCheck, Progress, Workspace
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from torchlings.engine import Engine
-from torchlings.workspace import Workspace
+from torchlings.learner.workspace import Workspace
 
 Notify = Callable[..., None]  # App.notify
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from torchlings.course import Exercise
 from torchlings.engine import CheckResult, Status
-from torchlings.report import CHECK_MODIFIED_NOTE
-from torchlings.workspace import Progress
+from torchlings.learner.report import CHECK_MODIFIED_NOTE
+from torchlings.learner.workspace import Progress
 
 STATUS_WORDS = ("checking", "failing", "done", "error")
 WORD_STYLE = {

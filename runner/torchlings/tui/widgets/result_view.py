@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from torchlings.engine import Status
-from torchlings.report import CHECK_MODIFIED_NOTE, render_result
+from torchlings.learner.report import CHECK_MODIFIED_NOTE, render_result
 from torchlings.tui.widgets.app_access import AppAccess
 
 

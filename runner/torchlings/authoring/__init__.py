@@ -1,0 +1,1 @@
+"""Course authors' tools: dev check, dev mutate, dev new."""

@@ -1,0 +1,1 @@
+"""What checks import: assertion helpers, testkit, typed failure details."""

@@ -1,0 +1,167 @@
+"""Training a learner's agent on a gymnasium environment, for the capstone checks.
+
+A capstone exercise hands over `train(env, max_steps, on_episode)`: it plays
+and learns for up to `max_steps` environment steps and calls
+`on_episode(episode_return)` at the end of every episode; a true answer stops
+training early. `train_until_solved` seeds every source of randomness (torch,
+NumPy, Python, the environment's reset and its action space), runs one
+thread, streams each episode's return to the watch screen, and stops as soon
+as the mean of the last `window` returns reaches the bar. Stopping at the bar
+keeps a right answer fast; the step budget bounds a wrong one.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from torchlings.checkapi.testing import expect, fail, note, record_point
+
+
+@dataclass
+class TrainingRun:
+    seed: int
+    bar: float
+    window: int
+    returns: list[float] = field(default_factory=list)
+    episode_ends: list[int] = field(default_factory=list)  # steps taken when each ended
+    steps: int = 0
+    seconds: float = 0.0  # wall clock
+    cpu_seconds: float = 0.0  # this process's CPU time: steadier on a loaded machine
+
+    @property
+    def last_mean(self) -> float:
+        tail = self.returns[-self.window:]
+        return sum(tail) / len(tail) if tail else 0.0
+
+    @property
+    def best_mean(self) -> float:
+        best = 0.0
+        for end in range(self.window, len(self.returns) + 1):
+            best = max(best, sum(self.returns[end - self.window:end]) / self.window)
+        return best
+
+    def steps_to_reach(self, level: float) -> int | None:
+        """Steps taken when the window mean first reached `level` (None: never)."""
+        for end in range(self.window, len(self.returns) + 1):
+            if sum(self.returns[end - self.window:end]) / self.window >= level:
+                return self.episode_ends[end - 1]
+        return None
+
+    @property
+    def solved(self) -> bool:
+        return len(self.returns) >= self.window and self.last_mean >= self.bar
+
+    def describe(self) -> str:
+        return (f"seed {self.seed}: {len(self.returns)} episodes, {self.steps} steps, "
+                f"mean of the last {self.window} returns {self.last_mean:.1f} "
+                f"(best {self.best_mean:.1f}, bar {self.bar:g})")
+
+
+def seeded_env(seed: int, env_id: str = "CartPole-v1"):
+    """A fresh environment with torch, NumPy, Python and the env itself seeded."""
+    import gymnasium as gym
+
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+    env = gym.make(env_id)
+    env.reset(seed=seed)
+    env.action_space.seed(seed)
+    return env
+
+
+def train_until_solved(
+    train: Callable,
+    *,
+    seed: int,
+    max_steps: int,
+    bar: float,
+    window: int = 20,
+    series: str | None = "return",
+    env_id: str = "CartPole-v1",
+) -> TrainingRun:
+    """Train with `train(env, max_steps, on_episode)` until solved or out of steps."""
+    run = TrainingRun(seed=seed, bar=bar, window=window)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    env = seeded_env(seed, env_id)
+    counted = _CountSteps(env)
+
+    def on_episode(episode_return: float) -> bool:
+        value = float(episode_return)
+        run.returns.append(value)
+        run.episode_ends.append(counted.steps)
+        if series:
+            record_point(series, value)
+        return run.solved
+
+    start, cpu_start = time.perf_counter(), time.process_time()
+    try:
+        train(counted, max_steps, on_episode)
+    finally:
+        run.seconds = time.perf_counter() - start
+        run.cpu_seconds = time.process_time() - cpu_start
+        run.steps = counted.steps
+        env.close()
+        torch.set_num_threads(threads)
+    return run
+
+
+class _CountSteps:
+    """The environment as the agent sees it, counting steps on the way through."""
+
+    def __init__(self, env) -> None:
+        self._env = env
+        self.steps = 0
+
+    def step(self, action):
+        self.steps += 1
+        return self._env.step(action)
+
+    def __getattr__(self, name):
+        return getattr(self._env, name)
+
+
+def require_pieces(exercise, probes: Sequence[Callable]) -> None:
+    """Re-ask each piece's own test before training, so a wrong piece fails at once.
+
+    An open TODO (NotImplementedError) still reads "not done"; any other error is
+    reported as the first wrong piece instead of seconds of training for nothing.
+    """
+    for probe in probes:
+        try:
+            probe(exercise)
+        except NotImplementedError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a wrong piece may raise anything
+            first = str(error).splitlines()[0] if str(error) else repr(error)
+            fail("Not trained: one of the pieces is not right yet (see the tests above). "
+                 f"The first thing wrong: {first}")
+
+
+def expect_learns(train: Callable, *, agent: str, seeds: Sequence[int], max_steps: int,
+                  bar: float, given: str = "train (given)") -> list[TrainingRun]:
+    """Train on every seed in turn; fail at the first that misses the bar, else note the runs.
+
+    `agent` names it in the messages ("PPO"); `given` names the code besides the
+    hyperparameters that the learner was handed and should have left as shipped.
+    """
+    runs = []
+    for seed in seeds:
+        run = train_until_solved(train, seed=seed, max_steps=max_steps, bar=bar,
+                                 series=f"return, seed {seed}")
+        runs.append(run)
+        expect(run.solved,
+               f"{agent} did not learn CartPole-v1 within {max_steps} steps: {run.describe()}.\n"
+               "The pieces pass their tests, so look at what else changed: the hyperparameters "
+               f"at the top of the file and {given} should be as shipped.")
+    note(f"{agent} reached a {runs[0].window}-episode mean of {bar:g}: "
+         + "; ".join(f"seed {r.seed} after {len(r.returns)} episodes ({r.steps} steps)"
+                     for r in runs))
+    return runs

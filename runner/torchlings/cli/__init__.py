@@ -1,0 +1,1 @@
+"""The command line: Click commands, options, exit codes; no logic of its own."""

@@ -1,0 +1,173 @@
+"""`torchlings verify`: check many exercises, show them in course order, summarise.
+
+Checks finish in any order (two run at once); results are printed in the
+order of the course, each as soon as every one before it is in, so the
+counter on the left counts up one at a time. On a terminal a live bar shows
+how many are done. Ctrl-C stops, prints what was checked, and says how many.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from torchlings.cli.common import EXIT_OK, EXIT_PENDING, console, is_dumb_terminal, labelled
+from torchlings.course import Exercise
+from torchlings.engine import CheckResult, Engine, Status, check_many
+from torchlings.learner import junit
+from torchlings.learner.report import render_result
+from torchlings.learner.workspace import Workspace
+from torchlings.vocabulary import muted, paint, style_for, symbol_for, word_for
+
+OK_STATUSES = (Status.PASSED, Status.SKIPPED)
+
+
+class OrderedPrinter:
+    """Prints results in course order as soon as all earlier ones are in."""
+
+    def __init__(self, out: Console, targets: list[Exercise]) -> None:
+        self.out = out
+        self.targets = targets
+        self.next_index = 0
+        self.lock = threading.Lock()
+
+    def line(self, position: int, index: int, result: CheckResult) -> Text:
+        target = self.targets[index]
+        text = Text(f"[{position:>2}/{len(self.targets)}] {target.label} {target.name:<28} ")
+        text.append(f"{symbol_for(result.status)} {word_for(result.status)}",
+                    style=style_for(result.status))
+        text.append(f"  ({result.seconds:.1f} s)", style=muted())
+        if check_modified(result):
+            text.append("  check file changed", style=paint("yellow"))
+        return text
+
+    def flush(self, finished: dict[int, CheckResult]) -> None:
+        with self.lock:
+            while self.next_index in finished:
+                index = self.next_index
+                self.out.print(self.line(index + 1, index, finished[index]))
+                self.next_index += 1
+
+    def flush_rest(self, finished: dict[int, CheckResult]) -> None:
+        """After Ctrl-C: the ones that came in out of order, still in course order."""
+        with self.lock:
+            for index in sorted(i for i in finished if i >= self.next_index):
+                self.out.print(self.line(index + 1, index, finished[index]))
+            self.next_index = len(self.targets)
+
+
+def check_modified(result: CheckResult | None) -> bool:
+    # `check_modified` is set by the engine where the check file differs from
+    # the shipped one; older engines do not set it.
+    return bool(getattr(result, "check_modified", False))
+
+
+def run_verify(workspace: Workspace, targets: list[Exercise], engine_factory, *,
+               as_json: bool, verbose: bool, junit_path: Path | None) -> int:
+    out = console()
+    err = console(stderr=True)
+    err.print(Text(f"Checking {len(targets)} exercise(s). Starting Python and importing PyTorch "
+                   "first: the first result takes a few seconds.", style=muted()))
+    jobs = [workspace.job(t) for t in targets]
+    finished: dict[int, CheckResult] = {}
+    printer = OrderedPrinter(out if not as_json else err, targets)
+    live = out.is_terminal and not is_dumb_terminal() and not as_json
+    stopping = threading.Event()
+
+    progress = Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=out,
+                        transient=True, disable=not live)
+    task = progress.add_task("verify", total=len(targets))
+
+    def on_result(index: int, result: CheckResult) -> None:
+        if stopping.is_set():
+            return  # after Ctrl-C: a check cut short says nothing about the exercise
+        finished[index] = result
+        workspace.record(targets[index], result)
+        progress.advance(task)
+        if not as_json:
+            printer.flush(finished)
+
+    interrupted = False
+    with progress:
+        engine: Engine
+        with engine_factory() as engine:
+            try:
+                check_many(engine, jobs, on_result=on_result)
+            except KeyboardInterrupt:
+                interrupted = True
+                stopping.set()
+    if interrupted and not as_json:
+        printer.flush_rest(finished)
+
+    edited = {e.name for e in workspace.edited_checks()}
+    if as_json:
+        print(json.dumps(verify_json(targets, finished, edited), indent=2))
+    if junit_path is not None:
+        junit.write(junit_path, targets, finished, workspace.root, edited)
+    if not as_json:
+        summarise(out, err, workspace, targets, finished, verbose=verbose,
+                  interrupted=interrupted, edited=edited)
+    if interrupted:
+        err.print(f"Stopped by Ctrl-C after checking {len(finished)} of {len(targets)} "
+                  "exercises; what was checked is recorded.")
+        return 130
+    ok = all(r.status in OK_STATUSES for r in finished.values())
+    return EXIT_OK if ok and len(finished) == len(targets) else EXIT_PENDING
+
+
+def summarise(out: Console, err: Console, workspace: Workspace, targets: list[Exercise],
+              finished: dict[int, CheckResult], *, verbose: bool, interrupted: bool,
+              edited: set[str]) -> None:
+    out.print()
+    if verbose:
+        for index, target in enumerate(targets):
+            result = finished.get(index)
+            if result is not None and result.status not in OK_STATUSES:
+                out.print(render_result(target, result, root=workspace.root, verbose=True))
+                out.print()
+    passed = sum(r.status is Status.PASSED for r in finished.values())
+    if interrupted:
+        out.print(f"{passed} of the {len(finished)} checked exercises pass "
+                  f"({len(targets) - len(finished)} not checked).", style="bold")
+    else:
+        out.print(f"{passed} of {len(targets)} exercises pass.",
+                  style=paint("green", bold=True) if passed == len(targets) else "bold")
+    failing = [t for i, t in enumerate(targets)
+               if i in finished and finished[i].status not in OK_STATUSES]
+    if failing and not verbose:
+        out.print(f"`torchlings run {failing[0].label}` shows what is wrong with the first that "
+                  "fails; `torchlings verify -v` shows them all.", style=muted())
+    names = [f"{t.label} {t.name}" for t in targets if t.name in edited]
+    if names:
+        err.print(labelled("note", "yellow", f"the checks of {', '.join(names)} differ from the "
+                           "shipped ones; results for those are not the course's verdict."))
+
+
+def verify_json(targets: list[Exercise], finished: dict[int, CheckResult],
+                edited: set[str]) -> dict:
+    rows = []
+    for index, target in enumerate(targets):
+        result = finished.get(index)
+        rows.append({
+            "number": target.label,
+            "name": target.name,
+            "path": str(target.exercise_rel),
+            "status": result.status.value if result else "not_run",
+            "seconds": round(result.seconds, 3) if result else 0.0,
+            "message": result.summary if result else "",
+            "checks_modified": check_modified(result) or target.name in edited,
+            # What a check plotted (a capstone's return per episode, a loss per step).
+            "series": result.series if result else {},
+        })
+    return {
+        "total": len(targets),
+        "passed": sum(r["status"] == "passed" for r in rows),
+        "exercises": rows,
+    }
+

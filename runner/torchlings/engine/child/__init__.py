@@ -1,0 +1,1 @@
+"""What runs inside the check process: start-up, sandbox, pytest plugin, loader."""

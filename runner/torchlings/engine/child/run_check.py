@@ -1,0 +1,205 @@
+"""Run one check in the current process and return its CheckResult.
+
+This is what a check process does, whichever engine started it (a fresh
+subprocess, or a child forked from the warm worker). It must only be called
+in a process that exists for this one check: learner code runs here.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from torchlings.checkapi import testing
+from torchlings.engine.child import plugin, sandbox, tamper
+from torchlings.engine.child.loader import load_exercise
+from torchlings.engine.host.outcome import timeout_message
+from torchlings.engine.result import OUT_OF_TIME, CheckResult, Status, TestOutcome
+
+# pytest's own plugins that a check never needs; leaving them out roughly
+# halves pytest's start-up inside the check process.
+_LEAN = [
+    "no:cacheprovider",
+    "no:doctest",
+    "no:junitxml",
+    "no:pastebin",
+    "no:stepwise",
+    "no:logging",
+    "no:faulthandler",
+    "no:legacypath",
+    "no:setuponly",
+    "no:setupplan",
+    "no:terminal",
+    # It runs several full garbage collections at the end of every session:
+    # with torch loaded that costs more than a small check itself. Without it
+    # an exception in a __del__ is printed instead of becoming a warning.
+    "no:unraisableexception",
+]
+
+
+def pytest_args(check_file: Path, exercise_file: Path, basetemp: Path | None = None) -> list[str]:
+    args = [str(check_file), "--exercise-file", str(exercise_file)]
+    args += ["-c", os.devnull, "--rootdir", str(check_file.parent), "--noconftest"]
+    if basetemp is not None:
+        # tmp_path inside the check's own scratch folder. Without it pytest uses
+        # the user's shared /tmp/pytest-of-<user> and, at the end of the session,
+        # deletes old runs it finds there: other projects' (and this suite's)
+        # folders, slowly enough to use up a check's time on a busy machine.
+        args += ["--basetemp", str(basetemp)]
+    for name in _LEAN:
+        args += ["-p", name]
+    return args
+
+
+def run_check(check_file: str | Path, exercise_file: str | Path,
+              basetemp: str | Path | None = None) -> CheckResult:
+    """Run the check; `basetemp` is where the check's tmp_path folders go (None: pytest's default)."""
+    check_file = Path(check_file).resolve()
+    exercise_file = Path(exercise_file).resolve()
+    started = time.perf_counter()
+
+    def finish(result: CheckResult) -> CheckResult:
+        result.seconds = time.perf_counter() - started
+        result.notes = testing.collected_notes()
+        result.series = testing.collected_series()
+        return result
+
+    if not exercise_file.exists():
+        return finish(
+            CheckResult(
+                Status.ERROR,
+                summary=f"{exercise_file} does not exist",
+                problem=TestOutcome(
+                    name="loading your exercise",
+                    outcome="error",
+                    exc_type="FileNotFoundError",
+                    message=f"The exercise file {exercise_file} is missing. "
+                    "`torchlings reset` brings back the shipped version.",
+                ),
+            )
+        )
+
+    before = tamper.snapshot()
+    try:
+        load_exercise(exercise_file)
+    except BaseException as exc:  # noqa: BLE001 - learner code may raise anything
+        described = plugin.describe_exception(
+            "loading your exercise",
+            exc,
+            exercise_path=exercise_file,
+            check_path=None,
+            outcome="error",
+        )
+        if isinstance(exc, sandbox.CheckDeadline):  # an endless loop at the top of the file
+            return finish(summarise([], described))
+        status = Status.NOT_DONE if plugin.is_not_done(exc) else Status.ERROR
+        if isinstance(exc, SystemExit):
+            described.message = (
+                f"Your file called sys.exit({exc.code!r}) while it was being loaded. "
+                "An exercise file should only define things; remove the exit."
+            )
+        elif isinstance(exc, KeyboardInterrupt):
+            described.message = "KeyboardInterrupt was raised while your file was being loaded."
+        return finish(CheckResult(status, summary=_one_line(described.message), problem=described))
+
+    collector = plugin.Collector(exercise_file, check_file)
+    # Only our own plugin judges: pytest plugins the learner happens to have
+    # installed (pytest-benchmark, say, seen through a venv that shares the
+    # system's packages) must not change how a check runs or reports.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        code = pytest.main(pytest_args(check_file, exercise_file,
+                                       Path(basetemp) if basetemp is not None else None),
+                           plugins=[plugin, collector])
+        if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+            collector.problem = collector.problem or TestOutcome(
+                name="running the check", outcome="error", exc_type="PytestError",
+                message=f"pytest could not run the check (exit code {int(code)}); this is a "
+                "fault in torchlings or the check, not in your code.",
+            )
+    except BaseException as exc:  # noqa: BLE001 - e.g. SystemExit from learner code at collection
+        if collector.problem is None:
+            collector.problem = plugin.describe_exception(
+                "running the check", exc, exercise_path=exercise_file, check_path=check_file,
+                outcome="error",
+            )
+    finally:
+        sandbox.deadline_kills_outright()
+    if sandbox.deadline_passed is not None and not _names_the_deadline(collector):
+        # Time ran out where pytest itself was (between two tests, collecting
+        # the check): nothing else that went wrong after that is the story.
+        collector.problem = TestOutcome(
+            name="running the check", outcome="error", exc_type=OUT_OF_TIME,
+            message=timeout_message(f"The check did not finish within "
+                                    f"{sandbox.deadline_passed:g} s and was stopped."))
+    if collector.interrupted is not None and collector.problem is None:
+        collector.problem = TestOutcome(
+            name="running the check",
+            outcome="error",
+            exc_type="KeyboardInterrupt",
+            message="KeyboardInterrupt was raised while the check ran; the runner stopped this "
+            "check and carries on. If your code raises it on purpose, take that out.",
+        )
+    changed = tamper.replaced(before)
+    if changed and collector.problem is None:
+        collector.problem = TestOutcome(name="running the check", outcome="error",
+                                        exc_type="CheckTampered", message=tamper.message(changed))
+    tests = list(collector.tests.values())
+    return finish(summarise(tests, collector.problem))
+
+
+def _names_the_deadline(collector: plugin.Collector) -> bool:
+    outcomes = [collector.problem, *collector.tests.values()]
+    return any(t is not None and t.exc_type == OUT_OF_TIME for t in outcomes)
+
+
+def summarise(tests: list[TestOutcome], problem: TestOutcome | None) -> CheckResult:
+    """Decide the overall status from the tests' outcomes."""
+    out_of_time = [t for t in [problem, *tests] if t is not None and t.exc_type == OUT_OF_TIME]
+    if out_of_time:
+        first = out_of_time[0]
+        where = f" (line {first.learner_line.line})" if first.learner_line else ""
+        # The message's first sentence ("The check did not finish within 8 s and was
+        # stopped"), without the pointer to an excerpt a one-line summary lacks.
+        summary = f"{_one_line(first.message).split('. ')[0]}{where}"
+        return CheckResult(Status.TIMEOUT, summary=summary, tests=tests, problem=problem)
+    if problem is not None:
+        return CheckResult(Status.ERROR, summary=_one_line(problem.message), tests=tests,
+                           problem=problem)
+    if not tests:
+        return CheckResult(Status.ERROR, summary="the check ran no tests", tests=tests)
+    failing = [t for t in tests if t.outcome in ("failed", "error")]
+    real = [t for t in failing if not _is_todo(t)]
+    passed = sum(t.outcome == "passed" for t in tests)
+    if real:
+        status = Status.FAILED
+    elif failing:
+        status = Status.NOT_DONE
+    elif passed == 0:
+        status = Status.SKIPPED
+    else:
+        status = Status.PASSED
+    if status is Status.NOT_DONE:
+        first = failing[0]
+        where = f" (line {first.learner_line.line})" if first.learner_line else ""
+        summary = f"not done yet{where}: {_one_line(first.message) or 'a TODO is still open'}"
+    elif status is Status.SKIPPED:
+        summary = f"skipped: {_one_line(tests[0].message)}"
+    else:
+        summary = f"{passed} of {len(tests)} tests pass"
+    return CheckResult(status, summary=summary, tests=tests)
+
+
+def _is_todo(test: TestOutcome) -> bool:
+    # NotImplementedError counts as "not done" only when the learner's file
+    # raised it (a TODO); one raised inside torch is a real failure.
+    if test.exc_type == "NotDone":
+        return True
+    return test.exc_type == "NotImplementedError" and test.learner_line is not None
+
+
+def _one_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""

@@ -1,0 +1,114 @@
+"""The one start-up of a check process, shared by both engines.
+
+A check process is always a forked child: of the warm worker (which has torch
+imported already) or of the one-shot supervisor (`torchlings.engine.worker.supervisor`,
+which has not). Either way it comes here, with the request the engine made:
+
+    {"check", "exercise", "result", "cwd", "memory", "file_limit", "timeout",
+     "nonce", "scratch"}
+
+It puts itself in its own process group, dies with the process that forked
+it, applies its limits (memory, file size), resets torch's global state,
+starts its own clock (the exercise's timeout, kept by the kernel), runs the
+check, and writes the result with the nonce the engine gave it. A result
+without the right nonce is not believed, so learner code that writes a result
+file and leaves is not taken for a pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, NoReturn
+
+# Exit status of a check process that wrote its result: anything else means
+# it did not end the runner's way.
+EXIT_REPORTED = 0
+EXIT_FAULT = 70
+
+
+def series_writer(fd: int):
+    """A `testing._point_listener` that sends each point to the engine as a JSON line."""
+    os.set_blocking(fd, False)
+
+    def send(name: str, value: float) -> None:
+        line = json.dumps([str(name)[:200], value]).encode("utf-8") + b"\n"
+        # A line under PIPE_BUF is written whole or not at all; when the
+        # engine reads too slowly the point is dropped (the result still has
+        # the whole series), never blocking the check.
+        with contextlib.suppress(OSError):
+            os.write(fd, line)
+
+    return send
+
+
+def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
+              close_fds: list[int], parent: int) -> NoReturn:
+    """In the forked child: become the check process, run the check, leave."""
+    code = EXIT_FAULT
+    try:
+        os.setpgid(0, 0)  # its own group, so the engine can kill all it starts
+        from torchlings.engine import reaper
+
+        reaper.die_with_parent(parent)
+        for fd in close_fds:  # the worker's socket, and other checks' pipes
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        with contextlib.suppress(ValueError):
+            signal.set_wakeup_fd(-1)
+        for number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(number, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        if output_fd not in (1, 2):
+            os.dup2(output_fd, 1)
+            os.dup2(output_fd, 2)
+            os.close(output_fd)
+        os.chdir(request["cwd"])
+        # What a fresh `python -m` in that folder would have as sys.path[0].
+        sys.path[0] = request["cwd"]
+        nonce = str(request.pop("nonce", ""))
+
+        from torchlings.engine.child import sandbox
+
+        sandbox.prepare_process()
+        sandbox.apply_limits(request["memory"], file_bytes=request.get("file_limit"))
+        from torchlings.checkapi import testing
+        from torchlings.engine.child.run_check import run_check
+        from torchlings.engine.host.outcome import write_result
+
+        if series_fd is not None:
+            testing._point_listener = series_writer(series_fd)
+        sandbox.reset_torch_state()
+        # The exercise's time limit counts from here: not the time it took
+        # to start this process or import torch, which the learner cannot help.
+        sandbox.start_deadline(request["timeout"])
+        result = run_check(request["check"], request["exercise"],
+                           basetemp=Path(request["scratch"]) / "pytest-tmp")
+        write_result(Path(request["result"]), result, nonce)
+        code = EXIT_REPORTED
+    except BaseException as exc:  # noqa: BLE001 - report anything and leave the same way
+        from torchlings.engine.child.sandbox import CheckDeadline
+
+        if isinstance(exc, CheckDeadline):
+            # The deadline came between the tests and the result: end the way
+            # the alarm ends a check, so the runner reports the timeout.
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGALRM)
+        with contextlib.suppress(BaseException):
+            traceback.print_exc(limit=20)
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            # Never return into the caller's loop, and never run atexit
+            # handlers or wait for threads the learner's code started.
+            os._exit(code)

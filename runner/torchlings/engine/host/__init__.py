@@ -1,0 +1,1 @@
+"""The runner's side of a check: the engines, the worker client, outcomes."""

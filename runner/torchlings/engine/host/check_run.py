@@ -1,0 +1,101 @@
+"""What the runner side of one check does, the same for both engines.
+
+A `CheckRun` makes the check's scratch folder (its working directory and the
+result file), the request the check process starts from (with a fresh nonce),
+and, when asked, the pipe that live series points come through. At the end it
+turns what the process left behind into the CheckResult, and removes it all.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from torchlings.engine.child import sandbox
+from torchlings.engine.host.outcome import finished
+from torchlings.engine.host.series import SeriesCallback, SeriesFollower
+from torchlings.engine.jobs import CheckJob
+from torchlings.engine.result import CheckResult, Status, TestOutcome
+from torchlings.engine.visible import make_visible
+from torchlings.learner import shipped
+
+SCRATCH_PREFIX = "torchlings-check-"
+# Added to the exercise's timeout on the check process's own clock: pytest's
+# start-up, and what a check imports the first time (an optimizer pulls in
+# torch._dynamo), are not the learner's doing and vary with the machine's load.
+CHECK_GRACE = 3.0
+
+
+class CheckRun:
+    def __init__(self, job: CheckJob, allowance: float,
+                 on_series: SeriesCallback | None = None) -> None:
+        self.job = job
+        self.allowance = allowance
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+        self.result_file = self.scratch / "result.json"
+        workdir = self.scratch / "cwd"
+        workdir.mkdir()
+        self.nonce = secrets.token_hex(16)
+        # The check process's own time limit, counted from the start of the check.
+        self.own_limit = job.timeout + CHECK_GRACE
+        self.series = SeriesFollower(on_series) if on_series is not None else None
+        self.request: dict[str, Any] = {
+            # Absolute, not resolved: the check process runs in a folder of its
+            # own, and a symlink loop must reach it as the error it is.
+            "check": os.path.abspath(job.check_file),
+            "exercise": os.path.abspath(job.exercise_file),
+            "result": str(self.result_file),
+            "cwd": str(workdir),
+            "scratch": str(self.scratch),
+            "memory": sandbox.memory_limit_bytes(),
+            "file_limit": sandbox.file_limit_bytes(),
+            "timeout": self.own_limit,
+            "nonce": self.nonce,
+        }
+
+    @property
+    def limit(self) -> float:
+        """The wall-clock time the runner gives the check process: a backstop.
+
+        The process keeps its own limit, from the moment the check starts;
+        this also covers its start-up, and a process whose own clock learner
+        code turned off.
+        """
+        return self.own_limit + self.allowance
+
+    def unreadable(self) -> CheckResult | None:
+        """A result for an exercise file that cannot even be opened (a symlink loop...)."""
+        try:
+            with open(self.request["exercise"], "rb"):
+                return None
+        except FileNotFoundError:
+            return None  # the check process says so, with what to do next
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                why = "is a symbolic link that leads back to itself (a loop)"
+            else:
+                why = f"cannot be read ({exc.strerror or exc})"
+            message = (f"Your exercise file {self.job.exercise_file} {why}. Replace it with a "
+                       "real file: `torchlings reset` brings back the shipped version.")
+            problem = TestOutcome(name="loading your exercise", outcome="error",
+                                  exc_type=type(exc).__name__, message=message)
+            return make_visible(CheckResult(Status.ERROR, summary=message.split(". ")[0],
+                                            problem=problem))
+
+    def result(self, *, returncode: int | None, output: str, dropped: int, timed_out: bool,
+               seconds: float) -> CheckResult:
+        result = finished(result_file=self.result_file, nonce=self.nonce, returncode=returncode,
+                          output=output, dropped=dropped, timed_out=timed_out,
+                          timeout=self.own_limit, allowance=self.allowance, seconds=seconds)
+        result.check_modified = shipped.differs_from_shipped(Path(self.job.check_file))
+        return result
+
+    def close(self) -> None:
+        if self.series is not None:
+            self.series.finish()
+        shutil.rmtree(self.scratch, ignore_errors=True)

@@ -1,0 +1,176 @@
+"""Turning a finished check process into a CheckResult.
+
+Shared by every engine, so a check judged by a fresh subprocess and one judged
+by a forked child of the warm worker end in identical results.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import IO
+
+from torchlings.engine.child import sandbox
+from torchlings.engine.result import CheckResult, Status, TestOutcome
+from torchlings.engine.visible import make_visible
+
+OUTPUT_LIMIT = 64 * 1024  # bytes of a check's own output that are kept
+
+
+class OutputSink:
+    """Drains a pipe on a thread, keeping the first OUTPUT_LIMIT bytes.
+
+    Reading everything (and throwing the excess away) matters: a child that
+    prints 100 MB must never block on a full pipe and look like a hang.
+    """
+
+    def __init__(self, stream: IO[bytes], limit: int = OUTPUT_LIMIT) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._kept = bytearray()
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        try:
+            while chunk := self._stream.read1(65536):  # type: ignore[attr-defined]
+                room = self._limit - len(self._kept)
+                if room > 0:
+                    self._kept += chunk[:room]
+                self.dropped += max(0, len(chunk) - max(room, 0))
+        except (OSError, ValueError):
+            pass
+        finally:
+            # Closed here, by the only reader, once the writers are gone: a
+            # caller closing it while this thread still reads could block.
+            try:
+                self._stream.close()
+            except (OSError, ValueError):
+                pass
+
+    def text(self, timeout: float = 2.0) -> tuple[str, int]:
+        self._thread.join(timeout)
+        return self._kept.decode("utf-8", errors="replace"), self.dropped
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+_SIGNAL_MEANING = {
+    "SIGSEGV": "a segmentation fault: native code read memory it does not own",
+    "SIGABRT": "an abort: native code (often a failed assertion in C++) gave up",
+    "SIGBUS": "a bus error: native code touched memory that is not there",
+    "SIGFPE": "an arithmetic fault in native code",
+    "SIGILL": "an illegal instruction in native code",
+    "SIGKILL": "it was killed from outside, often by the system when memory ran out",
+    "SIGTERM": "it was asked to stop from outside (os.kill, or the system shutting down)",
+}
+
+
+def finished(
+    *,
+    result_file: Path,
+    nonce: str,
+    returncode: int | None,
+    output: str,
+    dropped: int,
+    timed_out: bool,
+    timeout: float,
+    allowance: float,
+    seconds: float,
+) -> CheckResult:
+    """Build the result of a check process from what it left behind.
+
+    `timeout` is the limit the check process kept itself (from the start of
+    the check); `allowance` what the runner added for its start-up.
+
+    A result counts only when the process ended the runner's way: exit status
+    0 and a result file carrying the nonce this check was given.
+    """
+    result = _read_result(result_file, nonce) if not timed_out and returncode == 0 else None
+    name = signal_name(-returncode) if returncode is not None and returncode < 0 else ""
+    if name == "SIGALRM":  # the check process's own clock: the exercise's timeout
+        result = _timeout(f"The check did not finish within {timeout:g} s and was stopped.")
+    elif name == "SIGXCPU":
+        result = _timeout(f"The check used more than {sandbox.cpu_seconds_allowed(timeout):g} s of "
+                          "processor time and was stopped.")
+    elif timed_out:  # the runner's backstop: the process never kept its own time
+        result = _timeout(f"The check did not finish within {timeout + allowance:g} s "
+                          f"({timeout:g} s for the check plus {allowance:g} s to start up) "
+                          "and was stopped.")
+    elif name == "SIGXFSZ":
+        result = _problem(Status.CRASHED, "FileTooLarge", sandbox.file_too_large_message())
+    elif result is None:
+        if name:
+            meaning = _SIGNAL_MEANING.get(name, "the process was stopped by a signal")
+            result = _problem(
+                Status.CRASHED,
+                name,
+                f"The check process crashed with {name}: {meaning}. Nothing in Python stops "
+                "this; look at the last thing your code did before it (ctypes, an unsafe "
+                "tensor operation, os.kill).",
+            )
+        elif returncode == 0:
+            result = _problem(
+                Status.CRASHED,
+                "exit",
+                "The check process ended before reporting a result: something in your code "
+                "ended the process (os._exit or similar) while the check ran. That never "
+                "counts as passing; take the exit out.",
+            )
+        else:
+            result = _problem(
+                Status.CRASHED,
+                "exit",
+                f"The check process ended with exit code {returncode} before reporting a "
+                "result. Something in your code ended the process (os._exit, sys.exit in a "
+                "thread); take that out.",
+            )
+    result.output = output
+    result.output_truncated_bytes = dropped
+    if timed_out or not result.seconds:
+        result.seconds = seconds
+    return make_visible(result)
+
+
+def timeout_message(what: str) -> str:
+    return (f"{what} Look for a loop that never ends (a `while` whose condition never "
+            "changes) or far more work than the exercise needs. If there is none, the "
+            "machine may just have been busy: save again, or close what is using the "
+            "processor.")
+
+
+def _timeout(what: str) -> CheckResult:
+    return _problem(Status.TIMEOUT, "timeout", timeout_message(what))
+
+
+def _problem(status: Status, exc_type: str, message: str) -> CheckResult:
+    problem = TestOutcome(name="running the check", outcome="error", exc_type=exc_type,
+                          message=message)
+    return CheckResult(status, summary=message.split(":")[0].split(". ")[0], problem=problem)
+
+
+def _read_result(path: Path, nonce: str) -> CheckResult | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not nonce or not hmac.compare_digest(str(data.get("nonce", "")), nonce):
+            return None  # not written by the runner's own code in this check
+        return CheckResult.from_dict(data["result"])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def write_result(path: Path, result: CheckResult, nonce: str) -> None:
+    """Write atomically, so the parent never reads half a result."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"nonce": nonce, "result": result.to_dict()}), encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,1 @@
+"""The learner's runtime: workspace, progress, state file, watcher, report."""

@@ -1,0 +1,52 @@
+"""`torchlings init`: write a fresh workspace from the shipped course.
+
+The workspace gets the exercises and their checks; solutions stay inside the
+installation (`torchlings solution` reads them from there).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from torchlings.course import CATALOG
+from torchlings.learner import shipped
+from torchlings.learner.state import STATE_DIR
+
+WORKSPACE_README = """# My torchlings workspace
+
+Run `torchlings` here to start: it checks the current exercise every time you
+save it. `torchlings hint` gives a hint, `torchlings list` shows where you are,
+`torchlings verify` checks everything.
+"""
+
+
+class InitError(Exception):
+    pass
+
+
+def write_workspace(directory: Path) -> None:
+    directory = directory.expanduser()
+    if (directory / CATALOG).exists():
+        raise InitError(
+            f"{directory} already holds a torchlings workspace; it was left as it is. "
+            f"Run `torchlings` inside it, or choose another folder."
+        )
+    if directory.exists() and any(directory.iterdir()):
+        raise InitError(
+            f"{directory} exists and is not empty; nothing was written. Choose a new folder name."
+        )
+    if shipped.course_root() is None:
+        raise InitError("The course is missing from this installation; reinstall torchlings.")
+    files = shipped.shipped_files("exercises") + shipped.shipped_files("checks")
+    try:
+        for rel in files:
+            data = shipped.read_shipped(rel)
+            if data is None:
+                continue
+            target = directory / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        (directory / ".gitignore").write_text(f"{STATE_DIR}/\n__pycache__/\n", encoding="utf-8")
+        (directory / "README.md").write_text(WORKSPACE_README, encoding="utf-8")
+    except OSError as exc:
+        raise InitError(f"Could not write the workspace in {directory}: {exc}") from exc

@@ -1,0 +1,103 @@
+"""Where the shipped course comes from, for `init`, `reset` and `solution`.
+
+A workspace that is a git clone of the course has its shipped files in git:
+the committed version is the one to go back to. Otherwise the installation
+is the source: a wheel carries the course as package data
+(torchlings/course/); a source checkout (an editable install) has the course
+in its own tree, committed to git there.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from torchlings.course import CATALOG
+
+_PACKAGED = Path(__file__).resolve().parents[1] / "course"
+_SOURCE_TREE = Path(__file__).resolve().parents[3]
+
+
+def course_root() -> Path | None:
+    """The folder holding the shipped exercises/, checks/ and solutions/."""
+    if (_PACKAGED / CATALOG).is_file():
+        return _PACKAGED
+    if (_SOURCE_TREE / CATALOG).is_file():
+        return _SOURCE_TREE
+    return None
+
+
+def read_shipped(rel: Path, workspace: Path | None = None) -> bytes | None:
+    """The shipped bytes of a course file (e.g. exercises/02_autograd/x.py), or None.
+
+    `workspace`, when given and a git checkout, is asked first.
+    """
+    if workspace is not None and (workspace / ".git").exists():
+        committed = _git_show(workspace, rel)
+        if committed is not None:
+            return committed
+    root = course_root()
+    if root is None:
+        return None
+    if root == _SOURCE_TREE:
+        committed = _git_show(root, rel)
+        if committed is not None:
+            return committed
+    try:
+        return (root / rel).read_bytes()
+    except OSError:
+        return None
+
+
+def shipped_files(tree: str) -> list[Path]:
+    """Relative paths of every file in one shipped tree ("exercises", "checks", ...)."""
+    root = course_root()
+    if root is None or not (root / tree).is_dir():
+        return []
+    return sorted(
+        p.relative_to(root)
+        for p in (root / tree).rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix in (".py", ".toml", ".md")
+    )
+
+
+def _git_show(repo: Path, rel: Path) -> bytes | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(repo), "show", f"HEAD:{rel.as_posix()}"],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+_shipped_cache: dict[tuple[Path, Path], bytes | None] = {}
+
+
+def differs_from_shipped(path: Path) -> bool:
+    """Whether a course file (a check, say) now differs from the shipped one.
+
+    The workspace is found by walking up to the catalog. False when the
+    shipped version cannot be found: nothing to compare with is no evidence.
+    """
+    path = Path(os.path.abspath(path))
+    for root in path.parents:
+        if (root / CATALOG).is_file():
+            break
+    else:
+        return False
+    rel = path.relative_to(root)
+    key = (root, rel)
+    if key not in _shipped_cache:
+        _shipped_cache[key] = read_shipped(rel, root)
+    original = _shipped_cache[key]
+    if original is None:
+        return False
+    try:
+        return path.read_bytes() != original
+    except OSError:
+        return False

@@ -1,5 +1,0 @@
-"""Helpers shared by several checks: contracts, spies, module probes, autograd errors, losses, gym.
-
-The general assertion helpers live in torchlings.testing; what is here serves
-particular checks and is documented where it is defined.
-"""
