@@ -9,9 +9,26 @@ DEFAULT_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
+class Sealed:
+    """A graded check's terms: its code and the learner's, read before any learner code ran.
+
+    The check process compiles both from these bytes, never from the files
+    (which learner code could rewrite), and runs under the grade's witness
+    (engine/child/guard.py); `forbidden` are folders it must not read (the
+    installed reference solutions).
+    """
+
+    check_source: bytes
+    exercise_source: bytes
+    forbidden: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CheckJob:
     check_file: Path
     exercise_file: Path
     timeout: float = DEFAULT_TIMEOUT
     # Where forking a warm worker would be unsafe (CUDA), engines use a fresh process.
     needs_fresh_process: bool = False
+    # Set by `torchlings grade` only: see Sealed.
+    sealed: Sealed | None = None

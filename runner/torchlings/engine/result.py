@@ -83,6 +83,9 @@ class CheckResult:
     # The check file differs from the shipped one: every surface says so, so
     # that a pass against an edited check is never mistaken for a real one.
     check_modified: bool = False
+    # Under a grade: why this exercise's code looks like an attempt on its judge
+    # (the witness's flags; the grade adds what it sees in the source).
+    suspicions: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:

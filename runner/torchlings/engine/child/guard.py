@@ -1,0 +1,400 @@
+"""The grade's witness inside a check process: an audit hook learner code cannot remove.
+
+Installed (under `torchlings grade` only) after the check process has
+imported everything and before the learner's file runs. It watches the
+interpreter's audit events (PEP 578) and reports to the runner on the
+check's output pipe, in lines authenticated with a key that lives only in
+this hook's closure:
+
+- what learner code must not do under a grade, and ends the check at once
+  (SIGKILL, after saying why): reading frames (`sys._getframe`, `tb_frame`,
+  `gi_frame`, through `inspect` or `traceback` too), walking the heap (`gc`),
+  `ctypes`, tracing, opening `/proc` (its own memory, other processes'
+  pipes), reading the installed reference solutions, and replacing
+  attributes of the classes and functions the verdict depends on;
+- what only makes the exercise suspicious: writing files outside the
+  check's own folder, starting processes, importing torchlings or pytest,
+  running code built at run time;
+- the verdict: when the runner's own `run_child` (identified by its code
+  object and globals, captured here) has written the result, it raises
+  VERDICT_EVENT and the hook certifies the SHA-256 of the result file, read
+  by the hook itself, together with what it finds replaced among the
+  judge's functions, new torch.Tensor subclasses, and torch function or
+  dispatch modes left on.
+
+The runner (engine/host/evidence.py) accepts a pass only with that
+certificate, every line authenticated and numbered without a gap. The hook
+never calls code learner code could have replaced: everything it uses is a
+C function captured at install time, it only compares objects by identity
+or exact `str`, and it never raises into learner code.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import os
+import sys
+import types
+from collections.abc import Iterable
+from typing import Any
+
+from torchlings.engine.protocol import GUARD_MARK
+
+VERDICT_EVENT = "torchlings.verdict"
+
+# Frame-reading attributes CPython audits as object.__getattr__.
+_FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
+_FATAL_IF_LEARNER = frozenset({
+    "sys._getframe", "sys._current_frames", "sys._current_exceptions",
+    "gc.get_objects", "gc.get_referrers", "gc.get_referents",
+    "sys.settrace", "sys.setprofile", "sys._setprofileallthreads", "sys._settraceallthreads",
+})
+_PATH_CHANGES = frozenset({
+    "os.remove", "os.rename", "os.truncate", "os.chmod", "os.chown", "os.mkdir", "os.rmdir",
+    "os.symlink", "os.link", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.move",
+    "shutil.copytree",
+})
+_PROCESSES = frozenset({
+    "os.system", "subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+    "os.forkpty", "os.kill", "os.killpg", "pty.spawn", "signal.pthread_kill",
+})
+_OTHER = frozenset({"object.__getattr__", "object.__setattr__", "object.__delattr__", "open",
+                    "import", "exec", "compile", "sys.addaudithook", "os.listdir",
+                    "os.scandir", "code.__new__", "function.__new__", "marshal.loads",
+                    VERDICT_EVENT})
+WATCHED_EVENTS = _FATAL_IF_LEARNER | _PATH_CHANGES | _PROCESSES | _OTHER
+_JUDGE_PACKAGES = ("torchlings", "pytest", "_pytest", "pluggy")
+# Reads of /proc that torch and the standard library make on their own.
+_PROC_READS = frozenset({"/proc/cpuinfo", "/proc/meminfo", "/proc/self/status",
+                         "/proc/self/stat", "/proc/self/statm", "/proc/stat"})
+
+# Modules (beyond tamper.WATCHED_MODULES) whose functions the verdict's path uses.
+_MORE_MODULES = ("os", "posixpath", "json", "json.encoder", "json.decoder", "pathlib", "io",
+                 "hashlib", "hmac", "linecache", "traceback", "shutil", "signal", "types",
+                 "torch.overrides", "torch.nn", "torch.nn.modules.module")
+_WATCHED_CLASS_NAMES = ("torch.Tensor", "torch.nn.Module", "torch.nn.Parameter",
+                        "_pytest.reports.TestReport", "_pytest.runner.CallInfo",
+                        "_pytest.python.Function", "_pytest.python.Module",
+                        "torchlings.engine.result.CheckResult",
+                        "torchlings.engine.result.TestOutcome",
+                        "torchlings.engine.child.plugin.Collector", "pathlib.Path",
+                        "pathlib.PosixPath")
+
+
+def seal(check_source: bytes, exercise_source: bytes, key: str,
+         forbidden: Iterable[str]) -> dict[str, Any]:
+    """The part of a check request that carries a grade's terms (JSON-safe)."""
+    return {"check": base64.b64encode(check_source).decode("ascii"),
+            "exercise": base64.b64encode(exercise_source).decode("ascii"),
+            "key": key, "forbidden": list(forbidden)}
+
+
+def unseal(sealed: dict[str, Any]) -> tuple[bytes, bytes]:
+    """(check source, exercise source), taken out of the request."""
+    return (base64.b64decode(sealed.pop("check")), base64.b64decode(sealed.pop("exercise")))
+
+
+def _watched_namespaces() -> list[tuple[str, Any]]:
+    from torchlings.engine.child import tamper
+
+    names = set(tamper.WATCHED_MODULES) | set(_MORE_MODULES)
+    names |= {n for n in sys.modules if n.split(".")[0] in _JUDGE_PACKAGES}
+    spaces = []
+    for name in sorted(names):
+        module = sys.modules.get(name)
+        namespace = getattr(module, "__dict__", None)
+        if isinstance(namespace, dict):
+            spaces.append((name, namespace))
+    for dotted in _WATCHED_CLASS_NAMES:
+        module_name, _, cls_name = dotted.rpartition(".")
+        cls = getattr(sys.modules.get(module_name), cls_name, None)
+        if isinstance(cls, type):
+            spaces.append((dotted, cls.__dict__))  # a live view of the class
+    return spaces
+
+
+def _import_what_checks_import_later() -> None:
+    # torch wraps some of its functions (torch.manual_seed) when these are
+    # first imported: done now, that is not taken for tampering later.
+    import torch._dynamo  # noqa: F401
+    import torch.distributions  # noqa: F401
+    import torch.optim  # noqa: F401
+    import torch.utils.data  # noqa: F401
+
+
+def _not_dumpable() -> None:
+    # Other processes of the same user (learner code that forked, another
+    # check) can then neither ptrace this one nor read its memory.
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError, ImportError):
+        pass
+
+
+def install(**terms: Any) -> None:
+    """Start witnessing. Call once, after every import and before the learner's file runs.
+
+    The hook's functions get a private copy of this module's globals and of
+    the builtins, taken now: learner code that replaces `builtins.len` or a
+    constant of this module later changes nothing the hook looks up.
+    """
+    private = dict(globals())
+    private["__builtins__"] = dict(vars(builtins))
+    types.FunctionType(_install.__code__, private, "_install")(**terms)
+
+
+def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str,
+             forbidden: Iterable[str], verdict_code: Any, verdict_globals: dict[str, Any]) -> None:
+    import _hashlib
+    import _thread
+    import inspect
+    import signal
+    import traceback
+
+    import torch
+
+    _import_what_checks_import_later()
+    _not_dumpable()
+
+    # Everything the hook calls, captured now: C functions and builtins only.
+    write, fstat, dup, kill, getpid = os.write, os.fstat, os.dup, os.kill, os.getpid
+    os_open, os_read, os_close = os.open, os.read, os.close
+    read_flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+    sigkill = signal.SIGKILL
+    getframe = sys._getframe
+    get_ident = _thread.get_ident
+    hmac_digest, sha256 = _hashlib.hmac_digest, _hashlib.openssl_sha256
+    subclasses = type.__subclasses__
+    is_ = type
+    str_, bytes_, int_, tuple_, id_ = str, bytes, int, tuple, id
+    function_modes = getattr(torch._C, "_len_torch_function_stack", lambda: 0)
+    dispatch_modes = getattr(torch._C, "_len_torch_dispatch_stack", lambda: 0)
+    tensor = torch.Tensor
+
+    key_bytes = key.encode("ascii")
+    out = dup(fd)
+    status = fstat(out)
+    pipe = (status.st_dev, status.st_ino)
+    exercise = str(exercise)
+    scratch = os.path.realpath(scratch).rstrip(os.sep) + os.sep
+    forbidden = tuple(os.path.realpath(f).rstrip(os.sep) + os.sep for f in forbidden)
+    result_file = str(result_file)
+    transparent = frozenset({inspect.__file__, traceback.__file__})
+    tmp_roots = (scratch, "/dev/null", "/dev/shm/torch_", "/dev/shm/__KMP_")
+
+    spaces = _watched_namespaces()
+    snapshot = [(label, namespace, {name: value for name, value in dict(namespace).items()
+                                    if callable(value) and not isinstance(value, type)})
+                for label, namespace in spaces]
+    guarded_ids = frozenset(
+        {id(v) for _, _, names in snapshot for v in names.values()}
+        | {id(cls) for dotted in _WATCHED_CLASS_NAMES
+           if isinstance(cls := getattr(sys.modules.get(dotted.rpartition(".")[0]),
+                                        dotted.rpartition(".")[2], None), type)}
+        | {id(type(tensor))})
+
+    def all_subclasses() -> set[int]:
+        seen, todo = set(), [tensor]
+        while todo:
+            for cls in subclasses(todo.pop()):
+                if id_(cls) not in seen:
+                    seen.add(id_(cls))
+                    todo.append(cls)
+        return seen
+
+    known_subclasses = frozenset(all_subclasses())
+    modules = sys.modules
+    judge_modules = {name: module for name, module in modules.items()
+                     if name.split(".")[0] in _JUDGE_PACKAGES or name in _MORE_MODULES}
+    sequence = [0]
+    busy: set[int] = set()
+    certified = [False]
+
+    def emit(kind: str, payload: str) -> None:
+        body = f"{sequence[0]} {kind} {payload.encode('utf-8', 'replace')[:1000].hex()}"
+        mac = hmac_digest(key_bytes, body.encode("ascii"), "sha256").hex()
+        line = b"\n" + GUARD_MARK + body.encode("ascii") + b" " + mac.encode("ascii") + b"\n"
+        try:
+            now = fstat(out)
+            if (now.st_dev, now.st_ino) != pipe:
+                raise OSError("the witness's pipe was replaced")
+            write(out, line)  # under PIPE_BUF: written whole
+        except OSError:
+            kill(getpid(), sigkill)  # a witness that cannot speak ends the check
+        sequence[0] += 1
+
+    def end(reason: str) -> None:
+        emit("fatal", reason)
+        kill(getpid(), sigkill)
+
+    def text(value: Any) -> str | None:
+        # Only exact str and bytes are read: a subclass could run code here.
+        if is_(value) is str_:
+            return value
+        if is_(value) is bytes_:
+            return value.decode("utf-8", "replace")
+        return None
+
+    def where(frame: Any) -> tuple[bool, bool]:
+        """(learner code is on the stack, the code doing this is learner code)."""
+        on_stack, doer = False, None
+        while frame is not None:
+            name = frame.f_code.co_filename
+            plain = is_(name) is str_
+            if doer is None and not (plain and name in transparent):
+                # "<string>" and the like: code built at run time; "<frozen ...>":
+                # the import system's own.
+                doer = (not plain) or name == exercise or (
+                    name.startswith("<") and not name.startswith("<frozen "))
+            if (not plain) or name == exercise:
+                on_stack = True
+                break
+            frame = frame.f_back
+        return on_stack, bool(doer)
+
+    def outside(path: str) -> bool:
+        if "/../" in path or path.startswith("../") or path.endswith("/.."):
+            return True
+        if not path.startswith("/"):
+            return False  # relative to the check's own working folder
+        return not any(path.startswith(root) for root in tmp_roots)
+
+    def judge(event: str, args: tuple, frame: Any) -> None:
+        if event == VERDICT_EVENT:
+            if frame is not None and frame.f_code is verdict_code and \
+                    frame.f_globals is verdict_globals and not certified[0]:
+                certified[0] = True
+                emit("verdict", verdict())
+            else:
+                end("code other than the runner's asked for a verdict")
+            return
+        first = args[0] if is_(args) is tuple_ and args else None
+        # Cheap tests first: most events are the judge's own, and are let through
+        # before the stack is walked.
+        if event == "object.__getattr__":
+            if is_(args[1]) is str_ and args[1] not in _FRAME_ATTRIBUTES:
+                return
+            learner, doing = where(frame)
+            if learner and doing:
+                end(f"reads a frame ({text(args[1]) or '?'})")
+            return
+        if event in ("object.__setattr__", "object.__delattr__"):
+            if id_(first) not in guarded_ids and not (is_(args[1]) is str_
+                                                      and args[1] == "__code__"):
+                return
+            learner, doing = where(frame)
+            if learner:
+                end(f"replaces {text(args[1]) or 'an attribute'} of something the check "
+                    "uses to judge")
+            return
+        if event in ("open", "os.listdir", "os.scandir"):
+            path = text(first)
+            if path is None:
+                if is_(first) is not int_ and event == "open" and where(frame)[0]:
+                    emit("flag", "opens a file through an object that is not a path")
+                return
+            if any(path.startswith(f) for f in forbidden):
+                if where(frame)[0]:
+                    end(f"reads the installed reference solutions ({path})")
+                return
+            if path.startswith("/proc/") or path.startswith("/dev/fd"):
+                if path not in _PROC_READS and where(frame)[0]:
+                    end(f"opens {path}")
+                return
+            flags = args[2] if event == "open" and len(args) > 2 else 0
+            writes = is_(flags) is int_ and flags & write_flags
+            if writes and outside(path) and where(frame)[0]:
+                emit("flag", f"writes a file outside its temporary folder ({path})")
+            return
+        if event in ("exec", "compile", "code.__new__", "function.__new__", "marshal.loads"):
+            learner, doing = where(frame)
+            if learner and doing:
+                emit("flag", f"runs code it builds at run time ({event})")
+            return
+        learner, doing = where(frame)
+        if not learner:
+            return
+        if event in _FATAL_IF_LEARNER or event[:7] == "ctypes.":
+            if doing or event[:3] == "gc." or event[:7] == "ctypes.":
+                end(f"{event} (reading the interpreter's internals)")
+            return
+        if event in _PATH_CHANGES:
+            for value in args[:2]:
+                path = text(value)
+                if path is not None and (outside(path)
+                                         or any(path.startswith(f) for f in forbidden)):
+                    emit("flag", f"changes files outside its temporary folder ({event} {path})")
+                    return
+            return
+        if event in _PROCESSES:
+            emit("flag", f"starts or signals a process ({event})")
+            return
+        if event == "import":
+            name = text(first) or ""
+            if "solutions" in name:
+                end(f"imports the reference solutions ({name})")
+            if name.split(".")[0] in _JUDGE_PACKAGES:
+                emit("flag", f"imports {name}")
+            return
+        if event == "sys.addaudithook":
+            emit("flag", "adds an audit hook")
+
+    def verdict() -> str:
+        digest = "missing"
+        try:
+            handle = os_open(result_file, read_flags)
+            try:
+                data = b""
+                while chunk := os_read(handle, 1 << 20):
+                    data += chunk
+            finally:
+                os_close(handle)
+            digest = sha256(data).hexdigest()
+        except OSError:
+            pass
+        changed = []
+        for label, namespace, names in snapshot:
+            present = 0
+            for name, value in list(namespace.items()):
+                if is_(name) is not str_:
+                    continue
+                expected = names.get(name)
+                if expected is None:
+                    continue
+                present += 1
+                if value is not expected:
+                    changed.append(f"{label}.{name}")
+            if present != len(names):
+                changed.append(f"{label} (a function was removed)")
+        still = 0
+        for name, module in list(modules.items()):
+            if is_(name) is str_ and name in judge_modules:
+                still += 1
+                if judge_modules[name] is not module:
+                    changed.append(f"sys.modules[{name}]")
+        if still != len(judge_modules):
+            changed.append("sys.modules (a module was removed)")
+        new_subclasses = len(all_subclasses() - known_subclasses)
+        modes = function_modes() + dispatch_modes()
+        return f"{digest};{','.join(changed)};{new_subclasses};{modes}"
+
+    def hook(event: str, args: tuple) -> None:
+        if is_(event) is not str_ or (event not in WATCHED_EVENTS and event[:7] != "ctypes."):
+            return
+        me = get_ident()
+        if me in busy:
+            return  # the hook's own reads of frames and files
+        busy.add(me)
+        try:
+            judge(event, args, getframe(1))
+        except Exception:  # noqa: BLE001 - never into learner code; the check ends instead
+            end("the grade's witness could not judge an event")
+        finally:
+            busy.discard(me)
+
+    emit("hello", exercise)
+    sys.addaudithook(hook)
