@@ -28,6 +28,7 @@ from torchlings.cli.common import (
     resolve,
 )
 from torchlings.cli.dev import dev
+from torchlings.cli.grade import grade
 from torchlings.engine import check_many
 from torchlings.learner.report import display_path, render_result
 from torchlings.learner.state import STATE_DIR
@@ -322,6 +323,7 @@ def init(directory: Path) -> None:
 
 
 cli.add_command(dev)
+cli.add_command(grade)
 
 
 def main() -> None:
