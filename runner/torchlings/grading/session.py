@@ -156,6 +156,10 @@ def grade(course: PinnedCourse, workspaces: Sequence[Path],
     before = installation_digest(course)
     plan = _Plan(course, workspaces)
     owner = {id(g): learner for learner in plan.learners for g in learner.exercises}
+    # The engine's processes start here, not in a learner's checkout: Python
+    # puts the working folder on the path, and a checkout could hold a `torch`.
+    here = os.getcwd()
+    os.chdir(plan.private)
     try:
         if on_result is not None:  # those with no file to check are known already
             queued = {id(slot) for slot in plan.slots}
@@ -175,5 +179,6 @@ def grade(course: PinnedCourse, workspaces: Sequence[Path],
             with engine_factory() as engine:
                 check_many(engine, plan.jobs, workers=workers, on_result=finished)
     finally:
+        os.chdir(here)
         plan.close()
     return Grade(course, plan.learners, installation_changed=installation_digest(course) != before)

@@ -114,13 +114,9 @@ def _watched_namespaces() -> list[tuple[str, Any]]:
     return spaces
 
 
-def _import_what_checks_import_later() -> None:
-    # torch wraps some of its functions (torch.manual_seed) when these are
-    # first imported: done now, that is not taken for tampering later.
-    import torch._dynamo  # noqa: F401
-    import torch.distributions  # noqa: F401
-    import torch.optim  # noqa: F401
-    import torch.utils.data  # noqa: F401
+# torch wraps torch.manual_seed when torch._dynamo is first imported (the
+# first optimizer a check builds): not learner code's doing.
+_REWRAPPED_BY_TORCH = frozenset({("torch", "manual_seed")})
 
 
 def _not_dumpable() -> None:
@@ -156,7 +152,6 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
 
     import torch
 
-    _import_what_checks_import_later()
     _not_dumpable()
 
     # Everything the hook calls, captured now: C functions and builtins only.
@@ -187,8 +182,14 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
     tmp_roots = (scratch, "/dev/null", "/dev/shm/torch_", "/dev/shm/__KMP_")
 
     spaces = _watched_namespaces()
+    def judges(value: Any) -> bool:
+        # Functions, and the descriptors classes hold them in; classes are
+        # rebound legitimately (torch.Storage follows the default dtype).
+        return (callable(value) or isinstance(value, (classmethod, staticmethod, property))) \
+            and not isinstance(value, type)
+
     snapshot = [(label, namespace, {name: value for name, value in dict(namespace).items()
-                                    if callable(value) and not isinstance(value, type)})
+                                    if judges(value) and (label, name) not in _REWRAPPED_BY_TORCH})
                 for label, namespace in spaces]
     guarded_ids = frozenset(
         {id(v) for _, _, names in snapshot for v in names.values()}

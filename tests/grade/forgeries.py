@@ -1,0 +1,156 @@
+"""Learner files that forge a pass for `double` (the test course's tensor exercise).
+
+Each is unsolved (`double` is wrong or raises) and, run by a plain check,
+gets "passed" anyway (test_forgeries.py proves that first). Under
+`torchlings grade` each must fail or be flagged.
+"""
+
+from __future__ import annotations
+
+# Rewrites its own check at import into one that passes, and has that one put
+# the original bytes back when pytest imports it: the check on disk is
+# unchanged afterwards.
+CHECK_REWRITE = '''
+import pathlib
+
+_here = pathlib.Path(__file__).resolve()
+_check = _here.parents[2] / "checks" / _here.parent.name / ("test_" + _here.name)
+_original = _check.read_bytes()
+_check.write_text(
+    "import pathlib\\n"
+    f"pathlib.Path({str(_check)!r}).write_bytes({_original!r})\\n"
+    "def test_double():\\n"
+    "    pass\\n"
+)
+
+
+def double(t):
+    raise NotImplementedError("not solved")
+'''
+
+# Replaces the engine's result summary: every check "passes".
+ENGINE_SUMMARY = '''
+import sys
+
+from torchlings.engine.result import CheckResult, Status
+
+sys.modules["torchlings.engine.child.run_check"].summarise = (
+    lambda tests, problem: CheckResult(Status.PASSED, summary="1 of 1 tests pass"))
+
+
+def double(t):
+    raise NotImplementedError("not solved")
+'''
+
+# Replaces the result's serialisation: whatever happened is written as a pass.
+ENGINE_SERIALISATION = '''
+from torchlings.engine.result import CheckResult
+
+_original = CheckResult.to_dict
+
+
+def _as_passed(self):
+    data = _original(self)
+    data.update(status="passed", summary="1 of 1 tests pass", problem=None, tests=[])
+    return data
+
+
+CheckResult.to_dict = _as_passed
+
+
+def double(t):
+    raise NotImplementedError("not solved")
+'''
+
+# Replaces pytest's report construction: every test's report says "passed".
+PYTEST_REPORTS = '''
+import _pytest.reports
+
+_original = _pytest.reports.TestReport.from_item_and_call
+
+
+def _passed(cls, item, call):
+    report = _original(item, call)
+    report.outcome = "passed"
+    report.longrepr = None
+    return report
+
+
+_pytest.reports.TestReport.from_item_and_call = classmethod(_passed)
+
+
+def double(t):
+    raise NotImplementedError("not solved")
+'''
+
+# Finds the per-check nonce in a caller's frame, writes a passing result
+# with it, and leaves before the check runs.
+_WRITE_RESULT_AND_LEAVE = '''
+while _frame is not None and "nonce" not in _frame.f_locals:
+    _frame = _frame.f_back
+_result = {"status": "passed", "summary": "1 of 1 tests pass",
+           "tests": [{"name": "test_double", "outcome": "passed"}]}
+with open(_frame.f_locals["request"]["result"], "w") as _out:
+    json.dump({"nonce": _frame.f_locals["nonce"], "result": _result}, _out)
+os._exit(0)
+'''
+NONCE_FROM_FRAMES = '''
+import json
+import os
+import sys
+
+_frame = sys._getframe()
+''' + _WRITE_RESULT_AND_LEAVE
+
+NONCE_FROM_TRACEBACK = '''
+import json
+import os
+
+try:
+    raise RuntimeError
+except RuntimeError as _error:
+    _frame = _error.__traceback__.tb_frame
+''' + _WRITE_RESULT_AND_LEAVE
+
+# A tensor subclass whose comparisons always agree: `double` returns 3 * t.
+AGREEABLE_TENSOR = '''
+import torch
+
+
+class _Agreeable(torch.Tensor):
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in (torch.isclose, torch.Tensor.eq, torch.Tensor.__eq__):
+            with torch._C.DisableTorchFunctionSubclass():
+                return torch.ones(args[0].shape, dtype=torch.bool)
+        if func in (torch.Tensor.ne, torch.Tensor.__ne__):
+            with torch._C.DisableTorchFunctionSubclass():
+                return torch.zeros(args[0].shape, dtype=torch.bool)
+        if func in (torch.allclose, torch.equal):
+            return True
+        return super().__torch_function__(func, types, args, kwargs)
+
+
+def double(t):
+    return (t * 3).as_subclass(_Agreeable)
+'''
+
+
+def run_solution(solutions: str) -> str:
+    """Executes the reference solution that ships with the installed course."""
+    return f'''
+exec(open({solutions + "/01_basics/double.py"!r}).read())
+'''
+
+
+# The forgeries that fool a plain (unsealed) check, by name.
+FOOLING = {
+    "check_rewrite": CHECK_REWRITE,
+    "engine_summary": ENGINE_SUMMARY,
+    "engine_serialisation": ENGINE_SERIALISATION,
+    "pytest_reports": PYTEST_REPORTS,
+    "nonce_from_frames": NONCE_FROM_FRAMES,
+    "nonce_from_traceback": NONCE_FROM_TRACEBACK,
+    "agreeable_tensor": AGREEABLE_TENSOR,
+}
