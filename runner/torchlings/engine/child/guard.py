@@ -179,6 +179,8 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
     forbidden = tuple(os.path.realpath(f).rstrip(os.sep) + os.sep for f in forbidden)
     result_file = str(result_file)
     transparent = frozenset({inspect.__file__, traceback.__file__})
+    # The standard library's files (and the import system's), which act for their caller.
+    stdlib = (os.path.dirname(os.__file__) + os.sep, "<frozen ")
     tmp_roots = (scratch, "/dev/null", "/dev/shm/torch_", "/dev/shm/__KMP_")
 
     spaces = _watched_namespaces()
@@ -198,14 +200,26 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
                                         dotted.rpartition(".")[2], None), type)}
         | {id(type(tensor))})
 
+    own_dict = type.__dict__["__dict__"].__get__
+
+    def torch_own(cls: Any) -> bool:
+        # torch defines subclasses of its own as parts of it are imported.
+        for name, value in own_dict(cls).items():
+            if is_(name) is str_ and name == "__module__":
+                return is_(value) is str_ and (value == "torch" or value.startswith("torch."))
+        return False
+
     def all_subclasses() -> set[int]:
-        seen, todo = set(), [tensor]
+        """Every subclass of torch.Tensor, at any depth, that torch did not define."""
+        seen, found, todo = set(), set(), [tensor]
         while todo:
             for cls in subclasses(todo.pop()):
                 if id_(cls) not in seen:
                     seen.add(id_(cls))
                     todo.append(cls)
-        return seen
+                    if not torch_own(cls):
+                        found.add(id_(cls))
+        return found
 
     known_subclasses = frozenset(all_subclasses())
     modules = sys.modules
@@ -240,22 +254,33 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
             return value.decode("utf-8", "replace")
         return None
 
-    def where(frame: Any) -> tuple[bool, bool]:
-        """(learner code is on the stack, the code doing this is learner code)."""
-        on_stack, doer = False, None
+    def on_stack(frame: Any) -> bool:
+        """Learner code is somewhere on the stack (a walk: only for rare events)."""
         while frame is not None:
             name = frame.f_code.co_filename
-            plain = is_(name) is str_
-            if doer is None and not (plain and name in transparent):
-                # "<string>" and the like: code built at run time; "<frozen ...>":
-                # the import system's own.
-                doer = (not plain) or name == exercise or (
-                    name.startswith("<") and not name.startswith("<frozen "))
-            if (not plain) or name == exercise:
-                on_stack = True
-                break
+            if is_(name) is not str_ or name == exercise:
+                return True
             frame = frame.f_back
-        return on_stack, bool(doer)
+        return False
+
+    def doer(frame: Any, through_stdlib: bool) -> bool:
+        """The code that did this is learner code: the first frame that is not
+        inspect or traceback (they read frames for whoever calls them) nor,
+        `through_stdlib`, the standard library or the import system."""
+        while frame is not None:
+            name = frame.f_code.co_filename
+            if is_(name) is not str_:
+                return True  # a filename no compiler makes: built by hand
+            if name in transparent or (through_stdlib and name.startswith(stdlib)
+                                       and "-packages" not in name):
+                frame = frame.f_back
+                continue
+            if name == exercise:
+                return True
+            # "<string>" and the like: code built at run time, the learner's
+            # when learner code is below it.
+            return name.startswith("<") and not name.startswith("<frozen ") and on_stack(frame)
+        return False
 
     def outside(path: str) -> bool:
         if "/../" in path or path.startswith("../") or path.endswith("/.."):
@@ -274,74 +299,75 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
                 end("code other than the runner's asked for a verdict")
             return
         first = args[0] if is_(args) is tuple_ and args else None
-        # Cheap tests first: most events are the judge's own, and are let through
-        # before the stack is walked.
+        # Cheap tests first: most events are the judge's own or torch's, and
+        # are let through before any walk of the stack.
         if event == "object.__getattr__":
             if is_(args[1]) is str_ and args[1] not in _FRAME_ATTRIBUTES:
                 return
-            learner, doing = where(frame)
-            if learner and doing:
+            if doer(frame, False):
                 end(f"reads a frame ({text(args[1]) or '?'})")
+            return
+        if event in _FATAL_IF_LEARNER:
+            if event[:3] == "gc." and on_stack(frame) or doer(frame, False):
+                end(f"{event} (reading the interpreter's internals)")
+            return
+        if event[:7] == "ctypes.":
+            if doer(frame, True):  # torch's compiler loads its kernels with ctypes
+                end(f"{event} (reading the interpreter's internals)")
             return
         if event in ("object.__setattr__", "object.__delattr__"):
             if id_(first) not in guarded_ids and not (is_(args[1]) is str_
                                                       and args[1] == "__code__"):
                 return
-            learner, doing = where(frame)
-            if learner:
+            if on_stack(frame):
                 end(f"replaces {text(args[1]) or 'an attribute'} of something the check "
                     "uses to judge")
             return
         if event in ("open", "os.listdir", "os.scandir"):
             path = text(first)
             if path is None:
-                if is_(first) is not int_ and event == "open" and where(frame)[0]:
+                if is_(first) is not int_ and event == "open" and on_stack(frame):
                     emit("flag", "opens a file through an object that is not a path")
                 return
             if any(path.startswith(f) for f in forbidden):
-                if where(frame)[0]:
+                if on_stack(frame):
                     end(f"reads the installed reference solutions ({path})")
                 return
             if path.startswith("/proc/") or path.startswith("/dev/fd"):
-                if path not in _PROC_READS and where(frame)[0]:
+                if path not in _PROC_READS and on_stack(frame):
                     end(f"opens {path}")
                 return
             flags = args[2] if event == "open" and len(args) > 2 else 0
             writes = is_(flags) is int_ and flags & write_flags
-            if writes and outside(path) and where(frame)[0]:
+            if writes and outside(path) and on_stack(frame):
                 emit("flag", f"writes a file outside its temporary folder ({path})")
             return
         if event in ("exec", "compile", "code.__new__", "function.__new__", "marshal.loads"):
-            learner, doing = where(frame)
-            if learner and doing:
+            if doer(frame, True):
                 emit("flag", f"runs code it builds at run time ({event})")
-            return
-        learner, doing = where(frame)
-        if not learner:
-            return
-        if event in _FATAL_IF_LEARNER or event[:7] == "ctypes.":
-            if doing or event[:3] == "gc." or event[:7] == "ctypes.":
-                end(f"{event} (reading the interpreter's internals)")
             return
         if event in _PATH_CHANGES:
             for value in args[:2]:
                 path = text(value)
                 if path is not None and (outside(path)
                                          or any(path.startswith(f) for f in forbidden)):
-                    emit("flag", f"changes files outside its temporary folder ({event} {path})")
+                    if on_stack(frame):
+                        emit("flag", f"changes files outside its temporary folder "
+                                     f"({event} {path})")
                     return
             return
         if event in _PROCESSES:
-            emit("flag", f"starts or signals a process ({event})")
+            if doer(frame, True):  # torch's own compiler starts processes too
+                emit("flag", f"starts or signals a process ({event})")
             return
         if event == "import":
             name = text(first) or ""
-            if "solutions" in name:
+            if "solutions" in name and on_stack(frame):
                 end(f"imports the reference solutions ({name})")
-            if name.split(".")[0] in _JUDGE_PACKAGES:
+            if name.split(".")[0] in _JUDGE_PACKAGES and doer(frame, True):
                 emit("flag", f"imports {name}")
             return
-        if event == "sys.addaudithook":
+        if event == "sys.addaudithook" and on_stack(frame):
             emit("flag", "adds an audit hook")
 
     def verdict() -> str:
