@@ -137,6 +137,37 @@ def double(t):
 '''
 
 
+# While the test runs, replaces the check's own helper through sys.modules.
+CHECK_HELPER = '''
+import sys
+
+
+def double(t):
+    sys.modules["test_double"].expect_tensor = lambda actual, **kwargs: actual
+    return t
+'''
+
+# Registers its own kernel for aten::isclose: every comparison agrees. No
+# audit event marks it, so the grade can only flag it (the scan sees
+# torch.library), not stop it.
+OPERATOR_KERNEL = '''
+import torch
+
+_library = torch.library.Library("aten", "IMPL")
+
+
+def _agree(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return torch.ones(a.shape, dtype=torch.bool)
+
+
+_library.impl("isclose", _agree, "CPU")
+
+
+def double(t):
+    return t * 3
+'''
+
+
 def run_solution(solutions: str) -> str:
     """Executes the reference solution that ships with the installed course."""
     return f'''
@@ -153,4 +184,8 @@ FOOLING = {
     "nonce_from_frames": NONCE_FROM_FRAMES,
     "nonce_from_traceback": NONCE_FROM_TRACEBACK,
     "agreeable_tensor": AGREEABLE_TENSOR,
+    "check_helper": CHECK_HELPER,
+    "operator_kernel": OPERATOR_KERNEL,
 }
+# Those the grade flags but lets pass.
+ONLY_FLAGGED = {"operator_kernel"}

@@ -73,10 +73,18 @@ def test_an_honest_learner_passes_unflagged(graded) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(forgeries.FOOLING))
-def test_each_forgery_fails_under_grade(graded, name: str) -> None:
+def test_each_forgery_fails_or_is_flagged_under_grade(graded, name: str) -> None:
     item = graded[name]["double"]
     assert _fails_or_flagged(item)
-    assert not item.passed, item.result.summary
+    if name in forgeries.ONLY_FLAGGED:
+        assert item.suspicious
+    else:
+        assert not item.passed, item.result.summary
+
+
+def test_replacing_the_checks_own_helper_is_not_confirmed(graded) -> None:
+    item = graded["check_helper"]["double"]
+    assert "the check.expect_tensor" in item.result.summary
 
 
 def test_reading_frames_is_stopped_and_named(graded) -> None:

@@ -40,6 +40,12 @@ def test_every_forgery_is_flagged(name: str) -> None:
     ("getattr(__builtins__, 'ex' + 'ec')", "reaches attributes by computed name (getattr)"),
     ("import sys\nsys.modules['x'] = 1", "edits sys.modules"),
     ("import torch\nclass T(torch.Tensor): pass", "subclasses torch.Tensor"),
+    ("import torch\ntorch.library.Library('aten', 'IMPL')",
+     "registers operator kernels (torch.library)"),
+    ("from torch.overrides import TorchFunctionMode",
+     "overrides torch functions (TorchFunctionMode)"),
+    ("from torch.utils._python_dispatch import TorchDispatchMode",
+     "overrides torch operators (TorchDispatchMode)"),
 ])
 def test_each_reason(source: str, reason: str) -> None:
     assert reason in scan(source)

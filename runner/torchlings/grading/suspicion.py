@@ -104,6 +104,8 @@ def scan(source: bytes | str) -> list[str]:
                 imported.add((alias.asname or alias.name).split(".")[0])
             for name in names:
                 top = name.split(".")[0]
+                for part in name.split(".")[1:] if top == "torch" else ():
+                    flag(_TORCH_OVERRIDES.get(part))
                 if top in _JUDGE_MODULES:
                     flag(f"imports {top}")
                 flag(_MODULE_REASONS.get(top))
@@ -112,6 +114,8 @@ def scan(source: bytes | str) -> list[str]:
             if isinstance(node, ast.ImportFrom):
                 for alias in node.names:
                     flag(_ATTRIBUTE_REASONS.get(alias.name))
+                    if (node.module or "").startswith("torch"):
+                        flag(_TORCH_OVERRIDES.get(alias.name))
                     if node.module in ("os",) and alias.name in ("system", "popen", "_exit"):
                         flag("ends the process (os._exit)" if alias.name == "_exit"
                              else "starts processes (os.system)")
@@ -148,8 +152,21 @@ def scan(source: bytes | str) -> list[str]:
     return reasons
 
 
+# torch's own ways of changing what its functions do, none of which an exercise needs.
+_TORCH_OVERRIDES = {
+    "library": "registers operator kernels (torch.library)",
+    "TorchFunctionMode": "overrides torch functions (TorchFunctionMode)",
+    "TorchDispatchMode": "overrides torch operators (TorchDispatchMode)",
+    "_python_dispatch": "overrides torch operators (_python_dispatch)",
+    "overrides": "overrides torch functions (torch.overrides)",
+    "_C": "reaches torch's C internals (torch._C)",
+}
+
+
 def _attribute(node: ast.Attribute, flag) -> None:
     owner = _dotted(node.value)
+    if owner.split(".")[0] == "torch" and node.attr in _TORCH_OVERRIDES:
+        flag(_TORCH_OVERRIDES[node.attr])
     if node.attr == "modules" and owner == "sys":
         flag("edits sys.modules")
     elif node.attr in ("system", "popen") and owner == "os":

@@ -42,6 +42,10 @@ from typing import Any
 from torchlings.engine.protocol import GUARD_MARK
 
 VERDICT_EVENT = "torchlings.verdict"
+# Raised by pinned.PinnedModule once the check module is built: its functions
+# join what the verdict compares (learner code could replace the check's own
+# `expect_tensor` through sys.modules while a test runs).
+CHECK_LOADED_EVENT = "torchlings.check_loaded"
 
 # Frame-reading attributes CPython audits as object.__getattr__.
 _FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
@@ -62,7 +66,7 @@ _PROCESSES = frozenset({
 _OTHER = frozenset({"object.__getattr__", "object.__setattr__", "object.__delattr__", "open",
                     "import", "exec", "compile", "sys.addaudithook", "os.listdir",
                     "os.scandir", "code.__new__", "function.__new__", "marshal.loads",
-                    VERDICT_EVENT})
+                    VERDICT_EVENT, CHECK_LOADED_EVENT})
 WATCHED_EVENTS = _FATAL_IF_LEARNER | _PATH_CHANGES | _PROCESSES | _OTHER
 _JUDGE_PACKAGES = ("torchlings", "pytest", "_pytest", "pluggy")
 # Reads of /proc that torch and the standard library make on their own.
@@ -78,7 +82,9 @@ _WATCHED_CLASS_NAMES = ("torch.Tensor", "torch.nn.Module", "torch.nn.Parameter",
                         "_pytest.python.Function", "_pytest.python.Module",
                         "torchlings.engine.result.CheckResult",
                         "torchlings.engine.result.TestOutcome",
-                        "torchlings.engine.child.plugin.Collector", "pathlib.Path",
+                        "torchlings.engine.child.plugin.Collector",
+                        "torchlings.engine.child.pinned.PinnedModule",
+                        "torch._C.TensorBase", "torch._C._TensorBase", "pathlib.Path",
                         "pathlib.PosixPath")
 
 
@@ -152,7 +158,10 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
 
     import torch
 
+    from torchlings.engine.child.pinned import PinnedModule
+
     _not_dumpable()
+    pinned_code, pinned_globals = PinnedModule._getobj.__code__, PinnedModule._getobj.__globals__
 
     # Everything the hook calls, captured now: C functions and builtins only.
     write, fstat, dup, kill, getpid = os.write, os.fstat, os.dup, os.kill, os.getpid
@@ -181,7 +190,9 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
     transparent = frozenset({inspect.__file__, traceback.__file__})
     # The standard library's files (and the import system's), which act for their caller.
     stdlib = (os.path.dirname(os.__file__) + os.sep, "<frozen ")
-    tmp_roots = (scratch, "/dev/null", "/dev/shm/torch_", "/dev/shm/__KMP_")
+    # Where learner code may write: its working folder and pytest's tmp_path folders.
+    tmp_roots = (scratch + "cwd" + os.sep, scratch + "pytest-tmp" + os.sep, "/dev/null",
+                 "/dev/shm/torch_", "/dev/shm/__KMP_")
 
     spaces = _watched_namespaces()
     def judges(value: Any) -> bool:
@@ -283,13 +294,29 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
         return False
 
     def outside(path: str) -> bool:
-        if "/../" in path or path.startswith("../") or path.endswith("/.."):
-            return True
         if not path.startswith("/"):
-            return False  # relative to the check's own working folder
+            return False  # relative to the check's own working folder (no "..": see below)
         return not any(path.startswith(root) for root in tmp_roots)
 
+    def runners_own(path: str) -> bool:
+        """The result file and the rest of the check's scratch folder beyond the
+        learner's two: the genuine result (and its nonce) is written there."""
+        if path == ".." or "/../" in path or path.startswith("../") or path.endswith("/.."):
+            return True
+        return path.startswith(scratch) and not any(path.startswith(r) for r in tmp_roots) \
+            or path == scratch[:-1]
+
     def judge(event: str, args: tuple, frame: Any) -> None:
+        if event == CHECK_LOADED_EVENT:
+            namespace = args[0] if is_(args) is tuple_ and args else None
+            if frame is not None and frame.f_code is pinned_code and \
+                    frame.f_globals is pinned_globals and is_(namespace) is dict:
+                snapshot.append(("the check", namespace, {
+                    name: value for name, value in list(namespace.items())
+                    if is_(name) is str_ and judges(value)}))
+            else:
+                end("code other than the runner's claimed to have loaded the check")
+            return
         if event == VERDICT_EVENT:
             if frame is not None and frame.f_code is verdict_code and \
                     frame.f_globals is verdict_globals and not certified[0]:
@@ -333,6 +360,10 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
                 if on_stack(frame):
                     end(f"reads the installed reference solutions ({path})")
                 return
+            if runners_own(path):
+                if on_stack(frame):
+                    end(f"reaches the runner's own files ({path})")
+                return
             if path.startswith("/proc/") or path.startswith("/dev/fd"):
                 if path not in _PROC_READS and on_stack(frame):
                     end(f"opens {path}")
@@ -349,6 +380,10 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
         if event in _PATH_CHANGES:
             for value in args[:2]:
                 path = text(value)
+                if path is not None and runners_own(path):
+                    if on_stack(frame):
+                        end(f"reaches the runner's own files ({event} {path})")
+                    return
                 if path is not None and (outside(path)
                                          or any(path.startswith(f) for f in forbidden)):
                     if on_stack(frame):

@@ -39,6 +39,8 @@ class PinnedModule(pytest.Module):
         module.__file__ = filename
         sys.modules[module.__name__] = module
         exec(code, module.__dict__)
+        # The grade's witness notes the check's functions as they are now.
+        sys.audit("torchlings.check_loaded", module.__dict__)
         self.config.pluginmanager.consider_module(module)
         return module
 
