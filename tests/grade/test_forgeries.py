@@ -47,6 +47,9 @@ def graded(installed: Path, pinned, tmp_path_factory: pytest.TempPathFactory) ->
     learners["honest"] = {DOUBLE: HONEST_DOUBLE, ADD: HONEST_ADD}
     learners["unsolved"] = {}
     learners["run_solution"] = {DOUBLE: forgeries.run_solution(pinned.forbidden[0])}
+    # Solved, but reads the runner's result file (where the nonce is) on the way.
+    learners["runner_files"] = {DOUBLE: "import os\n\n\ndef double(t):\n"
+                                        "    os.listdir('..')\n    return t * 2\n"}
     learners["copied_solution"] = {DOUBLE: (installed / "solutions/01_basics/double.py")
                                    .read_text()}
     paths = [make_workspace(parent, name, files) for name, files in learners.items()]
@@ -130,3 +133,9 @@ def test_the_installed_catalog_decides_what_is_graded(graded) -> None:
 
 def test_a_committed_check_edit_changes_nothing(graded) -> None:
     assert not graded["committed_check"]["double"].passed
+
+
+def test_the_runners_own_files_are_out_of_reach(graded) -> None:
+    item = graded["runner_files"]["double"]
+    assert not item.passed
+    assert any("runner's own files" in reason for reason in item.reasons)

@@ -66,7 +66,7 @@ _PROCESSES = frozenset({
 _OTHER = frozenset({"object.__getattr__", "object.__setattr__", "object.__delattr__", "open",
                     "import", "exec", "compile", "sys.addaudithook", "os.listdir",
                     "os.scandir", "code.__new__", "function.__new__", "marshal.loads",
-                    VERDICT_EVENT, CHECK_LOADED_EVENT})
+                    "os.chdir", VERDICT_EVENT, CHECK_LOADED_EVENT})
 WATCHED_EVENTS = _FATAL_IF_LEARNER | _PATH_CHANGES | _PROCESSES | _OTHER
 _JUDGE_PACKAGES = ("torchlings", "pytest", "_pytest", "pluggy")
 # Reads of /proc that torch and the standard library make on their own.
@@ -376,6 +376,12 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
         if event in ("exec", "compile", "code.__new__", "function.__new__", "marshal.loads"):
             if doer(frame, True):
                 emit("flag", f"runs code it builds at run time ({event})")
+            return
+        if event == "os.chdir":
+            path = text(first)
+            if (path is None or runners_own(path) or outside(path)) and on_stack(frame):
+                # Relative paths would then lead anywhere, the runner's files included.
+                end(f"changes the working folder ({path or 'a descriptor'})")
             return
         if event in _PATH_CHANGES:
             for value in args[:2]:
