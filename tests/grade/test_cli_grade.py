@@ -22,7 +22,7 @@ SUSPICIOUS_ADD = "import inspect\n\n\ndef add(a, b):\n    return a + b\n"
 @pytest.fixture
 def as_installed(installed: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The test course plays the installed one."""
-    monkeypatch.setattr(shipped, "course_root", lambda: installed)
+    monkeypatch.setattr(shipped, "course_root", lambda *_a, **_k: installed)
     return installed
 
 
