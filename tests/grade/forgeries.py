@@ -168,6 +168,29 @@ def double(t):
 '''
 
 
+# Makes pytest load the exercise itself as a plugin (PYTEST_ADDOPTS is read
+# after the exercise is imported), whose report hook turns failures into passes.
+PYTEST_PLUGIN = '''
+import os
+
+import pytest
+
+os.environ["PYTEST_ADDOPTS"] = "-p " + __name__
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    report.outcome = "passed"
+    report.longrepr = None
+
+
+def double(t):
+    raise NotImplementedError("not solved")
+'''
+
+
 def run_solution(solutions: str) -> str:
     """Executes the reference solution that ships with the installed course."""
     return f'''
@@ -185,6 +208,7 @@ FOOLING = {
     "nonce_from_traceback": NONCE_FROM_TRACEBACK,
     "agreeable_tensor": AGREEABLE_TENSOR,
     "check_helper": CHECK_HELPER,
+    "pytest_plugin": PYTEST_PLUGIN,
     "operator_kernel": OPERATOR_KERNEL,
 }
 # Those the grade flags but lets pass.

@@ -80,6 +80,7 @@ _STRING_HINTS = {
     "__torch_function__": "defines __torch_function__",
     "_getframe": "reads frames (sys._getframe)",
     "_exit": "ends the process (os._exit)",
+    "PYTEST": "sets pytest's options (PYTEST_...)",
 }
 
 
@@ -140,6 +141,9 @@ def scan(source: bytes | str) -> list[str]:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
                 node.name in ("__torch_function__", "__torch_dispatch__"):
             flag(f"defines {node.name}")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                node.name.startswith("pytest_"):
+            flag(f"defines a pytest hook ({node.name})")
         elif isinstance(node, ast.ClassDef):
             for base in node.bases:
                 if _dotted(base) in ("torch.Tensor", "Tensor", "torch._C.TensorBase",

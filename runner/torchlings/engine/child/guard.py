@@ -66,7 +66,8 @@ _PROCESSES = frozenset({
 _OTHER = frozenset({"object.__getattr__", "object.__setattr__", "object.__delattr__", "open",
                     "import", "exec", "compile", "sys.addaudithook", "os.listdir",
                     "os.scandir", "code.__new__", "function.__new__", "marshal.loads",
-                    "os.chdir", VERDICT_EVENT, CHECK_LOADED_EVENT})
+                    "os.chdir", "os.putenv", "os.unsetenv", VERDICT_EVENT,
+                    CHECK_LOADED_EVENT})
 WATCHED_EVENTS = _FATAL_IF_LEARNER | _PATH_CHANGES | _PROCESSES | _OTHER
 _JUDGE_PACKAGES = ("torchlings", "pytest", "_pytest", "pluggy")
 # Reads of /proc that torch and the standard library make on their own.
@@ -245,6 +246,12 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
         return found
 
     known_subclasses = frozenset(all_subclasses())
+    # Objects of the process the judge reads after learner code ran: the
+    # environment pytest takes options from, the import system's finders.
+    environ = os.environ
+    os_namespace = vars(os)
+    meta_path, path_hooks = sys.meta_path, sys.path_hooks
+    finders = (tuple(meta_path), tuple(path_hooks))
     modules = sys.modules
     judge_modules = {name: module for name, module in modules.items()
                      if name.split(".")[0] in _JUDGE_PACKAGES or name in _MORE_MODULES}
@@ -389,6 +396,13 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
             if doer(frame, True):
                 emit("flag", f"runs code it builds at run time ({event})")
             return
+        if event in ("os.putenv", "os.unsetenv"):
+            name = text(first) or ""
+            # pytest reads PYTEST_ADDOPTS and PYTEST_PLUGINS after the exercise
+            # is imported: options, plugins (the exercise itself as one).
+            if name.startswith(("PYTEST", "TORCHLINGS", "PYTHON")) and on_stack(frame):
+                end(f"sets {name} (the judge's own settings)")
+            return
         if event == "os.chdir":
             path = text(first)
             if (path is None or runners_own(path) or outside(path)) and on_stack(frame):
@@ -458,6 +472,13 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
                     changed.append(f"sys.modules[{name}]")
         if still != len(judge_modules):
             changed.append("sys.modules (a module was removed)")
+        if os_namespace.get("environ") is not environ:
+            changed.append("os.environ")
+        for now, then in zip((tuple(meta_path), tuple(path_hooks)), finders, strict=True):
+            # By identity: comparing with == could run a learner object's __eq__.
+            if len(now) != len(then) or any(a is not b for a, b in zip(now, then, strict=True)):
+                changed.append("sys.meta_path")
+                break
         new_subclasses = len(all_subclasses() - known_subclasses)
         modes = function_modes() + dispatch_modes()
         return f"{digest};{','.join(changed)};{new_subclasses};{modes}"
