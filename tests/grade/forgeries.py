@@ -191,6 +191,48 @@ def double(t):
 '''
 
 
+# Not a tensor at all: an object that claims torch.Tensor as its __class__
+# and answers torch's functions itself, every comparison agreeing.
+SPOOFED_TENSOR = '''
+import torch
+
+
+class _Spoof:
+    def __init__(self, data):
+        self.data = data
+
+    @property
+    def __class__(self):
+        return torch.Tensor
+
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+
+    def detach(self):
+        return self
+
+    def cpu(self):
+        return self
+
+    def double(self):
+        return self
+
+    def is_floating_point(self):
+        return True
+
+    def is_complex(self):
+        return False
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        return torch.ones(args[0].data.shape, dtype=torch.bool)
+
+
+def double(t):
+    return _Spoof(t * 3)
+'''
+
+
 def run_solution(solutions: str) -> str:
     """Executes the reference solution that ships with the installed course."""
     return f'''
@@ -211,5 +253,7 @@ FOOLING = {
     "pytest_plugin": PYTEST_PLUGIN,
     "operator_kernel": OPERATOR_KERNEL,
 }
+# Stopped by the check helpers themselves (a plain check too, since it was found).
+STOPPED_BY_CHECKS = {"spoofed_tensor": SPOOFED_TENSOR}
 # Those the grade flags but lets pass.
 ONLY_FLAGGED = {"operator_kernel"}

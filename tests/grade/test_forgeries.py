@@ -43,7 +43,8 @@ def test_the_forgery_fools_a_plain_check(name: str, installed: Path, tmp_path: P
 def graded(installed: Path, pinned, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """One grade of the whole class; {learner: {exercise name: ExerciseGrade}}."""
     parent = tmp_path_factory.mktemp("class")
-    learners = {name: {DOUBLE: source} for name, source in forgeries.FOOLING.items()}
+    learners = {name: {DOUBLE: source} for name, source in
+                {**forgeries.FOOLING, **forgeries.STOPPED_BY_CHECKS}.items()}
     learners["honest"] = {DOUBLE: HONEST_DOUBLE, ADD: HONEST_ADD}
     learners["unsolved"] = {}
     learners["run_solution"] = {DOUBLE: forgeries.run_solution(pinned.forbidden[0])}
@@ -139,3 +140,16 @@ def test_the_runners_own_files_are_out_of_reach(graded) -> None:
     item = graded["runner_files"]["double"]
     assert not item.passed
     assert any("runner's own files" in reason for reason in item.reasons)
+
+
+def test_a_spoofed_tensor_is_not_a_tensor(graded, installed: Path, tmp_path: Path) -> None:
+    item = graded["spoofed_tensor"]["double"]
+    assert not item.passed and item.suspicious
+    assert "should be a torch.Tensor" in item.result.summary + item.result.tests[0].message
+    root = tmp_path / "clone"
+    shutil.copytree(installed, root)
+    (root / DOUBLE).write_text(forgeries.SPOOFED_TENSOR)
+    course = load_course(root)
+    with shared_engine() as engine:
+        result = engine.check(job_for(course, course.by_name("double")))
+    assert result.status is Status.FAILED
