@@ -51,6 +51,9 @@ def graded(installed: Path, pinned, tmp_path_factory: pytest.TempPathFactory) ->
     # Solved, but reads the runner's result file (where the nonce is) on the way.
     learners["runner_files"] = {DOUBLE: "import os\n\n\ndef double(t):\n"
                                         "    os.listdir('..')\n    return t * 2\n"}
+    # Solved, after a look at the installed check (to copy its expected values).
+    learners["read_check"] = {DOUBLE: f"open({str(installed / 'checks/01_basics/test_double.py')!r})"
+                                      ".read()\n\n\ndef double(t):\n    return t * 2\n"}
     learners["copied_solution"] = {DOUBLE: (installed / "solutions/01_basics/double.py")
                                    .read_text()}
     paths = [make_workspace(parent, name, files) for name, files in learners.items()]
@@ -153,3 +156,9 @@ def test_a_spoofed_tensor_is_not_a_tensor(graded, installed: Path, tmp_path: Pat
     with shared_engine() as engine:
         result = engine.check(job_for(course, course.by_name("double")))
     assert result.status is Status.FAILED
+
+
+def test_the_installed_checks_cannot_be_read(graded) -> None:
+    item = graded["read_check"]["double"]
+    assert not item.passed
+    assert any("checks or reference solutions" in reason for reason in item.reasons)

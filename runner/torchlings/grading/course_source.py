@@ -26,8 +26,9 @@ class PinnedCourse:
 
     @property
     def forbidden(self) -> tuple[str, ...]:
-        """Folders a graded check process must not read (the reference solutions)."""
-        return (str((self.root / "solutions").resolve()),)
+        """Folders a graded check process must not read: the reference solutions, and
+        the checks (whose expected values an exercise could otherwise copy)."""
+        return (str((self.root / "solutions").resolve()), str((self.root / "checks").resolve()))
 
     @classmethod
     def load(cls, root: Path | None = None) -> PinnedCourse:

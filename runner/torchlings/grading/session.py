@@ -27,6 +27,7 @@ from torchlings.grading.learner_files import read_learner_file
 from torchlings.grading.suspicion import scan
 
 PRIVATE_PREFIX = "torchlings-grade-"
+PLACEHOLDER = b"# This check runs from the bytes the grader read from the installed course.\n"
 
 
 @dataclass
@@ -115,9 +116,11 @@ class _Plan:
             reasons.append("is the shipped reference solution, unchanged")
         check = self.course.checks[exercise.name]
         check_file, exercise_file = home / exercise.check_rel, home / exercise.exercise_rel
-        for path, data in ((check_file, check), (exercise_file, learner.source)):
+        # The files are there for pytest to collect and for tracebacks; both run
+        # from the bytes in the job. The check's file holds nothing to copy from.
+        for path, data in ((check_file, PLACEHOLDER), (exercise_file, learner.source)):
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)  # for pytest's collection and tracebacks; never run from
+            path.write_bytes(data)
         grade = ExerciseGrade(exercise, _missing("not checked"), reasons)
         self.jobs.append(CheckJob(
             check_file=check_file, exercise_file=exercise_file,

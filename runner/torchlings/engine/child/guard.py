@@ -85,7 +85,10 @@ _WATCHED_CLASS_NAMES = ("torch.Tensor", "torch.nn.Module", "torch.nn.Parameter",
                         "torchlings.engine.result.TestOutcome",
                         "torchlings.engine.child.plugin.Collector",
                         "torchlings.engine.child.pinned.PinnedModule",
-                        "torch._C.TensorBase", "torch._C._TensorBase", "pathlib.Path",
+                        "torch._C.TensorBase", "torch._C._TensorBase", "torch.optim.Optimizer",
+                        "torch.optim.SGD", "torch.optim.Adam", "torch.optim.AdamW",
+                        "torch.autograd.Function", "torch.utils.data.DataLoader",
+                        "pathlib.Path",
                         "pathlib.PosixPath")
 
 
@@ -377,7 +380,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
                 return
             if any(path.startswith(f) for f in forbidden):
                 if on_stack(frame):
-                    end(f"reads the installed reference solutions ({path})")
+                    end(f"reads the installed course's checks or reference solutions ({path})")
                 return
             if runners_own(path):
                 if on_stack(frame):
