@@ -35,6 +35,7 @@ import base64
 import builtins
 import os
 import sys
+import tempfile
 import types
 from collections.abc import Iterable
 from typing import Any
@@ -195,6 +196,9 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
     transparent = frozenset({inspect.__file__, traceback.__file__})
     # The standard library's files (and the import system's), which act for their caller.
     stdlib = (os.path.dirname(os.__file__) + os.sep, "<frozen ")
+    temp = os.path.realpath(tempfile.gettempdir()).rstrip(os.sep) + os.sep
+    runner_prefixes = (temp + "torchlings-check-", temp + "torchlings-grade-",
+                       "/tmp/torchlings-check-", "/tmp/torchlings-grade-")
     # Where learner code may write: its working folder and pytest's tmp_path folders.
     tmp_roots = (scratch + "cwd" + os.sep, scratch + "pytest-tmp" + os.sep, "/dev/null",
                  "/dev/shm/torch_", "/dev/shm/__KMP_")
@@ -322,11 +326,17 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
 
     def runners_own(path: str) -> bool:
         """The result file and the rest of the check's scratch folder beyond the
-        learner's two: the genuine result (and its nonce) is written there."""
+        learner's two (the genuine result and its nonce are written there), and
+        every other check's and grade's folder (other learners' code, their
+        results)."""
+        while "//" in path or "/./" in path:
+            path = path.replace("//", "/").replace("/./", "/")
         if path == ".." or "/../" in path or path.startswith("../") or path.endswith("/.."):
             return True
-        return path.startswith(scratch) and not any(path.startswith(r) for r in tmp_roots) \
-            or path == scratch[:-1]
+        if any(path.startswith(r) for r in tmp_roots):
+            return False
+        return path.startswith(scratch) or path == scratch[:-1] or \
+            any(path.startswith(p) for p in runner_prefixes)
 
     def judge(event: str, args: tuple, frame: Any) -> None:
         if event == CHECK_LOADED_EVENT:
