@@ -54,6 +54,11 @@ def graded(installed: Path, pinned, tmp_path_factory: pytest.TempPathFactory) ->
     # Solved, after a look at the installed check (to copy its expected values).
     learners["read_check"] = {DOUBLE: f"open({str(installed / 'checks/01_basics/test_double.py')!r})"
                                       ".read()\n\n\ndef double(t):\n    return t * 2\n"}
+    # Solved, and a thread with no learner frame on its stack reads the result file.
+    learners["thread_reads_result"] = {DOUBLE: (
+        "import threading\n\n"
+        "threading.Thread(target=open, args=('../result.json',)).start()\n\n\n"
+        "def double(t):\n    return t * 2\n")}
     learners["copied_solution"] = {DOUBLE: (installed / "solutions/01_basics/double.py")
                                    .read_text()}
     paths = [make_workspace(parent, name, files) for name, files in learners.items()]
@@ -140,9 +145,10 @@ def test_a_committed_check_edit_changes_nothing(graded) -> None:
 
 
 def test_the_runners_own_files_are_out_of_reach(graded) -> None:
-    item = graded["runner_files"]["double"]
-    assert not item.passed
-    assert any("runner's own files" in reason for reason in item.reasons)
+    for name in ("runner_files", "thread_reads_result"):
+        item = graded[name]["double"]
+        assert not item.passed
+        assert any("runner's own files" in reason for reason in item.reasons)
 
 
 def test_a_spoofed_tensor_is_not_a_tensor(graded, installed: Path, tmp_path: Path) -> None:
