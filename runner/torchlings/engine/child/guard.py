@@ -87,7 +87,8 @@ _WATCHED_CLASS_NAMES = ("torch.Tensor", "torch.nn.Module", "torch.nn.Parameter",
                         "torchlings.engine.child.plugin.Collector",
                         "torchlings.engine.child.pinned.PinnedModule",
                         "torch._C.TensorBase", "torch._C._TensorBase", "torch.optim.Optimizer",
-                        "torch.optim.SGD", "torch.optim.Adam", "torch.optim.AdamW",
+                        # Not SGD, Adam...: torch wraps their `step` for its profiler
+                        # when the first one is built.
                         "torch.autograd.Function", "torch.utils.data.DataLoader",
                         "pathlib.Path",
                         "pathlib.PosixPath")
