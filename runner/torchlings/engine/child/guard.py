@@ -31,7 +31,6 @@ or exact `str`, and it never raises into learner code.
 
 from __future__ import annotations
 
-import base64
 import builtins
 import os
 import sys
@@ -40,107 +39,23 @@ import types
 from collections.abc import Iterable
 from typing import Any
 
+from torchlings.engine.child import witness_terms  # noqa: F401
+from torchlings.engine.child.witness_terms import (
+    CHECK_LOADED_EVENT,
+    DYNAMO_PATCHES,
+    FATAL_IF_LEARNER,
+    FRAME_ATTRIBUTES,
+    JUDGE_PACKAGES,
+    MORE_MODULES,
+    PATH_CHANGES,
+    PROC_READS,
+    PROCESSES,
+    REWRAPPED_BY_TORCH,
+    VERDICT_EVENT,
+    WATCHED_CLASS_NAMES,
+    WATCHED_EVENTS,
+)
 from torchlings.engine.protocol import GUARD_MARK
-
-VERDICT_EVENT = "torchlings.verdict"
-# Raised by pinned.PinnedModule once the check module is built: its functions
-# join what the verdict compares (learner code could replace the check's own
-# `expect_tensor` through sys.modules while a test runs).
-CHECK_LOADED_EVENT = "torchlings.check_loaded"
-
-# Frame-reading attributes CPython audits as object.__getattr__.
-_FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
-_FATAL_IF_LEARNER = frozenset({
-    "sys._getframe", "sys._current_frames", "sys._current_exceptions",
-    "gc.get_objects", "gc.get_referrers", "gc.get_referents",
-    "sys.settrace", "sys.setprofile", "sys._setprofileallthreads", "sys._settraceallthreads",
-})
-_PATH_CHANGES = frozenset({
-    "os.remove", "os.rename", "os.truncate", "os.chmod", "os.chown", "os.mkdir", "os.rmdir",
-    "os.symlink", "os.link", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.move",
-    "shutil.copytree",
-})
-_PROCESSES = frozenset({
-    "os.system", "subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
-    "os.forkpty", "os.kill", "os.killpg", "pty.spawn", "signal.pthread_kill",
-})
-_OTHER = frozenset({"object.__getattr__", "object.__setattr__", "object.__delattr__", "open",
-                    "import", "exec", "compile", "sys.addaudithook", "os.listdir",
-                    "os.scandir", "code.__new__", "function.__new__", "marshal.loads",
-                    "os.chdir", "os.putenv", "os.unsetenv", VERDICT_EVENT,
-                    CHECK_LOADED_EVENT})
-WATCHED_EVENTS = _FATAL_IF_LEARNER | _PATH_CHANGES | _PROCESSES | _OTHER
-_JUDGE_PACKAGES = ("torchlings", "pytest", "_pytest", "pluggy")
-# Reads of /proc that torch and the standard library make on their own.
-_PROC_READS = frozenset({"/proc/cpuinfo", "/proc/meminfo", "/proc/self/status",
-                         "/proc/self/stat", "/proc/self/statm", "/proc/stat"})
-
-# Modules (beyond tamper.WATCHED_MODULES) whose functions the verdict's path uses.
-_MORE_MODULES = ("os", "posixpath", "json", "json.encoder", "json.decoder", "pathlib", "io",
-                 "hashlib", "hmac", "linecache", "traceback", "shutil", "signal", "types",
-                 "torch.overrides", "torch.nn", "torch.nn.modules.module")
-_WATCHED_CLASS_NAMES = ("torch.Tensor", "torch.nn.Module", "torch.nn.Parameter",
-                        "_pytest.reports.TestReport", "_pytest.runner.CallInfo",
-                        "_pytest.python.Function", "_pytest.python.Module",
-                        "torchlings.engine.result.CheckResult",
-                        "torchlings.engine.result.TestOutcome",
-                        "torchlings.engine.child.plugin.Collector",
-                        "torchlings.engine.child.pinned.PinnedModule",
-                        "torch._C.TensorBase", "torch._C._TensorBase", "torch.optim.Optimizer",
-                        # Not SGD, Adam...: torch wraps their `step` for its profiler
-                        # when the first one is built.
-                        "torch.autograd.Function", "torch.utils.data.DataLoader",
-                        "pathlib.Path",
-                        "pathlib.PosixPath")
-
-
-def seal(check_source: bytes, exercise_source: bytes, key: str,
-         forbidden: Iterable[str]) -> dict[str, Any]:
-    """The part of a check request that carries a grade's terms (JSON-safe)."""
-    return {"check": base64.b64encode(check_source).decode("ascii"),
-            "exercise": base64.b64encode(exercise_source).decode("ascii"),
-            "key": key, "forbidden": list(forbidden)}
-
-
-def unseal(sealed: dict[str, Any]) -> tuple[bytes, bytes]:
-    """(check source, exercise source), taken out of the request."""
-    return (base64.b64decode(sealed.pop("check")), base64.b64decode(sealed.pop("exercise")))
-
-
-def _watched_namespaces() -> list[tuple[str, Any]]:
-    from torchlings.engine.child import tamper
-
-    names = set(tamper.WATCHED_MODULES) | set(_MORE_MODULES)
-    names |= {n for n in sys.modules if n.split(".")[0] in _JUDGE_PACKAGES}
-    spaces = []
-    for name in sorted(names):
-        module = sys.modules.get(name)
-        namespace = getattr(module, "__dict__", None)
-        if isinstance(namespace, dict):
-            spaces.append((name, namespace))
-    for dotted in _WATCHED_CLASS_NAMES:
-        module_name, _, cls_name = dotted.rpartition(".")
-        cls = getattr(sys.modules.get(module_name), cls_name, None)
-        if isinstance(cls, type):
-            spaces.append((dotted, cls.__dict__))  # a live view of the class
-    return spaces
-
-
-# torch wraps torch.manual_seed when torch._dynamo is first imported (the
-# first optimizer a check builds): not learner code's doing.
-_REWRAPPED_BY_TORCH = frozenset({("torch", "manual_seed")})
-_DYNAMO_PATCHES = frozenset({("torch.nn.Module", "__init__"), ("torch.nn.Module", "__setstate__")})
-
-
-def _not_dumpable() -> None:
-    # Other processes of the same user (learner code that forked, another
-    # check) can then neither ptrace this one nor read its memory.
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
-    except (OSError, AttributeError, ImportError):
-        pass
 
 
 def install(**terms: Any) -> None:
@@ -167,7 +82,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
 
     from torchlings.engine.child.pinned import PinnedModule
 
-    _not_dumpable()
+    witness_terms.not_dumpable()
     pinned_code, pinned_globals = PinnedModule._getobj.__code__, PinnedModule._getobj.__globals__
 
     # Everything the hook calls, captured now: C functions and builtins only.
@@ -205,7 +120,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
     tmp_roots = (scratch + "cwd" + os.sep, scratch + "pytest-tmp" + os.sep, "/dev/null",
                  "/dev/shm/torch_", "/dev/shm/__KMP_")
 
-    spaces = _watched_namespaces()
+    spaces = witness_terms.watched_namespaces()
     def judges(value: Any) -> bool:
         # Functions, and the descriptors classes hold them in; classes are
         # rebound legitimately (torch.Storage follows the default dtype).
@@ -213,11 +128,11 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
             and not isinstance(value, type)
 
     snapshot = [(label, namespace, {name: value for name, value in dict(namespace).items()
-                                    if judges(value) and (label, name) not in _REWRAPPED_BY_TORCH})
+                                    if judges(value) and (label, name) not in REWRAPPED_BY_TORCH})
                 for label, namespace in spaces]
     guarded_ids = frozenset(
         {id(v) for _, _, names in snapshot for v in names.values()}
-        | {id(cls) for dotted in _WATCHED_CLASS_NAMES
+        | {id(cls) for dotted in WATCHED_CLASS_NAMES
            if isinstance(cls := getattr(sys.modules.get(dotted.rpartition(".")[0]),
                                         dotted.rpartition(".")[2], None), type)}
         | {id(type(tensor))})
@@ -237,7 +152,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
     def dynamo_patch(label: str, name: str, value: Any) -> bool:
         # torch.compile patches nn.Module.__init__ and __setstate__ with
         # functions of torch/_dynamo/mutation_guard.py, and leaves them there.
-        if (label, name) not in _DYNAMO_PATCHES or is_(value) is not function_type:
+        if (label, name) not in DYNAMO_PATCHES or is_(value) is not function_type:
             return False
         filename = value.__code__.co_filename
         return is_(filename) is str_ and filename.endswith(mutation_guard)
@@ -263,7 +178,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
     finders = (tuple(meta_path), tuple(path_hooks))
     modules = sys.modules
     judge_modules = {name: module for name, module in modules.items()
-                     if name.split(".")[0] in _JUDGE_PACKAGES or name in _MORE_MODULES}
+                     if name.split(".")[0] in JUDGE_PACKAGES or name in MORE_MODULES}
     sequence = [0]
     busy: set[int] = set()
     certified = [False]
@@ -369,12 +284,12 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
         # Cheap tests first: most events are the judge's own or torch's, and
         # are let through before any walk of the stack.
         if event == "object.__getattr__":
-            if is_(args[1]) is str_ and args[1] not in _FRAME_ATTRIBUTES:
+            if is_(args[1]) is str_ and args[1] not in FRAME_ATTRIBUTES:
                 return
             if doer(frame, False):
                 end(f"reads a frame ({text(args[1]) or '?'})")
             return
-        if event in _FATAL_IF_LEARNER:
+        if event in FATAL_IF_LEARNER:
             if event[:3] == "gc." and on_stack(frame) or doer(frame, False):
                 end(f"{event} (reading the interpreter's internals)")
             return
@@ -405,7 +320,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
                     end(f"reaches the runner's own files ({path})")
                 return
             if path.startswith("/proc/") or path.startswith("/dev/fd"):
-                if path not in _PROC_READS and on_stack(frame):
+                if path not in PROC_READS and on_stack(frame):
                     end(f"opens {path}")
                 return
             flags = args[2] if event == "open" and len(args) > 2 else 0
@@ -430,7 +345,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
                 # Relative paths would then lead anywhere, the runner's files included.
                 end(f"changes the working folder ({path or 'a descriptor'})")
             return
-        if event in _PATH_CHANGES:
+        if event in PATH_CHANGES:
             for value in args[:2]:
                 path = text(value)
                 if path is not None and runners_own(path):
@@ -444,7 +359,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
                                      f"({event} {path})")
                     return
             return
-        if event in _PROCESSES:
+        if event in PROCESSES:
             if doer(frame, True):  # torch's own compiler starts processes too
                 emit("flag", f"starts or signals a process ({event})")
             return
@@ -452,7 +367,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
             name = text(first) or ""
             if "solutions" in name and on_stack(frame):
                 end(f"imports the reference solutions ({name})")
-            if name.split(".")[0] in _JUDGE_PACKAGES and doer(frame, True):
+            if name.split(".")[0] in JUDGE_PACKAGES and doer(frame, True):
                 emit("flag", f"imports {name}")
             return
         if event == "sys.addaudithook" and on_stack(frame):

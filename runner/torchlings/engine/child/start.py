@@ -90,9 +90,9 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         sandbox.reset_torch_state()
         sources = None
         if sealed is not None:
-            from torchlings.engine.child import guard
+            from torchlings.engine.child import guard, witness_terms
 
-            sources = guard.unseal(sealed)
+            sources = witness_terms.unseal(sealed)
             guard.install(key=sealed.pop("key"), fd=1, exercise=request["exercise"],
                           scratch=request["scratch"], result_file=request["result"],
                           forbidden=sealed.get("forbidden", ()),

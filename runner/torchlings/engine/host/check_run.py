@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from torchlings.engine.child import guard, sandbox
+from torchlings.engine.child import sandbox, witness_terms
 from torchlings.engine.host import evidence
 from torchlings.engine.host.outcome import finished
 from torchlings.engine.host.series import SeriesCallback, SeriesFollower
@@ -62,7 +62,7 @@ class CheckRun:
         # Under a grade: the sources travel in the request, and the witness's key.
         self.witness_key = secrets.token_hex(32) if job.sealed is not None else None
         if job.sealed is not None:
-            self.request["sealed"] = guard.seal(job.sealed.check_source,
+            self.request["sealed"] = witness_terms.seal(job.sealed.check_source,
                                                 job.sealed.exercise_source,
                                                 self.witness_key, job.sealed.forbidden)
 
