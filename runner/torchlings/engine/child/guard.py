@@ -39,7 +39,7 @@ import types
 from collections.abc import Iterable
 from typing import Any
 
-from torchlings.engine.child import witness_terms  # noqa: F401
+from torchlings.engine.child import witness_terms
 from torchlings.engine.child.witness_terms import (
     CHECK_LOADED_EVENT,
     DYNAMO_PATCHES,
