@@ -166,7 +166,7 @@ def test_expect_choice_unset_wrong_and_right():
     choices = {"a": "the graph is freed", "b": "nothing happens"}
     with pytest.raises(NotDone) as info:
         expect_choice(Answer, "ANSWER", correct="a", choices=choices, why="Because.")
-    assert str(info.value) == ("Answer the question: set ANSWER to one of\n"
+    assert str(info.value) == ("The question is not answered yet: set ANSWER to one of\n"
                                "  'a': the graph is freed\n  'b': nothing happens")
     Answer.ANSWER = "z"
     failure = failure_of(expect_choice, Answer, "ANSWER", correct="a", choices=choices, why="")
