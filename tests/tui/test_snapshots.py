@@ -1,7 +1,7 @@
 """Every screen as an SVG snapshot, at the two sizes learners' terminals have.
 
 Deterministic: a fake engine with canned verdicts, a course written by the test,
-paths shown relative to the workspace, no toasts. See snapshot.py for updating."""
+paths shown from inside the workspace, no toasts. See snapshot.py for updating."""
 
 from __future__ import annotations
 

@@ -169,7 +169,8 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
         if following is not None:
             if exercise is None or workspace.state.current in (None, target.name):
                 workspace.set_current(following)
-            out.print(f"\nNext: {following.label} {following.name} ({following.exercise_rel})")
+            out.print(f"\nNext: {following.label} {following.name} "
+                      f"({display_path(workspace.exercise_path(following))})")
         sys.exit(EXIT_OK)
     if target.hints:
         out.print(f"\nStuck? `torchlings hint {target.label}`", style=muted())

@@ -84,6 +84,8 @@ def open_workspace() -> Workspace:
         workspace = Workspace.open()
     except CourseError as exc:
         die(str(exc))
+    if workspace.note:
+        console(stderr=True).print(labelled("note", "cyan", workspace.note))
     shown = 0
 
     def show_new_warnings() -> None:

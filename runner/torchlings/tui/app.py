@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 
 from torchlings.course import Exercise
 from torchlings.engine import CheckJob, CheckResult, Engine, Status, check_many
+from torchlings.learner.report import display_path
 from torchlings.learner.state import workspace_gone_message
 from torchlings.learner.watcher import DEBOUNCE_SECONDS, ExerciseWatcher, WatchMode, polling_reason
 from torchlings.learner.workspace import CourseCheck, Progress, Workspace
@@ -38,9 +39,11 @@ from torchlings.tui.messages import (
     EngineReady,
     FileChanged,
     SeriesUpdated,
+    ShippedCopySaved,
     WorkspaceGone,
 )
 from torchlings.tui.notices import Notices
+from torchlings.tui.shipped_copy import ShippedCopyWatch
 from torchlings.tui.status import StatusInputs, status_line, uses_compile
 
 
@@ -92,6 +95,9 @@ class TorchlingsApp(App[str]):
         self._all_pending = False  # check all waits for the single check in flight
         self._cancel_all = threading.Event()
         self.notices = Notices(self.notify, workspace, engine)
+        self.shipped_copy = ShippedCopyWatch(
+            workspace, lambda path: self.post_message(ShippedCopySaved(path)),
+            poll=self.options.poll)
 
     # --- lifecycle -------------------------------------------------------
 
@@ -107,12 +113,16 @@ class TorchlingsApp(App[str]):
             self.wait_for_engine()
         self.mode = self._start_watcher()
         self.notices.new_warnings()
+        if self.workspace.note:
+            note = self.workspace.note
+            self.notify(f"{note[0].upper()}{note[1:]}.", timeout=10)
         self.request_check()
 
     def on_unmount(self) -> None:
         self._cancel_all.set()
         if self.watcher is not None:
             self.watcher.stop()
+        self.shipped_copy.stop()
         # Checks still running return at once, so their workers do not hold up the exit.
         self.engine.close()
 
@@ -127,6 +137,8 @@ class TorchlingsApp(App[str]):
                                        poll_reason=why, debounce=self.options.debounce,
                                        on_gone=self._post_gone)
         self.watcher.follow(self.workspace.exercise_path(self.current))
+        self.shipped_copy.follow(self.current)
+        self.shipped_copy.start()
         return self.watcher.start()
 
     def _post_change(self, path: Path) -> None:  # on the watcher's thread
@@ -204,6 +216,13 @@ class TorchlingsApp(App[str]):
     def _file_changed(self, message: FileChanged) -> None:
         if message.path == self.workspace.exercise_path(self.current):
             self.request_check()
+
+    @on(ShippedCopySaved)
+    def _shipped_copy_saved(self, message: ShippedCopySaved) -> None:
+        mine = display_path(self.workspace.exercise_path(self.current))
+        self.notify(f"You saved {display_path(message.path)}: that is the course's shipped "
+                    f"copy, which is never checked. Your exercise is {mine}: make the change "
+                    "there (e opens it).", severity="warning", timeout=20)
 
     @on(CheckStarted)
     def _check_started(self, message: CheckStarted) -> None:
@@ -333,6 +352,7 @@ class TorchlingsApp(App[str]):
         self.hints_visible = False
         if self.watcher is not None:
             self.watcher.follow(self.workspace.exercise_path(exercise))
+            self.shipped_copy.follow(exercise)
         self.request_check()
 
     def reveal_hint(self) -> bool:
@@ -356,11 +376,12 @@ class TorchlingsApp(App[str]):
             self.notify(str(exc), severity="error", timeout=10)
             return
         self.done_count = self.workspace.done_count
+        path = display_path(self.workspace.exercise_path(exercise))
         if backup is None:
-            self.notify(f"{exercise.exercise_rel} already is the shipped version.")
+            self.notify(f"{path} already is the shipped version.")
         else:
-            self.notify(f"Reset {exercise.exercise_rel}. Your version is kept at "
-                        f"{backup.relative_to(self.workspace.root)}.", timeout=8)
+            self.notify(f"Reset {path}. Your version is kept at {display_path(backup)}.",
+                        timeout=8)
         if exercise == self.current:
             self.result = None
             self.progress = None
@@ -385,7 +406,8 @@ class TorchlingsApp(App[str]):
         exercise = self.current
         total = len(self.workspace.course.exercises)
         return (f"torchlings: {self.status_text}\n"
-                f"  {exercise.label}/{total:02d} {exercise.name}: {exercise.exercise_rel}\n"
+                f"  {exercise.label}/{total:02d} {exercise.name}: "
+                f"{display_path(self.workspace.exercise_path(exercise))}\n"
                 f"  {self.done_count} of {total} exercises done.")
 
     async def action_quit(self) -> None:
