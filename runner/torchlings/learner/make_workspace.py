@@ -16,7 +16,15 @@ WORKSPACE_README = """# My torchlings workspace
 
 Run `torchlings` here to start: it checks the current exercise every time you
 save it. `torchlings hint` gives a hint, `torchlings list` shows where you are,
-`torchlings verify` checks everything.
+`torchlings verify` checks everything, `torchlings update` brings this folder
+up to date after you upgrade torchlings.
+
+`torchlings` is the command in the environment torchlings was installed into.
+If your shell says "command not found", put that environment's `bin` folder on
+your PATH. For a clone set up with `./torchlings.sh start`, that is the
+clone's `.venv/bin`: `export PATH="/path/to/the/clone/.venv/bin:$PATH"`. Or,
+from the clone's folder, write `./torchlings.sh` instead of `torchlings`
+(`./torchlings.sh list`).
 """
 
 
