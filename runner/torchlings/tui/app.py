@@ -95,6 +95,9 @@ class TorchlingsApp(App[str]):
         self._all_pending = False  # check all waits for the single check in flight
         self._cancel_all = threading.Event()
         self.notices = Notices(self.notify, workspace, engine)
+        # The check in flight: when it began (or the engine became ready) and its limit.
+        self.check_began = self.engine_ready_at = time.monotonic()
+        self.check_timeout = 0.0
         self.shipped_copy = ShippedCopyWatch(
             workspace, lambda path: self.post_message(ShippedCopySaved(path)),
             poll=self.options.poll)
@@ -111,6 +114,8 @@ class TorchlingsApp(App[str]):
         self.engine_ready = self.engine.is_ready()
         if not self.engine_ready:
             self.wait_for_engine()
+        else:
+            self.engine_ready_at = time.monotonic()
         self.mode = self._start_watcher()
         self.notices.new_warnings()
         if self.workspace.note:
@@ -198,6 +203,7 @@ class TorchlingsApp(App[str]):
 
     @on(EngineReady)
     def _engine_ready(self) -> None:
+        self.engine_ready_at = time.monotonic()
         self.engine_ready = True
         self.notices.engine_error()
 
@@ -299,8 +305,10 @@ class TorchlingsApp(App[str]):
         exercise = self.current
         if self.watcher is not None:
             self.watcher.mark_seen(self.workspace.exercise_path(exercise))
+        job = self.workspace.job(exercise)
+        self.check_began, self.check_timeout = time.monotonic(), job.timeout
         self.checking = True
-        self.run_check(exercise, self.workspace.job(exercise))
+        self.run_check(exercise, job)
 
     def check_all(self, final: bool = False) -> None:
         from torchlings.tui.screens.check_all import CheckAllScreen
