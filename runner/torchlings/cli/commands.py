@@ -256,21 +256,24 @@ def list_(as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("exercise")
+@click.argument("exercise", required=False)
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
-def reset(exercise: str, yes: bool) -> None:
-    """Put back the shipped version of an exercise; your file is backed up first."""
+def reset(exercise: str | None, yes: bool) -> None:
+    """Put back the shipped version of an exercise (default: the current one); your file is
+    backed up first."""
     workspace = open_workspace()
-    target = resolve(workspace.course, exercise)
+    target = resolve(workspace.course, exercise) if exercise else workspace.current()
     out = console()
     path = display_path(workspace.exercise_path(target), workspace.root)
     backups = display_path(workspace.root / STATE_DIR / "backups", workspace.root)
     was_done = workspace.is_done(target)
+    existed = workspace.exercise_path(target).exists()
     if not yes:
         if not stdin_is_terminal():
             die("reset replaces your file; confirm with --yes when not at a terminal.")
-        out.print(f"Reset puts the shipped version of {path} back. Your version is copied to "
-                  f"{backups}/ first.")
+        which = "" if exercise else f"the current exercise, {target.label} {target.name}: "
+        out.print(f"Reset puts the shipped version of {which}{path} back. Your version is "
+                  f"copied to {backups}/ first.")
         if was_done:
             out.print(f"{target.label} {target.name} is solved; after the reset it counts as "
                       "pending until you solve it again.", style="bold")
@@ -280,7 +283,7 @@ def reset(exercise: str, yes: bool) -> None:
     except OSError as exc:
         die(str(exc), EXIT_PENDING)
     if backup is None:
-        out.print(f"{path} is the shipped version.")
+        out.print(f"Brought back {path}." if not existed else f"{path} is the shipped version.")
     else:
         out.print(f"Reset {path}. Your version is kept at {display_path(backup, workspace.root)}.")
     if was_done and not workspace.is_done(target):

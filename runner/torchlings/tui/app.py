@@ -378,6 +378,7 @@ class TorchlingsApp(App[str]):
         self.hints_visible = False
 
     def reset(self, exercise: Exercise) -> None:
+        existed = self.workspace.exercise_path(exercise).exists()
         try:
             backup = self.workspace.reset(exercise)
         except OSError as exc:
@@ -386,7 +387,8 @@ class TorchlingsApp(App[str]):
         self.done_count = self.workspace.done_count
         path = display_path(self.workspace.exercise_path(exercise))
         if backup is None:
-            self.notify(f"{path} already is the shipped version.")
+            self.notify(f"Brought back {path}." if not existed else
+                        f"{path} already is the shipped version.")
         else:
             self.notify(f"Reset {path}. Your version is kept at {display_path(backup)}.",
                         timeout=8)
@@ -413,7 +415,9 @@ class TorchlingsApp(App[str]):
         """A few plain lines left on the terminal after q: the last verdict and the file."""
         exercise = self.current
         total = len(self.workspace.course.exercises)
-        return (f"torchlings: {self.status_text}\n"
+        # No key works in the shell: "Press n for 02 x" would ask for one that is gone.
+        status = self.status_text.replace(". Press n for ", "; next: ")
+        return (f"torchlings: {status}\n"
                 f"  {exercise.label}/{total:02d} {exercise.name}: "
                 f"{display_path(self.workspace.exercise_path(exercise))}\n"
                 f"  {self.done_count} of {total} exercises done.")
