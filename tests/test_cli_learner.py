@@ -214,3 +214,23 @@ def test_a_deleted_exercise_names_the_reset_that_works_and_reset_says_it_came_ba
     mine.unlink()
     said = invoke("reset", "double", "--yes").output
     assert "Brought back" in said and "is the shipped version" not in said
+
+
+def test_a_pass_points_to_the_reference_solution(workspace):
+    solve(workspace, "add")
+    result = invoke("run", "add")
+    assert result.exit_code == 0
+    assert "Compare with the reference solution: `torchlings solution 01`" in result.output
+    assert invoke("solution", "01").exit_code == 0  # and that command works now
+
+
+def test_part_of_a_name_suggests_that_name_first(tmp_path, monkeypatch):
+    from torchlings.course import UnknownExercise, load_course
+
+    course = load_course(REPO)
+    try:
+        course.resolve("creating")
+    except UnknownExercise as exc:
+        assert exc.suggestions[0] == "01 creating_tensors", exc.suggestions
+    else:
+        raise AssertionError("`creating` is not a whole name")

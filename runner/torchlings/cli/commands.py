@@ -28,7 +28,7 @@ from torchlings.cli.common import (
     resolve,
 )
 from torchlings.cli.dev import dev
-from torchlings.engine import check_many
+from torchlings.engine import Status, check_many
 from torchlings.learner.report import display_path, render_result
 from torchlings.learner.state import STATE_DIR
 from torchlings.vocabulary import muted, paint, style_for, symbol_for
@@ -154,6 +154,9 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
     progress = workspace.record(target, result)  # the policy: torchlings.learner.workspace
     following = progress.next
     out.print(render_result(target, result, root=workspace.root, verbose=verbose))
+    if result.status is Status.PASSED:
+        out.print(f"\nCompare with the reference solution: `torchlings solution {target.label}`",
+                  style=muted())
     if progress.final_check:
         out.print("\nNothing else is pending: checking every exercise once more ...", style=muted())
         with engine_for(no_warm) as engine:  # many checks: the warm engine

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -94,6 +95,7 @@ def run_verify(workspace: Workspace, targets: list[Exercise], engine_factory, *,
             printer.flush(finished)
 
     interrupted = False
+    began = time.perf_counter()
     with progress:
         engine: Engine
         with engine_factory() as engine:
@@ -102,6 +104,7 @@ def run_verify(workspace: Workspace, targets: list[Exercise], engine_factory, *,
             except KeyboardInterrupt:
                 interrupted = True
                 stopping.set()
+    wall_seconds = time.perf_counter() - began
     if interrupted and not as_json:
         printer.flush_rest(finished)
 
@@ -109,7 +112,7 @@ def run_verify(workspace: Workspace, targets: list[Exercise], engine_factory, *,
     if as_json:
         print(json.dumps(verify_json(targets, finished, edited), indent=2))
     if junit_path is not None:
-        junit.write(junit_path, targets, finished, workspace.root, edited)
+        junit.write(junit_path, targets, finished, workspace.root, edited, wall_seconds)
     if not as_json:
         summarise(out, err, workspace, targets, finished, verbose=verbose,
                   interrupted=interrupted, edited=edited)

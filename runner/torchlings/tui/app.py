@@ -19,6 +19,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.filter import Monochrome, NoColor
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import get_current_worker
@@ -83,6 +84,10 @@ class TorchlingsApp(App[str]):
     def __init__(self, workspace: Workspace, engine: Engine,
                  options: WatchOptions | None = None) -> None:
         super().__init__()
+        if self.no_color:
+            # Textual's own NO_COLOR filter turns colours into greys (256-colour codes, a
+            # dark background): no colour at all is what NO_COLOR asks for.
+            self._filters = [NoColor() if isinstance(f, Monochrome) else f for f in self._filters]
         self.workspace = workspace
         self.engine = engine
         self.options = options or WatchOptions()
