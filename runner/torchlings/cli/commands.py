@@ -28,6 +28,7 @@ from torchlings.cli.common import (
     resolve,
 )
 from torchlings.cli.dev import dev
+from torchlings.course import load_course
 from torchlings.engine import Status, check_many
 from torchlings.learner.report import display_path, render_result
 from torchlings.learner.state import STATE_DIR
@@ -326,6 +327,49 @@ def init(directory: Path) -> None:
     out = console()
     out.print(f"Made a torchlings workspace in {directory}.")
     out.print(f"Next: cd {directory} && torchlings")
+
+
+@cli.command()
+def update() -> None:
+    """After upgrading torchlings: add the new exercises and bring the checks up to date;
+    your exercise files are never overwritten."""
+    from torchlings.learner import update as updating
+
+    workspace = open_workspace()
+    root = workspace.root
+    if (root / ".git").exists():
+        die("This workspace is a git clone of the course: `git pull` brings it up to date.")
+    try:
+        report = updating.update(root)
+    except OSError as exc:
+        die(str(exc), EXIT_PENDING)
+    out = console()
+    if report.nothing_to_do:
+        out.print("Your workspace already has the installed course.")
+        return
+    for rel in report.added:
+        out.print(f"added     {display_path(root / rel)}")
+    for rel in report.replaced:
+        out.print(f"updated   {display_path(root / rel)}")
+    if report.backups is not None:
+        out.print(f"The files they replaced are kept in {display_path(report.backups)}/.",
+                  style=muted())
+    course = load_course(root)
+    if report.changed_exercises:
+        out.print("\nThe course changed these exercises since your workspace was made. Your "
+                  "files are as you left them; to take the new version (yours is backed up "
+                  "first):", style="bold")
+        for rel in report.changed_exercises:
+            exercise = next((e for e in course.exercises if e.exercise_rel.as_posix() == rel),
+                            None)
+            key = exercise.label if exercise is not None else Path(rel).stem
+            name = exercise.name if exercise is not None else ""
+            out.print(f"  torchlings reset {key}   ({name}, {display_path(root / rel)})")
+    if report.unknown_origin:
+        out.print("\nThis workspace has no record of the course it was made from (an older "
+                  "torchlings made it), so exercises the course changed cannot be told apart "
+                  "from your own edits; none was touched.", style=muted())
+    out.print("\n`torchlings verify` checks everything again with the new checks.")
 
 
 cli.add_command(dev)

@@ -26,7 +26,8 @@ from torchlings.vocabulary import paint
 EXIT_OK, EXIT_PENDING, EXIT_USAGE = 0, 1, 2
 
 # The order `--help` lists them in: a learner's day first, the course author's tools last.
-LEARNER_COMMANDS = ("watch", "run", "hint", "list", "verify", "reset", "solution", "init", "help")
+LEARNER_COMMANDS = ("watch", "run", "hint", "list", "verify", "reset", "solution", "init",
+                    "update", "help")
 
 
 class CourseGroup(click.Group):

@@ -22,6 +22,7 @@ from torchlings.course import Exercise
 from torchlings.engine import CheckResult, Engine, Status, check_many
 from torchlings.learner import junit
 from torchlings.learner.report import render_result
+from torchlings.learner.update import OLDER_NOTE, is_older
 from torchlings.learner.workspace import Workspace
 from torchlings.vocabulary import muted, paint, style_for, symbol_for, word_for
 
@@ -72,6 +73,8 @@ def run_verify(workspace: Workspace, targets: list[Exercise], engine_factory, *,
                as_json: bool, verbose: bool, junit_path: Path | None) -> int:
     out = console()
     err = console(stderr=True)
+    if is_older(workspace.root):
+        err.print(labelled("note", "yellow", OLDER_NOTE))
     err.print(Text(f"Checking {len(targets)} exercise(s). Starting Python and importing PyTorch "
                    "first: the first result takes a few seconds.", style=muted()))
     jobs = [workspace.job(t) for t in targets]

@@ -11,6 +11,7 @@ from pathlib import Path
 from torchlings.course import CATALOG
 from torchlings.learner import shipped
 from torchlings.learner.state import STATE_DIR
+from torchlings.learner.update import installed_files, write_record
 
 WORKSPACE_README = """# My torchlings workspace
 
@@ -45,16 +46,14 @@ def write_workspace(directory: Path) -> None:
         )
     if shipped.course_root() is None:
         raise InitError("The course is missing from this installation; reinstall torchlings.")
-    files = shipped.shipped_files("exercises") + shipped.shipped_files("checks")
+    files = installed_files()
     try:
-        for rel in files:
-            data = shipped.read_shipped(rel)
-            if data is None:
-                continue
+        for rel, data in files.items():
             target = directory / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         (directory / ".gitignore").write_text(f"{STATE_DIR}/\n__pycache__/\n", encoding="utf-8")
         (directory / "README.md").write_text(WORKSPACE_README, encoding="utf-8")
+        write_record(directory, files)  # what it was made from, for `torchlings update`
     except OSError as exc:
         raise InitError(f"Could not write the workspace in {directory}: {exc}") from exc

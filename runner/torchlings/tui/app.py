@@ -28,6 +28,7 @@ from torchlings.course import Exercise
 from torchlings.engine import CheckJob, CheckResult, Engine, Status, check_many
 from torchlings.learner.report import display_path
 from torchlings.learner.state import workspace_gone_message
+from torchlings.learner.update import OLDER_NOTE, is_older
 from torchlings.learner.watcher import DEBOUNCE_SECONDS, ExerciseWatcher, WatchMode, polling_reason
 from torchlings.learner.workspace import CourseCheck, Progress, Workspace
 from torchlings.tui.editor import editor_command, run_editor
@@ -126,6 +127,8 @@ class TorchlingsApp(App[str]):
         if self.workspace.note:
             note = self.workspace.note
             self.notify(f"{note[0].upper()}{note[1:]}.", timeout=10)
+        if is_older(self.workspace.root):
+            self.notify(OLDER_NOTE, severity="warning", timeout=20)
         self.request_check()
 
     def on_unmount(self) -> None:
