@@ -84,11 +84,13 @@ async def test_an_engine_without_live_series_still_works(workspace, engine):
         assert "loss (2 steps)" in screen_text(app)
 
 
-def training(episodes: int, seeds=(0, 1), bar: float = 195.0) -> dict[str, list[float]]:
+def training(episodes: int, seeds=(0, 1), bar: float = 195.0,
+             slope: float = 9.0) -> dict[str, list[float]]:
     """Series as a capstone check records them: raw returns, the judged means, the bar."""
     series: dict[str, list[float]] = {"bar": [bar], "window": [20.0]}
     for seed in seeds:
-        returns = [10.0 + 9.0 * i + (40.0 if i % 2 else 0.0) for i in range(episodes)]
+        returns = [10.0 + slope * (1 + 0.3 * seed) * i + (40.0 if i % 2 else 0.0)
+                   for i in range(episodes)]
         series[f"return, seed {seed}"] = returns
         tails = [returns[max(0, i - 19):i + 1] for i in range(episodes)]
         series[f"mean, seed {seed}"] = [sum(tail) / len(tail) for tail in tails]
@@ -109,7 +111,8 @@ async def test_a_training_check_plots_the_mean_it_judges_and_its_bar(workspace, 
         assert "return, seed" not in text  # the raw returns are not what is judged
         # While it trains: a line per seed with episode, the current mean and the bar.
         mean = final["mean, seed 0"][4]
-        assert f"seed 0: episode 5, 20-episode mean {mean:.1f}, bar 195" in text
+        assert "20-episode mean return, bar 195:" in text
+        assert f"seed 0: episode 5, mean {mean:.1f}" in text
         gate.set()
         await wait_for(pilot, lambda: app.result is not None)
         text = screen_text(app)

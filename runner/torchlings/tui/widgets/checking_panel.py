@@ -16,17 +16,23 @@ from torchlings.checkapi.curves import Judged, judged
 from torchlings.tui.widgets.app_access import AppAccess
 
 REFRESH_SECONDS = 0.25
+clock = time.monotonic  # the app's clock; snapshot tests stop it
 BAR_CELLS = 10
 
 
-def seed_line(label: str, means: list[float], seen: Judged) -> Text:
-    """`seed 0: episode 57, 20-episode mean 143.2, bar 195 ███████░░░`."""
+def seed_line(label: str, means: list[float], seen: Judged, width: int = 80) -> Text:
+    """`  seed 0: episode 57, mean 143.2 ███████░░░` (the bar is in the heading above).
+
+    The gauge gets what room the line leaves (up to BAR_CELLS), so it never wraps.
+    """
     mean = means[-1]
-    line = Text(f"  {label}: episode {len(means)}, {seen.window}-episode mean {mean:.1f}, "
-                f"bar {seen.bar:g} ")
-    filled = round(BAR_CELLS * min(1.0, max(0.0, mean / seen.bar))) if seen.bar > 0 else 0
-    line.append("█" * filled, style="bold")
-    line.append("░" * (BAR_CELLS - filled))
+    line = Text(f"  {label}: episode {len(means)}, mean {mean:.1f} ")
+    cells = min(BAR_CELLS, width - len(line.plain))
+    if cells >= 3:
+        share = min(1.0, max(0.0, mean / seen.bar)) if seen.bar > 0 else 0.0
+        filled = round(cells * share)
+        line.append("█" * filled, style="bold")
+        line.append("░" * (cells - filled))
     return line
 
 
@@ -63,13 +69,14 @@ class CheckingPanel(AppAccess, Static):
             text.append(": warming up first (importing torch)")
         else:
             began = max(app.check_began, app.engine_ready_at)
-            elapsed = max(0.0, time.monotonic() - began)
+            elapsed = max(0.0, clock() - began)
             text.append(f": {elapsed:.1f} s (stopped at {app.check_timeout:g} s)")
         seen = judged(app.live_series)
-        if seen is not None:
+        if seen is not None and seen.means:
+            text.append(f"\n{seen.window}-episode mean return, bar {seen.bar:g}:")
             for label, means in seen.means.items():
                 text.append("\n")
-                text.append_text(seed_line(label, means, seen))
+                text.append_text(seed_line(label, means, seen, self.content_region.width or 80))
         if app.result is not None:
             text.append("\nBelow: the previous verdict, from before this check.")
         return text

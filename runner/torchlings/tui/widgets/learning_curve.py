@@ -53,7 +53,7 @@ class LearningCurve(AppAccess, PlotextPlot):
         plt.hline(bar)
         # Room above the bar, so the legend in the top row does not hide it.
         values = [v for series in means.values() for v in series]
-        plt.ylim(min(0.0, *values), max(bar, *values) * 1.1)
+        plt.ylim(min(0.0, *values), max(bar, *values) * 1.25)
         # Short enough for a narrow plot: plotext drops a title that does not fit.
         plt.title(f"{window}-episode mean, bar {bar:g}" + (" (live)" if live else ""))
         plt.xlabel("episode")
