@@ -16,7 +16,7 @@ def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The course as the installed torchlings carries it (a copy we can upgrade)."""
     root = tmp_path / "installed"
     shutil.copytree(FIXTURE_COURSE, root)
-    monkeypatch.setattr("torchlings.learner.shipped.course_root", lambda: root)
+    monkeypatch.setattr("torchlings.learner.shipped.course_root", lambda workspace=None: root)
     monkeypatch.delenv("TORCHLINGS_WORKSPACE", raising=False)
     return root
 

@@ -13,7 +13,9 @@ installed now.
   overwritten; when its shipped text changed since the workspace was made, it
   is listed, so the learner can `torchlings reset` it if they wish.
 
-`is_older` tells the watch screen and `verify` when to suggest `update`.
+A workspace made from a course of one's own (`init --course DIR`) follows DIR
+instead of the installed course. `is_older` tells the watch screen and
+`verify` when to suggest `update`.
 """
 
 from __future__ import annotations
@@ -38,23 +40,31 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def installed_files() -> dict[str, bytes]:
-    """Every course file a workspace gets (exercises/ and checks/), as installed now."""
+def installed_files(own: Path | None = None) -> dict[str, bytes]:
+    """Every course file a workspace gets (exercises/ and checks/), as installed now,
+    or as a course of one's own (`init --course DIR`) holds them now."""
+    root = own or shipped.course_root()
+    if root is None:
+        return {}
     files = {}
-    for rel in shipped.shipped_files("exercises") + shipped.shipped_files("checks"):
-        data = shipped.read_shipped(rel)
+    for rel in shipped.shipped_files("exercises", root) + shipped.shipped_files("checks", root):
+        try:
+            data = (root / rel).read_bytes() if own is not None else shipped.read_shipped(rel)
+        except OSError:
+            data = None
         if data is not None:
             files[rel.as_posix()] = data
     return files
 
 
-def installed_digests() -> dict[str, str]:
-    """The installed course's digests, read straight from its files (fast: no git)."""
-    root = shipped.course_root()
+def installed_digests(workspace: Path) -> dict[str, str]:
+    """The digests of the course the workspace follows, read straight from its files
+    (fast: no git)."""
+    root = shipped.course_root(workspace)
     if root is None:
         return {}
     digests = {}
-    for rel in shipped.shipped_files("exercises") + shipped.shipped_files("checks"):
+    for rel in shipped.shipped_files("exercises", root) + shipped.shipped_files("checks", root):
         try:
             digests[rel.as_posix()] = digest((root / rel).read_bytes())
         except OSError:
@@ -94,7 +104,8 @@ def is_older(root: Path) -> bool:
     made_from = read_record(root)
     if made_from is None:
         return False
-    return any(made_from.get(rel) != value for rel, value in installed_digests().items())
+    return any(made_from.get(rel) != value
+               for rel, value in installed_digests(root).items())
 
 
 @dataclass
@@ -112,7 +123,7 @@ class UpdateReport:
 
 def update(root: Path) -> UpdateReport:
     """Bring the workspace at `root` to the installed course (see the module docstring)."""
-    installed = installed_files()
+    installed = installed_files(shipped.recorded_source(root))
     if not installed:
         raise FileNotFoundError("The course is missing from this installation; reinstall "
                                 "torchlings.")
