@@ -23,8 +23,7 @@ from pathlib import Path
 
 from torchlings.authoring.mutants import Mutant, mutants
 from torchlings.course import Course, Exercise
-from torchlings.engine import CheckResult, Engine, Status, check_many
-from torchlings.engine.jobs import DEFAULT_TIMEOUT
+from torchlings.engine import DEFAULT_TIMEOUT, CheckResult, Engine, Status, check_many
 from torchlings.learner.workspace import job_for
 
 # Checks that train an agent or compile for seconds are too slow to run once per

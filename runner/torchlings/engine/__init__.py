@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from torchlings.engine.jobs import DEFAULT_TIMEOUT, CheckJob
+from torchlings.engine.problems import runner_fault
 from torchlings.engine.result import CheckResult, SourceLine, Status, TestOutcome
 from torchlings.engine.visible import visible
 
@@ -77,17 +78,6 @@ def make_engine(warm: bool = True, one_shot: bool = False) -> Engine:
     if warm and not one_shot and warm_supported() and not os.environ.get("TORCHLINGS_NO_WARM"):
         return WarmEngine()
     return SubprocessEngine()
-
-
-def runner_fault(exc: BaseException) -> CheckResult:
-    """The result for a check that torchlings itself failed to run (a bug of ours)."""
-    message = (f"torchlings itself failed while checking this exercise ({type(exc).__name__}: "
-               f"{exc}). This is not about your code, and your progress is unchanged; "
-               "please report it.")
-    problem = TestOutcome(name="running the check", outcome="error", exc_type="RunnerFault",
-                          message=visible(message))
-    return CheckResult(Status.CRASHED, summary="torchlings failed to run this check",
-                       problem=problem)
 
 
 def check_many(

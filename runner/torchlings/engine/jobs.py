@@ -15,3 +15,7 @@ class CheckJob:
     timeout: float = DEFAULT_TIMEOUT
     # Where forking a warm worker would be unsafe (CUDA), engines use a fresh process.
     needs_fresh_process: bool = False
+    # The check file differs from the shipped one. Decided by the caller (the
+    # learner's side knows where the shipped course is); the engine copies it
+    # onto the result so every surface can say so.
+    check_modified: bool = False

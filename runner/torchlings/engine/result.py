@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from torchlings.engine.child.sandbox import CheckDeadline
+from torchlings.engine.limits import CheckDeadline
 
 
 class Status(StrEnum):

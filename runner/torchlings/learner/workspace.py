@@ -28,8 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from torchlings.course import Course, Exercise, find_root, load_course
-from torchlings.engine import CheckJob, CheckResult, Status
-from torchlings.engine.jobs import DEFAULT_TIMEOUT
+from torchlings.engine import DEFAULT_TIMEOUT, CheckJob, CheckResult, Status
 from torchlings.learner import shipped
 from torchlings.learner.state import STATE_DIR, State, StateStore, atomic_write, workspace_gone_message
 
@@ -76,6 +75,7 @@ def job_for(course: Course, exercise: Exercise, exercise_file: Path | None = Non
         timeout=exercise.timeout or DEFAULT_TIMEOUT,
         # Forking a warm worker is unsafe for CUDA: those checks get a fresh process.
         needs_fresh_process="cuda" in exercise.requires,
+        check_modified=shipped.differs_from_shipped(course.root, exercise.check_rel),
     )
 
 
@@ -255,10 +255,5 @@ class Workspace:
 
     def edited_checks(self) -> list[Exercise]:
         """Exercises whose check file differs from the shipped one."""
-        edited = []
-        for exercise in self.course.exercises:
-            original = shipped.read_shipped(exercise.check_rel, self.root)
-            path = self.course.check_path(exercise)
-            if original is not None and path.is_file() and path.read_bytes() != original:
-                edited.append(exercise)
-        return edited
+        return [e for e in self.course.exercises
+                if shipped.differs_from_shipped(self.root, e.check_rel)]

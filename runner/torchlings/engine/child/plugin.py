@@ -23,7 +23,7 @@ from torchlings.checkapi.testing import CheckFailure, NotDone
 from torchlings.checkapi.translations import suggestion_for
 from torchlings.engine.child import sandbox
 from torchlings.engine.child.loader import load_exercise
-from torchlings.engine.host.outcome import timeout_message
+from torchlings.engine.problems import timeout_message
 from torchlings.engine.result import SourceLine, TestOutcome
 
 EXERCISE_ENV = "TORCHLINGS_EXERCISE"

@@ -16,7 +16,7 @@ import pytest
 from torchlings.checkapi import testing
 from torchlings.engine.child import plugin, sandbox, tamper
 from torchlings.engine.child.loader import load_exercise
-from torchlings.engine.host.outcome import timeout_message
+from torchlings.engine.problems import timeout_message
 from torchlings.engine.result import OUT_OF_TIME, CheckResult, Status, TestOutcome
 
 # pytest's own plugins that a check never needs; leaving them out roughly

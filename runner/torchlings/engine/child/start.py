@@ -82,7 +82,7 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         sandbox.apply_limits(request["memory"], file_bytes=request.get("file_limit"))
         from torchlings.checkapi import testing
         from torchlings.engine.child.run_check import run_check
-        from torchlings.engine.host.outcome import write_result
+        from torchlings.engine.result_file import write_result
 
         if series_fd is not None:
             testing._point_listener = series_writer(series_fd)
