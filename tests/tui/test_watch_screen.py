@@ -175,7 +175,7 @@ async def test_help_shows_the_welcome_and_every_key(workspace, engine):
 async def test_a_torch_compile_exercise_says_it_may_take_a_while(workspace, engine):
     catalog = workspace.root / "exercises" / "info.toml"
     catalog.write_text(catalog.read_text().replace(
-        'name = "first"', 'name = "first"\ntopics = ["torch.compile", "eager vs compiled"]'))
+        'name = "first"', 'name = "first"\nuses_compile = true'))
     workspace = Workspace.open(workspace.root)
     gate = engine.hold()
     app = make_app(workspace, engine)

@@ -41,7 +41,7 @@ from torchlings.tui.messages import (
     WorkspaceGone,
 )
 from torchlings.tui.notices import Notices
-from torchlings.tui.status import StatusInputs, status_line, uses_compile
+from torchlings.tui.status import StatusInputs, status_line
 
 
 @dataclass
@@ -222,7 +222,7 @@ class TorchlingsApp(App[str]):
         self.notices.engine_error()
         if self.gone is not None:
             return  # nothing to record it in any more
-        if uses_compile(exercise):
+        if exercise.uses_compile:
             self.compile_seen = True
         progress = self.workspace.record(exercise, result)
         self.done_count = self.workspace.done_count

@@ -33,10 +33,6 @@ def status_word_for(result: CheckResult) -> str:
     return "error"  # error, timeout, crashed
 
 
-def uses_compile(exercise: Exercise) -> bool:
-    return any("torch.compile" in topic for topic in exercise.topics)
-
-
 @dataclass(frozen=True)
 class StatusInputs:
     """Everything the status line depends on (all of it reactive state of the app)."""
@@ -70,7 +66,7 @@ def _verdict_line(s: StatusInputs) -> tuple[str, str]:
         return "checking", "checking every exercise"
     if s.checking or s.result is None:
         rest = f"{label} …" if s.engine_ready else f"{WARMING}, then {label}"
-        if uses_compile(s.current) and not s.compile_seen:
+        if s.current.uses_compile and not s.compile_seen:
             rest += f" ({COMPILE_NOTE})"
         return "checking", rest
     result = s.result
