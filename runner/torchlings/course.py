@@ -185,6 +185,7 @@ def load_course(root: Path) -> Course:
             f"{path} has format_version = {version!r}; this torchlings reads version "
             f"{FORMAT_VERSION}. Upgrade torchlings, or fix the catalog."
         )
+    _refuse_unrunnable(path, data.get("requires_torchlings"))
     entries = data.get("exercises")
     if not isinstance(entries, list) or not entries:
         raise CourseError(f"{path} lists no [[exercises]].")
@@ -211,8 +212,10 @@ def load_course(root: Path) -> Course:
 
 # The top-level keys of the catalog: format_version (required, FORMAT_VERSION),
 # welcome and final (text shown at the start and once every exercise passes),
-# and the [[exercises]] entries (the Exercise fields above).
-_CATALOG_KEYS = frozenset({"format_version", "welcome", "final", "exercises"})
+# requires_torchlings (optional: a version specifier such as ">=0.2" that this
+# torchlings must satisfy), and the [[exercises]] entries (the Exercise fields above).
+_CATALOG_KEYS = frozenset({"format_version", "welcome", "final", "requires_torchlings",
+                           "exercises"})
 _ENTRY_KEYS = frozenset(f.name for f in fields(Exercise)) - {"number"}
 
 
@@ -272,3 +275,26 @@ def _timeout(value: object, where: str) -> float | None:
         raise CourseError(f"{where}: `timeout` must be a number of seconds above 0 and at "
                           f"most {MAX_TIMEOUT:g}, got {value!r}.")
     return float(value)
+
+
+def _refuse_unrunnable(path: Path, spec: object) -> None:
+    """A course may name the torchlings versions it runs on (`requires_torchlings = ">=0.2"`)."""
+    if spec is None:
+        return
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from torchlings import __version__
+
+    try:
+        wanted = SpecifierSet(str(spec)) if isinstance(spec, str) else None
+    except InvalidSpecifier:
+        wanted = None
+    if wanted is None:
+        raise CourseError(f"{path}: `requires_torchlings` must be a version specifier such as "
+                          f"\">=0.2\", got {spec!r}.")
+    if __version__ not in wanted:
+        raise CourseError(
+            f"This course needs torchlings {wanted} and this is torchlings {__version__}. "
+            f"Install one that fits: pip install 'torchlings-rl{wanted}' (or ask the course's "
+            "authors for a version of the course that runs on yours)."
+        )
