@@ -44,7 +44,9 @@ async def test_check_all_shows_each_and_a_summary_until_the_learner_goes_back(
         assert used == [1]  # the engine's check_many, as `torchlings verify` uses
         text = screen_text(app)
         assert "1 of 3 exercises pass." in text
-        assert "02 second (failing)" in text and "03 third (error)" in text
+        # Each verdict in the words `torchlings verify` uses: a timeout reads "timeout".
+        assert "02 second (not done)" in text and "03 third (timeout)" in text
+        assert "⏱ timeout" in text and "… not done" in text
         assert "Press Esc or Enter to go back." in text
         assert "esc back" in text.splitlines()[-1]  # the way back is in the footer too
         await pilot.press("pagedown", "space", "down")  # scrolling keys do not dismiss it

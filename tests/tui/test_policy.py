@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tui_helpers import errored, failed, not_done, passed
 
-from torchlings.engine import CheckResult, Status
+from torchlings.engine import CheckResult, Status, runner_fault
 from torchlings.learner.workspace import job_for
 
 
@@ -21,6 +21,8 @@ def ex(workspace, name):
     (failed, False), (not_done, False), (lambda: errored(Status.ERROR), False),
     (lambda: errored(Status.TIMEOUT), False), (lambda: errored(Status.CRASHED), False),
     (skipped, True), (passed, True),
+    # A fault in torchlings itself judged nothing: "done" stays.
+    (lambda: runner_fault(RuntimeError("a bug of ours")), True),
 ])
 def test_what_each_verdict_does_to_done(workspace, verdict, stays_done):
     first = ex(workspace, "first")
@@ -78,3 +80,9 @@ def test_one_job_constructor_keeps_timeout_and_cuda_routing(workspace, tmp_path)
     other = job_for(workspace.course, first, tmp_path / "variant.py")
     assert other.exercise_file == tmp_path / "variant.py" and other.needs_fresh_process
     assert workspace.job(ex(workspace, "second")).needs_fresh_process is False
+
+
+def test_a_runner_fault_keeps_the_learner_where_they_are(workspace):
+    first = ex(workspace, "first")
+    progress = workspace.record(first, runner_fault(RuntimeError("a bug of ours")))
+    assert not progress.may_move_on and not workspace.is_done(first)

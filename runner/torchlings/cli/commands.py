@@ -28,7 +28,7 @@ from torchlings.cli.common import (
     resolve,
 )
 from torchlings.cli.dev import dev
-from torchlings.engine import check_many
+from torchlings.engine import check_many, check_one
 from torchlings.learner.report import display_path, render_result
 from torchlings.learner.state import STATE_DIR
 from torchlings.vocabulary import muted, paint, style_for, symbol_for
@@ -150,7 +150,7 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
     out.print(f"Checking {target.label} {target.name} ({display_path(workspace.exercise_path(target))})"
               " ...", style=muted())
     with engine_for(no_warm, one_shot=True) as engine:
-        result = engine.check(workspace.job(target))
+        result = check_one(engine, workspace.job(target))
     progress = workspace.record(target, result)  # the policy: torchlings.learner.workspace
     following = progress.next
     out.print(render_result(target, result, root=workspace.root, verbose=verbose))

@@ -22,9 +22,7 @@ from torchlings.engine import CheckResult, Engine, Status, check_many
 from torchlings.learner import junit
 from torchlings.learner.report import render_result
 from torchlings.learner.workspace import Workspace
-from torchlings.vocabulary import muted, paint, style_for, symbol_for, word_for
-
-OK_STATUSES = (Status.PASSED, Status.SKIPPED)
+from torchlings.vocabulary import counts_as_done, muted, paint, style_for, symbol_for, word_for
 
 
 class OrderedPrinter:
@@ -42,7 +40,7 @@ class OrderedPrinter:
         text.append(f"{symbol_for(result.status)} {word_for(result.status)}",
                     style=style_for(result.status))
         text.append(f"  ({result.seconds:.1f} s)", style=muted())
-        if check_modified(result):
+        if result.check_modified:
             text.append("  check file changed", style=paint("yellow"))
         return text
 
@@ -59,12 +57,6 @@ class OrderedPrinter:
             for index in sorted(i for i in finished if i >= self.next_index):
                 self.out.print(self.line(index + 1, index, finished[index]))
             self.next_index = len(self.targets)
-
-
-def check_modified(result: CheckResult | None) -> bool:
-    # `check_modified` is set by the engine where the check file differs from
-    # the shipped one; older engines do not set it.
-    return bool(getattr(result, "check_modified", False))
 
 
 def run_verify(workspace: Workspace, targets: list[Exercise], engine_factory, *,
@@ -117,7 +109,7 @@ def run_verify(workspace: Workspace, targets: list[Exercise], engine_factory, *,
         err.print(f"Stopped by Ctrl-C after checking {len(finished)} of {len(targets)} "
                   "exercises; what was checked is recorded.")
         return 130
-    ok = all(r.status in OK_STATUSES for r in finished.values())
+    ok = all(counts_as_done(r.status) for r in finished.values())
     return EXIT_OK if ok and len(finished) == len(targets) else EXIT_PENDING
 
 
@@ -128,7 +120,7 @@ def summarise(out: Console, err: Console, workspace: Workspace, targets: list[Ex
     if verbose:
         for index, target in enumerate(targets):
             result = finished.get(index)
-            if result is not None and result.status not in OK_STATUSES:
+            if result is not None and not counts_as_done(result.status):
                 out.print(render_result(target, result, root=workspace.root, verbose=True))
                 out.print()
     passed = sum(r.status is Status.PASSED for r in finished.values())
@@ -139,7 +131,7 @@ def summarise(out: Console, err: Console, workspace: Workspace, targets: list[Ex
         out.print(f"{passed} of {len(targets)} exercises pass.",
                   style=paint("green", bold=True) if passed == len(targets) else "bold")
     failing = [t for i, t in enumerate(targets)
-               if i in finished and finished[i].status not in OK_STATUSES]
+               if i in finished and not counts_as_done(finished[i].status)]
     if failing and not verbose:
         out.print(f"`torchlings run {failing[0].label}` shows what is wrong with the first that "
                   "fails; `torchlings verify -v` shows them all.", style=muted())
@@ -161,7 +153,8 @@ def verify_json(targets: list[Exercise], finished: dict[int, CheckResult],
             "status": result.status.value if result else "not_run",
             "seconds": round(result.seconds, 3) if result else 0.0,
             "message": result.summary if result else "",
-            "checks_modified": check_modified(result) or target.name in edited,
+            "checks_modified": (result is not None and result.check_modified)
+                               or target.name in edited,
             # What a check plotted (a capstone's return per episode, a loss per step).
             "series": result.series if result else {},
         })

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_TIMEOUT = 10.0
+
+# Called with every series a check has recorded so far (see Engine.check).
+SeriesCallback = Callable[[dict[str, list[float]]], None]
 
 
 @dataclass(frozen=True)

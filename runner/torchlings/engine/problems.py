@@ -42,11 +42,11 @@ def ran_out_of_time(what: str) -> CheckResult:
 def runner_fault(exc: BaseException) -> CheckResult:
     """The result for a check that torchlings itself failed to run (a bug of ours).
 
-    CRASHED, which never takes "done" away (see vocabulary.VERDICTS): the learner's
+    FAULT, which never takes "done" away (see vocabulary.VERDICTS): the learner's
     code was not judged.
     """
     message = (f"torchlings itself failed while checking this exercise ({type(exc).__name__}: "
                f"{exc}). This is not about your code, and your progress is unchanged; "
                "please report it.")
-    return problem_result(Status.CRASHED, RUNNER_FAULT, message,
+    return problem_result(Status.FAULT, RUNNER_FAULT, message,
                           summary="torchlings failed to run this check")

@@ -22,6 +22,9 @@ class Status(StrEnum):
     TIMEOUT = "timeout"
     CRASHED = "crashed"
     SKIPPED = "skipped"
+    # torchlings itself failed to run the check (a bug of ours, never the
+    # learner's code): the code was not judged, and progress stays as it was.
+    FAULT = "fault"
 
 
 @dataclass

@@ -57,7 +57,7 @@ def build(targets: list[Exercise], finished: dict[int, CheckResult], root: Path,
                                     type=result.status.value)
             failure.text = xml_safe(body)
             counts["failures"] += 1
-        if target.name in edited or getattr(result, "check_modified", False):
+        if target.name in edited or (result is not None and result.check_modified):
             props = ET.SubElement(case, "properties")
             ET.SubElement(props, "property", name="checks_modified", value="true")
     suite.set("tests", str(counts["tests"]))

@@ -66,7 +66,7 @@ def headline(exercise: Exercise, result: CheckResult) -> Text:
     # Only a tally belongs here; what went wrong is the body's job.
     if result.summary and result.status in (Status.PASSED, Status.FAILED):
         text.append(f"  {result.summary}", style=muted())
-    if getattr(result, "check_modified", False):  # set by the engine; older ones do not
+    if result.check_modified:
         text.append(f"  ({CHECK_MODIFIED_NOTE})", style=paint("yellow", bold=True))
     return text
 

@@ -3,13 +3,16 @@
 The CLI and the watch screen both go through this, so `run`, `hint`, `reset`
 and the keys of the TUI behave the same way.
 
-The progression policy lives here and nowhere else (`record`, `course_check`):
+The progression policy lives here and nowhere else (`record`, `course_check`),
+reading what each verdict does from the verdict table (vocabulary.VERDICTS):
 
 - PASSED marks the exercise done; the learner may move on.
 - SKIPPED ("not checked here", e.g. it needs CUDA and there is none) leaves
   progress as it was: not marked done, not undone. The learner may move on.
 - FAILED, NOT_DONE, ERROR, TIMEOUT and CRASHED undo "done": the code as it is
   now does not pass, whatever it did before. The learner stays.
+- FAULT (torchlings itself failed to run the check) judged nothing: progress
+  stays as it was. The learner stays.
 - "Next" is the first exercise after this one (wrapping round) that is not
   done, never this one.
 - The final re-check: when a verdict lets the learner move on, nothing else is
@@ -31,12 +34,7 @@ from torchlings.course import Course, Exercise, find_root, load_course
 from torchlings.engine import DEFAULT_TIMEOUT, CheckJob, CheckResult, Status
 from torchlings.learner import shipped
 from torchlings.learner.state import STATE_DIR, State, StateStore, atomic_write, workspace_gone_message
-
-MOVES_ON = frozenset({Status.PASSED, Status.SKIPPED})
-"""Verdicts after which the learner may go to the next exercise."""
-UNDOES_DONE = frozenset({Status.FAILED, Status.NOT_DONE, Status.ERROR, Status.TIMEOUT,
-                         Status.CRASHED})
-"""Verdicts that take "done" away: the code as it is now does not pass."""
+from torchlings.vocabulary import VERDICTS, counts_as_done
 
 
 @dataclass(frozen=True)
@@ -149,13 +147,14 @@ class Workspace:
         """Remember a verdict and say what it means (the policy in the module docstring)."""
         with self._changing:
             was_done = self.is_done(exercise)
-            if result.status is Status.PASSED:
+            verdict = VERDICTS[result.status]
+            if verdict.marks_done:
                 self.state.done.add(exercise.name)
-            elif result.status in UNDOES_DONE:
+            elif verdict.undoes_done:
                 self.state.done.discard(exercise.name)
             self.save()
             done = self.is_done(exercise)
-        may_move_on = result.status in MOVES_ON
+        may_move_on = verdict.counts_as_done
         following = self.next_after(exercise) if may_move_on else None
         changed = (done and not was_done) or result.status is Status.SKIPPED
         return Progress(
@@ -180,7 +179,7 @@ class Workspace:
         verdicts = {exercise.name: result for exercise, result in results}
         failing = tuple(
             e for e in self.course.exercises
-            if e.name not in verdicts or verdicts[e.name].status not in MOVES_ON
+            if e.name not in verdicts or not counts_as_done(verdicts[e.name].status)
         )
         if failing and self.state.current != failing[0].name:
             self.set_current(failing[0])

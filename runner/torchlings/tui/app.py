@@ -12,7 +12,6 @@ imported in this process.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,12 +23,11 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from torchlings.course import Exercise
-from torchlings.engine import CheckJob, CheckResult, Engine, Status, check_many
+from torchlings.engine import CheckResult, Engine, check_many, check_one
 from torchlings.learner.state import workspace_gone_message
 from torchlings.learner.watcher import DEBOUNCE_SECONDS, ExerciseWatcher, WatchMode, polling_reason
 from torchlings.learner.workspace import CourseCheck, Progress, Workspace
 from torchlings.tui.editor import editor_command, run_editor
-from torchlings.tui.engine_calls import Cancellable, Stopped, check_with_series
 from torchlings.tui.messages import (
     CheckAllFinished,
     CheckAllProgress,
@@ -140,29 +138,22 @@ class TorchlingsApp(App[str]):
     @work(thread=True, exclusive=True, group="engine")
     def wait_for_engine(self) -> None:
         worker = get_current_worker()
-        wait_ready = getattr(self.engine, "wait_ready", None)
-        while not worker.is_cancelled:
-            if wait_ready is not None:
-                if wait_ready(0.5):
-                    break
-            elif self.engine.is_ready():
-                break
-            else:
-                time.sleep(0.1)  # this engine has no event to wait on
+        # In short waits, so that a cancelled worker (the app closing) ends soon.
+        while not worker.is_cancelled and not self.engine.wait_ready(0.5):
+            pass
         if not worker.is_cancelled:
             self.post_message(EngineReady())
 
     @work(thread=True, exclusive=True, group="check")
-    def run_check(self, exercise: Exercise, job: CheckJob) -> None:
+    def run_check(self, exercise: Exercise) -> None:
         self.post_message(CheckStarted(exercise))
+        job = self.workspace.job(exercise)  # reads the check file: off the UI thread
 
         def on_series(series: dict[str, list[float]]) -> None:
             self.post_message(SeriesUpdated(exercise, {k: list(v) for k, v in series.items()}))
 
-        try:
-            result = check_with_series(self.engine, job, on_series)
-        except Exception as exc:  # an engine bug must not leave the screen saying "checking"
-            result = CheckResult(Status.ERROR, summary=f"the check could not run: {exc}")
+        # An engine bug becomes a FAULT result: the screen never stays on "checking".
+        result = check_one(self.engine, job, on_series)
         self.post_message(CheckFinished(exercise, result))
 
     @work(thread=True, exclusive=True, group="check-all")
@@ -172,14 +163,10 @@ class TorchlingsApp(App[str]):
         def on_result(index: int, result: CheckResult) -> None:
             self.post_message(CheckAllProgress(index, exercises[index], result))
 
-        try:
-            check_many(Cancellable(self.engine, cancel),
-                       [self.workspace.job(e) for e in exercises], on_result=on_result)
-        except Stopped:
-            pass
-        except Exception as exc:  # an engine bug: say so rather than hang on "checking"
-            self.post_message(CheckAllProgress(
-                -1, exercises[0], CheckResult(Status.ERROR, summary=f"check all failed: {exc}")))
+        # Building a job reads the check file (is it the shipped one?): here, off the UI thread.
+        # An engine's own exception is a FAULT result of that one check (check_one).
+        check_many(self.engine, [self.workspace.job(e) for e in exercises],
+                   on_result=on_result, cancel=cancel)
         self.post_message(CheckAllFinished(cancel.is_set()))
 
     # --- handlers: the one place state changes ----------------------------
@@ -241,9 +228,6 @@ class TorchlingsApp(App[str]):
 
     @on(CheckAllProgress)
     def _check_all_progress(self, message: CheckAllProgress) -> None:
-        if message.index < 0:
-            self.notify(message.result.summary, severity="error", timeout=10)
-            return
         if self.gone is not None:
             return
         progress = self.workspace.record(message.exercise, message.result)
@@ -281,7 +265,7 @@ class TorchlingsApp(App[str]):
         if self.watcher is not None:
             self.watcher.mark_seen(self.workspace.exercise_path(exercise))
         self.checking = True
-        self.run_check(exercise, self.workspace.job(exercise))
+        self.run_check(exercise)
 
     def check_all(self, final: bool = False) -> None:
         from torchlings.tui.screens.check_all import CheckAllScreen

@@ -1,7 +1,8 @@
 """The status line's words: what the learner reads first, and tools and tests parse.
 
-The first word is always one of STATUS_WORDS. Styles use weight as well as
-colour, so the line reads the same under NO_COLOR.
+The first word is always one of STATUS_WORDS (vocabulary.HEADLINES): each
+verdict's headline in the verdict table. Styles use weight as well as colour,
+so the line reads the same under NO_COLOR (vocabulary.headline_style).
 """
 
 from __future__ import annotations
@@ -12,25 +13,12 @@ from torchlings.course import Exercise
 from torchlings.engine import CheckResult, Status
 from torchlings.learner.report import CHECK_MODIFIED_NOTE
 from torchlings.learner.workspace import Progress
+from torchlings.vocabulary import HEADLINES, headline_for
 
-STATUS_WORDS = ("checking", "failing", "done", "error")
-WORD_STYLE = {
-    "checking": "bold cyan",
-    "failing": "bold yellow",
-    "done": "bold green",
-    "error": "bold red",
-}
+STATUS_WORDS = HEADLINES
 WARMING = "warming up the engine (importing torch)"
 GONE = "the workspace folder is gone (deleted or moved away): nothing is checked or saved"
 COMPILE_NOTE = "the first torch.compile can take up to 30 s"
-
-
-def status_word_for(result: CheckResult) -> str:
-    if result.status in (Status.PASSED, Status.SKIPPED):
-        return "done"
-    if result.status in (Status.FAILED, Status.NOT_DONE):
-        return "failing"
-    return "error"  # error, timeout, crashed
 
 
 @dataclass(frozen=True)
@@ -53,7 +41,7 @@ def status_line(s: StatusInputs) -> tuple[str, str]:
     if s.gone:
         return "error", GONE
     word, rest = _verdict_line(s)
-    if s.result is not None and word != "checking" and getattr(s.result, "check_modified", False):
+    if s.result is not None and word != "checking" and s.result.check_modified:
         # Right after the verdict, before "Press n": the ellipsis must not eat it.
         head, sep, tail = rest.partition(". Press n")
         rest = f"{head} ({CHECK_MODIFIED_NOTE}){sep}{tail}"
@@ -70,7 +58,7 @@ def _verdict_line(s: StatusInputs) -> tuple[str, str]:
             rest += f" ({COMPILE_NOTE})"
         return "checking", rest
     result = s.result
-    word = status_word_for(result)
+    word = headline_for(result.status)
     if word == "done":
         if result.status is Status.SKIPPED:
             rest = f"{label} is not checked here: {result.summary.removeprefix('skipped: ')}"

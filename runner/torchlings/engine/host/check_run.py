@@ -18,8 +18,8 @@ from typing import Any
 
 from torchlings.engine import limits
 from torchlings.engine.host.outcome import finished
-from torchlings.engine.host.series import SeriesCallback, SeriesFollower
-from torchlings.engine.jobs import CheckJob
+from torchlings.engine.host.series import SeriesFollower
+from torchlings.engine.jobs import CheckJob, SeriesCallback
 from torchlings.engine.problems import problem_result
 from torchlings.engine.result import CheckResult, Status
 

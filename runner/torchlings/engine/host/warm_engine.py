@@ -37,10 +37,9 @@ import time
 from torchlings.engine import reaper
 from torchlings.engine.host.check_run import CheckRun
 from torchlings.engine.host.outcome import OutputSink
-from torchlings.engine.host.series import SeriesCallback
 from torchlings.engine.host.subprocess_engine import SubprocessEngine
 from torchlings.engine.host.worker_client import Pending, Worker
-from torchlings.engine.jobs import CheckJob
+from torchlings.engine.jobs import CheckJob, SeriesCallback
 from torchlings.engine.result import CheckResult, Status, TestOutcome
 
 # Beyond the catalog's timeout, for what the child does before and after the

@@ -11,9 +11,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from torchlings.course import Exercise
-from torchlings.engine import CheckResult, Status
-from torchlings.tui.status import WORD_STYLE, status_word_for
+from torchlings.engine import CheckResult
 from torchlings.tui.widgets.app_access import AppAccess
+from torchlings.vocabulary import counts_as_done, style_for, symbol_for, word_for
 
 
 class CheckAllScreen(AppAccess, Screen[Exercise | None]):
@@ -48,7 +48,7 @@ class CheckAllScreen(AppAccess, Screen[Exercise | None]):
         table.add_column("#", key="number")
         table.add_column("name", key="name")
         # Fixed widths: cells fill in later and must not be cut short.
-        table.add_column("status", key="status", width=9)
+        table.add_column("status", key="status", width=12)
         table.add_column("time", key="time", width=7)
         for index, exercise in enumerate(self.exercises):
             table.add_row(exercise.label, exercise.name, Text("waiting", style="italic"), "",
@@ -61,15 +61,15 @@ class CheckAllScreen(AppAccess, Screen[Exercise | None]):
         table = self.query_one(DataTable)
         results = self.tapp.all_results
         for index, result in results.items():
-            word = status_word_for(result)
-            label = "skipped" if result.status is Status.SKIPPED else word
-            table.update_cell(str(index), "status", Text(label, style=WORD_STYLE[word]))
+            # The same word, symbol and style as `torchlings verify` prints.
+            label = f"{symbol_for(result.status)} {word_for(result.status)}"
+            table.update_cell(str(index), "status", Text(label, style=style_for(result.status)))
             table.update_cell(str(index), "time", f"{result.seconds:.1f} s")
         self.query_one(ProgressBar).update(progress=len(results))
 
     def failing(self) -> list[tuple[Exercise, CheckResult]]:
         return [(self.exercises[i], r) for i, r in sorted(self.tapp.all_results.items())
-                if r.status not in (Status.PASSED, Status.SKIPPED)]
+                if not counts_as_done(r.status)]
 
     def _draw_summary(self) -> None:
         app = self.tapp
@@ -83,7 +83,7 @@ class CheckAllScreen(AppAccess, Screen[Exercise | None]):
                 line.append("   stopping after the checks in flight…", style="bold yellow")
             summary.update(line)
             return
-        passed = sum(r.status in (Status.PASSED, Status.SKIPPED) for r in results.values())
+        passed = sum(counts_as_done(r.status) for r in results.values())
         text = Text()
         if app.all_state == "stopped":
             text.append(f"Stopped: {len(results)} of {total} checked, {passed} pass.\n",
@@ -94,7 +94,7 @@ class CheckAllScreen(AppAccess, Screen[Exercise | None]):
         failing = self.failing()
         if failing:
             text.append("Still to do: ", style="bold")
-            text.append(", ".join(f"{e.label} {e.name} ({status_word_for(r)})"
+            text.append(", ".join(f"{e.label} {e.name} ({word_for(r.status)})"
                                   for e, r in failing))
             text.append("\n")
         course = app.course_result

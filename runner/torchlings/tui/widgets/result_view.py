@@ -16,6 +16,7 @@ from textual.widgets import Static
 from torchlings.engine import Status
 from torchlings.learner.report import CHECK_MODIFIED_NOTE, render_result
 from torchlings.tui.widgets.app_access import AppAccess
+from torchlings.vocabulary import counts_as_done
 
 
 class Uncoloured:
@@ -69,10 +70,10 @@ class ResultView(AppAccess, VerticalScroll):
             return Text("")
         body = render_result(app.current, result, root=app.workspace.root, show_headline=False)
         parts: list[RenderableType] = []
-        if result.status not in (Status.PASSED, Status.SKIPPED) and result.first_failure is None:
+        if not counts_as_done(result.status) and result.first_failure is None:
             # Nothing per test to show (a timeout, a crash): the summary is the story.
             parts.append(Text(result.summary or result.status.value, style="bold"))
-        if getattr(result, "check_modified", False):  # set by the engine; older ones do not
+        if result.check_modified:
             # Also in the status line, where a narrow terminal may cut it off.
             parts.append(Text(f"{CHECK_MODIFIED_NOTE.capitalize()}.", style="bold"))
         parts.append(body)
