@@ -16,7 +16,7 @@ import pytest
 from torchlings.checkapi import testing
 from torchlings.engine.child import plugin, sandbox, tamper
 from torchlings.engine.child.loader import load_exercise
-from torchlings.engine.problems import timeout_message
+from torchlings.engine.problems import problem_result, timeout_message
 from torchlings.engine.result import OUT_OF_TIME, CheckResult, Status, TestOutcome
 
 # pytest's own plugins that a check never needs; leaving them out roughly
@@ -68,19 +68,11 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
         return result
 
     if not exercise_file.exists():
-        return finish(
-            CheckResult(
-                Status.ERROR,
-                summary=f"{exercise_file} does not exist",
-                problem=TestOutcome(
-                    name="loading your exercise",
-                    outcome="error",
-                    exc_type="FileNotFoundError",
-                    message=f"The exercise file {exercise_file} is missing. "
-                    "`torchlings reset` brings back the shipped version.",
-                ),
-            )
-        )
+        return finish(problem_result(
+            Status.ERROR, "FileNotFoundError",
+            f"The exercise file {exercise_file} is missing. `torchlings reset` brings back the "
+            "shipped version.", name="loading your exercise",
+            summary=f"{exercise_file} does not exist"))
 
     before = tamper.snapshot()
     try:
