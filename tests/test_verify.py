@@ -108,7 +108,8 @@ def test_junit_skips_what_cannot_be_checked_here(tmp_path):
     failing = CheckResult(Status.FAILED, tests=[Outcome(
         "test_add", "failed", message="add(2, 3) is -1, expected 5.0.\nLook at the sign.",
         learner_line=learner)])
-    finished = {0: CheckResult(Status.SKIPPED, summary="skipped: needs a CUDA GPU"), 1: failing}
+    finished = {0: CheckResult(Status.SKIPPED, summary="skipped: needs a CUDA GPU",
+                               skip_reason="needs a CUDA GPU"), 1: failing}
     suite = junit.build(targets, finished, tmp_path)
     gpu, add, stopped = suite.findall("testcase")
     assert gpu.find("skipped").get("message") == "needs a CUDA GPU"

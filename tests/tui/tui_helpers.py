@@ -69,7 +69,7 @@ def not_done(path: Path | None = None) -> CheckResult:
                           exc_type="NotImplementedError", message="add one to x",
                           learner_line=line)
     return CheckResult(Status.NOT_DONE, summary="not done yet (line 6): add one to x",
-                       tests=[failure], seconds=0.1)
+                       tests=[failure], seconds=0.1, todo="add one to x", todo_line=6)
 
 
 def failed(path: Path | None = None) -> CheckResult:

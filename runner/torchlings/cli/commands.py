@@ -29,6 +29,7 @@ from torchlings.cli.common import (
 )
 from torchlings.cli.dev import dev
 from torchlings.engine import check_many, check_one
+from torchlings.learner.progress import RecheckCourse, Stay
 from torchlings.learner.report import display_path, render_result
 from torchlings.learner.state import STATE_DIR
 from torchlings.vocabulary import muted, paint, style_for, symbol_for
@@ -152,9 +153,9 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
     with engine_for(no_warm, one_shot=True) as engine:
         result = check_one(engine, workspace.job(target))
     progress = workspace.record(target, result)  # the policy: torchlings.learner.workspace
-    following = progress.next
     out.print(render_result(target, result, root=workspace.root, verbose=verbose))
-    if progress.final_check:
+    final = None
+    if isinstance(progress.step, RecheckCourse):
         out.print("\nNothing else is pending: checking every exercise once more ...", style=muted())
         with engine_for(no_warm) as engine:  # many checks: the warm engine
             jobs = [workspace.job(e) for e in workspace.course.exercises]
@@ -164,11 +165,10 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
         else:
             names = ", ".join(f"{e.label} {e.name}" for e in final.failing)
             out.print(f"\nStill to do: {names}", style="bold")
-            following = final.first_failing
-    if progress.may_move_on:
+    if not isinstance(progress.step, Stay):
+        # `run` moves on at once (there is no n key): where to, the workspace decides.
+        following = workspace.go(final if final is not None else progress)
         if following is not None:
-            if exercise is None or workspace.state.current in (None, target.name):
-                workspace.set_current(following)
             out.print(f"\nNext: {following.label} {following.name} ({following.exercise_rel})")
         sys.exit(EXIT_OK)
     if target.hints:

@@ -7,24 +7,19 @@ more, with its one-line `summary` built here, once, from the same words.
 
 from __future__ import annotations
 
-from torchlings.engine.result import CheckResult, Status, TestOutcome
+from torchlings.engine.result import CheckResult, Status, TestOutcome, one_line
 from torchlings.engine.visible import visible
 
 # The exc_type of a runner fault: the check could not run because of a bug in torchlings.
 RUNNER_FAULT = "RunnerFault"
 
 
-def first_sentence(message: str) -> str:
-    """The one-line summary of a problem's message: up to its first colon or full stop."""
-    return message.split(":")[0].split(". ")[0].strip()
-
-
 def problem_result(status: Status, exc_type: str, message: str, *,
                    name: str = "running the check", summary: str | None = None) -> CheckResult:
-    """A result with no tests: `message` explains it, `summary` (default: its first sentence)."""
+    """A result with no tests: `message` explains it, `summary` (default: `one_line(message)`)."""
     message = visible(message)
     problem = TestOutcome(name=name, outcome="error", exc_type=exc_type, message=message)
-    return CheckResult(status, summary=summary if summary is not None else first_sentence(message),
+    return CheckResult(status, summary=summary if summary is not None else one_line(message),
                        problem=problem)
 
 

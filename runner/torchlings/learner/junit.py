@@ -48,7 +48,7 @@ def build(targets: list[Exercise], finished: dict[int, CheckResult], root: Path,
             ET.SubElement(case, "skipped", message="not checked (stopped before it ran)")
             counts["skipped"] += 1
         elif result.status is Status.SKIPPED:
-            reason = result.summary.removeprefix("skipped: ") or "not checked here"
+            reason = result.skip_reason or "not checked here"
             ET.SubElement(case, "skipped", message=reason)
             counts["skipped"] += 1
         elif result.status is not Status.PASSED:

@@ -87,7 +87,7 @@ def render_result(
             parts.append(Text(note, style=paint("green")))
         parts.extend(test_list(result))
     elif result.status is Status.SKIPPED:
-        parts.append(Text(f"Not checked here: {result.summary.removeprefix('skipped: ')}",
+        parts.append(Text(f"Not checked here: {result.skip_reason or 'no reason given'}",
                           style=paint("cyan")))
     else:
         failure = result.first_failure

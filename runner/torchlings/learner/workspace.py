@@ -33,33 +33,17 @@ from pathlib import Path
 from torchlings.course import Course, Exercise, find_root, load_course
 from torchlings.engine import DEFAULT_TIMEOUT, CheckJob, CheckResult, Status
 from torchlings.learner import shipped
+from torchlings.learner.progress import (
+    Complete,
+    CourseCheck,
+    MoveOn,
+    Progress,
+    RecheckCourse,
+    Stay,
+    Step,
+)
 from torchlings.learner.state import STATE_DIR, State, StateStore, atomic_write, workspace_gone_message
 from torchlings.vocabulary import VERDICTS, counts_as_done
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What one verdict means for the learner's progress (returned by `Workspace.record`)."""
-
-    exercise: Exercise
-    status: Status
-    done: bool  # the exercise is done after this verdict
-    newly_done: bool  # ... and was not before it
-    may_move_on: bool
-    next: Exercise | None  # where "next" goes; None when nothing else is pending
-    final_check: bool  # check every exercise once more before saying the course is complete
-
-
-@dataclass(frozen=True)
-class CourseCheck:
-    """The verdict of the final re-check (returned by `Workspace.course_check`)."""
-
-    complete: bool
-    failing: tuple[Exercise, ...]  # in course order
-
-    @property
-    def first_failing(self) -> Exercise | None:
-        return self.failing[0] if self.failing else None
 
 
 def job_for(course: Course, exercise: Exercise, exercise_file: Path | None = None) -> CheckJob:
@@ -154,18 +138,36 @@ class Workspace:
                 self.state.done.discard(exercise.name)
             self.save()
             done = self.is_done(exercise)
-        may_move_on = verdict.counts_as_done
-        following = self.next_after(exercise) if may_move_on else None
-        changed = (done and not was_done) or result.status is Status.SKIPPED
-        return Progress(
-            exercise=exercise,
-            status=result.status,
-            done=done,
-            newly_done=done and not was_done,
-            may_move_on=may_move_on,
-            next=following,
-            final_check=may_move_on and following is None and changed,
-        )
+        return Progress(exercise=exercise, status=result.status, done=done,
+                        newly_done=done and not was_done,
+                        step=self._step(exercise, result.status, changed=done != was_done))
+
+    def _step(self, exercise: Exercise, status: Status, *, changed: bool) -> Step:
+        if not VERDICTS[status].counts_as_done:
+            return Stay()
+        following = self.next_after(exercise)
+        if following is not None:
+            return MoveOn(following)
+        # A skip "changes something" too: it may be the last exercise left open.
+        return RecheckCourse() if changed or status is Status.SKIPPED else Complete()
+
+    def go(self, outcome: Progress | CourseCheck) -> Exercise | None:
+        """Move "current" where a verdict or the final re-check says; returns it (None: stay).
+
+        The one place that decides where the learner goes next. After a verdict
+        the place moves only from the exercise that was judged (`run 07` on
+        another exercise leaves the learner where they were); after the final
+        re-check it goes to the first exercise that needs work.
+        """
+        if isinstance(outcome, CourseCheck):
+            target = outcome.first_failing
+        else:
+            target = outcome.next
+            if self.state.current not in (None, outcome.exercise.name):
+                return target
+        if target is not None and self.state.current != target.name:
+            self.set_current(target)
+        return target
 
     def final_recheck(self, results: Sequence[CheckResult]) -> CourseCheck:
         """Record a re-check of every exercise (results in course order) and judge it."""
@@ -181,9 +183,9 @@ class Workspace:
             e for e in self.course.exercises
             if e.name not in verdicts or not counts_as_done(verdicts[e.name].status)
         )
-        if failing and self.state.current != failing[0].name:
-            self.set_current(failing[0])
-        return CourseCheck(complete=not failing, failing=failing)
+        check = CourseCheck(complete=not failing, failing=failing)
+        self.go(check)
+        return check
 
     def save(self) -> bool:
         with self._changing:

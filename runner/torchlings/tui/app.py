@@ -24,9 +24,10 @@ from textual.worker import get_current_worker
 
 from torchlings.course import Exercise
 from torchlings.engine import CheckResult, Engine, check_many, check_one
+from torchlings.learner.progress import CourseCheck, Progress, RecheckCourse
 from torchlings.learner.state import workspace_gone_message
 from torchlings.learner.watcher import DEBOUNCE_SECONDS, ExerciseWatcher, WatchMode, polling_reason
-from torchlings.learner.workspace import CourseCheck, Progress, Workspace
+from torchlings.learner.workspace import Workspace
 from torchlings.tui.editor import editor_command, run_editor
 from torchlings.tui.messages import (
     CheckAllFinished,
@@ -222,7 +223,7 @@ class TorchlingsApp(App[str]):
             self.run_check_all(self.all_exercises, self._cancel_all)
         elif self.queued:
             self._pump()
-        elif exercise == self.current and progress.final_check:
+        elif exercise == self.current and isinstance(progress.step, RecheckCourse):
             # Nothing else is pending: re-check everything before saying the course is done.
             self.check_all(final=True)
 
@@ -290,20 +291,25 @@ class TorchlingsApp(App[str]):
             self._cancel_all.set()
             self.all_state = "stopping"
 
-    def _all_dismissed(self, first_failing: Exercise | None = None) -> None:
-        # After the final re-check found a problem, land on the first one that needs work.
-        if first_failing is not None and first_failing != self.current:
-            self.switch_to(first_failing)
+    def _all_dismissed(self, _: None = None) -> None:
+        # The final re-check already moved "current" where the workspace decided
+        # (Workspace.go: the first exercise that needs work); the screen follows.
+        name = self.workspace.state.current
+        target = self.workspace.course.by_name(name) if name else None
+        if target is not None and target != self.current:
+            self.switch_to(target)
 
     @property
     def can_go_next(self) -> bool:
         progress = self.progress
         return (progress is not None and progress.exercise == self.current
-                and progress.may_move_on and progress.next is not None)
+                and progress.next is not None)
 
     def go_next(self) -> None:
-        if self.can_go_next and self.progress is not None and self.progress.next is not None:
-            self.switch_to(self.progress.next)
+        if self.can_go_next and self.progress is not None:
+            following = self.workspace.go(self.progress)
+            if following is not None:
+                self.switch_to(following)
 
     def switch_to(self, exercise: Exercise) -> None:
         self.workspace.set_current(exercise)

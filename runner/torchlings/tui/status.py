@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from torchlings.course import Exercise
 from torchlings.engine import CheckResult, Status
+from torchlings.learner.progress import Progress
 from torchlings.learner.report import CHECK_MODIFIED_NOTE
-from torchlings.learner.workspace import Progress
-from torchlings.vocabulary import HEADLINES, headline_for
+from torchlings.vocabulary import HEADLINES, headline_for, word_for
 
 STATUS_WORDS = HEADLINES
 WARMING = "warming up the engine (importing torch)"
@@ -37,18 +37,9 @@ class StatusInputs:
 
 
 def status_line(s: StatusInputs) -> tuple[str, str]:
-    """(first word, the rest) of the status line."""
+    """(first word, the rest) of the status line, put together from the result's fields."""
     if s.gone:
         return "error", GONE
-    word, rest = _verdict_line(s)
-    if s.result is not None and word != "checking" and s.result.check_modified:
-        # Right after the verdict, before "Press n": the ellipsis must not eat it.
-        head, sep, tail = rest.partition(". Press n")
-        rest = f"{head} ({CHECK_MODIFIED_NOTE}){sep}{tail}"
-    return word, rest
-
-
-def _verdict_line(s: StatusInputs) -> tuple[str, str]:
     label = f"{s.current.label} {s.current.name}"
     if s.all_running:
         return "checking", "checking every exercise"
@@ -59,20 +50,17 @@ def _verdict_line(s: StatusInputs) -> tuple[str, str]:
         return "checking", rest
     result = s.result
     word = headline_for(result.status)
-    if word == "done":
-        if result.status is Status.SKIPPED:
-            rest = f"{label} is not checked here: {result.summary.removeprefix('skipped: ')}"
-        else:
-            rest = f"{label} passes"
-        following = s.progress.next if s.progress is not None else None
-        if following is not None:
-            rest += f". Press n for {following.label} {following.name}"
-        elif s.course_done:
-            rest += ". Every exercise is done"
-        return word, rest
-    if result.status is Status.NOT_DONE:
-        summary = result.summary or "not done yet"
-        if not summary.startswith("not done"):
-            summary = f"not done yet: {summary}"
-        return word, summary
-    return word, result.summary or result.status.value
+    if result.status is Status.PASSED:
+        verdict = f"{label} passes"
+    elif result.status is Status.SKIPPED:
+        verdict = f"{label} is not checked here: {result.skip_reason or 'not checked here'}"
+    else:
+        verdict = result.summary or word_for(result.status)
+    # Right after the verdict, before "Press n": the ellipsis must not eat it.
+    parts = [f"{verdict} ({CHECK_MODIFIED_NOTE})" if result.check_modified else verdict]
+    following = s.progress.next if s.progress is not None else None
+    if following is not None:
+        parts.append(f"Press n for {following.label} {following.name}")
+    elif word == "done" and s.course_done:
+        parts.append("Every exercise is done")
+    return word, ". ".join(parts)

@@ -17,7 +17,7 @@ from torchlings.checkapi import testing
 from torchlings.engine.child import plugin, sandbox, tamper
 from torchlings.engine.child.loader import load_exercise
 from torchlings.engine.problems import problem_result, timeout_message
-from torchlings.engine.result import OUT_OF_TIME, CheckResult, Status, TestOutcome
+from torchlings.engine.result import OUT_OF_TIME, CheckResult, Status, TestOutcome, one_line
 
 # pytest's own plugins that a check never needs; leaving them out roughly
 # halves pytest's start-up inside the check process.
@@ -95,7 +95,9 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
             )
         elif isinstance(exc, KeyboardInterrupt):
             described.message = "KeyboardInterrupt was raised while your file was being loaded."
-        return finish(CheckResult(status, summary=_one_line(described.message), problem=described))
+        if status is Status.NOT_DONE:
+            return finish(not_done([], described, problem=described))
+        return finish(CheckResult(status, summary=one_line(described.message), problem=described))
 
     collector = plugin.Collector(exercise_file, check_file)
     # Only our own plugin judges: pytest plugins the learner happens to have
@@ -156,10 +158,10 @@ def summarise(tests: list[TestOutcome], problem: TestOutcome | None) -> CheckRes
         where = f" (line {first.learner_line.line})" if first.learner_line else ""
         # The message's first sentence ("The check did not finish within 8 s and was
         # stopped"), without the pointer to an excerpt a one-line summary lacks.
-        summary = f"{_one_line(first.message).split('. ')[0]}{where}"
+        summary = f"{one_line(first.message)}{where}"
         return CheckResult(Status.TIMEOUT, summary=summary, tests=tests, problem=problem)
     if problem is not None:
-        return CheckResult(Status.ERROR, summary=_one_line(problem.message), tests=tests,
+        return CheckResult(Status.ERROR, summary=one_line(problem.message), tests=tests,
                            problem=problem)
     if not tests:
         return CheckResult(Status.ERROR, summary="the check ran no tests", tests=tests)
@@ -175,14 +177,21 @@ def summarise(tests: list[TestOutcome], problem: TestOutcome | None) -> CheckRes
     else:
         status = Status.PASSED
     if status is Status.NOT_DONE:
-        first = failing[0]
-        where = f" (line {first.learner_line.line})" if first.learner_line else ""
-        summary = f"not done yet{where}: {_one_line(first.message) or 'a TODO is still open'}"
-    elif status is Status.SKIPPED:
-        summary = f"skipped: {_one_line(tests[0].message)}"
-    else:
-        summary = f"{passed} of {len(tests)} tests pass"
-    return CheckResult(status, summary=summary, tests=tests)
+        return not_done(tests, failing[0])
+    if status is Status.SKIPPED:
+        reason = one_line(tests[0].message) or "not checked here"
+        return CheckResult(status, summary=f"skipped: {reason}", tests=tests, skip_reason=reason)
+    return CheckResult(status, summary=f"{passed} of {len(tests)} tests pass", tests=tests)
+
+
+def not_done(tests: list[TestOutcome], first: TestOutcome,
+             problem: TestOutcome | None = None) -> CheckResult:
+    """NOT_DONE, with the TODO still open (`first`) as data and in the one-line summary."""
+    todo = one_line(first.message) or "a TODO is still open"
+    line = first.learner_line.line if first.learner_line else None
+    where = f" (line {line})" if line is not None else ""
+    return CheckResult(Status.NOT_DONE, summary=f"not done yet{where}: {todo}", tests=tests,
+                       problem=problem, todo=todo, todo_line=line)
 
 
 def _is_todo(test: TestOutcome) -> bool:
@@ -192,6 +201,3 @@ def _is_todo(test: TestOutcome) -> bool:
         return True
     return test.exc_type == "NotImplementedError" and test.learner_line is not None
 
-
-def _one_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""

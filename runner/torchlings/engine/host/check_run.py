@@ -82,7 +82,7 @@ class CheckRun:
             message = (f"Your exercise file {self.job.exercise_file} {why}. Replace it with a "
                        "real file: `torchlings reset` brings back the shipped version.")
             return problem_result(Status.ERROR, type(exc).__name__, message,
-                                  name="loading your exercise", summary=message.split(". ")[0])
+                                  name="loading your exercise")
 
     def result(self, *, returncode: int | None, output: str, dropped: int, timed_out: bool,
                seconds: float) -> CheckResult:

@@ -115,7 +115,8 @@ def finished(
             result = problem_result(
                 Status.CRASHED,
                 name,
-                f"The check process crashed with {name}: {meaning}. Nothing in Python stops "
+                summary=f"The check process crashed with {name}",
+                message=f"The check process crashed with {name}: {meaning}. Nothing in Python stops "
                 "this; look at the last thing your code did before it (ctypes, an unsafe "
                 "tensor operation, os.kill).",
             )
@@ -123,7 +124,8 @@ def finished(
             result = problem_result(
                 Status.CRASHED,
                 "exit",
-                "The check process ended before reporting a result: something in your code "
+                summary="The check process ended before reporting a result",
+                message="The check process ended before reporting a result: something in your code "
                 "ended the process (os._exit or similar) while the check ran. That never "
                 "counts as passing; take the exit out.",
             )

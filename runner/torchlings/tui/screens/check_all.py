@@ -16,7 +16,7 @@ from torchlings.tui.widgets.app_access import AppAccess
 from torchlings.vocabulary import counts_as_done, style_for, symbol_for, word_for
 
 
-class CheckAllScreen(AppAccess, Screen[Exercise | None]):
+class CheckAllScreen(AppAccess, Screen[None]):
     BINDINGS = [
         Binding("escape", "stop", "stop"),
         Binding("escape,q", "back", "back", key_display="esc"),
@@ -116,6 +116,4 @@ class CheckAllScreen(AppAccess, Screen[Exercise | None]):
         self.tapp.stop_check_all()
 
     def action_back(self) -> None:
-        course = self.tapp.course_result
-        first = course.first_failing if self.final and course is not None else None
-        self.dismiss(first)
+        self.dismiss(None)
