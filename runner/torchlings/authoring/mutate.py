@@ -20,6 +20,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from torchlings.authoring.mutants import Mutant, mutants
 from torchlings.course import Course, Exercise
@@ -68,7 +69,7 @@ class MutationReport:
     def clean(self) -> bool:
         return not self.survivors and not self.problems
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "name": self.exercise.name,
             "number": self.exercise.label,

@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.text import Text
@@ -35,7 +37,7 @@ from torchlings.learner.state import STATE_DIR
 from torchlings.vocabulary import muted, paint, style_for, symbol_for
 
 
-def watch_options(function):
+def watch_options(function: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--poll", is_flag=True,
                      help="Poll the file for changes instead of relying on file events."),
@@ -246,9 +248,9 @@ def list_(as_json: bool) -> None:
         return
     out = console()
     for exercise, row in zip(workspace.course.exercises, rows, strict=True):
+        status = str(row["status"])
         line = Text(f"{'→' if row['current'] else ' '} {row['number']} {row['name']:<30} ")
-        line.append(f"{symbol_for(row['status'])} {row['status']:<8}",
-                    style=style_for(row["status"], bold=False))
+        line.append(f"{symbol_for(status)} {status:<8}", style=style_for(status, bold=False))
         line.append(f" {display_path(workspace.exercise_path(exercise), workspace.root)}")
         out.print(line)
     out.print(f"\n{workspace.done_count} of {len(rows)} done.")

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -59,7 +62,8 @@ class OrderedPrinter:
             self.next_index = len(self.targets)
 
 
-def run_verify(workspace: Workspace, targets: list[Exercise], engine_factory, *,
+def run_verify(workspace: Workspace, targets: list[Exercise],
+               engine_factory: Callable[[], AbstractContextManager[Engine]], *,
                as_json: bool, verbose: bool, junit_path: Path | None) -> int:
     out = console()
     err = console(stderr=True)
@@ -142,7 +146,7 @@ def summarise(out: Console, err: Console, workspace: Workspace, targets: list[Ex
 
 
 def verify_json(targets: list[Exercise], finished: dict[int, CheckResult],
-                edited: set[str]) -> dict:
+                edited: set[str]) -> dict[str, Any]:
     rows = []
     for index, target in enumerate(targets):
         result = finished.get(index)

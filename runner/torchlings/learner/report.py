@@ -114,7 +114,7 @@ def test_list(result: CheckResult) -> list[RenderableType]:
         if test.outcome in ("failed", "error"):
             line.stylize("bold")  # what the learner needs most is the most visible
         lines.append(line)
-    return lines
+    return list(lines)
 
 
 def render_failure(

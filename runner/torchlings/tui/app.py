@@ -94,7 +94,7 @@ class TorchlingsApp(App[str]):
 
     # --- lifecycle -------------------------------------------------------
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[None]:
         from torchlings.tui.screens.watch import WatchScreen
 
         return WatchScreen()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import linecache
 import os
 import traceback
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +177,8 @@ class Collector:
         return True if self.out_of_time else None
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]):
+    def pytest_runtest_makereport(self, item: pytest.Item,
+                                  call: pytest.CallInfo[Any]) -> Generator[None, Any, None]:
         if call.excinfo is not None:
             trim_traceback(call.excinfo.value)  # before pytest renders it
             if isinstance(call.excinfo.value, sandbox.CheckDeadline):

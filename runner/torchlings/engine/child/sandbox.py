@@ -16,13 +16,11 @@ import signal
 import sys
 
 from torchlings.engine import limits
-from torchlings.engine.limits import (  # noqa: F401 - this process's side of them
-    REPORT_GRACE,
-    CheckDeadline,
-    cpu_seconds_allowed,
-    file_limit_bytes,
-    memory_limit_bytes,
-)
+from torchlings.engine.limits import REPORT_GRACE as REPORT_GRACE
+from torchlings.engine.limits import CheckDeadline as CheckDeadline
+from torchlings.engine.limits import cpu_seconds_allowed as cpu_seconds_allowed
+from torchlings.engine.limits import file_limit_bytes as file_limit_bytes
+from torchlings.engine.limits import memory_limit_bytes as memory_limit_bytes
 
 
 def file_too_large_message(limit: int | None = None) -> str:

@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -32,7 +33,7 @@ EXIT_REPORTED = 0
 EXIT_FAULT = 70
 
 
-def series_writer(fd: int):
+def series_writer(fd: int) -> Callable[[str, float], None]:
     """A `testing._point_listener` that sends each point to the engine as a JSON line."""
     os.set_blocking(fd, False)
 

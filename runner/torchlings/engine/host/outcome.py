@@ -141,4 +141,5 @@ def finished(
     result.output_truncated_bytes = dropped
     if timed_out or not result.seconds:
         result.seconds = seconds
-    return make_visible(result)
+    visible_result: CheckResult = make_visible(result)
+    return visible_result
