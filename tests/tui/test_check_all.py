@@ -84,13 +84,13 @@ async def test_check_all_can_be_stopped(workspace, engine, key):
         await wait_for(pilot, lambda: isinstance(app.screen, CheckAllScreen)
                        and len(engine.calls) >= 2)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.all_state == "stopping")
+        await wait_for(pilot, lambda: app.check_all_run.state == "stopping")
         assert "stopping after the checks in flight" in screen_text(app)
         gate.set()
         await wait_for(pilot, lambda: app.screen.finished)
         assert "Stopped:" in screen_text(app)
         assert len(engine.calls) < 4  # the third exercise was never started
-        assert 2 not in app.all_results  # nor given a verdict it never earned
+        assert 2 not in app.check_all_run.results  # nor given a verdict it never earned
         await pilot.press(key)  # goes back; q does not quit from here
         await wait_for(pilot, lambda: isinstance(app.screen, WatchScreen))
         assert app.is_running

@@ -108,7 +108,8 @@ async def run_tui(root, sequence) -> list[tuple[Seen, str]]:
             complete, current = False, ""
             if final_ran:
                 await wait_for(pilot, lambda: app.screen.finished)
-                complete = app.course_result is not None and app.course_result.complete
+                course = app.check_all_run.course
+                complete = course is not None and course.complete
                 await pilot.press("escape")
                 await wait_for(pilot, lambda: isinstance(app.screen, WatchScreen))
                 current = workspace.state.current

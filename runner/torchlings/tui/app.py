@@ -12,7 +12,7 @@ imported in this process.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from textual import on, work
@@ -23,8 +23,8 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from torchlings.course import Exercise
-from torchlings.engine import CheckResult, Engine, check_many, check_one
-from torchlings.learner.progress import CourseCheck, Progress, RecheckCourse
+from torchlings.engine import CheckResult, Engine, Status, check_many, check_one
+from torchlings.learner.progress import Progress, RecheckCourse
 from torchlings.learner.state import workspace_gone_message
 from torchlings.learner.watcher import DEBOUNCE_SECONDS, ExerciseWatcher, WatchMode, polling_reason
 from torchlings.learner.workspace import Workspace
@@ -37,9 +37,11 @@ from torchlings.tui.messages import (
     EngineReady,
     FileChanged,
     SeriesUpdated,
+    SolutionRead,
     WorkspaceGone,
 )
 from torchlings.tui.notices import Notices
+from torchlings.tui.state import CheckAllRun, Hints, Solution
 from torchlings.tui.status import StatusInputs, status_line
 
 
@@ -66,13 +68,10 @@ class TorchlingsApp(App[str]):
     queued: reactive[bool] = reactive(False)  # check the current one (again) when free
     engine_ready: reactive[bool] = reactive(False)
     live_series: reactive[dict[str, list[float]]] = reactive(dict, always_update=True)
-    hints_shown: reactive[int] = reactive(0)
-    hints_visible: reactive[bool] = reactive(False)
+    hints: reactive[Hints] = reactive(Hints)
+    solution: reactive[Solution | None] = reactive(None)  # of the current one, once it passed
     done_count: reactive[int] = reactive(0)
-    all_running: reactive[bool] = reactive(False)
-    all_results: reactive[dict[int, CheckResult]] = reactive(dict, always_update=True)
-    all_state: reactive[str] = reactive("idle")  # idle | running | stopping | finished | stopped
-    course_result: reactive[CourseCheck | None] = reactive(None)
+    check_all_run: reactive[CheckAllRun | None] = reactive(None)  # the latest "check all"
     mode: reactive[WatchMode] = reactive(lambda: WatchMode("manual"))
     gone: reactive[str | None] = reactive(None)  # what to say once the workspace was deleted
 
@@ -86,10 +85,6 @@ class TorchlingsApp(App[str]):
         self.set_reactive(TorchlingsApp.done_count, workspace.done_count)
         self.watcher: ExerciseWatcher | None = None
         self.compile_seen = False  # a torch.compile exercise was checked this session
-        self.all_exercises: list[Exercise] = []
-        self.all_final = False
-        self._all_pending = False  # check all waits for the single check in flight
-        self._cancel_all = threading.Event()
         self.notices = Notices(self.notify, workspace, engine)
 
     # --- lifecycle -------------------------------------------------------
@@ -108,8 +103,13 @@ class TorchlingsApp(App[str]):
         self.notices.new_warnings()
         self.request_check()
 
+    @property
+    def all_running(self) -> bool:
+        return self.check_all_run is not None and self.check_all_run.running
+
     def on_unmount(self) -> None:
-        self._cancel_all.set()
+        if self.check_all_run is not None:
+            self.check_all_run.cancel.set()
         if self.watcher is not None:
             self.watcher.stop()
         # Checks still running return at once, so their workers do not hold up the exit.
@@ -157,8 +157,17 @@ class TorchlingsApp(App[str]):
         result = check_one(self.engine, job, on_series)
         self.post_message(CheckFinished(exercise, result))
 
+    @work(thread=True, exclusive=True, group="solution")
+    def load_solution(self, exercise: Exercise) -> None:
+        """Read the reference solution here, never while drawing: it may take a `git show`."""
+        text = self.workspace.solution_text(exercise)
+        if text is not None:
+            local = self.workspace.root / exercise.solution_rel
+            self.post_message(SolutionRead(Solution(exercise, text,
+                                                    local if local.is_file() else None)))
+
     @work(thread=True, exclusive=True, group="check-all")
-    def run_check_all(self, exercises: list[Exercise], cancel: threading.Event) -> None:
+    def run_check_all(self, exercises: tuple[Exercise, ...], cancel: threading.Event) -> None:
         """The same `check_many` as `torchlings verify`; a cancel stops after the checks in flight."""
 
         def on_result(index: int, result: CheckResult) -> None:
@@ -184,7 +193,8 @@ class TorchlingsApp(App[str]):
         self.gone = workspace_gone_message(self.workspace.root)
         self.notices.workspace_gone(self.gone)
         self.queued = False
-        self._cancel_all.set()
+        if self.check_all_run is not None:
+            self.check_all_run.cancel.set()
         if self.watcher is not None:
             self.watcher.stop()
 
@@ -216,11 +226,11 @@ class TorchlingsApp(App[str]):
         self.done_count = self.workspace.done_count
         self.notices.new_warnings()
         if exercise == self.current:
-            self.progress = progress
-            self.result = result
-        if self._all_pending:
-            self._all_pending = False
-            self.run_check_all(self.all_exercises, self._cancel_all)
+            self._show(result, progress)
+        run = self.check_all_run
+        if run is not None and run.waiting:
+            self.check_all_run = replace(run, waiting=False)
+            self.run_check_all(run.exercises, run.cancel)
         elif self.queued:
             self._pump()
         elif exercise == self.current and isinstance(progress.step, RecheckCourse):
@@ -234,18 +244,35 @@ class TorchlingsApp(App[str]):
         progress = self.workspace.record(message.exercise, message.result)
         self.done_count = self.workspace.done_count
         if message.exercise == self.current:
-            self.progress = progress
-            self.result = message.result
-        self.all_results = {**self.all_results, message.index: message.result}
+            self._show(message.result, progress)
+        if self.check_all_run is not None:
+            self.check_all_run = self.check_all_run.with_result(message.index, message.result)
 
     @on(CheckAllFinished)
     def _check_all_finished(self, message: CheckAllFinished) -> None:
-        self.all_running = False
-        if self.all_final and not message.cancelled:
-            results = [(self.all_exercises[i], r) for i, r in sorted(self.all_results.items())]
-            self.course_result = self.workspace.course_check(results)
-        self.all_state = "stopped" if message.cancelled else "finished"
+        run = self.check_all_run
+        if run is None:
+            return
+        course = None
+        if run.final and not message.cancelled:
+            results = [(run.exercises[i], r) for i, r in sorted(run.results.items())]
+            course = self.workspace.course_check(results)
+        self.check_all_run = run.ended(message.cancelled, course)
         self._pump()
+
+    @on(SolutionRead)
+    def _solution_read(self, message: SolutionRead) -> None:
+        if message.solution.exercise == self.current and self.result is not None \
+                and self.result.status is Status.PASSED:
+            self.solution = message.solution
+
+    def _show(self, result: CheckResult, progress: Progress) -> None:
+        """The current exercise's new verdict; a pass also brings its reference solution."""
+        self.progress = progress
+        self.result = result
+        self.solution = None
+        if result.status is Status.PASSED:
+            self.load_solution(self.current)
 
     # --- actions the screens call ----------------------------------------
 
@@ -273,23 +300,18 @@ class TorchlingsApp(App[str]):
 
         if self.all_running or self.gone is not None:
             return
-        self.all_exercises = list(self.workspace.course.exercises)
-        self.all_final = final
-        self._cancel_all = threading.Event()
-        self.all_results = {}
-        self.course_result = None
-        self.all_state = "running"
-        self.all_running = True
-        self.push_screen(CheckAllScreen(self.all_exercises, final=final), self._all_dismissed)
-        if self.checking:
-            self._all_pending = True  # begins once the single check in flight is back
-        else:
-            self.run_check_all(self.all_exercises, self._cancel_all)
+        run = CheckAllRun(tuple(self.workspace.course.exercises), final=final,
+                          waiting=self.checking)  # then it begins once that check is back
+        self.check_all_run = run
+        self.push_screen(CheckAllScreen(list(run.exercises), final=final), self._all_dismissed)
+        if not run.waiting:
+            self.run_check_all(run.exercises, run.cancel)
 
     def stop_check_all(self) -> None:
-        if self.all_running:
-            self._cancel_all.set()
-            self.all_state = "stopping"
+        run = self.check_all_run
+        if run is not None and run.running:
+            run.cancel.set()
+            self.check_all_run = replace(run, state="stopping")
 
     def _all_dismissed(self, _: None = None) -> None:
         # The final re-check already moved "current" where the workspace decided
@@ -318,9 +340,9 @@ class TorchlingsApp(App[str]):
         self.current = exercise
         self.result = None
         self.progress = None
+        self.solution = None
         self.live_series = {}
-        self.hints_shown = 0
-        self.hints_visible = False
+        self.hints = Hints()
         if self.watcher is not None:
             self.watcher.follow(self.workspace.exercise_path(exercise))
         self.request_check()
@@ -329,15 +351,14 @@ class TorchlingsApp(App[str]):
         """Show one more hint; False when every hint was already on screen."""
         if not self.current.hints:
             return False
-        before = self.hints_shown if self.hints_visible else 0
+        before = self.hints.shown if self.hints.visible else 0
         seen = self.workspace.reveal_hint(self.current)
         # Hints seen in an earlier session (or hidden with H) come back at the first press.
-        self.hints_shown = max(seen, min(before + 1, len(self.current.hints)))
-        self.hints_visible = True
-        return self.hints_shown > before
+        self.hints = Hints(max(seen, min(before + 1, len(self.current.hints))), visible=True)
+        return self.hints.shown > before
 
     def hide_hints(self) -> None:
-        self.hints_visible = False
+        self.hints = replace(self.hints, visible=False)
 
     def reset(self, exercise: Exercise) -> None:
         try:
@@ -354,6 +375,7 @@ class TorchlingsApp(App[str]):
         if exercise == self.current:
             self.result = None
             self.progress = None
+            self.solution = None
             self.request_check()
 
     def status(self) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from torchlings.course import Exercise
 from torchlings.engine import CheckResult
+from torchlings.tui.state import CheckAllRun
 from torchlings.tui.widgets.app_access import AppAccess
 from torchlings.vocabulary import counts_as_done, style_for, symbol_for, word_for
 
@@ -29,8 +30,15 @@ class CheckAllScreen(AppAccess, Screen[None]):
         self.final = final
 
     @property
+    def run(self) -> CheckAllRun:
+        """The run this screen shows: the app's latest, started with the screen."""
+        run = self.tapp.check_all_run
+        assert run is not None, "the check-all screen opens with its run"
+        return run
+
+    @property
     def finished(self) -> bool:
-        return self.tapp.all_state in ("finished", "stopped")
+        return self.run.finished
 
     def compose(self) -> ComposeResult:
         title = ("Nothing else is pending: checking every exercise once more"
@@ -54,12 +62,12 @@ class CheckAllScreen(AppAccess, Screen[None]):
             table.add_row(exercise.label, exercise.name, Text("waiting", style="italic"), "",
                           key=str(index))
         table.focus()  # PageDown and the arrows scroll the rows
-        self.watch_app(self._draw_rows, "all_results")
-        self.watch_app(self._draw_summary, "all_state", "all_results", "course_result")
+        self.watch_app(self._draw_rows, "check_all_run")
+        self.watch_app(self._draw_summary, "check_all_run")
 
     def _draw_rows(self) -> None:
         table = self.query_one(DataTable)
-        results = self.tapp.all_results
+        results = self.run.results
         for index, result in results.items():
             # The same word, symbol and style as `torchlings verify` prints.
             label = f"{symbol_for(result.status)} {word_for(result.status)}"
@@ -68,24 +76,25 @@ class CheckAllScreen(AppAccess, Screen[None]):
         self.query_one(ProgressBar).update(progress=len(results))
 
     def failing(self) -> list[tuple[Exercise, CheckResult]]:
-        return [(self.exercises[i], r) for i, r in sorted(self.tapp.all_results.items())
+        return [(self.exercises[i], r) for i, r in sorted(self.run.results.items())
                 if not counts_as_done(r.status)]
 
     def _draw_summary(self) -> None:
         app = self.tapp
-        results = app.all_results
+        run = self.run
+        results = run.results
         total = len(self.exercises)
         summary = self.query_one("#summary", Static)
         self.refresh_bindings()
         if not self.finished:
             line = Text(f"{len(results)}/{total} checked", style="bold")
-            if app.all_state == "stopping":
+            if run.state == "stopping":
                 line.append("   stopping after the checks in flight…", style="bold yellow")
             summary.update(line)
             return
         passed = sum(counts_as_done(r.status) for r in results.values())
         text = Text()
-        if app.all_state == "stopped":
+        if run.state == "stopped":
             text.append(f"Stopped: {len(results)} of {total} checked, {passed} pass.\n",
                         style="bold yellow")
         else:
@@ -97,7 +106,7 @@ class CheckAllScreen(AppAccess, Screen[None]):
             text.append(", ".join(f"{e.label} {e.name} ({word_for(r.status)})"
                                   for e, r in failing))
             text.append("\n")
-        course = app.course_result
+        course = run.course
         if self.final and course is not None and course.complete:
             text.append(f"\n{app.workspace.course.final.strip()}\n", style="bold green")
         text.rstrip()

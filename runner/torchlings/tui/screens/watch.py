@@ -69,7 +69,7 @@ class WatchScreen(AppAccess, Screen[None]):
         if action == "hint":
             return bool(app.current.hints)
         if action == "hide_hints":
-            return app.hints_visible
+            return app.hints.visible
         return True
 
     def action_next(self) -> None:

@@ -45,7 +45,7 @@ class ResultView(AppAccess, VerticalScroll):
     def on_mount(self) -> None:
         self.watch(self, "scroll_y", lambda: self._measure(), init=False)
         self.watch(self, "virtual_size", lambda: self._measure(), init=False)
-        self.watch_app(self._draw, "current", "result", "gone")
+        self.watch_app(self._draw, "current", "result", "solution", "gone")
 
     def on_resize(self) -> None:
         self._measure()
@@ -82,21 +82,23 @@ class ResultView(AppAccess, VerticalScroll):
         return Group(*parts)
 
     def _solution(self) -> list[RenderableType]:
-        """The reference solution, to compare with (as rustlings does after a pass)."""
-        app = self.tapp
-        exercise = app.current
-        text = app.workspace.solution_text(exercise)
-        if text is None:
+        """The reference solution, to compare with (as rustlings does after a pass).
+
+        Read by the app's worker (it may take a `git show`) and handed in as
+        `app.solution`: drawing never touches a file.
+        """
+        solution = self.tapp.solution
+        if solution is None or solution.exercise != self.tapp.current:
             return []
+        exercise = solution.exercise
         title = Text("\nCompare with the reference solution", style="bold")
-        local = app.workspace.root / exercise.solution_rel
-        if local.is_file():
+        if solution.local is not None:
             title.append(", ")
             title.append(str(exercise.solution_rel),
-                         style=Style(underline=True, link=local.as_uri()))
+                         style=Style(underline=True, link=solution.local.as_uri()))
         title.append(":")
-        return [title, Syntax(text.rstrip(), "python", theme="ansi_dark", line_numbers=True,
-                              word_wrap=True)]
+        return [title, Syntax(solution.text.rstrip(), "python", theme="ansi_dark",
+                              line_numbers=True, word_wrap=True)]
 
 
 class MoreBelow(AppAccess, Static):

@@ -9,7 +9,7 @@ from torchlings.tui.widgets.app_access import AppAccess
 from torchlings.vocabulary import headline_style
 
 WATCHED = ("current", "result", "progress", "checking", "queued", "engine_ready",
-           "all_running", "done_count", "gone")
+           "check_all_run", "done_count", "gone")
 
 
 class StatusLine(AppAccess, Static):
