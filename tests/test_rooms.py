@@ -123,3 +123,17 @@ def test_the_rules_catch_a_forbidden_import(tmp_path):
     assert "torchlings.learner.shipped" in imports_of(fake)
     assert within("torchlings.learner.shipped", "torchlings.learner")
     assert not within("torchlings.learnerish", "torchlings.learner")
+
+
+def test_architecture_names_every_module():
+    doc = (PACKAGE.parents[1] / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE)
+        if rel.name == "__init__.py" and rel.parent != Path("."):
+            continue  # a room is named by its folder
+        folder = f"{rel.parent.as_posix()}/" if rel.parent != Path(".") else ""
+        named = rel.as_posix() in doc or (f"`{folder}" in doc and f"`{rel.stem}`" in doc)
+        if not named:
+            missing.append(rel.as_posix())
+    assert not missing, "docs/ARCHITECTURE.md does not name: " + ", ".join(missing)
