@@ -206,9 +206,9 @@ class Collector:
             )
             return
         if report.skipped:
-            longrepr = report.longrepr
-            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-            reason = reason.removeprefix("Skipped: ")
+            # The reason as the check gave it (pytest.skip's `msg`), not pytest's text of it.
+            skip = call.excinfo.value if call.excinfo is not None else None
+            reason = str(getattr(skip, "msg", "") or "not checked here")
             self.tests[item.nodeid] = TestOutcome(
                 name=name, outcome="skipped", doc=doc, message=reason
             )
