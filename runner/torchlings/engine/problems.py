@@ -14,13 +14,17 @@ from torchlings.engine.visible import visible
 RUNNER_FAULT = "RunnerFault"
 
 
+def problem(exc_type: str, message: str, *, name: str = "running the check") -> TestOutcome:
+    """What went wrong before (or instead of) the tests: shown in place of them."""
+    return TestOutcome(name=name, outcome="error", exc_type=exc_type, message=visible(message))
+
+
 def problem_result(status: Status, exc_type: str, message: str, *,
                    name: str = "running the check", summary: str | None = None) -> CheckResult:
     """A result with no tests: `message` explains it, `summary` (default: `one_line(message)`)."""
     message = visible(message)
-    problem = TestOutcome(name=name, outcome="error", exc_type=exc_type, message=message)
     return CheckResult(status, summary=summary if summary is not None else one_line(message),
-                       problem=problem)
+                       problem=problem(exc_type, message, name=name))
 
 
 def timeout_message(what: str) -> str:

@@ -16,7 +16,7 @@ import pytest
 from torchlings.checkapi import testing
 from torchlings.engine.child import plugin, sandbox, tamper
 from torchlings.engine.child.loader import load_exercise
-from torchlings.engine.problems import problem_result, timeout_message
+from torchlings.engine.problems import problem, problem_result, timeout_message
 from torchlings.engine.result import OUT_OF_TIME, CheckResult, Status, TestOutcome, one_line
 
 # pytest's own plugins that a check never needs; leaving them out roughly
@@ -109,11 +109,9 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
                                        Path(basetemp) if basetemp is not None else None),
                            plugins=[plugin, collector])
         if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
-            collector.problem = collector.problem or TestOutcome(
-                name="running the check", outcome="error", exc_type="PytestError",
-                message=f"pytest could not run the check (exit code {int(code)}); this is a "
-                "fault in torchlings or the check, not in your code.",
-            )
+            collector.problem = collector.problem or problem(
+                "PytestError", f"pytest could not run the check (exit code {int(code)}); this "
+                "is a fault in torchlings or the check, not in your code.")
     except BaseException as exc:  # noqa: BLE001 - e.g. SystemExit from learner code at collection
         if collector.problem is None:
             collector.problem = plugin.describe_exception(
@@ -125,22 +123,15 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
     if sandbox.deadline_passed is not None and not _names_the_deadline(collector):
         # Time ran out where pytest itself was (between two tests, collecting
         # the check): nothing else that went wrong after that is the story.
-        collector.problem = TestOutcome(
-            name="running the check", outcome="error", exc_type=OUT_OF_TIME,
-            message=timeout_message(f"The check did not finish within "
-                                    f"{sandbox.deadline_passed:g} s and was stopped."))
+        collector.problem = problem(OUT_OF_TIME, timeout_message(
+            f"The check did not finish within {sandbox.deadline_passed:g} s and was stopped."))
     if collector.interrupted is not None and collector.problem is None:
-        collector.problem = TestOutcome(
-            name="running the check",
-            outcome="error",
-            exc_type="KeyboardInterrupt",
-            message="KeyboardInterrupt was raised while the check ran; the runner stopped this "
-            "check and carries on. If your code raises it on purpose, take that out.",
-        )
+        collector.problem = problem(
+            "KeyboardInterrupt", "KeyboardInterrupt was raised while the check ran; the runner "
+            "stopped this check and carries on. If your code raises it on purpose, take that out.")
     changed = tamper.replaced(before)
     if changed and collector.problem is None:
-        collector.problem = TestOutcome(name="running the check", outcome="error",
-                                        exc_type="CheckTampered", message=tamper.message(changed))
+        collector.problem = problem("CheckTampered", tamper.message(changed))
     tests = list(collector.tests.values())
     return finish(summarise(tests, collector.problem))
 
