@@ -30,9 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from torchlings.course import Course, Exercise, find_root, load_course
+from torchlings.course import Course, Exercise, load_course
 from torchlings.engine import DEFAULT_TIMEOUT, CheckJob, CheckResult, Status
 from torchlings.learner import shipped
+from torchlings.learner.locate import learner_root
 from torchlings.learner.progress import (
     Complete,
     CourseCheck,
@@ -46,6 +47,11 @@ from torchlings.learner.state import STATE_DIR, State, StateStore, atomic_write,
 from torchlings.vocabulary import VERDICTS, counts_as_done
 
 
+def check_timeout(exercise: Exercise) -> float:
+    """The seconds a check of `exercise` may take (the watch screen shows it while it runs)."""
+    return exercise.timeout or DEFAULT_TIMEOUT
+
+
 def job_for(course: Course, exercise: Exercise, exercise_file: Path | None = None) -> CheckJob:
     """The one way to build a check job: the exercise's check, timeout and CUDA routing.
 
@@ -54,7 +60,7 @@ def job_for(course: Course, exercise: Exercise, exercise_file: Path | None = Non
     return CheckJob(
         check_file=course.check_path(exercise),
         exercise_file=exercise_file or course.exercise_path(exercise),
-        timeout=exercise.timeout or DEFAULT_TIMEOUT,
+        timeout=check_timeout(exercise),
         # Forking a warm worker is unsafe for CUDA: those checks get a fresh process.
         needs_fresh_process="cuda" in exercise.requires,
         check_modified=shipped.differs_from_shipped(course.root, exercise.check_rel),
@@ -66,6 +72,7 @@ class Workspace:
     course: Course
     store: StateStore
     state: State
+    note: str | None = None  # said once: the workspace is not the folder the command started in
     # `verify` records verdicts from its worker threads. A save merges and then
     # writes the result back into `state`: a change made by another thread in
     # between would be wiped, so every change and its save hold this lock.
@@ -73,7 +80,7 @@ class Workspace:
 
     @classmethod
     def open(cls, start: Path | None = None) -> Workspace:
-        root = find_root(start)
+        root, note = learner_root(start)
         course = load_course(root)
         store = StateStore.for_workspace(root)
         state = store.load()
@@ -82,7 +89,7 @@ class Workspace:
         # version may bring them back); they simply do not count here.
         if state.current not in known:
             state.current = None
-        return cls(course, store, state)
+        return cls(course, store, state, note)
 
     @property
     def root(self) -> Path:

@@ -70,9 +70,9 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
     if not exercise_file.exists():
         return finish(problem_result(
             Status.ERROR, "FileNotFoundError",
-            f"The exercise file {exercise_file} is missing. `torchlings reset` brings back the "
-            "shipped version.", name="loading your exercise",
-            summary=f"{exercise_file} does not exist"))
+            f"The exercise file {exercise_file} is missing. `torchlings reset "
+            f"{exercise_file.stem}` (or x in the watch screen) brings back the shipped version.",
+            name="loading your exercise", summary=f"{exercise_file} does not exist"))
 
     before = tamper.snapshot()
     try:

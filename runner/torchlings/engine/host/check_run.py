@@ -80,7 +80,8 @@ class CheckRun:
             else:
                 why = f"cannot be read ({exc.strerror or exc})"
             message = (f"Your exercise file {self.job.exercise_file} {why}. Replace it with a "
-                       "real file: `torchlings reset` brings back the shipped version.")
+                       f"real file: `torchlings reset {self.job.exercise_file.stem}` brings back "
+                       "the shipped version.")
             return problem_result(Status.ERROR, type(exc).__name__, message,
                                   name="loading your exercise")
 
