@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 import click
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
@@ -28,6 +29,7 @@ from torchlings.cli.common import (
     no_warm_option,
 )
 from torchlings.course import CourseError
+from torchlings.grading.session import ExerciseGrade, Grade, LearnerGrade
 from torchlings.vocabulary import muted, paint
 
 # The installation changed while learner code ran: no result of this grade can be trusted.
@@ -86,7 +88,7 @@ def grade(workspaces: tuple[Path, ...], junit_xml: Path | None, csv_path: Path |
     task = progress.add_task("grade", total=total)
     lock = threading.Lock()
 
-    def on_result(_learner, _exercise) -> None:
+    def on_result(_learner: LearnerGrade, _exercise: ExerciseGrade) -> None:
         with lock:
             progress.advance(task)
 
@@ -120,7 +122,7 @@ def grade(workspaces: tuple[Path, ...], junit_xml: Path | None, csv_path: Path |
     raise SystemExit(EXIT_OK if everyone else EXIT_PENDING)
 
 
-def summarise(out, result) -> None:
+def summarise(out: Console, result: Grade) -> None:
     width = max(len(g.learner) for g in result.learners)
     for learner in result.learners:
         line = Text(f"{learner.learner:<{width}}  {learner.passed:>3} of "

@@ -13,6 +13,10 @@ these reasons, not the code; the reference solutions raise none of them
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
+
+# Records one reason (None: nothing to record).
+Flag = Callable[[str | None], None]
 
 _JUDGE_MODULES = {"torchlings", "pytest", "_pytest", "pluggy"}
 _MODULE_REASONS = {
@@ -167,7 +171,7 @@ _TORCH_OVERRIDES = {
 }
 
 
-def _attribute(node: ast.Attribute, flag) -> None:
+def _attribute(node: ast.Attribute, flag: Flag) -> None:
     owner = _dotted(node.value)
     if owner.split(".")[0] == "torch" and node.attr in _TORCH_OVERRIDES:
         flag(_TORCH_OVERRIDES[node.attr])
@@ -181,7 +185,7 @@ def _attribute(node: ast.Attribute, flag) -> None:
         flag(_ATTRIBUTE_REASONS.get(node.attr))
 
 
-def _replaces_module_attribute(target: ast.AST, imported: set[str], flag) -> None:
+def _replaces_module_attribute(target: ast.AST, imported: set[str], flag: Flag) -> None:
     """`torch.allclose = ...`, `json.dumps = ...`: replacing what another module holds."""
     if isinstance(target, (ast.Tuple, ast.List)):
         for element in target.elts:

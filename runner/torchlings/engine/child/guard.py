@@ -203,9 +203,9 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
     def text(value: Any) -> str | None:
         # Only exact str and bytes are read: a subclass could run code here.
         if is_(value) is str_:
-            return value
+            return str_(value)  # an exact str: str() hands back the same object
         if is_(value) is bytes_:
-            return value.decode("utf-8", "replace")
+            return str_(value.decode("utf-8", "replace"))
         return None
 
     def on_stack(frame: Any) -> bool:
@@ -261,9 +261,9 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
         return path.startswith(scratch) or path == scratch[:-1] or \
             any(path.startswith(p) for p in runner_prefixes)
 
-    def judge(event: str, args: tuple, frame: Any) -> None:
+    def judge(event: str, args: tuple[Any, ...], frame: Any) -> None:
         if event == CHECK_LOADED_EVENT:
-            namespace = args[0] if is_(args) is tuple_ and args else None
+            namespace: Any = args[0] if is_(args) is tuple_ and args else None
             if frame is not None and frame.f_code is pinned_code and \
                     frame.f_globals is pinned_globals and is_(namespace) is dict:
                 snapshot.append(("the check", namespace, {
@@ -419,7 +419,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
         modes = function_modes() + dispatch_modes()
         return f"{digest};{','.join(changed)};{new_subclasses};{modes}"
 
-    def hook(event: str, args: tuple) -> None:
+    def hook(event: str, args: tuple[Any, ...]) -> None:
         if is_(event) is not str_ or (event not in WATCHED_EVENTS and event[:7] != "ctypes."):
             return
         me = get_ident()

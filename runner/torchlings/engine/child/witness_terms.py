@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 VERDICT_EVENT = "torchlings.verdict"
@@ -78,12 +78,12 @@ def unseal(sealed: dict[str, Any]) -> tuple[bytes, bytes]:
     return (base64.b64decode(sealed.pop("check")), base64.b64decode(sealed.pop("exercise")))
 
 
-def watched_namespaces() -> list[tuple[str, Any]]:
+def watched_namespaces() -> list[tuple[str, Mapping[str, Any]]]:
     from torchlings.engine.child import tamper
 
     names = set(tamper.WATCHED_MODULES) | set(MORE_MODULES)
     names |= {n for n in sys.modules if n.split(".")[0] in JUDGE_PACKAGES}
-    spaces = []
+    spaces: list[tuple[str, Mapping[str, Any]]] = []
     for name in sorted(names):
         module = sys.modules.get(name)
         namespace = getattr(module, "__dict__", None)

@@ -17,14 +17,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from torchlings.engine.child import sandbox, witness_terms
+from torchlings.engine import limits
+from torchlings.engine.child import witness_terms
 from torchlings.engine.host import evidence
 from torchlings.engine.host.outcome import finished
-from torchlings.engine.host.series import SeriesCallback, SeriesFollower
-from torchlings.engine.jobs import CheckJob
-from torchlings.engine.result import CheckResult, Status, TestOutcome
-from torchlings.engine.visible import make_visible
-from torchlings.learner import shipped
+from torchlings.engine.host.series import SeriesFollower
+from torchlings.engine.jobs import CheckJob, SeriesCallback
+from torchlings.engine.problems import problem_result
+from torchlings.engine.result import CheckResult, Status
 
 SCRATCH_PREFIX = "torchlings-check-"
 # Added to the exercise's timeout on the check process's own clock: pytest's
@@ -54,17 +54,18 @@ class CheckRun:
             "result": str(self.result_file),
             "cwd": str(workdir),
             "scratch": str(self.scratch),
-            "memory": sandbox.memory_limit_bytes(),
-            "file_limit": sandbox.file_limit_bytes(),
+            "memory": limits.memory_limit_bytes(),
+            "file_limit": limits.file_limit_bytes(),
             "timeout": self.own_limit,
             "nonce": self.nonce,
         }
         # Under a grade: the sources travel in the request, and the witness's key.
-        self.witness_key = secrets.token_hex(32) if job.sealed is not None else None
+        self.witness_key: str | None = None
         if job.sealed is not None:
+            self.witness_key = secrets.token_hex(32)
             self.request["sealed"] = witness_terms.seal(job.sealed.check_source,
-                                                job.sealed.exercise_source,
-                                                self.witness_key, job.sealed.forbidden)
+                                                        job.sealed.exercise_source,
+                                                        self.witness_key, job.sealed.forbidden)
 
     @property
     def limit(self) -> float:
@@ -91,10 +92,8 @@ class CheckRun:
             message = (f"Your exercise file {self.job.exercise_file} {why}. Replace it with a "
                        f"real file: `torchlings reset {self.job.exercise_file.stem}` brings back "
                        "the shipped version.")
-            problem = TestOutcome(name="loading your exercise", outcome="error",
-                                  exc_type=type(exc).__name__, message=message)
-            return make_visible(CheckResult(Status.ERROR, summary=message.split(". ")[0],
-                                            problem=problem))
+            return problem_result(Status.ERROR, type(exc).__name__, message,
+                                  name="loading your exercise")
 
     def result(self, *, returncode: int | None, output: str, dropped: int, timed_out: bool,
                seconds: float) -> CheckResult:
@@ -115,14 +114,14 @@ class CheckRun:
             # The course's own check was run from its bytes: nothing to compare on disk.
             return evidence.judge(result, evidence.read(witness_lines, self.witness_key),
                                   result_bytes)
-        result.check_modified = shipped.differs_from_shipped(Path(self.job.check_file))
+        result.check_modified = self.job.check_modified
         return result
 
     def _says_passed(self, data: bytes | None) -> bool:
         try:
             parsed = json.loads(data or b"")
-            return (parsed.get("nonce") == self.nonce
-                    and parsed["result"]["status"] == Status.PASSED.value)
+            return bool(parsed.get("nonce") == self.nonce
+                        and parsed["result"]["status"] == Status.PASSED.value)
         except (ValueError, TypeError, KeyError, AttributeError):
             return False
 

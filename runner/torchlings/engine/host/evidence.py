@@ -31,7 +31,8 @@ def split_output(output: str) -> tuple[str, list[str]]:
     """(the check's own output, the witness's lines) from what the pipe carried."""
     if _MARK_TEXT not in output:
         return output, []
-    kept, marked = [], []
+    kept: list[str] = []
+    marked: list[str] = []
     for line in output.split("\n"):
         (marked if line.startswith(_MARK_TEXT) else kept).append(line)
     return "\n".join(kept).strip("\n") + ("\n" if kept and output.endswith("\n") else ""), marked
