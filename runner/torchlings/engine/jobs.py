@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -25,6 +27,18 @@ class Sealed:
     check_source: bytes
     exercise_source: bytes
     forbidden: tuple[str, ...] = ()
+
+    def request(self, key: str) -> dict[str, Any]:
+        """The part of a check request that carries these terms (JSON-safe), and the
+        witness's key."""
+        return {"check": base64.b64encode(self.check_source).decode("ascii"),
+                "exercise": base64.b64encode(self.exercise_source).decode("ascii"),
+                "key": key, "forbidden": list(self.forbidden)}
+
+
+def unseal(sealed: dict[str, Any]) -> tuple[bytes, bytes]:
+    """(check source, exercise source), taken out of a request's sealed part."""
+    return (base64.b64decode(sealed.pop("check")), base64.b64decode(sealed.pop("exercise")))
 
 
 @dataclass(frozen=True)

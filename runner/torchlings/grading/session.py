@@ -20,8 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from torchlings.course import Exercise
-from torchlings.engine import DEFAULT_TIMEOUT, CheckJob, CheckResult, Engine, Status, TestOutcome, check_many
-from torchlings.engine.jobs import Sealed
+from torchlings.engine import (
+    DEFAULT_TIMEOUT,
+    CheckJob,
+    CheckResult,
+    Engine,
+    Sealed,
+    Status,
+    TestOutcome,
+    check_many,
+)
 from torchlings.grading.course_source import PinnedCourse
 from torchlings.grading.learner_files import read_learner_file
 from torchlings.grading.suspicion import scan

@@ -29,7 +29,8 @@ from typing import Any, NoReturn
 
 # Imported with this module (in the warm worker, before any fork): the
 # witness's code is in memory before a check process runs learner code.
-from torchlings.engine.child import guard, witness_terms
+from torchlings.engine.child import guard
+from torchlings.engine.jobs import unseal
 
 # Exit status of a check process that wrote its result: anything else means
 # it did not end the runner's way.
@@ -95,7 +96,7 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         sandbox.reset_torch_state()
         sources = None
         if sealed is not None:
-            sources = witness_terms.unseal(sealed)
+            sources = unseal(sealed)
             guard.install(key=sealed.pop("key"), fd=1, exercise=request["exercise"],
                           scratch=request["scratch"], result_file=request["result"],
                           forbidden=sealed.get("forbidden", ()),

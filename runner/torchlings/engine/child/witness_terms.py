@@ -1,16 +1,14 @@
-"""What the grade's witness (guard.py) watches, and how a grade's terms travel.
+"""What the grade's witness (guard.py) watches.
 
-The event names and lists the hook tests against, the namespaces and classes
-whose functions a verdict depends on, and the part of a check request that
-carries the sealed sources and the witness's key. guard.py copies all of
-this into the hook's private globals when it installs it.
+The event names and lists the hook tests against, and the namespaces and
+classes whose functions a verdict depends on. guard.py copies all of this
+into the hook's private globals when it installs it.
 """
 
 from __future__ import annotations
 
-import base64
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 VERDICT_EVENT = "torchlings.verdict"
@@ -63,19 +61,6 @@ WATCHED_CLASS_NAMES = ("torch.Tensor", "torch.nn.Module", "torch.nn.Parameter",
                         "torch.autograd.Function", "torch.utils.data.DataLoader",
                         "pathlib.Path",
                         "pathlib.PosixPath")
-
-
-def seal(check_source: bytes, exercise_source: bytes, key: str,
-         forbidden: Iterable[str]) -> dict[str, Any]:
-    """The part of a check request that carries a grade's terms (JSON-safe)."""
-    return {"check": base64.b64encode(check_source).decode("ascii"),
-            "exercise": base64.b64encode(exercise_source).decode("ascii"),
-            "key": key, "forbidden": list(forbidden)}
-
-
-def unseal(sealed: dict[str, Any]) -> tuple[bytes, bytes]:
-    """(check source, exercise source), taken out of the request."""
-    return (base64.b64decode(sealed.pop("check")), base64.b64decode(sealed.pop("exercise")))
 
 
 def watched_namespaces() -> list[tuple[str, Mapping[str, Any]]]:

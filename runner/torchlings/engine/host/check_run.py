@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from torchlings.engine import limits
-from torchlings.engine.child import witness_terms
 from torchlings.engine.host import evidence
 from torchlings.engine.host.outcome import finished
 from torchlings.engine.host.series import SeriesFollower
@@ -63,9 +62,7 @@ class CheckRun:
         self.witness_key: str | None = None
         if job.sealed is not None:
             self.witness_key = secrets.token_hex(32)
-            self.request["sealed"] = witness_terms.seal(job.sealed.check_source,
-                                                        job.sealed.exercise_source,
-                                                        self.witness_key, job.sealed.forbidden)
+            self.request["sealed"] = job.sealed.request(self.witness_key)
 
     @property
     def limit(self) -> float:
