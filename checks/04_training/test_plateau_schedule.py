@@ -1,4 +1,5 @@
-"""Check: ReduceLROnPlateau on the mean return (higher is better), stepped with the metric."""
+"""Check: ReduceLROnPlateau on the mean return (higher is better), stepped with the metric,
+with a margin that works for negative returns too."""
 
 import torch
 
@@ -9,6 +10,11 @@ CONCEPT = ("A mean return should grow: ReduceLROnPlateau(mode='max'), and each e
            "calls scheduler.step(mean_return). With patience=2 it lets 2 evaluations in a row "
            "pass without a new best and halves the rate on the 3rd (it cuts once the count "
            "of evaluations without improvement exceeds patience).")
+SIGN_CONCEPT = ("ReduceLROnPlateau's default threshold is relative (threshold_mode='rel'): in mode "
+                "'max' a new best must beat best * (1 + 1e-4), and for a negative best that bar lies "
+                "below the best, so a flat negative return is a 'new best' every time (mode 'min' on "
+                "the negated return fails the same way for positive returns). "
+                "threshold_mode='abs' asks for a margin of 1e-4 whatever the sign.")
 RISING = [10.0, 20.0, 35.0, 50.0, 80.0, 120.0]
 
 
@@ -25,7 +31,7 @@ def lrs_along(exercise, returns):
 def reference_lrs(returns):
     optimizer = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=BASE_LR)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="max", factor=0.5, patience=2
+        optimizer, mode="max", factor=0.5, patience=2, threshold_mode="abs"
     )
     seen = []
     for value in returns:
@@ -46,8 +52,9 @@ def test_improving_agent_keeps_its_rate(exercise):
 
 def test_stuck_agent_gets_a_smaller_rate(exercise):
     """When the mean return stops improving, the rate is halved after the patience runs out."""
-    # No exact ties: with the default relative threshold a tie counts differently
-    # for negated values, and that subtlety is not this lesson.
+    # Every change here is far larger than the 1e-4 margin, so any margin that
+    # works for both signs (threshold_mode="abs", or threshold=0) gives the same
+    # cuts; exact ties are judged in test_flat_return_gets_a_smaller_rate.
     returns = [10.0, 40.0, 39.0, 35.0, 38.0, 39.5, 30.0, 45.0, 44.0]
     want = reference_lrs(returns)
     got = lrs_along(exercise, returns)
@@ -69,3 +76,32 @@ def test_stuck_agent_gets_a_smaller_rate(exercise):
     for i, (lr, w) in enumerate(zip(got, want, strict=True)):
         expect_close(lr, w, name=f"the learning rate after evaluation {i + 1} "
                      f"(returns so far {returns[: i + 1]})", rtol=1e-9, concept=CONCEPT)
+
+
+def test_flat_return_gets_a_smaller_rate(exercise):
+    """A flat mean return, negative or positive, is no progress: the rate is cut after the patience."""
+    for level in (-50.0, 50.0, -0.5):
+        returns = [level] * 5
+        want = reference_lrs(returns)
+        got = lrs_along(exercise, returns)
+        if all(lr == BASE_LR for lr in got):
+            expect(False,
+                   f"The mean return stayed at {level} for {len(returns)} evaluations and the rate "
+                   "was never cut: the scheduler counted the same value as a new best every time. "
+                   f"{SIGN_CONCEPT}\n{CONCEPT}",
+                   actual=got, expected=want)
+        for i, (lr, w) in enumerate(zip(got, want, strict=True)):
+            expect_close(lr, w, name=f"the learning rate after evaluation {i + 1} "
+                         f"(returns so far {returns[: i + 1]})", rtol=1e-9,
+                         concept=SIGN_CONCEPT + " " + CONCEPT)
+
+
+def test_stuck_negative_return_gets_a_smaller_rate(exercise):
+    """Negative returns that stop improving get the same cuts as positive ones."""
+    returns = [-120.0, -80.0, -81.0, -85.0, -82.0, -80.5, -90.0, -70.0, -71.0]
+    want = reference_lrs(returns)
+    got = lrs_along(exercise, returns)
+    for i, (lr, w) in enumerate(zip(got, want, strict=True)):
+        expect_close(lr, w, name=f"the learning rate after evaluation {i + 1} "
+                     f"(returns so far {returns[: i + 1]})", rtol=1e-9,
+                     concept=SIGN_CONCEPT + " " + CONCEPT)
