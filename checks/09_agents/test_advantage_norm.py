@@ -108,13 +108,23 @@ def test_tiny_spread_stays_bounded(exercise):
 
 
 def test_equal_advantages_give_zeros(exercise):
-    """When every advantage is the same, eps keeps the result a clean 0, not NaN."""
-    advantages = torch.full((16,), 2.5)
+    """Equal advantages never give NaN; where the arithmetic is exact (2.5) they give a clean 0."""
+    advantages = torch.full((16,), 2.5)  # exactly representable: mean and std are exactly 0 away
     out = exercise.normalize_advantages(advantages, 1e-8)
     expect_tensor(out, name="the normalised advantages of 16 equal values", shape=(16,),
                   finite=True, values=torch.zeros(16), atol=1e-6,
                   concept="With no spread A - mean is 0 and std is 0: only the eps in the "
                   "denominator keeps 0 / 0 from becoming NaN. " + CONCEPT)
+    # 123.456 is not: the float32 mean is off by a rounding error, so the result is
+    # rounding noise (about +-0.95 here), finite and bounded by (n - 1) / sqrt(n), not 0.
+    advantages = torch.full((10,), 123.456)
+    out = exercise.normalize_advantages(advantages, 1e-8)
+    expect_tensor(out, name="the normalised advantages of 10 float32 copies of 123.456",
+                  shape=(10,), dtype=torch.float32, finite=True, concept=CONCEPT)
+    expect(bool((out.abs() <= 9 / 10**0.5).all()),
+           f"Ten equal advantages normalised to {out.tolist()}: any (A - mean) / (std + eps) of "
+           "ten samples stays within (n - 1) / sqrt(n) = 2.85. eps must ADD to the std.\n"
+           + CONCEPT)
 
 
 def _expect_refused(exercise, shape):

@@ -17,9 +17,16 @@ Both variances run over ALL samples of the rollout, whatever its layout:
 n - 1 does not matter here, as long as both variances do the same: the
 ratio is the same.
 
-When every return is equal, Var[returns] is 0 and the ratio means nothing:
-return NaN (float("nan")), as CleanRL and SB3 do, rather than raise or
-invent a number. A single sample is such a case too.
+When every return is equal there is no spread to explain and the ratio
+means nothing: return NaN (float("nan")), as CleanRL and SB3 do, rather
+than raise or invent a number. A single sample is such a case too. But do
+not test for it with `Var[returns] == 0`, as both of them write it: the
+variance of equal floats is 0 only in exact arithmetic. Seven float32
+returns of 0.1 have a computed variance of 5.6e-17, and the `== 0` test
+then divides by that rounding error and logs a huge negative number. Ask
+the question you mean, "are all the returns equal?", or compare the
+variance with the returns' size (a tolerance relative to the scale, never
+a fixed one: returns of size 1e-5 still have a spread worth scoring).
 
 It is a number for a log, so return a Python float, not a tensor; values
 may arrive attached to the critic's graph, and that must not matter.
@@ -33,7 +40,7 @@ import torch
 def explained_variance(values: torch.Tensor, returns: torch.Tensor) -> float:
     """1 - Var[returns - values] / Var[returns] over all elements, as a Python float.
 
-    values, returns: the same shape, any layout. NaN when Var[returns] is 0.
+    values, returns: the same shape, any layout. NaN when every return is equal.
     """
     # TODO
     raise NotImplementedError("how much of the returns' variance the critic explains")
