@@ -49,8 +49,8 @@ def test_straight_line_during_the_decay(exercise):
                      "(not duration - 1, not step + 1). " + CONCEPT)
 
 
-def test_reaches_end_exactly_at_the_end_of_the_decay(exercise):
-    """At step = fraction * total_steps epsilon is exactly `end`."""
+def test_reaches_end_at_the_end_of_the_decay(exercise):
+    """At step = fraction * total_steps epsilon is `end`, up to float rounding."""
     expect_close(_eps(exercise, 500), 0.05, name="epsilon at step 500, where the decay ends",
                  atol=1e-9, concept=CONCEPT)
 
