@@ -39,7 +39,7 @@ def sac_alpha_loss(
     """The temperature loss (0-d, in log_alpha's dtype); its gradient reaches log_alpha only.
 
     log_alpha: the learned parameter (0-d or (1,)). log_pi: (B,) log pi(a|s) of fresh
-    actions, possibly still attached to the actor. action_dim: an int.
+    actions in log_alpha's dtype, possibly still attached to the actor. action_dim: an int.
     """
     # TODO: target_entropy = -action_dim; the loss above, with log_pi cut from the graph.
     raise NotImplementedError("write the temperature loss")
