@@ -311,3 +311,24 @@ def test_early_stop_on_kl(exercise):
            "leaves only the inner loop; stop the epochs too (return, or a flag).\n" + CONCEPT)
     expect(run.result == len(run.trained), f"ppo_update returned {run.result} after "
            f"{len(run.trained)} optimizer steps: return the steps actually taken.")
+
+
+def test_stops_at_target_kl_itself(exercise):
+    """The brake is approx KL > target_kl itself, not a multiple of it (SB3 uses 1.5 x)."""
+    free = _run(exercise, epochs=4, lr=0.05)
+    kls = [_kl(forward, free.rollout) for forward, _ in free.trained]
+    # A target that some minibatch passes by less than half of it, with every
+    # minibatch before it clearly below: a brake at 1.5 x target would not stop there.
+    found = next(((i, kls[i] / 1.25) for i in range(1, len(kls))
+                  if max(kls[:i]) < 0.95 * kls[i] / 1.25), None)
+    expect(found is not None, "Without a KL target the approx KL never rose from one step to "
+           f"the next ({[round(k, 5) for k in kls]}): the update does not seem to train the "
+           "policy. Each minibatch: loss, zero_grad, backward, clip, step.\n" + CONCEPT)
+    index, target = found
+    run = _run(exercise, epochs=4, lr=0.05, target_kl=target)
+    expect(len(run.trained) == index,
+           f"With target_kl = {target:.5f}, minibatch {index + 1} had an approx KL of "
+           f"{kls[index]:.5f}, above target_kl (by less than half of it), so the update should "
+           f"have stopped there after {index} steps; it took {len(run.trained)}. Stop when "
+           "approx_kl > target_kl itself (SB3's 1.5 * target_kl is another library's "
+           "contract).\n" + CONCEPT)
