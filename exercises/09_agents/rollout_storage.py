@@ -27,7 +27,11 @@ may arrive attached to their graphs: store numbers (detach), or every
 rollout keeps a graph alive and a later backward walks into it.
 
 For the update, (T, N) becomes (T * N,): `flatten(0, 1)` or reshape, where
-sample k is step k // N of env k % N. Going back is a reshape to (T, N, ...).
+sample k is step k // N of env k % N, as CleanRL does. Going back is a
+reshape to (T, N, ...). (SB3 stores time-major too but flattens env-first:
+its `swap_and_flatten` swaps to (N, T) before flattening, so its sample k
+is step k % T of env k // T. Either order feeds a shuffled update, as long
+as every buffer is flattened alike; here it is time-major.)
 Looking at one env's trajectory needs (N, T, ...): that is a transpose.
 Reshaping a (T, N) tensor to (N, T) keeps the same order of numbers in
 memory and cuts it differently: env 0 would get the first T numbers, which
