@@ -60,6 +60,8 @@ def ppo_loss(
     result is its mean. value_loss is before vf_coef. Any value_clip that is not
     None (0.0 included: it pins V_clipped to old_values) switches on the clipped
     value loss; it comes with old_values. The inputs are left untouched.
+    total must carry the graph; the other three are for the log, and may keep
+    their graphs or come back detached: either is accepted.
     """
     # TODO: advantages may arrive attached to a graph: they are constants here.
     ratio = torch.exp(new_log_probs - old_log_probs.detach())
