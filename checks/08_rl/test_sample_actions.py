@@ -56,6 +56,13 @@ def test_sample_uses_the_generator(exercise):
            "Two generators seeded the same way gave different actions: pass "
            "generator=generator to torch.multinomial. (Categorical(...).sample() takes no "
            "generator and draws from torch's global RNG, so it cannot be used here.)")
+    generator = torch.Generator().manual_seed(9)
+    once = exercise.sample_actions(logits, generator)
+    again = exercise.sample_actions(logits, generator)
+    expect(not torch.equal(torch.as_tensor(once), torch.as_tensor(again)),
+           "Two calls with the same generator drew exactly the same 50 actions: the second "
+           "call must go on along the generator's stream, not start it again (never "
+           "manual_seed or re-create the generator inside sample_actions).")
 
 
 def test_log_probs_match_categorical(exercise):
