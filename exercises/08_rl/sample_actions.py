@@ -25,6 +25,9 @@ Any correct way of drawing from it is accepted (multinomial, inverse CDF,
 Gumbel-max): what is judged is that the actions follow the softmax
 probabilities, that the same seed gives the same actions, and that the next
 call goes on along the stream instead of starting it again.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

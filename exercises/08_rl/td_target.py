@@ -28,6 +28,9 @@ and the loss is the plain MSE, without SB3's 0.5 factor or a Huber loss.
 
 Your job: compute the target, then the mean-squared-error loss of V(s)
 against it.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

@@ -27,6 +27,9 @@ The whole target is a constant for the loss that follows: compute it under
 network. The loss that uses y is the Huber loss of the previous exercise.
 (SB3's DQN and the PyTorch DQN tutorial use Huber plus gradient clipping, with
 the plain-DQN max target; this exercise is the Double DQN target only.)
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

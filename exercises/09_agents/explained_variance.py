@@ -32,6 +32,9 @@ It is a number for a log, so return a Python float, not a tensor; values
 may arrive attached to the critic's graph, and that must not matter.
 
 Your job: the formula, the zero-variance case and the type.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

@@ -27,6 +27,9 @@ this function returns the loss only, unclipped. Not every working DQN does
 this: CleanRL's dqn.py keeps the squared error (`F.mse_loss`) and trains
 CartPole with it just fine; Huber is the safer choice when rewards or early
 targets can be large.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

@@ -28,6 +28,9 @@ log_alpha multiplying the bracket. CleanRL writes `-(log_alpha.exp() *
 sign and the same resting point, but every gradient is scaled by alpha, so the
 numbers differ. Write the log_alpha form here. log_alpha may be 0-d or (1,)
 (SB3 and CleanRL both use (1,)); the loss is 0-d either way.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

@@ -37,6 +37,9 @@ log-probability is one number per action, a sum over the last dimension:
 When sampling, keep u: evaluate the Gaussian's log-density at u, not at a,
 and draw u with `rsample()`, since SAC's actor loss differentiates through
 the action.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import math  # noqa: F401  (math.log(2))
