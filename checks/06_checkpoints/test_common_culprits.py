@@ -31,10 +31,13 @@ def outcome(exercise):
     # Every dropout layer's mode at each forward pass made with gradients on
     # (the training ones): a model trained in eval mode is a culprit too.
     dropout_modes: list[bool] = []
+    scored_with_grad: list[bool] = []  # eval-mode passes made with gradients on
 
     def note_mode(module, _inputs):
         if isinstance(module, torch.nn.Dropout) and torch.is_grad_enabled():
             dropout_modes.append(module.training)
+            if not module.training:
+                scored_with_grad.append(True)
 
     hook = torch.nn.modules.module.register_module_forward_pre_hook(note_mode)
     try:
@@ -54,7 +57,7 @@ def outcome(exercise):
     model.eval()
     with torch.no_grad():
         true_accuracy = (model(x_test).argmax(dim=1) == labels_test.long()).float().mean().item()
-    return model, reported, true_accuracy, dropout_modes
+    return model, reported, true_accuracy, dropout_modes, scored_with_grad
 
 
 def test_trained_in_training_mode(outcome):
@@ -82,7 +85,7 @@ def test_model_learns(outcome):
 
 def test_reported_accuracy_is_true(outcome):
     """The accuracy the script reports is the model's real accuracy in eval mode."""
-    _, reported, true_accuracy, _ = outcome
+    _, reported, true_accuracy, _, _ = outcome
     expect(isinstance(reported, float),
            f"The accuracy should be a Python float (use .item()), got {type(reported).__name__}."
            "\n" + CONCEPT)
@@ -106,3 +109,12 @@ def test_reported_accuracy_is_true(outcome):
         fail(f"The script reports an accuracy of {reported:.4f}, but the model's real test "
              f"accuracy (eval mode, predictions compared label by label) is "
              f"{true_accuracy:.4f}.{story}\n{CONCEPT}")
+
+
+def test_scored_without_a_graph(outcome):
+    """The test set is scored under torch.no_grad(), as the script had it."""
+    expect(not outcome[4],
+           "The model scored the test set in eval mode with gradients on: autograd recorded a "
+           "graph for every test point, memory and time spent on a backward that never comes. "
+           "Keep the evaluation inside `with torch.no_grad():` (or torch.inference_mode()).\n"
+           + CONCEPT)
