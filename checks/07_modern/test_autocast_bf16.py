@@ -167,4 +167,5 @@ def test_train_step_outside_autocast(exercise):
     expect(not apart,
            f"After a second train_step, {', '.join(apart)} differ from a clean second SGD step: "
            "the first step's gradients were still in .grad and the second backward added onto "
-           "them. Call optimizer.zero_grad() in every train_step (before backward, or after step).\n" + CONCEPT)
+           "them. Call optimizer.zero_grad() in every train_step (before backward, or after "
+           "step).\n" + CONCEPT)
