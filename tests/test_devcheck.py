@@ -106,6 +106,16 @@ def test_show_prints_what_each_wrong_variant_makes_the_learner_read(workspace):
     assert "right: torch.mul / torch.div  [passed]" in text
 
 
+def test_checks_that_do_not_go_through_the_contract_harness_are_listed(workspace):
+    # Only the halve check calls testkit.harness; the marker it leaves is what dev check reads.
+    result = invoke("dev", "check", "--json")
+    harnessed = {e["name"]: e["harnessed"] for e in json.loads(result.stdout)["exercises"]}
+    assert harnessed == {"add": False, "double": False, "halve": True}
+    text = invoke("dev", "check").output
+    assert "2 exercise(s) whose check does not go through the contract harness" in text
+    assert "01 add, 02 double" in text
+
+
 CHAPTERS: dict[str, list[str]] = {}
 for _exercise in load_course(REPO).exercises:
     CHAPTERS.setdefault(_exercise.dir, []).append(_exercise.name)

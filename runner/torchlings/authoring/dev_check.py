@@ -189,6 +189,8 @@ def _check_exercise(
     if Status.SKIPPED in (report.exercise_result.status, report.solution_result.status):
         report.skipped = report.solution_result.summary or report.exercise_result.summary
         return report
+    report.unharnessed = (report.solution_result.status is Status.PASSED
+                          and not report.solution_result.contracts)
     report.problems.extend(_verdict_problems(report))
     report.problems.extend(_variant_problems(report, variants))
     return report
