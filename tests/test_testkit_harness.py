@@ -124,3 +124,24 @@ def test_every_axis_value_is_tried_within_the_budget():
 def test_the_harness_leaves_its_marker():
     check_contract(_softmax_contract(lambda x: torch.softmax(x, dim=-1)))
     assert "softmax" in testing.collected_contracts()
+
+
+def test_the_meta_device_finds_a_tensor_made_on_the_cpu():
+    def derivative(x):
+        x = x.detach().requires_grad_()
+        y = x**2
+        y.backward(torch.ones(y.shape))  # on the CPU whatever x's device
+        return x.grad
+
+    def reference(x):
+        x = x.detach().requires_grad_()
+        return torch.autograd.grad((x**2).sum(), x)[0]
+
+    contract = Contract(function="derivative", call=derivative, reference=reference,
+                        inputs=lambda d: Args(d.randn(3)), axes={"device": ["cpu", "meta"]},
+                        concept="make it with ones_like")
+    with pytest.raises(RuntimeError, match="device=meta") as caught:
+        check_contract(contract)
+    assert "make it with ones_like" in str(caught.value)
+    contract.call = reference
+    check_contract(contract)  # shapes, dtypes and devices compared on meta; no values

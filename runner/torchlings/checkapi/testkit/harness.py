@@ -74,16 +74,23 @@ class Draw:
     def get(self, axis: str, default: Any = None) -> Any:
         return self.axes.get(axis, default)
 
+    @property
+    def device(self) -> torch.device:
+        """The case's device: the "device" axis ("meta" tries device-generic code with no GPU)."""
+        return torch.device(self.axes.get("device", "cpu"))
+
     def randn(self, *shape: int, dtype: torch.dtype | None = None, scale: float = 1.0) -> torch.Tensor:
         dtype = dtype or self.axes.get("dtype", torch.float32)
-        return torch.randn(*shape, generator=self.generator, dtype=torch.float64).to(dtype) * scale
+        x = torch.randn(shape, generator=self.generator, dtype=torch.float64).to(dtype) * scale
+        return x.to(self.device)
 
     def rand(self, *shape: int, dtype: torch.dtype | None = None) -> torch.Tensor:
         dtype = dtype or self.axes.get("dtype", torch.float32)
-        return torch.rand(*shape, generator=self.generator, dtype=torch.float64).to(dtype)
+        x = torch.rand(shape, generator=self.generator, dtype=torch.float64).to(dtype)
+        return x.to(self.device)
 
     def randint(self, high: int, *shape: int, low: int = 0) -> torch.Tensor:
-        return torch.randint(low, high, shape, generator=self.generator)
+        return torch.randint(low, high, shape, generator=self.generator).to(self.device)
 
     def seed(self) -> int:
         return self.random.randrange(2**31)
@@ -207,9 +214,11 @@ def _call_learner(contract: Contract, inputs: Args, case: Case) -> Any:
     except (CheckFailure, NotImplementedError, AssertionError):
         raise
     except Exception as error:
-        # The learner's own line stays in the traceback; the message gains which case.
+        # The learner's own line stays in the traceback; the message gains which case, and
+        # the idea to revisit.
         if len(error.args) == 1 and isinstance(error.args[0], str):
-            error.args = (f"{error.args[0]}\n(raised by {contract.function} with {case.label})",)
+            error.args = (with_concept(f"{error.args[0]}\n(raised by {contract.function} with "
+                                       f"{case.label})", contract.concept),)
         raise
 
 
@@ -286,6 +295,8 @@ def _compare_gradients(contract: Contract, mine: Args, theirs: Args, got: Any, w
     want_leaves, got_leaves = _leaves(theirs), _leaves(mine)
     if not want_out or not want_leaves or len(got_out) != len(want_out):
         return None
+    if any(t.is_meta for t in want_out):
+        return None  # no values on the meta device, so no gradients to compare
     weights = torch.Generator().manual_seed(contract.seed + 7)
     total_want = total_got = 0
     for w_out, g_out in zip(want_out, got_out, strict=True):
@@ -381,6 +392,8 @@ def _compare_tensor(got: Any, want: torch.Tensor, contract: Contract, where: str
                 "value: wrap it in torch.no_grad() or .detach() it, or autograd keeps every "
                 "intermediate alive and gradients leak where none should flow.")
     g, w = got.detach(), want.detach()
+    if w.is_meta:
+        return None  # a meta tensor has a shape, dtype and device, and no values to compare
     if w.is_floating_point() or w.is_complex():
         bad = torch.isfinite(w) != torch.isfinite(g)
         bad |= ~torch.isfinite(w) & ~torch.isnan(w) & (g != w)  # -inf must stay -inf
