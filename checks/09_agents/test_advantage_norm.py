@@ -108,12 +108,13 @@ def test_tiny_spread_stays_bounded(exercise):
 
 
 def test_equal_advantages_give_zeros(exercise):
-    """When every advantage is the same, eps keeps the result a clean 0, not NaN."""
+    """Equal advantages with an exact mean (2.5): eps keeps the result a clean 0, not NaN."""
     advantages = torch.full((16,), 2.5)
     out = exercise.normalize_advantages(advantages, 1e-8)
     expect_tensor(out, name="the normalised advantages of 16 equal values", shape=(16,),
                   finite=True, values=torch.zeros(16), atol=1e-6,
-                  concept="With no spread A - mean is 0 and std is 0: only the eps in the "
+                  concept="With no spread (and a mean that float32 gets exactly) A - mean "
+                  "is 0 and std is 0: only the eps in the "
                   "denominator keeps 0 / 0 from becoming NaN. " + CONCEPT)
 
 
