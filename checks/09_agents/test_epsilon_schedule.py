@@ -50,7 +50,7 @@ def test_straight_line_during_the_decay(exercise):
 
 
 def test_reaches_end_exactly_at_the_end_of_the_decay(exercise):
-    """At step = fraction * total_steps epsilon is exactly `end`."""
+    """At step = fraction * total_steps epsilon is `end` (to within float rounding)."""
     expect_close(_eps(exercise, 500), 0.05, name="epsilon at step 500, where the decay ends",
                  atol=1e-9, concept=CONCEPT)
 
