@@ -50,7 +50,9 @@ class ObsNormalizer(nn.Module):
     """Normalises (B, obs_dim) observations with running statistics kept as buffers.
 
     Buffers: mean (obs_dim,), var (obs_dim,), count 0-d; float32.
-    forward returns a tensor of the input's shape and dtype, without a graph.
+    forward returns a tensor of the input's shape, without a graph, in the input's dtype
+    for float32 and float64 input (a float16 or bfloat16 batch meets the float32 buffers
+    and comes out float32, by PyTorch's promotion).
     """
 
     def __init__(self, obs_dim: int, eps: float = 1e-8, clip: float | None = None) -> None:
