@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.checkapi.testing import expect, expect_choice, expect_tensor, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = (
     "A_norm = (A - A.mean()) / (A.std() + eps): one mean and one std over EVERY element of the "
@@ -161,3 +162,18 @@ def test_question_one_sample(exercise):
         "every weight into NaN after one step. With the population std it would be 0 / eps = 0 "
         "instead: no NaN, but no policy gradient at all.",
     )
+
+
+def test_contract(exercise):
+    """One mean and one std over every element, for (B,) and (T, N) minibatches, float32 and
+    float64, small and huge advantages; a new tensor, gradients included."""
+    def inputs(draw):
+        shape = {"(B,)": (draw["size"],), "(T, N)": (draw["size"], 3)}[draw["layout"]]
+        return Args(draw.randn(*shape, scale=draw["scale"]).requires_grad_())
+
+    check_contract(Contract(
+        function="normalize_advantages", call=exercise.normalize_advantages,
+        reference=lambda a: (a - a.mean()) / (a.std() + 1e-8), inputs=inputs,
+        axes={"size": [2, 9], "layout": ["(B,)", "(T, N)"],
+              "dtype": [torch.float32, torch.float64], "scale": [1e-3, 1.0, 1e4]},
+        budget=10, atol=1e-4, rtol=1e-4, concept=CONCEPT))
