@@ -20,7 +20,8 @@ The check's teaching diagnosis stays on top: when a case breaks the promise,
 `diagnose(case, got, want)` runs first and may fail with the check's own
 words; the harness's plain account (which case, what differs) is the fallback.
 
-Why a seeded generator of our own, not hypothesis: see docs/AUTHORING.md.
+Comparing a result with the promise is testkit.promise. Why a seeded generator of our own,
+not hypothesis: see docs/AUTHORING.md.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from torchlings.checkapi.failures import CheckFailure, fail, with_concept
 from torchlings.checkapi.global_state import GlobalState, expect_global_state_kept
 from torchlings.checkapi.testing import record_contract
 from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.promise import compare
 
 __all__ = ["Args", "Case", "Contract", "Draw", "check_contract", "EXTREME_LOGIT"]
 
@@ -199,7 +201,7 @@ def _check_case(contract: Contract, case: Case) -> None:
               "(torch.manual_seed / torch.rand without a generator): calling it changes every "
               "random number the rest of the program draws. It needs no randomness; leave the "
               "global stream alone.", got, want)
-    problem = compare(got, want, contract, where="the result")
+    problem = compare(got, want, lambda dtype: _tolerance(contract, dtype), where="the result")
     judge_gradients = (contract.gradients(case.axes) if callable(contract.gradients)
                        else contract.gradients)
     if problem is None and judge_gradients:
@@ -327,107 +329,3 @@ def _tolerance(contract: Contract, dtype: torch.dtype) -> tuple[float, float]:
     if dtype == torch.float32:
         return contract.atol, contract.rtol
     return _TOLERANCE.get(dtype, (contract.atol, contract.rtol))
-
-
-def compare(got: Any, want: Any, contract: Contract, *, where: str) -> str | None:
-    """What differs between `got` and the promised `want`, in words; None when nothing does."""
-    if isinstance(want, torch.Tensor):
-        return _compare_tensor(got, want, contract, where)
-    if isinstance(want, bool):
-        if not isinstance(got, bool):
-            return f"{where} should be a bool, but it is {_kind(got)}."
-        return None if got == want else f"{where} is {got}, but the promise gives {want}."
-    if isinstance(want, int):
-        if isinstance(got, bool) or not isinstance(got, int):
-            return f"{where} should be a Python int, but it is {_kind(got)}."
-        return None if got == want else f"{where} is {got}, but the promise gives {want}."
-    if isinstance(want, float):
-        if not isinstance(got, float):
-            return (f"{where} should be a Python float, but it is {_kind(got)}. "
-                    + ("A tensor keeps its graph and device alive in a log; .item() gives the "
-                       "number." if isinstance(got, torch.Tensor) else
-                       "An int is not a float: float(...) or a division makes one."))
-        atol, rtol = contract.atol, contract.rtol
-        if not _numbers_close(got, want, atol, rtol):
-            return f"{where} is {got!r}, but the promise gives {want!r} (atol={atol:g}, rtol={rtol:g})."
-        return None
-    if isinstance(want, (tuple, list)):
-        if not isinstance(got, (tuple, list)) or len(got) != len(want):
-            return f"{where} should be a {type(want).__name__} of {len(want)}, but it is {_kind(got)}."
-        for index, (g, w) in enumerate(zip(got, want, strict=True)):
-            problem = compare(g, w, contract, where=f"{where}[{index}]")
-            if problem:
-                return problem
-        return None
-    if isinstance(want, dict):
-        if not isinstance(got, dict) or set(got) != set(want):
-            return f"{where} should be a dict with keys {sorted(want)}, but it is {_kind(got)}."
-        for key in want:
-            problem = compare(got[key], want[key], contract, where=f"{where}[{key!r}]")
-            if problem:
-                return problem
-        return None
-    if want is None:
-        return None if got is None else f"{where} should be None, but it is {_kind(got)}."
-    return None if got == want else f"{where} is {got!r}, but the promise gives {want!r}."
-
-
-def _compare_tensor(got: Any, want: torch.Tensor, contract: Contract, where: str) -> str | None:
-    if not isinstance(got, torch.Tensor):
-        return f"{where} should be a tensor, but it is {_kind(got)}."
-    if got.shape != want.shape:
-        return f"{where} has shape {tuple(got.shape)}, but the promise gives {tuple(want.shape)}."
-    if got.dtype != want.dtype:
-        return (f"{where} has dtype {got.dtype}, but the promise gives {want.dtype}: a hard-coded "
-                "dtype (.float(), torch.float32, a tensor made without dtype=) where the "
-                "inputs' dtype should carry through.")
-    if got.device != want.device:
-        return (f"{where} is on {got.device}, but the promise gives {want.device}: a tensor made "
-                "without device= (or .to(...)) where the inputs' device should carry through.")
-    if want.requires_grad and not got.requires_grad:
-        return (f"{where} has no graph (requires_grad=False), but the promise keeps one: "
-                "a .detach(), .item() or no_grad() cut the path gradients must take.")
-    if got.requires_grad and not want.requires_grad:
-        return (f"{where} carries a graph (requires_grad=True), but the promise gives a plain "
-                "value: wrap it in torch.no_grad() or .detach() it, or autograd keeps every "
-                "intermediate alive and gradients leak where none should flow.")
-    g, w = got.detach(), want.detach()
-    if w.is_meta:
-        return None  # a meta tensor has a shape, dtype and device, and no values to compare
-    if w.is_floating_point() or w.is_complex():
-        bad = torch.isfinite(w) != torch.isfinite(g)
-        bad |= ~torch.isfinite(w) & ~torch.isnan(w) & (g != w)  # -inf must stay -inf
-        if bool(bad.any()):
-            index = tuple(int(i) for i in bad.nonzero()[0])
-            return (f"{where} is {g[index].item()!r} at index {list(index)}, where the promise "
-                    f"gives {w[index].item()!r}: a value that overflows (exp of a large number, "
-                    "log of 0) where a stable form (subtract the max first, log_softmax, "
-                    "logsumexp) stays finite; or a finite number where -inf is promised.")
-        atol, rtol = _tolerance(contract, w.dtype)
-        finite = torch.isfinite(w)
-        close = torch.isclose(g.double(), w.double(), atol=atol, rtol=rtol) | ~finite
-        if not bool(close.all()):
-            index = tuple(int(i) for i in (~close).nonzero()[0])
-            return (f"{where} is {g[index].item():.6g} at index {list(index)}, where the promise "
-                    f"gives {w[index].item():.6g} ({int((~close).sum())} of {w.numel()} "
-                    f"element(s) differ; atol={atol:g}, rtol={rtol:g}).")
-        return None
-    if not torch.equal(g, w):
-        index = tuple(int(i) for i in (g != w).nonzero()[0])
-        return (f"{where} is {g[index].item()!r} at index {list(index)}, where the promise "
-                f"gives {w[index].item()!r}.")
-    return None
-
-
-def _numbers_close(got: float, want: float, atol: float, rtol: float) -> bool:
-    if want != want:  # NaN promised
-        return got != got
-    if abs(want) == float("inf"):
-        return got == want
-    return abs(got - want) <= atol + rtol * abs(want)
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, torch.Tensor):
-        return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
-    return f"{type(value).__name__} ({value!r})"[:100]
