@@ -298,7 +298,8 @@ def _variant_problems(report: ExerciseReport, variants: list[Variant]) -> list[s
         elif variant.kind == "wrong" and verdict.fails_honestly:
             problems.append(
                 f"wrong variant '{variant.label}' fails, but what the learner reads does not "
-                f"say '{variant.says}': {_failure_text(verdict.result)}"
+                f"say '{variant.says}': "
+                f"{_failure_text(verdict.result) if verdict.result else '(no result)'}"
             )
         elif variant.kind == "wrong":
             status = verdict.result.status.value if verdict.result else "not run"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+from rich.console import Console
 from rich.text import Text
 
 from torchlings.cli.common import (
@@ -22,6 +24,9 @@ from torchlings.cli.common import (
 from torchlings.course import Course, CourseError, Exercise, find_root, load_course
 from torchlings.engine import Status
 from torchlings.vocabulary import paint, style_for
+
+if TYPE_CHECKING:
+    from torchlings.authoring.dev_check import ExerciseReport
 
 
 @click.group(cls=CourseGroup)
@@ -47,7 +52,7 @@ def _course_and_targets(exercises: tuple[str, ...]) -> tuple[Course, list[Exerci
 @no_warm_option
 def dev_check(exercises: tuple[str, ...], as_json: bool, show: bool, no_warm: bool) -> None:
     """Prove exercises fail, solutions pass, and known variants are judged right."""
-    from torchlings.authoring.dev_check import ExerciseReport, run_dev_check
+    from torchlings.authoring.dev_check import run_dev_check
     from torchlings.authoring.says import learner_reads
 
     course, targets = _course_and_targets(exercises)
@@ -109,7 +114,7 @@ def dev_check(exercises: tuple[str, ...], as_json: bool, show: bool, no_warm: bo
     sys.exit(EXIT_PENDING if bad or course_problems else EXIT_OK)
 
 
-def _warn_unproven(out, reports) -> None:
+def _warn_unproven(out: Console, reports: list[ExerciseReport]) -> None:
     """Warnings, not failures: wrong variants without `says`, checks outside the harness."""
     missing = [(r.exercise, label) for r in reports for label in r.missing_says]
     if missing:

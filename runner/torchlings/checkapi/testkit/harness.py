@@ -300,7 +300,8 @@ def _compare_gradients(contract: Contract, mine: Args, theirs: Args, got: Any, w
     if any(t.is_meta for t in want_out):
         return None  # no values on the meta device, so no gradients to compare
     weights = torch.Generator().manual_seed(contract.seed + 7)
-    total_want = total_got = 0
+    total_want = torch.zeros((), dtype=torch.float64)
+    total_got = torch.zeros((), dtype=torch.float64)
     for w_out, g_out in zip(want_out, got_out, strict=True):
         weight = torch.randn(w_out.shape, generator=weights, dtype=torch.float64)
         finite = torch.isfinite(w_out.detach())
