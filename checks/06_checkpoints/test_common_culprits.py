@@ -31,13 +31,13 @@ def outcome(exercise):
     # Every dropout layer's mode at each forward pass made with gradients on
     # (the training ones): a model trained in eval mode is a culprit too.
     dropout_modes: list[bool] = []
-    scored_with_grad: list[bool] = []  # eval-mode passes made with gradients on
+    evaluated_with_grad: list[bool] = []  # eval-mode passes that still built a graph
 
     def note_mode(module, _inputs):
         if isinstance(module, torch.nn.Dropout) and torch.is_grad_enabled():
             dropout_modes.append(module.training)
             if not module.training:
-                scored_with_grad.append(True)
+                evaluated_with_grad.append(True)
 
     hook = torch.nn.modules.module.register_module_forward_pre_hook(note_mode)
     try:
@@ -57,7 +57,7 @@ def outcome(exercise):
     model.eval()
     with torch.no_grad():
         true_accuracy = (model(x_test).argmax(dim=1) == labels_test.long()).float().mean().item()
-    return model, reported, true_accuracy, dropout_modes, scored_with_grad
+    return model, reported, true_accuracy, dropout_modes, evaluated_with_grad
 
 
 def test_trained_in_training_mode(outcome):
@@ -111,10 +111,10 @@ def test_reported_accuracy_is_true(outcome):
              f"{true_accuracy:.4f}.{story}\n{CONCEPT}")
 
 
-def test_scored_without_a_graph(outcome):
-    """The test set is scored under torch.no_grad(), as the script had it."""
+def test_evaluated_without_a_graph(outcome):
+    """The test-set pass runs under torch.no_grad(): evaluation builds no graph."""
     expect(not outcome[4],
-           "The model scored the test set in eval mode with gradients on: autograd recorded a "
-           "graph for every test point, memory and time spent on a backward that never comes. "
-           "Keep the evaluation inside `with torch.no_grad():` (or torch.inference_mode()).\n"
-           + CONCEPT)
+           "The model ran in eval mode with gradients on: the evaluation pass built a graph "
+           "over the whole test set that nothing will ever call backward() on. Keep it "
+           "inside `with torch.no_grad():` (eval() switches dropout off; only no_grad stops "
+           "the recording).\n" + CONCEPT)

@@ -118,10 +118,8 @@ def test_train_step_outside_autocast(exercise):
     model, (obs, actions) = _model(), _data()
     reference = copy.deepcopy(model)
     seen_in_backward: list[bool] = []
-    grad_dtypes: dict[str, torch.dtype] = {}  # seen in the hook: zero_grad after step is fine
-    for name, p in model.named_parameters():
+    for p in model.parameters():
         p.register_hook(lambda grad: seen_in_backward.append(torch.is_autocast_enabled("cpu")))
-        p.register_hook(lambda grad, name=name: grad_dtypes.__setitem__(name, grad.dtype))
     optimizer = _WatchedSGD(model.parameters(), lr=0.5)
     loss = exercise.train_step(model, optimizer, obs, actions)
     expect(optimizer.autocast_at_step, "train_step never called optimizer.step().")
@@ -134,10 +132,9 @@ def test_train_step_outside_autocast(exercise):
            "optimizer.step() ran inside the autocast block: the update is float32 work on "
            "float32 weights and belongs outside it.\n" + CONCEPT)
     _expect_float32_model(model, "After train_step")
-    for name, _ in model.named_parameters():
-        expect(grad_dtypes.get(name) == torch.float32,
-               f"The gradient of {name} reached it as {grad_dtypes.get(name)}, expected "
-               "torch.float32. Gradients of float32 weights are float32.\n" + CONCEPT)
+    for name, p in model.named_parameters():
+        expect_tensor(p.grad, name=f"the gradient of {name}", dtype=torch.float32,
+                      concept="Gradients of float32 weights are float32. " + CONCEPT)
     with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
         logits = reference(obs)
     want = F.cross_entropy(logits.float(), actions)
@@ -153,19 +150,23 @@ def test_train_step_outside_autocast(exercise):
         expect_tensor(p, name=f"{name} after one train_step", values=q, atol=1e-5,
                       concept=CONCEPT)
 
-    # A second step on the same model: the first step's gradients must not carry over.
+
+def test_train_step_clears_old_gradients(exercise):
+    """A second train_step applies only its own gradient: old ones are cleared first."""
+    model, (obs, actions) = _model(), _data()
+    reference = copy.deepcopy(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    for p in model.parameters():  # leftovers of earlier work, as in any training loop
+        p.grad = torch.ones_like(p)
     exercise.train_step(model, optimizer, obs, actions)
-    reference.zero_grad()
     with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
         logits = reference(obs)
     F.cross_entropy(logits.float(), actions).backward()
     with torch.no_grad():
         for p in reference.parameters():
             p -= 0.5 * p.grad
-    apart = [name for (name, p), q in zip(model.named_parameters(), reference.parameters(),
-                                          strict=True) if not torch.allclose(p, q, atol=1e-5)]
-    expect(not apart,
-           f"After a second train_step, {', '.join(apart)} differ from a clean second SGD step: "
-           "the first step's gradients were still in .grad and the second backward added onto "
-           "them. Call optimizer.zero_grad() in every train_step (before backward, or after "
-           "step).\n" + CONCEPT)
+    for (name, p), q in zip(model.named_parameters(), reference.parameters(), strict=True):
+        expect_tensor(p, name=f"{name} after a train_step that found old gradients in .grad",
+                      values=q, atol=1e-5,
+                      concept="backward() adds into .grad: optimizer.zero_grad() before it, "
+                      "or the step applies the old gradients too. " + CONCEPT)

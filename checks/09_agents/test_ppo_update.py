@@ -1,5 +1,6 @@
 """Check: the PPO update: shuffled minibatches each epoch, clip before step, KL early stop."""
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -313,22 +314,31 @@ def test_early_stop_on_kl(exercise):
            f"{len(run.trained)} optimizer steps: return the steps actually taken.")
 
 
-def test_stops_at_target_kl_itself(exercise):
-    """The brake is approx KL > target_kl itself, not a multiple of it (SB3 uses 1.5 x)."""
-    free = _run(exercise, epochs=4, lr=0.05)
-    kls = [_kl(forward, free.rollout) for forward, _ in free.trained]
-    # A target that some minibatch passes by less than half of it, with every
-    # minibatch before it clearly below: a brake at 1.5 x target would not stop there.
-    found = next(((i, kls[i] / 1.25) for i in range(1, len(kls))
-                  if max(kls[:i]) < 0.95 * kls[i] / 1.25), None)
-    expect(found is not None, "Without a KL target the approx KL never rose from one step to "
-           f"the next ({[round(k, 5) for k in kls]}): the update does not seem to train the "
-           "policy. Each minibatch: loss, zero_grad, backward, clip, step.\n" + CONCEPT)
-    index, target = found
-    run = _run(exercise, epochs=4, lr=0.05, target_kl=target)
-    expect(len(run.trained) == index,
-           f"With target_kl = {target:.5f}, minibatch {index + 1} had an approx KL of "
-           f"{kls[index]:.5f}, above target_kl (by less than half of it), so the update should "
-           f"have stopped there after {index} steps; it took {len(run.trained)}. Stop when "
-           "approx_kl > target_kl itself (SB3's 1.5 * target_kl is another library's "
-           "contract).\n" + CONCEPT)
+def _steps_with_stored_log_probs_off_by(exercise, delta: float, target_kl: float) -> int:
+    """Optimizer steps taken when every stored log-prob is the current one + delta, so each
+    minibatch's approx KL is exactly exp(-delta) - 1 + delta (a tiny lr keeps it there)."""
+    rollout = _rollout(0, 0.0)
+    rollout = rollout._replace(log_probs=rollout.log_probs + delta)
+    log = EventLog()
+    agent = SpyAgent(rollout.obs, log)
+    optimizer = spy_optimizer(torch.optim.SGD, agent.parameters(), log, lr=1e-7)
+    exercise.ppo_update(agent, optimizer, rollout, epochs=1, minibatch_size=MINIBATCH,
+                        generator=torch.Generator().manual_seed(3), target_kl=target_kl)
+    return log.kinds().count("step")
+
+
+def test_kl_estimate_and_threshold_are_the_docstrings(exercise):
+    """approx KL uses log_ratio = new - old, and the update stops as soon as it passes
+    target_kl itself."""
+    kl = math.exp(-0.3) - 1 + 0.3  # 0.0408; with the log ratio reversed it reads 0.0499
+    steps = _steps_with_stored_log_probs_off_by(exercise, 0.3, target_kl=0.045)
+    expect(steps > 0,
+           f"Every minibatch's approx KL was {kl:.4f}, below target_kl = 0.045, yet the update "
+           "stopped before its first step. Your estimate reads about 0.0499: the log ratio is "
+           "reversed. log_ratio = new_log_probs - old_log_probs (the log of new / old), then "
+           "approx_kl = ((log_ratio.exp() - 1) - log_ratio).mean().\n" + CONCEPT)
+    steps = _steps_with_stored_log_probs_off_by(exercise, 0.3, target_kl=0.03)
+    expect(steps == 0,
+           f"The first minibatch's approx KL was {kl:.4f}, above target_kl = 0.03, yet the "
+           f"update took {steps} step(s). Stop as soon as approx_kl > target_kl: compare with "
+           "target_kl itself, not with a margin such as SB3's 1.5 * target_kl.\n" + CONCEPT)

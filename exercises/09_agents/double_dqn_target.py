@@ -27,9 +27,6 @@ The whole target is a constant for the loss that follows: compute it under
 network. The loss that uses y is the Huber loss of the previous exercise.
 (SB3's DQN and the PyTorch DQN tutorial use Huber plus gradient clipping, with
 the plain-DQN max target; this exercise is the Double DQN target only.)
-
-Tensors handed in as data are left as they were: no in-place change, no
-requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch
@@ -48,8 +45,8 @@ def double_dqn_target(
 
     online, target: Q-networks mapping (B, obs_dim) to (B, n_actions).
     rewards, dones: (B,), dones float 1.0 where the episode terminated.
-    next_obs: (B, obs_dim). All tensors in the networks' dtype (float32 or float64).
-    Returns (B,) in that dtype, with no graph.
+    next_obs: (B, obs_dim). Returns (B,) in the networks' dtype (when rewards and
+    dones share it; mixed dtypes follow PyTorch's promotion, the wider), with no graph.
     """
     with torch.no_grad():
         next_actions = ...  # TODO: (B, 1) actions the ONLINE network rates best at s'

@@ -17,24 +17,20 @@ Both variances run over ALL samples of the rollout, whatever its layout:
 n - 1 does not matter here, as long as both variances do the same: the
 ratio is the same.
 
-When every return is equal there is no spread to explain and the ratio
-means nothing: return NaN (float("nan")), as CleanRL and SB3 do, rather
-than raise or invent a number. A single sample is such a case too. But do
-not test for it with `Var[returns] == 0`, as both of them write it: the
-variance of equal floats is 0 only in exact arithmetic. Seven float32
-returns of 0.1 have a computed variance of 5.6e-17, and the `== 0` test
-then divides by that rounding error and logs a huge negative number. Ask
-the question you mean, "are all the returns equal?", or compare the
-variance with the returns' size (a tolerance relative to the scale, never
-a fixed one: returns of size 1e-5 still have a spread worth scoring).
+When the returns have no spread the ratio means nothing: return NaN
+(float("nan")), as CleanRL and SB3 do, rather than raise or invent a
+number. A single sample is such a case too. Careful with "no spread": the
+computed variance of equal floats is not always exactly 0. Seven returns of
+0.1 give about 5.6e-17 in float32, because their mean is not exactly 0.1;
+`var == 0` then lets the formula run and gives 0 (or, with other values, a
+huge number). Testing the returns themselves (returns.max() ==
+returns.min()) catches that case too. Either test is accepted here; a
+variance that is exactly 0 must give NaN.
 
 It is a number for a log, so return a Python float, not a tensor; values
 may arrive attached to the critic's graph, and that must not matter.
 
 Your job: the formula, the zero-variance case and the type.
-
-Tensors handed in as data are left as they were: no in-place change, no
-requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch
@@ -43,7 +39,8 @@ import torch
 def explained_variance(values: torch.Tensor, returns: torch.Tensor) -> float:
     """1 - Var[returns - values] / Var[returns] over all elements, as a Python float.
 
-    values, returns: the same shape, any layout. NaN when every return is equal.
+    values, returns: the same shape, any layout. NaN when the returns have no spread
+    (their variance is exactly 0, or every return is equal).
     """
     # TODO
     raise NotImplementedError("how much of the returns' variance the critic explains")

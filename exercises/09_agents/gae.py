@@ -61,11 +61,12 @@ def gae(
     gamma: float,
     lam: float,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return (advantages, returns), both (T, N) in the inputs' dtype, without grad.
+    """Return (advantages, returns), both (T, N) in the dtype of `rewards`, without grad.
+
+    (The inputs share one dtype here. Mixed dtypes, such as float64 rewards from
+    NumPy with float32 values from the critic, follow PyTorch's promotion: the wider.)
 
     rewards, values, terminated, truncated, final_values: (T, N), time-major.
-    All the tensors share one float dtype (float32 or float64); mixed dtypes would
-    follow torch's type promotion instead.
     terminated / truncated: 0.0 / 1.0, set on the LAST step of an episode.
     final_values[t]: V(true final observation) where step t ended an episode.
     last_values: (N,), V of the observation after the last step.

@@ -34,18 +34,12 @@ first merges the batch into the statistics, then normalises with the updated
 ones; in eval mode (`module.eval()`) it only normalises, so evaluating a
 policy never shifts what it sees. `update(obs)` merges without normalising.
 The count starts at 0, the mean at 0 and the variance at 1, so the first
-batch simply becomes the statistics. Libraries differ here: SB3's
-`RunningMeanStd` and Gymnasium's `NormalizeObservation` start the count at
-1e-4, so they never divide by zero and the first batch is blended (very
-slightly) with the prior mean 0 and variance 1; rl_games starts it at 1,
-which weighs that prior like one whole observation. (SB3's `VecNormalize`
-updates only while `training` is True, as train mode does here.)
-
-The statistics are float32 buffers, whatever comes in. A float16 or bfloat16
-batch is converted to the buffers' dtype before it is merged (float16 stops
-at 65504, so the variance of observations spread by a few hundred comes out
-inf), and the normalised output goes back to the input's dtype: mixing a
-float16 batch with float32 buffers would otherwise hand back float32.
+batch simply becomes the statistics. This differs from the libraries: SB3's
+`RunningMeanStd` and gymnasium's `NormalizeObservation` start the count at
+1e-4 (so it never divides by zero, and the first batch is weighted a hair
+under 1), rl_games starts it at 1; after many batches all agree. SB3's
+`VecNormalize` updates only while `training` is True, as train mode does
+here.
 """
 
 import torch
@@ -56,8 +50,9 @@ class ObsNormalizer(nn.Module):
     """Normalises (B, obs_dim) observations with running statistics kept as buffers.
 
     Buffers: mean (obs_dim,), var (obs_dim,), count 0-d; float32.
-    forward returns a tensor of the input's shape and dtype (float16, bfloat16,
-    float32 or float64), without a graph.
+    forward returns a tensor of the input's shape, without a graph, in the input's dtype
+    for float32 and float64 input (a float16 or bfloat16 batch meets the float32 buffers
+    and comes out float32, by PyTorch's promotion).
     """
 
     def __init__(self, obs_dim: int, eps: float = 1e-8, clip: float | None = None) -> None:
@@ -81,4 +76,4 @@ class ObsNormalizer(nn.Module):
             normalized = (obs - self.mean) / torch.sqrt(self.var + self.eps)
             if self.clip is not None:
                 normalized = normalized.clamp(-self.clip, self.clip)
-        return normalized.to(obs.dtype)
+        return normalized

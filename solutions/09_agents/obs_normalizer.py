@@ -15,7 +15,6 @@ class ObsNormalizer(nn.Module):
 
     @torch.no_grad()
     def update(self, obs: torch.Tensor) -> None:
-        obs = obs.to(self.mean.dtype)  # merge in float32, whatever the batch's dtype
         batch_mean = obs.mean(dim=0)
         batch_var = obs.var(dim=0, correction=0)
         n = obs.shape[0]
@@ -34,4 +33,4 @@ class ObsNormalizer(nn.Module):
             normalized = (obs - self.mean) / torch.sqrt(self.var + self.eps)
             if self.clip is not None:
                 normalized = normalized.clamp(-self.clip, self.clip)
-        return normalized.to(obs.dtype)
+        return normalized
