@@ -62,20 +62,24 @@ def write_whole(path: Path, text: str) -> None:
 @click.option("--csv", "csv_path", metavar="FILE", type=click.Path(path_type=Path),
               help="Write CSV: one row per learner and exercise.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--course", "course_dir", metavar="DIR",
+              type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="Grade against a course of one's own (a folder with exercises/info.toml) "
+                   "instead of the installed course.")
 @no_warm_option
 def grade(workspaces: tuple[Path, ...], junit_xml: Path | None, csv_path: Path | None,
-          as_json: bool, no_warm: bool) -> None:
-    """Grade learners' workspaces with the installed course (for teachers and CI).
+          as_json: bool, course_dir: Path | None, no_warm: bool) -> None:
+    """Grade learners' workspaces with the installed course, or --course DIR (for teachers and CI).
 
     Only each workspace's exercise files are read; the catalog and the checks
-    are this installation's. See docs/GRADING.md.
+    are this installation's (or DIR's). See docs/GRADING.md.
     """
     from torchlings.grading import reports
     from torchlings.grading.course_source import PinnedCourse
     from torchlings.grading.session import grade as run_grade
 
     try:
-        course = PinnedCourse.load()
+        course = PinnedCourse.load(course_dir)
     except CourseError as exc:
         die(str(exc))
     out, err = console(), console(stderr=True)
