@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = (
     "total = policy_loss + vf_coef * value_loss - ent_coef * entropy, with policy_loss = "
@@ -284,3 +285,56 @@ def test_inputs_left_alone(exercise):
                f"the caller's tensor. Use `{key} = {key}.detach()`, which makes a new one.")
     expect(first == second, f"Two calls on the same inputs gave different results: {first} then "
            f"{second}.")
+
+
+def _reference_loss(new_log_probs, old_log_probs, advantages, new_values, returns, entropy, *,
+                    clip_eps=0.2, vf_coef=0.5, ent_coef=0.01, old_values=None, value_clip=None):
+    """The docstring's ppo_loss, written once: every rollout input a constant."""
+    adv, old_lp, target = advantages.detach(), old_log_probs.detach(), returns.detach()
+    ratio = (new_log_probs - old_lp).exp()
+    policy = -torch.min(ratio * adv, ratio.clamp(1 - clip_eps, 1 + clip_eps) * adv).mean()
+    value = (new_values - target).pow(2)
+    if value_clip is not None:
+        old = old_values.detach()
+        v_clip = old + (new_values - old).clamp(-value_clip, value_clip)
+        value = torch.max(value, (v_clip - target).pow(2))
+    value, ent = value.mean(), entropy.mean()
+    return policy + vf_coef * value - ent_coef * ent, policy, value, ent
+
+
+def _logged_parts_detached(function):
+    """The three logged parts may keep their graphs or not: judge their values, and the
+    gradient through the total only."""
+    def call(*args, **kwargs):
+        out = function(*args, **kwargs)
+        if isinstance(out, (tuple, list)) and len(out) == 4:
+            return (out[0], *(x.detach() if isinstance(x, torch.Tensor) else x for x in out[1:]))
+        return out
+    return call
+
+
+def test_contract(exercise):
+    """ppo_loss keeps its promise on every batch the docstring allows."""
+    def inputs(draw):
+        size = draw["batch"]
+        old = draw.randn(size, scale=0.5) - 1.0
+        # Every input a leaf that requires grad, as if the rollout's tensors arrived attached:
+        # the rollout's constants must receive no gradient, the network's outputs theirs.
+        return Args(
+            (old + draw.randn(size, scale=draw["spread"])).requires_grad_(),
+            old.requires_grad_(),
+            draw.randn(size, scale=draw["adv_scale"]).requires_grad_(),
+            draw.randn(size, scale=3.0).requires_grad_(),
+            (draw.randn(size, scale=5.0) + 1.0).requires_grad_(),
+            (draw.rand(size) + 0.1).requires_grad_(),
+            clip_eps=draw["clip_eps"], vf_coef=0.7, ent_coef=0.05,
+            old_values=draw.randn(size, scale=3.0).requires_grad_(),
+            value_clip=draw["value_clip"])
+    check_contract(Contract(
+        function="ppo_loss", call=_logged_parts_detached(exercise.ppo_loss),
+        reference=_logged_parts_detached(_reference_loss), inputs=inputs,
+        axes={"batch": [1, 9], "dtype": [torch.float32, torch.float64],
+              "spread": [0.05, 1.5],  # ratios near 1, and far outside [1 - eps, 1 + eps]
+              "adv_scale": [1.0, 100.0], "clip_eps": [0.2, 0.1],
+              "value_clip": [None, 0.0, 0.5], "device": ["cpu", "meta"]},
+        atol=1e-5, rtol=1e-5, concept=CONCEPT))
