@@ -8,6 +8,7 @@ from torch import nn
 from torch.distributions import Categorical
 
 from torchlings.checkapi.testing import expect, expect_tensor, fail, record_series
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.spies import Event, EventLog, spy_optimizer, watch_backward
 
 OBS, ACTIONS, SIZE, MINIBATCH = 3, 3, 20, 6  # 4 minibatches an epoch: 6, 6, 6 and 2
@@ -342,3 +343,99 @@ def test_kl_estimate_and_threshold_are_the_docstrings(exercise):
            f"The first minibatch's approx KL was {kl:.4f}, above target_kl = 0.03, yet the "
            f"update took {steps} step(s). Stop as soon as approx_kl > target_kl: compare with "
            "target_kl itself, not with a margin such as SB3's 1.5 * target_kl.\n" + CONCEPT)
+
+
+def _reference_update(agent, optimizer, rollout, *, epochs, minibatch_size, generator, clip_eps,
+                      vf_coef, ent_coef, max_grad_norm, target_kl):
+    """The docstring's loop, written once."""
+    steps = 0
+    for _ in range(epochs):
+        order = torch.randperm(rollout.obs.shape[0], generator=generator)
+        for idx in order.split(minibatch_size):
+            new, entropy, values = agent.evaluate(rollout.obs[idx], rollout.actions[idx])
+            with torch.no_grad():
+                log_ratio = new - rollout.log_probs[idx]
+                approx_kl = float(((log_ratio.exp() - 1) - log_ratio).mean())
+            if target_kl is not None and approx_kl > target_kl:
+                return steps
+            ratio = (new - rollout.log_probs[idx]).exp()
+            adv = rollout.advantages[idx]
+            loss = (-torch.min(ratio * adv, ratio.clamp(1 - clip_eps, 1 + clip_eps) * adv).mean()
+                    + vf_coef * (values - rollout.returns[idx]).pow(2).mean()
+                    - ent_coef * entropy.mean())
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(agent.parameters(), max_grad_norm)
+            optimizer.step()
+            steps += 1
+    return steps
+
+
+class _ContractAgent(nn.Module):
+    """A two-layer actor-critic; its weights come from the case's seed."""
+
+    def __init__(self, seed):
+        super().__init__()
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            self.actor = nn.Sequential(nn.Linear(OBS, 8), nn.Tanh(), nn.Linear(8, ACTIONS))
+            self.critic = nn.Linear(OBS, 1)
+
+    def evaluate(self, obs, actions):
+        dist = Categorical(logits=self.actor(obs))
+        return dist.log_prob(actions), dist.entropy(), self.critic(obs).squeeze(-1)
+
+
+def _trained(update):
+    """Run an update on (agent, optimizer) built together (so a copy keeps them linked) and a
+    fresh generator from the case's seed; judge the steps it reports and the weights it leaves."""
+    def call(agent_and_optimizer, rollout, *, shuffle_seed, **options):
+        agent, optimizer = agent_and_optimizer
+        steps = update(agent, optimizer, rollout, generator=torch.Generator().manual_seed(
+            shuffle_seed), **options)
+        return steps, {k: v.detach().clone() for k, v in agent.state_dict().items()}
+    return call
+
+
+def _explain_steps(case, got, want):
+    """Name what a different number of steps means, in the words of the docstring."""
+    if not (isinstance(got, tuple) and len(got) == 2 and got[0] != want[0]):
+        return
+    target = case.axes["target_kl"]
+    if target == 0.0 and isinstance(got[0], int) and got[0] > want[0]:
+        fail(f"With target_kl = 0.0 the update took {got[0]} steps; expected {want[0]}. 0.0 is "
+             "a target like any other (every minibatch whose approx KL is above 0 stops the "
+             "update), not \"off\": `if target_kl and ...` treats it as None. Test `target_kl "
+             "is not None`.\n" + CONCEPT)
+    if target is not None:
+        fail(f"With target_kl = {target} ({case.label}) the update took {got[0]} steps; "
+             f"expected {want[0]}. The KL brake is judged per minibatch: right after that "
+             "minibatch's forward pass, approx_kl = ((log_ratio.exp() - 1) - log_ratio).mean() "
+             "over ITS samples (log_ratio = new - rollout.log_probs[idx]), and the whole update "
+             "stops the first time it is above target_kl.\n" + CONCEPT)
+
+
+def test_contract(exercise):
+    """ppo_update keeps its promise on every rollout and setting the docstring allows."""
+    def inputs(draw):
+        size = draw["size"]
+        obs = draw.randn(size, OBS)
+        actions = draw.randint(ACTIONS, size)
+        agent = _ContractAgent(draw.seed())
+        with torch.no_grad():
+            current = Categorical(logits=agent.actor(obs)).log_prob(actions)
+        # Old log-probs off by different amounts: minibatches' KLs spread around the target.
+        spread = draw.rand(size) * draw.randn(size) * 0.8
+        rollout = Rollout(obs, actions, current + spread, draw.randn(size, scale=2.0),
+                          draw.randn(size))
+        optimizer = torch.optim.SGD(agent.parameters(), lr=0.2)
+        return Args((agent, optimizer), rollout, shuffle_seed=draw.seed(), epochs=draw["epochs"],
+                    minibatch_size=draw["minibatch_size"], clip_eps=0.2, vf_coef=0.5,
+                    ent_coef=0.01, max_grad_norm=draw["max_grad_norm"],
+                    target_kl=draw["target_kl"])
+    check_contract(Contract(
+        function="ppo_update", call=_trained(exercise.ppo_update),
+        reference=_trained(_reference_update), inputs=inputs,
+        axes={"size": [1, 13], "epochs": [1, 3], "minibatch_size": [4, 32],
+              "max_grad_norm": [0.05, 10.0], "target_kl": [None, 0.0, 0.01, 0.05]},
+        atol=1e-5, rtol=1e-4, gradients=False, diagnose=_explain_steps, concept=CONCEPT, budget=8))
