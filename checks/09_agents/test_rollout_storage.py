@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.checkapi.testing import expect, expect_tensor, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 T, N, OBS = 5, 3, 4  # all different, so a swapped T and N shows
 NAMES = ("obs", "actions", "log_probs", "rewards", "dones", "values")
@@ -234,3 +235,85 @@ def test_one_env(exercise):
                   shape=(1, T), concept="N = 1 is still a dim: no squeeze().")
     expect_tensor(storage.next_obs, name="storage.next_obs with N = 1", shape=(1, OBS),
                   concept="next_obs keeps its (N, obs_dim) shape.")
+
+
+class _ReferenceStorage:
+    """The docstring's storage, written once."""
+
+    def __init__(self, num_steps, num_envs, obs_dim):
+        self.num_steps, self.num_envs = num_steps, num_envs
+        self.obs = torch.zeros(num_steps, num_envs, obs_dim)
+        self.actions = torch.zeros(num_steps, num_envs, dtype=torch.int64)
+        for name in NAMES[2:]:
+            setattr(self, name, torch.zeros(num_steps, num_envs))
+        self.step, self.next_obs, self.next_done = 0, None, None
+
+    def add(self, obs, action, log_prob, reward, done, value, next_obs):
+        t = self.step
+        for name, item in zip(NAMES, (obs, action, log_prob, reward, done, value), strict=True):
+            getattr(self, name)[t] = item.detach()
+        self.next_obs, self.next_done = next_obs.detach().clone(), done.detach().clone()
+        self.step = t + 1
+
+    def flatten(self):
+        return {name: getattr(self, name).flatten(0, 1) for name in NAMES}
+
+    def unflatten(self, flat):
+        return flat.reshape(self.num_steps, self.num_envs, *flat.shape[1:])
+
+    def by_env(self, x):
+        return x.transpose(0, 1)
+
+
+def _one_rollout(storage_class):
+    """Fill a storage step by step, as a collector does, and read every view of it back."""
+    def run(num_steps, num_envs, obs_dim, steps, extra, attached):
+        storage = storage_class(num_steps, num_envs, obs_dim)
+        weight = torch.ones((), requires_grad=attached)
+        for step in steps:  # attached: log_prob and value straight from the networks
+            storage.add(**{**step, "log_prob": step["log_prob"] * weight,
+                           "value": step["value"] * weight})
+        kept_obs, kept_done = storage.next_obs, storage.next_done
+        steps[-1]["next_obs"].add_(1.0)  # the env reuses its array for the next observation
+        steps[-1]["done"].add_(1.0)
+        flat = storage.flatten()
+        return {
+            "step": storage.step, "next_obs": kept_obs, "next_done": kept_done, "flat": flat,
+            "back": {name: storage.unflatten(x) for name, x in flat.items()},
+            "extra back": storage.unflatten(extra),  # a tensor made from the flat batch
+            "by_env": {name: storage.by_env(getattr(storage, name)) for name in NAMES},
+        }
+    return run
+
+
+def _explain_contract(case, got, want):
+    """The check's words for the two mistakes the harness's account alone leaves vague."""
+    if "['next_obs']" in case.problem or "['next_done']" in case.problem:
+        fail("After the env wrote its next observation into the same array, storage.next_obs "
+             "(or next_done) changed with it: it shares the caller's memory (kept as is, or "
+             ".detach(), which shares it too). Keep a copy: next_obs.clone(), done.clone().\n"
+             f"({case.problem})\n" + CONCEPT)
+    if "['by_env']" in case.problem:
+        fail("by_env must swap only the first two dims, (T, N, ...) to (N, T, ...), whatever "
+             "comes after them: x.transpose(0, 1). (x.T reverses EVERY dim; a reshape scrambles "
+             f"the steps.)\n({case.problem})\n" + CONCEPT)
+
+
+def test_contract(exercise):
+    """RolloutStorage keeps its promise for every T, N and obs_dim, attached inputs included."""
+    def inputs(draw):
+        n, d = draw["num_envs"], draw["obs_dim"]
+        steps = []
+        for _ in range(draw["num_steps"] if draw["full"] else 1):
+            steps.append({"obs": draw.randn(n, d), "action": draw.randint(4, n),
+                          "log_prob": draw.randn(n), "reward": draw.randn(n),
+                          "done": (draw.rand(n) < 0.3).float(), "value": draw.randn(n),
+                          "next_obs": draw.randn(n, d)})
+        extra = draw.randn(draw["num_steps"] * n, 2)
+        return Args(draw["num_steps"], n, d, steps, extra, draw["attached"])
+    check_contract(Contract(
+        function="RolloutStorage", call=_one_rollout(exercise.RolloutStorage),
+        reference=_one_rollout(_ReferenceStorage), inputs=inputs,
+        axes={"num_steps": [1, 4], "num_envs": [1, 3], "obs_dim": [1, 5], "full": [True, False],
+              "attached": [False, True]},
+        untouched=False, diagnose=_explain_contract, concept=CONCEPT))
