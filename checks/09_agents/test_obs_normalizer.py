@@ -3,7 +3,8 @@
 import torch
 from torch import nn
 
-from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testing import expect, expect_tensor, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 DIM = 3
 CONCEPT_BUFFERS = (
@@ -197,3 +198,83 @@ def test_saved_and_restored_with_the_model(exercise):
                   dtype=torch.float64, concept="Keep the input's dtype.")
     expect_tensor(probe64, name="the caller's observations after forward", values=before,
                   concept="Normalise into a new tensor; never change the caller's batch.")
+
+
+class _ReferenceNormalizer(nn.Module):
+    """The docstring's normaliser, written once."""
+
+    def __init__(self, obs_dim, eps=1e-8, clip=None):
+        super().__init__()
+        self.eps, self.clip = eps, clip
+        self.register_buffer("mean", torch.zeros(obs_dim))
+        self.register_buffer("var", torch.ones(obs_dim))
+        self.register_buffer("count", torch.tensor(0.0))
+
+    @torch.no_grad()
+    def update(self, obs):
+        n, m_b, v_b = obs.shape[0], obs.mean(0), obs.var(0, correction=0)
+        delta, total = m_b - self.mean, self.count + n
+        self.var.copy_((self.var * self.count + v_b * n + delta.pow(2) * self.count * n / total)
+                       / total)
+        self.mean.copy_(self.mean + delta * n / total)
+        self.count.fill_(total)
+
+    def forward(self, obs):
+        with torch.no_grad():
+            if self.training:
+                self.update(obs)
+            out = (obs - self.mean) / torch.sqrt(self.var + self.eps)
+            return out if self.clip is None else out.clamp(-self.clip, self.clip)
+
+
+def _session(normalizer_class):
+    """Train on some batches, evaluate one, merge one with update(), train once more; return
+    every output and the buffers as state_dict holds them."""
+    def run(obs_dim, batches, *, eps, clip):
+        norm = normalizer_class(obs_dim, eps=eps, clip=clip)
+        first, second, probe, merged, last = batches
+        outputs = [norm(first), norm(second)]
+        norm.eval()
+        outputs.append(norm(probe))
+        norm.update(merged)
+        norm.train()
+        outputs.append(norm(last))
+        return outputs, {k: v.clone() for k, v in norm.state_dict().items()}
+    return run
+
+
+def _explain_contract(case, got, want):
+    """Name the buffer mistakes; the harness's account covers the rest."""
+    drifted = []
+    if isinstance(got, tuple) and len(got) == 2 and isinstance(got[1], dict):
+        drifted = [f"{name} is {value.dtype}".replace("torch.", "") for name, value in got[1].items()
+                   if isinstance(value, torch.Tensor) and value.dtype != torch.float32]
+    if drifted:
+        fail(f"After a session with {case.label}, state_dict holds buffers that are not "
+             f"float32: {', '.join(drifted)}. The buffers stay float32 whatever the input's "
+             "dtype: write into them in place (self.mean.copy_(...), self.count.fill_(...)) "
+             "rather than rebinding self.mean = ..., and start count as torch.tensor(0.0).\n"
+             + CONCEPT_BUFFERS)
+
+
+def test_contract(exercise):
+    """ObsNormalizer keeps its promise for every obs_dim, batch size, dtype and feature scale."""
+    def inputs(draw):
+        d = draw["obs_dim"]
+        # Features on different scales; the smallest has a variance near eps. Mean and spread
+        # scale together, and every value is a float32 number, so float32 rounding of the
+        # statistics is no part of the verdict.
+        scale = torch.logspace(0, draw["spread"], d)
+
+        def batch(rows):
+            x = ((draw.randn(rows, d, dtype=torch.float32) + 3.0) * scale).to(draw["dtype"])
+            return x.requires_grad_() if draw["attached"] else x
+        sizes = (draw["first"], 5, 3, 4, 2)
+        return Args(d, [batch(rows) for rows in sizes], eps=1e-8, clip=draw["clip"])
+    check_contract(Contract(
+        function="ObsNormalizer", call=_session(exercise.ObsNormalizer),
+        reference=_session(_ReferenceNormalizer), inputs=inputs,
+        axes={"obs_dim": [1, 4], "first": [1, 6], "dtype": [torch.float32, torch.float64],
+              "spread": [0.0, -4.0], "clip": [None, 1.5], "attached": [False, True]},
+        atol=1e-4, rtol=1e-4, tolerance={torch.float64: (1e-4, 1e-4)},
+        diagnose=_explain_contract, concept=CONCEPT_MERGE + " " + CONCEPT_MODE))
