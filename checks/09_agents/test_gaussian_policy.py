@@ -5,6 +5,7 @@ import math
 import torch
 
 from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 OBS, ACT = 4, 3
 LOG_STD = [-1.0, 0.0, 0.7]  # negative on purpose: a scale of log_std would be invalid
@@ -162,3 +163,38 @@ def test_batch_of_one_single_action_dim_and_float64(exercise):
         for label, now, then in zip(("obs", "actions"), (obs, actions), before, strict=True):
             expect_tensor(now, name=f"the caller's {label}", values=then,
                           concept="Never change the caller's tensors in place.")
+
+
+def _reference_outputs(policy, obs, actions):
+    """The docstring's Gaussian, written once from the policy's own mean_net and log_std."""
+    mean, std = policy.mean_net(obs), policy.log_std.exp()
+    z = (actions - mean) / std
+    log_prob = (-0.5 * z**2 - policy.log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+    entropy = (0.5 + 0.5 * math.log(2 * math.pi) + policy.log_std).expand_as(mean).sum(-1)
+    return log_prob, entropy, mean, std.expand_as(mean)
+
+
+def _learner_outputs(policy, obs, actions):
+    dist = _call(policy.distribution, obs, what="distribution(obs)")
+    return (policy.log_prob(obs, actions), policy.entropy(obs), dist.mean, dist.stddev)
+
+
+def test_contract(exercise):
+    """log_prob, entropy and the distribution keep their promise for every B, A, dtype and
+    log_std, gradients included."""
+    def inputs(draw):
+        act = draw["act_dim"]
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(draw.seed())
+            policy = exercise.GaussianPolicy(OBS, act).to(draw["dtype"])
+        with torch.no_grad():
+            policy.log_std.copy_(draw.randn(act, scale=draw["log_std_scale"]))
+        obs = draw.randn(draw["batch"], OBS)
+        actions = draw.randn(draw["batch"], act, scale=draw["action_scale"])
+        return Args(policy, obs.requires_grad_(), actions.requires_grad_())
+    check_contract(Contract(
+        function="GaussianPolicy", call=_learner_outputs, reference=_reference_outputs,
+        inputs=inputs,
+        axes={"batch": [1, 6], "act_dim": [1, 5], "dtype": [torch.float32, torch.float64],
+              "log_std_scale": [0.3, 2.0], "action_scale": [1.0, 20.0]},
+        atol=1e-4, rtol=1e-5, budget=8, concept=CONCEPT_DIST + " " + CONCEPT_SUM))
