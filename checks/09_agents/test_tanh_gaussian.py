@@ -5,7 +5,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testing import expect, expect_tensor, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = (
     "log pi(tanh(u)) = sum over the last dim of [Normal(mean, exp(log_std)).log_prob(u) - "
@@ -150,3 +151,74 @@ def test_draws_follow_the_gaussian(exercise):
            f"atanh(action) should be N(mean, exp(log_std)); standardised it has mean "
            f"{z.mean(0).tolist()} and std {z.std(0).tolist()}, expected 0 and 1.\n"
            + CONCEPT_SAMPLE)
+
+
+def _reference_log_prob(u, mean, log_std):
+    """The docstring's log pi(tanh(u)), in the exact form that never rounds."""
+    gaussian = -0.5 * ((u - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
+    log_det = 2.0 * (math.log(2.0) - u - F.softplus(-2.0 * u))
+    return (gaussian - log_det).sum(dim=-1)
+
+
+def _judged_as_promised(tanh_log_prob):
+    """Values (and gradients) where |u| is moderate; further out only finiteness is promised,
+    since the 1e-6 form drifts there by design."""
+    def call(u, mean, log_std, *, far):
+        out = tanh_log_prob(u, mean, log_std)
+        return torch.isfinite(out) if far and isinstance(out, torch.Tensor) else out
+    return call
+
+
+def _explain_far(case, got, want):
+    if case.axes["u_scale"] > 2.5 and "gradient" not in case.problem:
+        fail(f"tanh_log_prob is not finite everywhere for |u| up to {case.axes['u_scale']:g} "
+             f"({case.label}): something in the correction overflows or rounds to log(0) far "
+             "out (cosh(u) and exp(u) overflow float32 past |u| = 89). Use the exact form "
+             "2 * (log(2) - u - F.softplus(-2 * u)), or log(1 - tanh(u)^2 + 1e-6).\n" + CONCEPT)
+
+
+def _draws(sample_squashed):
+    def call(mean, log_std):
+        with torch.random.fork_rng(devices=[]):  # the same noise for yours and the reference
+            torch.manual_seed(11)
+            return sample_squashed(mean, log_std)
+    return call
+
+
+def _reference_sample(mean, log_std):
+    u = mean + log_std.exp() * torch.randn_like(mean)
+    return torch.tanh(u), _reference_log_prob(u, mean, log_std)
+
+
+def test_contract_log_prob(exercise):
+    """tanh_log_prob keeps its promise for every B, A and dtype, gradients included, and stays
+    finite however far u goes."""
+    def inputs(draw):
+        b, a = draw["batch"], draw["act_dim"]
+        far = draw["u_scale"] > 2.5
+        u = draw.randn(b, a).clamp(-1, 1) * draw["u_scale"]
+        mean = u + draw.randn(b, a, scale=0.5)  # u drawn near its own Gaussian, as in SAC
+        log_std = draw.randn(b, a, scale=0.5)
+        return Args(u.requires_grad_(), mean.requires_grad_(), log_std.requires_grad_(), far=far)
+    check_contract(Contract(
+        function="tanh_log_prob", call=_judged_as_promised(exercise.tanh_log_prob),
+        reference=_judged_as_promised(_reference_log_prob), inputs=inputs,
+        axes={"batch": [1, 6], "act_dim": [1, 4], "dtype": [torch.float32, torch.float64],
+              "u_scale": [2.5, 100.0]},
+        atol=3e-4, rtol=1e-5, tolerance={torch.float64: (3e-4, 1e-6)},
+        gradients=lambda axes: axes["u_scale"] <= 2.5, diagnose=_explain_far, concept=CONCEPT))
+
+
+def test_contract_sample(exercise):
+    """sample_squashed keeps its promise for every B, A and dtype, gradients included."""
+    def inputs(draw):
+        b, a = draw["batch"], draw["act_dim"]
+        # Narrow Gaussians near 0 keep every drawn |u| well under 2.5, where values are promised.
+        return Args(draw.randn(b, a, scale=0.3).requires_grad_(),
+                    (draw.randn(b, a, scale=0.2) - 1.5).requires_grad_())
+    check_contract(Contract(
+        function="sample_squashed", call=_draws(exercise.sample_squashed),
+        reference=_draws(_reference_sample), inputs=inputs,
+        axes={"batch": [1, 6], "act_dim": [1, 4], "dtype": [torch.float32, torch.float64]},
+        atol=3e-4, rtol=1e-5, tolerance={torch.float64: (3e-4, 1e-6)},
+        concept=CONCEPT_SAMPLE))
