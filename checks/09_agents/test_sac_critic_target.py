@@ -5,7 +5,8 @@ import copy
 import torch
 from torch import nn
 
-from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testing import expect, expect_tensor, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 OBS, ACT = 3, 2
 CONCEPT = (
@@ -185,3 +186,52 @@ def test_inputs_and_networks_unchanged(exercise):
             expect(p.grad is None, f"{label}'s {name} got a .grad.\n" + CONCEPT)
             expect_tensor(p, name=f"{label}'s {name}", values=q,
                           concept="Computing a target never changes a network.")
+
+
+def _reference_target(actor, q1_target, q2_target, rewards, next_obs, dones, alpha, gamma):
+    """The docstring's target, written once."""
+    with torch.no_grad():
+        action, log_pi = actor(next_obs)
+        soft = torch.min(q1_target(next_obs, action), q2_target(next_obs, action)) - alpha * log_pi
+        return rewards + gamma * (1.0 - dones) * soft
+
+
+def _with_modes(target):
+    """The target, and whether each network handed in is still in the mode it came in."""
+    def call(actor, q1, q2, *args):
+        modes = [m.training for m in (actor, q1, q2)]
+        y = target(actor, q1, q2, *args)
+        return y, [m.training == mode for m, mode in zip((actor, q1, q2), modes, strict=True)]
+    return call
+
+
+def _explain_modes(case, got, want):
+    if isinstance(got, tuple) and len(got) == 2 and got[1] != want[1]:
+        fail("sac_critic_target changed the train/eval mode of a network it was given "
+             f"({case.label}): the caller's actor and target critics must come back as they "
+             "were. torch.no_grad() is what the target needs; .eval() (or .train()) is a "
+             "lasting change to the caller's modules.\n" + CONCEPT)
+
+
+def test_contract(exercise):
+    """sac_critic_target keeps its promise for every batch, dtype, alpha and done pattern."""
+    def inputs(draw):
+        dtype, size = draw["dtype"], draw["batch"]
+        with torch.random.fork_rng(devices=[]):
+            seed = draw.seed()
+            actor = _Actor(seed, dtype)
+            q1, q2 = _Critic(seed + 1, dtype), _Critic(seed + 2, dtype, offset=1.0)
+        for module in (actor, q1, q2):
+            module.train(draw["train_mode"])
+        alpha = 0.2 if draw["alpha"] == "float" else torch.tensor(0.2, dtype=dtype,
+                                                                  requires_grad=True)
+        dones = (draw.rand(size) < draw["p_done"]).to(dtype)
+        return Args(actor, q1, q2, draw.randn(size), draw.randn(size, OBS), dones, alpha,
+                    draw["gamma"])
+    check_contract(Contract(
+        function="sac_critic_target", call=_with_modes(exercise.sac_critic_target),
+        reference=_with_modes(_reference_target), inputs=inputs,
+        axes={"batch": [1, 7], "dtype": [torch.float32, torch.float64],
+              "alpha": ["float", "tensor"], "p_done": [0.0, 0.5, 1.0], "gamma": [0.99, 0.5],
+              "train_mode": [True, False]},
+        uses_rng=True, diagnose=_explain_modes, concept=CONCEPT))

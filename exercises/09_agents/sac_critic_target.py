@@ -34,7 +34,9 @@ The critic loss that uses y is then MSE(Q1(s, a), y) + MSE(Q2(s, a), y), with
 the stored action a. (SB3's SAC takes half of that sum; same minimum.)
 
 Tensors handed in as data are left as they were: no in-place change, no
-requires_grad switched on, no .grad written. Work on new tensors.
+requires_grad switched on, no .grad written. Work on new tensors. The
+networks handed in keep their train/eval mode too: no_grad is all the
+target needs, and .eval() would be a lasting change to the caller's modules.
 """
 
 import torch
