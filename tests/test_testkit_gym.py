@@ -1,7 +1,12 @@
 import torch
 
 from torchlings.checkapi import testing
-from torchlings.checkapi.testkit.gym import seeded_env, train_until_solved
+from torchlings.checkapi.testkit.gym import (
+    expect_learns,
+    record_greedy_episode,
+    seeded_env,
+    train_until_solved,
+)
 
 
 def _climbing_agent(env, max_steps, on_episode):
@@ -53,3 +58,59 @@ def test_seeded_env_is_deterministic():
 
     assert rollout(3) == rollout(3)
     assert rollout(3) != rollout(4)
+
+
+# --- the replay: one greedy episode of the trained agent -----------------------
+
+def _learns_at_once(env, max_steps, on_episode):
+    """Reaches the bar as soon as it can (20 episodes) and hands back its 'agent'."""
+    env.reset()
+    while not on_episode(500.0):
+        pass
+    return "lean right"
+
+
+def test_a_passing_run_records_its_agent_playing_greedily(monkeypatch):
+    monkeypatch.setattr(testing, "_episode", [])
+    asked = []
+
+    def greedy(agent, obs):
+        asked.append((agent, obs.dtype, torch.is_grad_enabled(), torch.get_num_threads()))
+        return 1  # always push right: the pole falls within a few dozen steps
+
+    expect_learns(_learns_at_once, agent="Test", seeds=(0, 1), max_steps=10, bar=1.0,
+                  greedy=greedy)
+    episode = testing.collected_episode()
+    assert episode is not None and episode.env_id == "CartPole-v1"
+    assert asked[0] == ("lean right", torch.float32, False, 1)  # the agent train returned
+    assert 5 < episode.steps < 100 and episode.actions == [[1.0]] * episode.steps
+    assert len(episode.observations) == episode.steps + 1  # with the state where it fell
+    assert abs(episode.observations[-1][2]) > 0.2  # the pole's angle, past the 12 degrees
+
+
+def test_no_greedy_function_no_replay(monkeypatch):
+    monkeypatch.setattr(testing, "_episode", [])
+    expect_learns(_learns_at_once, agent="Test", seeds=(0,), max_steps=10, bar=1.0)
+    assert testing.collected_episode() is None
+
+
+def test_an_agent_that_cannot_play_costs_the_replay_not_the_pass(monkeypatch):
+    monkeypatch.setattr(testing, "_episode", [])
+    monkeypatch.setattr(testing, "_notes", [])
+
+    def broken(agent, obs):
+        return agent.actor(obs)  # train returned a str: no .actor
+
+    expect_learns(_learns_at_once, agent="Test", seeds=(0,), max_steps=10, bar=1.0,
+                  greedy=broken)
+    assert testing.collected_episode() is None
+    assert any("could not be replayed: AttributeError" in n for n in testing.collected_notes())
+
+
+def test_a_continuous_agent_is_replayed_with_its_torque(monkeypatch):
+    monkeypatch.setattr(testing, "_episode", [])
+    record_greedy_episode(None, lambda agent, obs: torch.tensor([2.0]), seed=0,
+                          env_id="Pendulum-v1", max_steps=30)
+    episode = testing.collected_episode()
+    assert episode.env_id == "Pendulum-v1" and episode.steps == 30
+    assert episode.actions == [[2.0]] * 30 and len(episode.observations[0]) == 3

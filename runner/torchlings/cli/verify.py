@@ -164,6 +164,8 @@ def verify_json(targets: list[Exercise], finished: dict[int, CheckResult],
             "checks_modified": check_modified(result) or target.name in edited,
             # What a check plotted (a capstone's return per episode, a loss per step).
             "series": result.series if result else {},
+            # A trained agent's greedy episode (a capstone's), as plain numbers; else null.
+            "episode": result.episode.to_dict() if result and result.episode else None,
         })
     return {
         "total": len(targets),

@@ -3,7 +3,9 @@
 A capstone exercise hands over `train(env, max_steps, on_episode)`: it plays
 and learns for up to `max_steps` environment steps and calls
 `on_episode(episode_return)` at the end of every episode; a true answer stops
-training early. `train_until_solved` seeds every source of randomness (torch,
+training early. It returns the trained agent, which `expect_learns` then
+watches play one greedy episode (`record_greedy_episode`) for the watch
+screen to replay. `train_until_solved` seeds every source of randomness (torch,
 NumPy, Python, the environment's reset and its action space), runs one
 thread, streams each episode's return to the watch screen, and stops as soon
 as the mean of the last `window` returns reaches the bar. Stopping at the bar
@@ -16,11 +18,17 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 
-from torchlings.checkapi.testing import expect, fail, note, record_point
+from torchlings.checkapi.episode import MAX_STEPS
+from torchlings.checkapi.testing import expect, fail, note, record_episode, record_point
+
+# Picks the agent's greedy action for one observation (a float32 tensor), e.g.
+# `lambda agent, obs: int(agent.actor(obs).argmax())`.
+GreedyAction = Callable[[Any, torch.Tensor], Any]
 
 
 @dataclass
@@ -33,6 +41,7 @@ class TrainingRun:
     steps: int = 0
     seconds: float = 0.0  # wall clock
     cpu_seconds: float = 0.0  # this process's CPU time: steadier on a loaded machine
+    agent: Any = field(default=None, repr=False)  # what train returned
 
     @property
     def last_mean(self) -> float:
@@ -103,7 +112,7 @@ def train_until_solved(
 
     start, cpu_start = time.perf_counter(), time.process_time()
     try:
-        train(counted, max_steps, on_episode)
+        run.agent = train(counted, max_steps, on_episode)
     finally:
         run.seconds = time.perf_counter() - start
         run.cpu_seconds = time.process_time() - cpu_start
@@ -146,11 +155,14 @@ def require_pieces(exercise, probes: Sequence[Callable]) -> None:
 
 
 def expect_learns(train: Callable, *, agent: str, seeds: Sequence[int], max_steps: int,
-                  bar: float, given: str = "train (given)") -> list[TrainingRun]:
+                  bar: float, given: str = "train (given)",
+                  greedy: GreedyAction | None = None) -> list[TrainingRun]:
     """Train on every seed in turn; fail at the first that misses the bar, else note the runs.
 
     `agent` names it in the messages ("PPO"); `given` names the code besides the
     hyperparameters that the learner was handed and should have left as shipped.
+    With `greedy`, the first seed's trained agent then plays one episode for the
+    watch screen to replay.
     """
     runs = []
     for seed in seeds:
@@ -164,4 +176,43 @@ def expect_learns(train: Callable, *, agent: str, seeds: Sequence[int], max_step
     note(f"{agent} reached a {runs[0].window}-episode mean of {bar:g}: "
          + "; ".join(f"seed {r.seed} after {len(r.returns)} episodes ({r.steps} steps)"
                      for r in runs))
+    if greedy is not None:
+        record_greedy_episode(runs[0].agent, greedy, seed=runs[0].seed)
     return runs
+
+
+def record_greedy_episode(agent: Any, greedy: GreedyAction, *, seed: int,
+                          env_id: str = "CartPole-v1", max_steps: int = MAX_STEPS) -> None:
+    """Let the trained agent play one episode, always taking its best action, and record it.
+
+    On an environment seeded apart from training (seed + 1000), under no_grad
+    and one thread. The replay is a bonus to a check that has passed: an agent
+    that cannot be asked (train returned nothing, an action the environment
+    refuses) costs the replay and a note, never the verdict.
+    """
+    import gymnasium as gym
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    env = gym.make(env_id)
+    try:
+        obs, _ = env.reset(seed=seed + 1000)
+        observations, actions, rewards = [obs], [], []
+        with torch.no_grad():
+            while len(actions) < max_steps:
+                action = greedy(agent, torch.as_tensor(obs, dtype=torch.float32))
+                if isinstance(action, torch.Tensor):
+                    action = action.numpy()
+                obs, reward, terminated, truncated, _ = env.step(action)
+                observations.append(obs)
+                actions.append(action)
+                rewards.append(float(reward))
+                if terminated or truncated:
+                    break
+        record_episode(env_id, observations, actions, rewards)
+    except Exception as error:  # noqa: BLE001 - the learner's agent may raise anything
+        note(f"Your agent learned, but it could not be replayed: {type(error).__name__}: "
+             f"{error}".splitlines()[0])
+    finally:
+        env.close()
+        torch.set_num_threads(threads)
