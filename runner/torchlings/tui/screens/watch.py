@@ -72,7 +72,7 @@ class WatchScreen(AppAccess, Screen[None]):
         if action == "hide_hints":
             return app.hints_visible
         if action == "replay":  # only once a capstone's agent has played
-            return self.query_one(Playback).episode is not None
+            return any(playback.episode is not None for playback in self.query(Playback))
         return True
 
     def action_next(self) -> None:
