@@ -106,7 +106,8 @@ def collected_series() -> dict[str, list[float]]:
 
 
 def collected_episode() -> Episode | None:
-    return _episode[-1] if _episode else None
+    episode = _episode[-1] if _episode else None
+    return episode if isinstance(episode, Episode) else None  # whatever else got in there
 
 
 def require_cuda() -> None:
