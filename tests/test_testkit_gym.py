@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from torchlings.checkapi import testing
@@ -114,3 +115,20 @@ def test_a_continuous_agent_is_replayed_with_its_torque(monkeypatch):
     episode = testing.collected_episode()
     assert episode.env_id == "Pendulum-v1" and episode.steps == 30
     assert episode.actions == [[2.0]] * 30 and len(episode.observations[0]) == 3
+
+
+def test_a_replay_can_ask_for_a_start_worth_watching(monkeypatch):
+    # A pendulum that starts upright shows nothing; one hanging down shows the swing-up.
+    import gymnasium as gym
+
+    monkeypatch.setattr(testing, "_episode", [])
+    hanging = lambda obs: obs[0] < -0.9  # noqa: E731 - cos(theta) near -1
+    record_greedy_episode(None, lambda agent, obs: [0.0], seed=0, env_id="Pendulum-v1",
+                          max_steps=5, start=hanging)
+    first = testing.collected_episode().observations[0]
+    assert first[0] < -0.9
+    default, _ = gym.make("Pendulum-v1").reset(seed=1000)
+    assert not hanging(default)  # so the start was chosen, not the default one
+    record_greedy_episode(None, lambda agent, obs: [0.0], seed=0, env_id="Pendulum-v1",
+                          max_steps=5)
+    assert testing.collected_episode().observations[0] == pytest.approx(default.tolist())
