@@ -133,3 +133,15 @@ def test_an_environment_without_a_picture_is_shown_as_numbers():
     episode = make_episode("Acrobot-v1", [[0.5, -0.25]], [2], [-1.0])
     lines = draw_frame(episode, 0, 50, 6)
     assert "observation +0.50 -0.25" in lines[1] and "action +2.00" in lines[2]
+
+
+def test_an_observation_of_another_size_is_shown_as_numbers_not_a_crash():
+    episode = make_episode("CartPole-v1", [[0.5, -0.25]], [1], [1.0])
+    lines = draw_frame(episode, 0, 50, 6)
+    assert "observation +0.50 -0.25" in lines[1]
+
+
+def test_numbers_far_out_of_range_still_draw():
+    episode = make_episode("CartPole-v1", [[1e300, -1e300, 1e300, 0.0]], [1], [1e300])
+    lines = draw_frame(episode, 0, 40, 9)
+    assert len(lines) == 9 and CART in lines[-3]

@@ -120,16 +120,17 @@ def draw_cartpole(obs: list[float], action: list[float] | None, width: int, heig
     fraction = min(1.0, max(0.0, (x + CART_TRACK) / (2 * CART_TRACK)))
     left = 1 + round(fraction * inner)
     pivot = left + len(CART) // 2
-    canvas.put(0, track_row, "|" + "─" * (width - 2) + "|")
-    canvas.put(left + 1, track_row, "o")
-    canvas.put(left + len(CART) - 2, track_row, "o")
-    canvas.put(left, body_row, CART)
     # To scale: the pole is 1 unit long and the track 2 * CART_TRACK, so a lean
     # moves its tip as far as the same distance of cart travel does on screen.
     to_scale = (width - 2) / (2 * CART_TRACK) / ASPECT
     char = stroke(theta)
     for col, row in rod_cells(pivot, body_row, theta, min(body_row, max(2.0, to_scale))):
         canvas.put(col, row, char)
+    # The cart and the track over the pole: a pole fallen flat lies behind them.
+    canvas.put(0, track_row, "|" + "─" * (width - 2) + "|")
+    canvas.put(left + 1, track_row, "o")
+    canvas.put(left + len(CART) - 2, track_row, "o")
+    canvas.put(left, body_row, CART)
     if action is None:  # the state the last push led to
         push = ("off the track" if abs(x) > CART_TRACK
                 else "pole fell" if abs(theta) > POLE_LIMIT else "still up")
@@ -190,7 +191,8 @@ def draw_numbers(obs: list[float], action: list[float] | None, width: int,
     return canvas.lines()
 
 
-DRAWERS = {"CartPole": draw_cartpole, "Pendulum": draw_pendulum}
+# Each picture and the observation size it reads; another size is shown as numbers.
+DRAWERS = {"CartPole": (draw_cartpole, 4), "Pendulum": (draw_pendulum, 3)}
 
 
 def draw_frame(episode: Episode, frame: int, width: int, height: int) -> list[str]:
@@ -203,7 +205,9 @@ def draw_frame(episode: Episode, frame: int, width: int, height: int) -> list[st
     frame = min(max(0, frame), last_frame(episode))
     obs = episode.observations[frame]
     action = episode.actions[frame] if frame < episode.steps else None
-    draw = DRAWERS.get(family(episode.env_id), draw_numbers)
+    draw, size = DRAWERS.get(family(episode.env_id), (draw_numbers, len(obs)))
+    if len(obs) != size:
+        draw = draw_numbers
     top = Canvas(width, 1)
     top.put(0, 0, header(episode, frame, width))
     if height < 4:
