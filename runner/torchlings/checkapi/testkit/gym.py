@@ -216,7 +216,9 @@ def record_greedy_episode(agent: Any, greedy: GreedyAction, *, seed: int,
             obs, _ = env.reset(seed=seed + 1000 + tried)
             if start is None or start(obs):
                 break
-        observations, actions, rewards = [obs], [], []
+        observations: list[Any] = [obs]
+        actions: list[Any] = []
+        rewards: list[float] = []
         with torch.no_grad():
             while len(actions) < max_steps:
                 action = greedy(agent, torch.as_tensor(obs, dtype=torch.float32))
