@@ -95,6 +95,7 @@ class CheckResult:
     series: dict[str, list[float]] = field(default_factory=dict)
     # One episode of a trained agent playing (a capstone's), for the watch screen to replay.
     episode: Episode | None = None
+    contracts: list[str] = field(default_factory=list)  # functions testkit.harness tried
     output: str = ""
     output_truncated_bytes: int = 0
     seconds: float = 0.0

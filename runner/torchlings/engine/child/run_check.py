@@ -66,6 +66,7 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
         result.notes = testing.collected_notes()
         result.series = testing.collected_series()
         result.episode = testing.collected_episode()
+        result.contracts = testing.collected_contracts()
         return result
 
     if not exercise_file.exists():
