@@ -41,7 +41,8 @@ class TrainingRun:
 
     @property
     def best_mean(self) -> float:
-        best = 0.0
+        # -inf, not 0: Pendulum's returns are all negative.
+        best = float("-inf") if len(self.returns) >= self.window else 0.0
         for end in range(self.window, len(self.returns) + 1):
             best = max(best, sum(self.returns[end - self.window:end]) / self.window)
         return best
@@ -146,7 +147,8 @@ def require_pieces(exercise, probes: Sequence[Callable]) -> None:
 
 
 def expect_learns(train: Callable, *, agent: str, seeds: Sequence[int], max_steps: int,
-                  bar: float, given: str = "train (given)") -> list[TrainingRun]:
+                  bar: float, given: str = "train (given)", env_id: str = "CartPole-v1",
+                  window: int = 20) -> list[TrainingRun]:
     """Train on every seed in turn; fail at the first that misses the bar, else note the runs.
 
     `agent` names it in the messages ("PPO"); `given` names the code besides the
@@ -154,11 +156,11 @@ def expect_learns(train: Callable, *, agent: str, seeds: Sequence[int], max_step
     """
     runs = []
     for seed in seeds:
-        run = train_until_solved(train, seed=seed, max_steps=max_steps, bar=bar,
-                                 series=f"return, seed {seed}")
+        run = train_until_solved(train, seed=seed, max_steps=max_steps, bar=bar, window=window,
+                                 series=f"return, seed {seed}", env_id=env_id)
         runs.append(run)
         expect(run.solved,
-               f"{agent} did not learn CartPole-v1 within {max_steps} steps: {run.describe()}.\n"
+               f"{agent} did not learn {env_id} within {max_steps} steps: {run.describe()}.\n"
                "The pieces pass their tests, so look at what else changed: the hyperparameters "
                f"at the top of the file and {given} should be as shipped.")
     note(f"{agent} reached a {runs[0].window}-episode mean of {bar:g}: "
