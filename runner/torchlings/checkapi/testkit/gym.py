@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -33,6 +34,7 @@ class TrainingRun:
     steps: int = 0
     seconds: float = 0.0  # wall clock
     cpu_seconds: float = 0.0  # this process's CPU time: steadier on a loaded machine
+    agent: Any = None  # what train(...) returned: the trained agent, to watch it play
 
     @property
     def last_mean(self) -> float:
@@ -104,7 +106,7 @@ def train_until_solved(
 
     start, cpu_start = time.perf_counter(), time.process_time()
     try:
-        train(counted, max_steps, on_episode)
+        run.agent = train(counted, max_steps, on_episode)
     finally:
         run.seconds = time.perf_counter() - start
         run.cpu_seconds = time.process_time() - cpu_start
