@@ -21,7 +21,7 @@ def _transition(k):
     obs = np.array([k, k + 0.25, -k], dtype=np.float64)
     action = np.array([0.37 * k - 1.0, 1.73 - 0.11 * k], dtype=np.float32)
     next_obs = obs + 0.5
-    return obs, action, float(k + 1), next_obs
+    return obs, action, k + 1.25, next_obs  # a reward with a fraction, as Pendulum's are
 
 
 def _fill(buffer, ks, terminated=False, truncated=False):
@@ -44,7 +44,7 @@ def _sample(buffer, size, seed):
                  "actions as float32.\n" + CONCEPT)
         expect_tensor(tensor, name=f"the sampled {name}", shape=shape, dtype=torch.float32,
                       concept=CONCEPT)
-    empty = int((batch[2] == 0).sum())  # every reward this check adds is at least 1
+    empty = int((batch[2] == 0).sum())  # every reward this check adds is at least 1.25
     expect(empty == 0, f"{empty} of {size} sampled rows are empty slots (reward 0, all "
            f"zeros) of a buffer holding {len(buffer)} transitions: draw indices below "
            "len(self), not below the capacity.\n" + CONCEPT)
@@ -52,8 +52,13 @@ def _sample(buffer, size, seed):
 
 
 def _traced(batch):
-    """The transition number behind each sampled row (rewards are k + 1)."""
-    return [round(float(r)) - 1 for r in batch[2]]
+    """The transition number behind each sampled row (rewards are k + 1.25)."""
+    rewards = batch[2]
+    if bool((rewards == rewards.round()).all()):
+        fail(f"The sampled rewards {rewards.tolist()[:6]}... are whole numbers, but every reward "
+             "added had a fraction (1.25, 2.25, ...): they went through an integer tensor. "
+             "Rewards are real numbers too: store them as float32.\n" + CONCEPT)
+    return [round(float(r) - 1.25) for r in rewards]
 
 
 def test_actions_keep_their_fractions(exercise):

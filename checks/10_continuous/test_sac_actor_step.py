@@ -53,6 +53,8 @@ def _setup(size=6, dtype=torch.float64, act=ACT, seed=0):
     for critic in (q1, q2):  # the gradients the critics' own step left behind
         for p in critic.parameters():
             p.grad = torch.full_like(p, 0.25)
+    for p in actor.parameters():  # and the actor's last step
+        p.grad = torch.full_like(p, -0.5)
     g = torch.Generator().manual_seed(seed)
     obs = torch.randn(size, OBS, generator=g, dtype=dtype)
     return actor, q1, q2, obs
