@@ -29,11 +29,19 @@ steps. Leave the hyperparameters as they are: the bar was measured with them.
 Your pieces:
 
 1. `squash(mean, log_std, scale, bias)`: rsample u, act with
-   tanh(u) * scale + bias, and return log pi of that action, (B,).
-2. `critic_targets`: the twin-critic target above, a constant.
-3. `actor_loss`: the mean of alpha * log pi - min(Q1, Q2) at fresh actions.
+   tanh(u) * scale + bias, and return that action with its log pi, (B,).
+   tanh's correction as log(1 - tanh(u)^2 + 1e-6), or chapter 9's exact
+   softplus form. `Actor.forward` calls it, so `actor(obs)` returns
+   (action, log_pi).
+2. `critic_targets`: the twin-critic target above, a constant, one per
+   transition. (Pendulum never terminates, so `terminated` is all 0 here;
+   the check tries ones too.)
+3. `actor_loss`: fresh (actions, log_pi) = actor(obs); return the mean of
+   alpha * log pi - min(Q1, Q2) and that log pi (the temperature loss reuses
+   it). The given loop zeroes the critics' gradients before their own step.
 4. `alpha_loss`: -(log_alpha * (log_pi + TARGET_ENTROPY).detach()).mean().
-5. `soft_update`: target <- (1 - tau) * target + tau * online, in place.
+5. `soft_update`: target <- (1 - tau) * target + tau * online, for every
+   parameter, in place and without grad; the target stays its own module.
 """
 
 import torch
