@@ -45,7 +45,7 @@ CAPSTONES = {
     "ppo_cartpole": Capstone(25_000, 195.0),
     "reinforce_baseline_cartpole": Capstone(40_000, 195.0),
     "dqn_cartpole": Capstone(10_000, 150.0),
-    "sac_pendulum": Capstone(8_000, -400.0, "10_continuous", "Pendulum-v1", 5,
+    "sac_pendulum": Capstone(10_000, -250.0, "10_continuous", "Pendulum-v1", 5,
                              (-800, -400, -250, -200)),
 }
 
