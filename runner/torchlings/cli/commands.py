@@ -308,12 +308,15 @@ def solution(exercise: str, force: bool) -> None:
 @cli.command()
 @click.argument("directory", required=False, default="torchlings",
                 type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
+@click.option("--course", "course_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path),
+              help="Make it from a course of one's own (a folder with exercises/info.toml), "
+                   "not the installed course.")
+def init(directory: Path, course_dir: Path | None) -> None:
     """Write a fresh workspace, without solutions (default: ./torchlings)."""
     from torchlings.learner.make_workspace import InitError, write_workspace
 
     try:
-        write_workspace(directory)
+        write_workspace(directory, course_dir)
     except InitError as exc:
         die(str(exc))
     out = console()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from torchlings.course import CATALOG
+from torchlings.course import CATALOG, CourseError, load_course
 from torchlings.learner import shipped
 from torchlings.learner.state import STATE_DIR
 
@@ -24,7 +24,8 @@ class InitError(Exception):
     pass
 
 
-def write_workspace(directory: Path) -> None:
+def write_workspace(directory: Path, course: Path | None = None) -> None:
+    """Write a workspace from the installed course, or from `course` (a course of one's own)."""
     directory = directory.expanduser()
     if (directory / CATALOG).exists():
         raise InitError(
@@ -35,12 +36,20 @@ def write_workspace(directory: Path) -> None:
         raise InitError(
             f"{directory} exists and is not empty; nothing was written. Choose a new folder name."
         )
-    if shipped.course_root() is None:
+    if course is not None:
+        try:
+            load_course(course)  # refuses a course this torchlings cannot run, saying why
+        except CourseError as exc:
+            raise InitError(f"{course} cannot be used: {exc}") from exc
+        root: Path | None = course
+    else:
+        root = shipped.course_root()
+    if root is None:
         raise InitError("The course is missing from this installation; reinstall torchlings.")
-    files = shipped.shipped_files("exercises") + shipped.shipped_files("checks")
+    files = shipped.shipped_files("exercises", root) + shipped.shipped_files("checks", root)
     try:
         for rel in files:
-            data = shipped.read_shipped(rel)
+            data = (root / rel).read_bytes() if course is not None else shipped.read_shipped(rel)
             if data is None:
                 continue
             target = directory / rel
@@ -48,5 +57,7 @@ def write_workspace(directory: Path) -> None:
             target.write_bytes(data)
         (directory / ".gitignore").write_text(f"{STATE_DIR}/\n__pycache__/\n", encoding="utf-8")
         (directory / "README.md").write_text(WORKSPACE_README, encoding="utf-8")
+        if course is not None:
+            shipped.record_source(directory, course)
     except OSError as exc:
         raise InitError(f"Could not write the workspace in {directory}: {exc}") from exc
