@@ -4,9 +4,14 @@ The piece tests come first and run in milliseconds, so a wrong piece fails
 with a precise message before any training. The training test asks each
 piece again before it trains (a wrong piece would only burn the step budget).
 
-Bar, budget and seed, measured with bench/capstones.py on this 2-core machine
-(see BAR below for the figures). Pendulum's episodes are 200 steps each, so
-the window is 5 episodes (1,000 steps), and the check trains one seed, 0.
+Bar, budget and seed, measured with bench/capstones.py on the 2-core machine
+while other work loaded it heavily. Pendulum's episodes are 200 steps each, so
+the window is 5 episodes (1,000 steps). The solution's 5-episode mean reached
+-250 on all of seeds 0-10, after 4,200-5,600 steps (seed 0: 5,400), in 24-32 s
+of CPU per seed under that load; random play scores -1,200 to -1,500 an
+episode, and once the rod goes up the mean settles near -150. The budget,
+10,000 steps, is 1.8 times the worst. The check trains one seed, 0: SAC makes
+one update of three networks per step, and a second seed would double it.
 """
 
 import copy
@@ -19,8 +24,6 @@ from torch import nn
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
 from torchlings.checkapi.testkit.gym import expect_learns, require_pieces
 
-# Measured with bench/capstones.py (see the README's capstone figures): the
-# 5-episode mean reached BAR within the steps noted there on every seed tried.
 SEEDS = (0,)
 BUDGET = 10_000
 BAR = -250.0

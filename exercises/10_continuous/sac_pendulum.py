@@ -24,7 +24,8 @@ Soft Actor-Critic, as you have built it in pieces:
 The loop (given): 1000 random steps fill the replay buffer, then one update
 of critics, actor and alpha per environment step. The check trains one seed
 and asks for a mean return of -250 over the last 5 episodes within 10,000
-steps: by then the rod goes up and stays up in almost every episode. Leave the hyperparameters as they are: the bar was measured with them.
+steps: by then the rod goes up and stays up in almost every episode.
+Leave the hyperparameters as they are: the bar was measured with them.
 
 Your pieces:
 
