@@ -7,7 +7,7 @@ piece again before it trains (a wrong piece would only burn the step budget).
 Bar, budget and seed, measured with bench/capstones.py on the 2-core machine
 while other work loaded it heavily. Pendulum's episodes are 200 steps each, so
 the window is 5 episodes (1,000 steps). The solution's 5-episode mean reached
--250 on all of seeds 0-10, after 4,200-5,600 steps (seed 0: 5,400), in 24-32 s
+-250 on all of seeds 0-11, after 4,200-5,600 steps (seed 0: 5,400), in 23-33 s
 of CPU per seed under that load; random play scores -1,200 to -1,500 an
 episode, and once the rod goes up the mean settles near -150. The budget,
 10,000 steps, is 1.8 times the worst. The check trains one seed, 0: SAC makes
