@@ -95,9 +95,10 @@ class Course:
         if found is not None:
             return found
         names = [e.name for e in self.exercises]
-        close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
+        # A part of a name ("creating") means that name, before any look-alike.
+        close = [n for n in names if key.lower() in n.lower()][:3]
         if not close:
-            close = [n for n in names if key.lower() in n.lower()][:3]
+            close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
         labels = {e.name: e.label for e in self.exercises}
         raise UnknownExercise(key, [f"{labels[n]} {n}" for n in close])
 

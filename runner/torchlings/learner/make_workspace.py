@@ -11,12 +11,21 @@ from pathlib import Path
 from torchlings.course import CATALOG, CourseError, load_course
 from torchlings.learner import shipped
 from torchlings.learner.state import STATE_DIR
+from torchlings.learner.update import installed_files, write_record
 
 WORKSPACE_README = """# My torchlings workspace
 
 Run `torchlings` here to start: it checks the current exercise every time you
 save it. `torchlings hint` gives a hint, `torchlings list` shows where you are,
-`torchlings verify` checks everything.
+`torchlings verify` checks everything, `torchlings update` brings this folder
+up to date after you upgrade torchlings.
+
+`torchlings` is the command in the environment torchlings was installed into.
+If your shell says "command not found", put that environment's `bin` folder on
+your PATH. For a clone set up with `./torchlings.sh start`, that is the
+clone's `.venv/bin`: `export PATH="/path/to/the/clone/.venv/bin:$PATH"`. Or,
+from the clone's folder, write `./torchlings.sh` instead of `torchlings`
+(`./torchlings.sh list`).
 """
 
 
@@ -46,12 +55,9 @@ def write_workspace(directory: Path, course: Path | None = None) -> None:
         root = shipped.course_root()
     if root is None:
         raise InitError("The course is missing from this installation; reinstall torchlings.")
-    files = shipped.shipped_files("exercises", root) + shipped.shipped_files("checks", root)
+    files = installed_files(course)
     try:
-        for rel in files:
-            data = (root / rel).read_bytes() if course is not None else shipped.read_shipped(rel)
-            if data is None:
-                continue
+        for rel, data in files.items():
             target = directory / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
@@ -59,5 +65,6 @@ def write_workspace(directory: Path, course: Path | None = None) -> None:
         (directory / "README.md").write_text(WORKSPACE_README, encoding="utf-8")
         if course is not None:
             shipped.record_source(directory, course)
+        write_record(directory, files)  # what it was made from, for `torchlings update`
     except OSError as exc:
         raise InitError(f"Could not write the workspace in {directory}: {exc}") from exc
