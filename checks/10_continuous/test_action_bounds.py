@@ -6,6 +6,7 @@ import torch
 
 from torchlings.checkapi.testing import expect, expect_tensor, fail
 from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = (
     "scale = (high - low) / 2, bias = (high + low) / 2; to_env: a * scale + bias; from_env: "
@@ -153,3 +154,51 @@ def test_to_env_returns_a_fresh_tensor(exercise):
     expect_tensor(second, name="to_env called a second time", values=first,
                   concept="Calling it twice gives the same answer: nothing may be changed in "
                   "place. " + CONCEPT)
+
+
+def _ref_to_env(a, low, high):
+    return a * ((high - low) / 2) + (high + low) / 2
+
+
+def _ref_from_env(action, low, high):
+    return (action - (high + low) / 2) / ((high - low) / 2)
+
+
+def _ref_env_log_prob(log_pi, low, high):
+    return log_pi - torch.log((high - low) / 2).sum()
+
+
+def _box_and_actions(draw):
+    act, size = draw["act"], draw["batch"]
+    low = draw.randn(act, scale=3.0)
+    high = low + draw.rand(act) * 5 + 0.1
+    a = torch.tanh(draw.randn(size, act) * 2)
+    if draw["ends"]:  # the extreme legal actions, exactly
+        a[0] = 1.0
+        a[-1] = -1.0
+    return a, low, high
+
+
+def test_the_promise_on_generated_boxes(exercise):
+    """All three on generated boxes: B of 1 and 7, A of 1 and 3, float32 and float64, a = +-1."""
+    axes = {"batch": (1, 7), "act": (1, 3), "dtype": (torch.float32, torch.float64),
+            "ends": (False, True)}
+
+    def to_env_inputs(draw):
+        a, low, high = _box_and_actions(draw)
+        return Args(a.requires_grad_(True), low, high)
+
+    def from_env_inputs(draw):
+        a, low, high = _box_and_actions(draw)
+        return Args(_ref_to_env(a, low, high).requires_grad_(True), low, high)
+
+    def log_prob_inputs(draw):
+        _, low, high = _box_and_actions(draw)
+        return Args(draw.randn(draw["batch"]).requires_grad_(True), low, high)
+
+    for name, reference, inputs in (("to_env", _ref_to_env, to_env_inputs),
+                                    ("from_env", _ref_from_env, from_env_inputs),
+                                    ("env_log_prob", _ref_env_log_prob, log_prob_inputs)):
+        check_contract(Contract(function=name, call=getattr(exercise, name), reference=reference,
+                                inputs=inputs, axes=axes, atol=1e-5, rtol=1e-4,
+                                concept=CONCEPT))
