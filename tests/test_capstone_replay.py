@@ -47,3 +47,21 @@ def test_the_capstone_replays_its_agent_greedily(name):
                   for obs in observations]
     assert all(type(a) is int for a in actions)
     assert actions == [int(s.argmax()) for s in scores]  # the best action, never a sample
+
+
+def test_the_sac_capstone_replays_its_actor_greedily():
+    """The SAC check's `_greedy` gives the actor's noise-free torque, inside Pendulum's bounds."""
+    check = load(ROOT / "checks" / "10_continuous" / "test_sac_pendulum.py")
+    solution = load(ROOT / "solutions" / "10_continuous" / "sac_pendulum.py")
+    import gymnasium as gym
+
+    env = gym.make("Pendulum-v1")
+    torch.manual_seed(0)
+    actor = solution.Actor(3, env.action_space.low, env.action_space.high)
+    observations = torch.randn(16, 3)
+    with torch.no_grad():
+        actions = [check._greedy(actor, obs) for obs in observations]
+        expected = [actor.greedy(obs.unsqueeze(0))[0] for obs in observations]
+    for action, want in zip(actions, expected, strict=True):
+        assert action.shape == (1,) and torch.equal(action, want)
+        assert -2.0 <= float(action) <= 2.0

@@ -61,6 +61,42 @@ def test_seeded_env_is_deterministic():
     assert rollout(3) != rollout(4)
 
 
+def _falling_agent(env, max_steps, on_episode):
+    """Reports returns -500, -600, ... (Pendulum's are all negative) and returns itself."""
+    env.reset()
+    for episode in range(1, 1000):
+        env.step(env.action_space.sample())
+        if on_episode(-400.0 - 100.0 * episode) or env.steps >= max_steps:
+            return "the trained agent"
+    return "the trained agent"
+
+
+def test_best_mean_of_negative_returns_is_not_zero():
+    run = train_until_solved(_falling_agent, seed=0, max_steps=6, bar=-100.0, window=2,
+                             series=None, env_id="Pendulum-v1")
+    # returns -500 .. -1000; the best two-episode mean is the first, (-500 - 600) / 2
+    assert not run.solved and run.best_mean == -550.0
+    assert "best -550.0" in run.describe()
+
+
+def test_the_trained_agent_is_kept_for_playback():
+    run = train_until_solved(_falling_agent, seed=0, max_steps=3, bar=-100.0, window=2,
+                             series=None, env_id="Pendulum-v1")
+    assert run.agent == "the trained agent"
+
+
+def test_expect_learns_names_the_environment_and_uses_its_window(monkeypatch):
+    monkeypatch.setattr(testing, "_series", {})
+    with pytest.raises(testing.CheckFailure, match="did not learn Pendulum-v1 within 4 steps"):
+        expect_learns(_falling_agent, agent="SAC", seeds=(0,), max_steps=4, bar=-100.0,
+                      env_id="Pendulum-v1", window=2)
+    monkeypatch.setattr(testing, "_series", {})
+    runs = expect_learns(_climbing_agent, agent="DQN", seeds=(0,), max_steps=100, bar=30.0,
+                         window=3)
+    # returns 10, 20, 30, 40: the three-episode mean first reaches 30 after episode 4
+    assert runs[0].window == 3 and len(runs[0].returns) == 4
+
+
 def test_expect_learns_records_the_mean_it_judges_and_the_bar(monkeypatch):
     from torchlings.checkapi.curves import judged
     from torchlings.checkapi.testkit.gym import expect_learns

@@ -43,7 +43,7 @@ class TrainingRun:
     steps: int = 0
     seconds: float = 0.0  # wall clock
     cpu_seconds: float = 0.0  # this process's CPU time: steadier on a loaded machine
-    agent: Any = field(default=None, repr=False)  # what train returned
+    agent: Any = field(default=None, repr=False)  # what train returned: the agent, to watch it play
 
     @property
     def last_mean(self) -> float:
@@ -52,7 +52,8 @@ class TrainingRun:
 
     @property
     def best_mean(self) -> float:
-        best = 0.0
+        # -inf, not 0: Pendulum's returns are all negative.
+        best = float("-inf") if len(self.returns) >= self.window else 0.0
         for end in range(self.window, len(self.returns) + 1):
             best = max(best, sum(self.returns[end - self.window:end]) / self.window)
         return best
@@ -164,33 +165,34 @@ def require_pieces(exercise, probes: Sequence[Callable]) -> None:
 
 
 def expect_learns(train: Callable, *, agent: str, seeds: Sequence[int], max_steps: int,
-                  bar: float, given: str = "train (given)",
-                  greedy: GreedyAction | None = None) -> list[TrainingRun]:
+                  bar: float, given: str = "train (given)", env_id: str = "CartPole-v1",
+                  window: int = 20, greedy: GreedyAction | None = None,
+                  start: Callable[[Any], bool] | None = None) -> list[TrainingRun]:
     """Train on every seed in turn; fail at the first that misses the bar, else note the runs.
 
     `agent` names it in the messages ("PPO"); `given` names the code besides the
     hyperparameters that the learner was handed and should have left as shipped.
     With `greedy`, the first seed's trained agent then plays one episode for the
-    watch screen to replay.
+    watch screen to replay (from a first observation that satisfies `start`, if given).
     """
     runs = []
-    window = 20
     # What the watch screen draws and shows per seed: the bar and the mean it judges.
     record_point(BAR, bar)
     record_point(WINDOW, window)
     for seed in seeds:
         run = train_until_solved(train, seed=seed, max_steps=max_steps, bar=bar, window=window,
-                                 series=f"return, seed {seed}", label=f"seed {seed}")
+                                 series=f"return, seed {seed}", label=f"seed {seed}",
+                                 env_id=env_id)
         runs.append(run)
         expect(run.solved,
-               f"{agent} did not learn CartPole-v1 within {max_steps} steps: {run.describe()}.\n"
+               f"{agent} did not learn {env_id} within {max_steps} steps: {run.describe()}.\n"
                "The pieces pass their tests, so look at what else changed: the hyperparameters "
                f"at the top of the file and {given} should be as shipped.")
     note(f"{agent} reached a {runs[0].window}-episode mean of {bar:g}: "
          + "; ".join(f"seed {r.seed} after {len(r.returns)} episodes ({r.steps} steps)"
                      for r in runs))
     if greedy is not None:
-        record_greedy_episode(runs[0].agent, greedy, seed=runs[0].seed)
+        record_greedy_episode(runs[0].agent, greedy, seed=runs[0].seed, env_id=env_id, start=start)
     return runs
 
 
