@@ -24,7 +24,10 @@ import signal
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from torchlings.engine.child.check_session import CheckSession
 
 # Exit status of a check process that wrote its result: anything else means
 # it did not end the runner's way.
@@ -48,8 +51,12 @@ def series_writer(fd: int):
 
 
 def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
-              close_fds: list[int], parent: int) -> NoReturn:
-    """In the forked child: become the check process, run the check, leave."""
+              close_fds: list[int], parent: int, prepared: CheckSession | None = None) -> NoReturn:
+    """In the forked child: become the check process, run the check, leave.
+
+    `prepared`: the check's pytest session, when the process that forked
+    this one set it up already (the warm worker); else this process does.
+    """
     code = EXIT_FAULT
     try:
         os.setpgid(0, 0)  # its own group, so the engine can kill all it starts
@@ -91,7 +98,7 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         # to start this process or import torch, which the learner cannot help.
         sandbox.start_deadline(request["timeout"])
         result = run_check(request["check"], request["exercise"],
-                           basetemp=Path(request["scratch"]) / "pytest-tmp")
+                           basetemp=Path(request["scratch"]) / "pytest-tmp", prepared=prepared)
         write_result(Path(request["result"]), result, nonce)
         code = EXIT_REPORTED
     except BaseException as exc:  # noqa: BLE001 - report anything and leave the same way
