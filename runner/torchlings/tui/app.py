@@ -152,8 +152,14 @@ class TorchlingsApp(App[str]):
         if not worker.is_cancelled:
             self.post_message(EngineReady())
 
-    @work(thread=True, exclusive=True, group="check")
     def run_check(self, exercise: Exercise, job: CheckJob) -> None:
+        # A thread of its own, started now: a Textual worker would only start
+        # once the event loop came round to it, after the screen had been
+        # redrawn to say "checking". Only one runs at a time (see _pump).
+        threading.Thread(target=self._check_on_thread, args=(exercise, job),
+                         name="torchlings-check", daemon=True).start()
+
+    def _check_on_thread(self, exercise: Exercise, job: CheckJob) -> None:
         self.post_message(CheckStarted(exercise))
 
         def on_series(series: dict[str, list[float]]) -> None:
@@ -280,8 +286,8 @@ class TorchlingsApp(App[str]):
         exercise = self.current
         if self.watcher is not None:
             self.watcher.mark_seen(self.workspace.exercise_path(exercise))
+        self.run_check(exercise, self.workspace.job(exercise))  # before the redraw checking causes
         self.checking = True
-        self.run_check(exercise, self.workspace.job(exercise))
 
     def check_all(self, final: bool = False) -> None:
         from torchlings.tui.screens.check_all import CheckAllScreen

@@ -39,7 +39,6 @@ from typing import Any
 
 from torchlings.engine import protocol, reaper
 from torchlings.engine.child import start as childstart
-from torchlings.engine.worker.prefork import PreparedCheck
 
 
 def thread_count() -> int:
@@ -147,6 +146,10 @@ class Checks:
         self.sock = sock
         self.running: dict[int, tuple[str, str]] = {}
         self.served = 0
+        # Imported here, after warm_up: it imports pytest and torch, and a failure
+        # to import those must reach the engine as words (main), not as an exit code.
+        from torchlings.engine.worker.prefork import PreparedCheck
+
         self.prepared = PreparedCheck()
 
     def start(self, request: dict[str, Any], fds: list[int], keep: list[int]) -> None:

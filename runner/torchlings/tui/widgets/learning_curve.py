@@ -22,10 +22,15 @@ class LearningCurve(AppAccess, PlotextPlot):
             return app.result.series, False
         return {}, False
 
+    _empty = False  # nothing plotted, and the figure already cleared
+
     def _draw(self) -> None:
         series, live = self.series()
         series = {name: values for name, values in series.items() if values}
         self.display = bool(series)
+        if not series and self._empty:
+            return  # clearing the figure again costs more than the rest of a redraw
+        self._empty = not series
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
