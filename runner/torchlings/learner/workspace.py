@@ -145,15 +145,20 @@ class Workspace:
             self.state.current = exercise.name
             self.save()
 
-    def record(self, exercise: Exercise, result: CheckResult) -> Progress:
-        """Remember a verdict and say what it means (the policy in the module docstring)."""
+    def record(self, exercise: Exercise, result: CheckResult, save: bool = True) -> Progress:
+        """Remember a verdict and say what it means (the policy in the module docstring).
+
+        `save=False` leaves writing it to disk to a `save()` the caller makes
+        soon after (the watch screen: once the verdict is on the screen).
+        """
         with self._changing:
             was_done = self.is_done(exercise)
             if result.status is Status.PASSED:
                 self.state.done.add(exercise.name)
             elif result.status in UNDOES_DONE:
                 self.state.done.discard(exercise.name)
-            self.save()
+            if save:
+                self.save()
             done = self.is_done(exercise)
         may_move_on = result.status in MOVES_ON
         following = self.next_after(exercise) if may_move_on else None

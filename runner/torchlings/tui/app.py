@@ -90,6 +90,7 @@ class TorchlingsApp(App[str]):
         self.all_exercises: list[Exercise] = []
         self.all_final = False
         self._all_pending = False  # check all waits for the single check in flight
+        self._unsaved = False  # a verdict recorded but not yet written to disk
         self._cancel_all = threading.Event()
         self.notices = Notices(self.notify, workspace, engine)
 
@@ -110,6 +111,7 @@ class TorchlingsApp(App[str]):
         self.request_check()
 
     def on_unmount(self) -> None:
+        self._save_progress()  # a verdict that came in just before the quit
         self._cancel_all.set()
         if self.watcher is not None:
             self.watcher.stop()
@@ -230,9 +232,11 @@ class TorchlingsApp(App[str]):
             return  # nothing to record it in any more
         if uses_compile(exercise):
             self.compile_seen = True
-        progress = self.workspace.record(exercise, result)
+        # Written to disk (an fsync) once the verdict is on the screen, not before.
+        progress = self.workspace.record(exercise, result, save=False)
+        self._unsaved = True
+        self.call_after_refresh(self._save_progress)
         self.done_count = self.workspace.done_count
-        self.notices.new_warnings()
         if exercise == self.current:
             self.progress = progress
             self.result = result
@@ -244,6 +248,14 @@ class TorchlingsApp(App[str]):
         elif exercise == self.current and progress.final_check:
             # Nothing else is pending: re-check everything before saying the course is done.
             self.check_all(final=True)
+
+    def _save_progress(self) -> None:
+        if not self._unsaved:
+            return
+        self._unsaved = False
+        self.workspace.save()
+        self.done_count = self.workspace.done_count  # with what other runners saved
+        self.notices.new_warnings()
 
     @on(CheckAllProgress)
     def _check_all_progress(self, message: CheckAllProgress) -> None:
