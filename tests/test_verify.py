@@ -128,3 +128,18 @@ def test_the_summary_says_how_to_see_what_is_wrong(workspace):
     assert result.exit_code == 1
     assert "1 of 3 exercises pass." in result.output
     assert "`torchlings run 02` shows what is wrong with the first that fails" in result.output
+
+
+def test_junit_time_is_the_runs_wall_time_not_the_sum_of_its_checks(workspace, tmp_path,
+                                                                   monkeypatch):
+    # Checks run side by side: their times add up to more than the run took.
+    from types import SimpleNamespace
+
+    import torchlings.cli.verify as verify_module
+
+    clock = iter([100.0, 118.0])
+    monkeypatch.setattr(verify_module, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    report = tmp_path / "results.xml"
+    invoke("verify", "--junit-xml", str(report))
+    suite = ET.parse(report).getroot()
+    assert suite.get("time") == "18.000"

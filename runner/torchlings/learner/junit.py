@@ -24,15 +24,19 @@ def xml_safe(text: str) -> str:
 
 
 def write(path: Path, targets: list[Exercise], finished: dict[int, CheckResult], root: Path,
-          edited: set[str] | frozenset[str] = frozenset()) -> None:
+          edited: set[str] | frozenset[str] = frozenset(),
+          wall_seconds: float | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tree = ET.ElementTree(build(targets, finished, root, edited))
+    tree = ET.ElementTree(build(targets, finished, root, edited, wall_seconds))
     ET.indent(tree)
     tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
 def build(targets: list[Exercise], finished: dict[int, CheckResult], root: Path,
-          edited: set[str] | frozenset[str] = frozenset()) -> ET.Element:
+          edited: set[str] | frozenset[str] = frozenset(),
+          wall_seconds: float | None = None) -> ET.Element:
+    """The suite; its time is `wall_seconds` when given (checks run side by side, so
+    the sum of their times overstates the run), else that sum."""
     suite = ET.Element("testsuite", name="torchlings")
     counts = {"tests": 0, "failures": 0, "skipped": 0}
     total_time = 0.0
@@ -64,7 +68,7 @@ def build(targets: list[Exercise], finished: dict[int, CheckResult], root: Path,
     suite.set("failures", str(counts["failures"]))
     suite.set("errors", "0")
     suite.set("skipped", str(counts["skipped"]))
-    suite.set("time", f"{total_time:.3f}")
+    suite.set("time", f"{wall_seconds if wall_seconds is not None else total_time:.3f}")
     return suite
 
 
