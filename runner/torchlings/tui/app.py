@@ -11,6 +11,7 @@ imported in this process.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -57,6 +58,10 @@ class WatchOptions:
     debounce: float = DEBOUNCE_SECONDS
 
 
+# How long the thread holding the GIL keeps it from one that waits (see on_mount).
+GIL_SWITCH_SECONDS = 0.001
+
+
 class TorchlingsApp(App[str]):
     CSS_PATH = "torchlings.tcss"
     TITLE = "torchlings"
@@ -100,6 +105,7 @@ class TorchlingsApp(App[str]):
         self.all_final = False
         self._all_pending = False  # check all waits for the single check in flight
         self._unsaved = False  # a verdict recorded but not yet written to disk
+        self._switch_interval = sys.getswitchinterval()  # put back on quit (see on_mount)
         self._cancel_all = threading.Event()
         self.notices = Notices(self.notify, workspace, engine)
         # The check in flight: when it began (or the engine became ready) and its limit.
@@ -117,6 +123,12 @@ class TorchlingsApp(App[str]):
         return WatchScreen()
 
     def on_mount(self) -> None:
+        # The check's thread does a few milliseconds of work between system calls
+        # (scratch folder, pipes, the request); each call gives the GIL away, and
+        # getting it back from a redraw took up to the default 5 ms: a verdict
+        # that followed a heavy redraw started 150 ms late. 1 ms keeps it prompt.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, GIL_SWITCH_SECONDS))
         self.engine.start()
         self.engine_ready = self.engine.is_ready()
         if not self.engine_ready:
@@ -133,6 +145,7 @@ class TorchlingsApp(App[str]):
         self.request_check()
 
     def on_unmount(self) -> None:
+        sys.setswitchinterval(self._switch_interval)
         self._save_progress()  # a verdict that came in just before the quit
         self._cancel_all.set()
         if self.watcher is not None:
