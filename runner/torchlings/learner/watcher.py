@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from watchdog.events import FileSystemEvent
+    from watchdog.observers.api import BaseObserver
 
 DEBOUNCE_SECONDS = 0.15
 # After an event that says a write is complete (closed after writing, or a
@@ -153,7 +154,7 @@ class ExerciseWatcher:
         self._deadline: float | None = None
         self._stat: tuple[int, int, int] | None = None
         self._stopped = False
-        self._observer = None
+        self._observer: BaseObserver | None = None
         self._thread: threading.Thread | None = None
 
     # --- what to follow --------------------------------------------------

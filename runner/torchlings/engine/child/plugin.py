@@ -13,6 +13,7 @@ from __future__ import annotations
 import linecache
 import os
 import traceback
+from collections.abc import Generator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -20,11 +21,12 @@ from typing import Any
 import pytest
 
 from torchlings.checkapi.details import Misspelling
+from torchlings.checkapi.global_state import GlobalState, expect_global_state_kept
 from torchlings.checkapi.testing import CheckFailure, NotDone
 from torchlings.checkapi.translations import suggestion_for
 from torchlings.engine.child import sandbox
 from torchlings.engine.child.loader import load_exercise
-from torchlings.engine.host.outcome import timeout_message
+from torchlings.engine.problems import timeout_message
 from torchlings.engine.result import SourceLine, TestOutcome
 
 EXERCISE_ENV = "TORCHLINGS_EXERCISE"
@@ -68,6 +70,15 @@ def exercise(request: pytest.FixtureRequest) -> Any:
     if not path:
         pytest.fail("no exercise file given: pass --exercise-file or set TORCHLINGS_EXERCISE")
     return load_exercise(path)
+
+
+@pytest.fixture(autouse=True)
+def _global_state_kept() -> Any:
+    """Every test of every check: PyTorch's global switches are as they were before it
+    (grad mode, default dtype and device, deterministic algorithms); see global_state.py."""
+    before = GlobalState.capture()
+    yield
+    expect_global_state_kept(before)
 
 
 def is_not_done(exc: BaseException) -> bool:
@@ -179,7 +190,8 @@ class Collector:
         return True if self.out_of_time else None
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]):
+    def pytest_runtest_makereport(self, item: pytest.Item,
+                                  call: pytest.CallInfo[Any]) -> Generator[None, Any, None]:
         if call.excinfo is not None:
             trim_traceback(call.excinfo.value)  # before pytest renders it
             if isinstance(call.excinfo.value, sandbox.CheckDeadline):
@@ -206,9 +218,9 @@ class Collector:
             )
             return
         if report.skipped:
-            longrepr = report.longrepr
-            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-            reason = reason.removeprefix("Skipped: ")
+            # The reason as the check gave it (pytest.skip's `msg`), not pytest's text of it.
+            skip = call.excinfo.value if call.excinfo is not None else None
+            reason = str(getattr(skip, "msg", "") or "not checked here")
             self.tests[item.nodeid] = TestOutcome(
                 name=name, outcome="skipped", doc=doc, message=reason
             )

@@ -16,13 +16,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from torchlings.engine.child import sandbox
+from torchlings.engine import limits
 from torchlings.engine.host.outcome import finished
-from torchlings.engine.host.series import SeriesCallback, SeriesFollower
-from torchlings.engine.jobs import CheckJob
-from torchlings.engine.result import CheckResult, Status, TestOutcome
-from torchlings.engine.visible import make_visible
-from torchlings.learner import shipped
+from torchlings.engine.host.series import SeriesFollower
+from torchlings.engine.jobs import CheckJob, SeriesCallback
+from torchlings.engine.problems import problem_result
+from torchlings.engine.result import CheckResult, Status
 
 SCRATCH_PREFIX = "torchlings-check-"
 # Added to the exercise's timeout on the check process's own clock: pytest's
@@ -52,8 +51,8 @@ class CheckRun:
             "result": str(self.result_file),
             "cwd": str(workdir),
             "scratch": str(self.scratch),
-            "memory": sandbox.memory_limit_bytes(),
-            "file_limit": sandbox.file_limit_bytes(),
+            "memory": limits.memory_limit_bytes(),
+            "file_limit": limits.file_limit_bytes(),
             "timeout": self.own_limit,
             "nonce": self.nonce,
         }
@@ -83,17 +82,15 @@ class CheckRun:
             message = (f"Your exercise file {self.job.exercise_file} {why}. Replace it with a "
                        f"real file: `torchlings reset {self.job.exercise_file.stem}` brings back "
                        "the shipped version.")
-            problem = TestOutcome(name="loading your exercise", outcome="error",
-                                  exc_type=type(exc).__name__, message=message)
-            return make_visible(CheckResult(Status.ERROR, summary=message.split(". ")[0],
-                                            problem=problem))
+            return problem_result(Status.ERROR, type(exc).__name__, message,
+                                  name="loading your exercise")
 
     def result(self, *, returncode: int | None, output: str, dropped: int, timed_out: bool,
                seconds: float) -> CheckResult:
         result = finished(result_file=self.result_file, nonce=self.nonce, returncode=returncode,
                           output=output, dropped=dropped, timed_out=timed_out,
                           timeout=self.own_limit, allowance=self.allowance, seconds=seconds)
-        result.check_modified = shipped.differs_from_shipped(Path(self.job.check_file))
+        result.check_modified = self.job.check_modified
         return result
 
     def close(self) -> None:
