@@ -97,12 +97,13 @@ def test_a_check_importing_the_learners_module_at_module_level_sees_fresh_code(w
 
 
 def test_global_torch_state_is_reset_for_a_prepared_check(warm, learner):
-    job = CheckJob(LEARNERS / "check_tiny.py", learner("leaker"), 10)
-    assert warm.check(job).status is Status.PASSED
-    for _ in range(2):  # prepared by now: the state a leaker left must still be gone
+    # The leaker's own verdict is the grade's business (it leaves the state
+    # changed); what matters here is that the next check does not inherit it.
+    leaker = CheckJob(LEARNERS / "check_tiny.py", learner("leaker"), 10)
+    for _ in range(2):  # the second time round the check is a prepared one
+        warm.check(leaker)
         result = warm.check(CheckJob(LEARNERS / "check_tiny.py", learner("torch_state"), 10))
         assert result.status is Status.PASSED, result.first_failure and result.first_failure.message
-        assert warm.check(job).status is Status.PASSED
 
 
 @pytest.mark.parametrize("source", [
