@@ -134,8 +134,12 @@ class Workspace:
             self.state.current = exercise.name
             self.save()
 
-    def record(self, exercise: Exercise, result: CheckResult) -> Progress:
-        """Remember a verdict and say what it means (the policy in the module docstring)."""
+    def record(self, exercise: Exercise, result: CheckResult, save: bool = True) -> Progress:
+        """Remember a verdict and say what it means (the policy in the module docstring).
+
+        `save=False` leaves writing it to disk to a `save()` the caller makes
+        soon after (the watch screen: once the verdict is on the screen).
+        """
         with self._changing:
             was_done = self.is_done(exercise)
             verdict = VERDICTS[result.status]
@@ -143,7 +147,8 @@ class Workspace:
                 self.state.done.add(exercise.name)
             elif verdict.undoes_done:
                 self.state.done.discard(exercise.name)
-            self.save()
+            if save:
+                self.save()
             done = self.is_done(exercise)
         return Progress(exercise=exercise, status=result.status, done=done,
                         newly_done=done and not was_done,

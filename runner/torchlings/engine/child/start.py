@@ -25,7 +25,10 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from torchlings.engine.child.check_session import CheckSession
 
 # Imported with this module (in the warm worker, before any fork): the
 # witness's code is in memory before a check process runs learner code.
@@ -54,8 +57,12 @@ def series_writer(fd: int) -> Callable[[str, float], None]:
 
 
 def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
-              close_fds: list[int], parent: int) -> NoReturn:
-    """In the forked child: become the check process, run the check, leave."""
+              close_fds: list[int], parent: int, prepared: CheckSession | None = None) -> NoReturn:
+    """In the forked child: become the check process, run the check, leave.
+
+    `prepared`: the check's pytest session, when the process that forked
+    this one set it up already (the warm worker); else this process does.
+    """
     code = EXIT_FAULT
     try:
         os.setpgid(0, 0)  # its own group, so the engine can kill all it starts
@@ -106,7 +113,8 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         # to start this process or import torch, which the learner cannot help.
         sandbox.start_deadline(request["timeout"])
         result = run_check(request["check"], request["exercise"],
-                           basetemp=Path(request["scratch"]) / "pytest-tmp", sources=sources)
+                           basetemp=Path(request["scratch"]) / "pytest-tmp", sources=sources,
+                           prepared=prepared if sources is None else None)
         write_result(Path(request["result"]), result, nonce)
         if sources is not None:
             sys.audit("torchlings.verdict")  # the witness certifies what was written

@@ -26,9 +26,11 @@ WATCHED_MODULES = (
     "_pytest.main", "_pytest.fixtures", "_pytest.assertion.rewrite", "_pytest.assertion.util",
     "torchlings.checkapi.testing", "torchlings.engine.child.plugin", "torchlings.engine.child.run_check",
     "torchlings.engine.result", "torchlings.engine.host.outcome", "torchlings.engine.child.loader",
+    "torchlings.engine.child.check_session",
 )
 # Classes whose methods (comparisons, above all) the checks rely on.
-WATCHED_CLASSES = ("torch.Tensor", "torchlings.engine.child.plugin.Collector")
+WATCHED_CLASSES = ("torch.Tensor", "torchlings.engine.child.plugin.Collector",
+                   "torchlings.engine.child.check_session.CheckSession")
 
 Snapshot = dict[tuple[str, str], Any]
 

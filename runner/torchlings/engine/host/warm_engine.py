@@ -238,12 +238,16 @@ class WarmEngine:
                     run.series.handed_over()
             with self._lock:
                 self._in_flight.add(pending)
+            waited = False
             try:
-                return self._wait(worker, run, pending, sink, started)
+                result = self._wait(worker, run, pending, sink, started)
+                waited = True
+                return result
             finally:
                 with self._lock:
                     self._in_flight.discard(pending)
-                reaper.kill_check(pending.pid)  # the sink closes the stream at end of output
+                if not waited:  # _wait ends the check itself; this is for when it raised
+                    reaper.kill_check(pending.pid)  # the sink closes the stream at end of output
         finally:
             run.close()
 

@@ -22,9 +22,13 @@ it ended), and takes every check still running with it.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
+import importlib
+import linecache
 import os
+import pkgutil
 import selectors
 import shutil
 import signal
@@ -77,6 +81,8 @@ def warm_up() -> None:
     from torchlings.engine import reaper  # noqa: F401
     from torchlings.engine.child import run_check  # noqa: F401
 
+    prime_line_cache()
+
 
 def warm_up_more() -> None:
     """What only some checks need, imported once the worker has nothing else to do.
@@ -93,9 +99,39 @@ def warm_up_more() -> None:
     import torch.optim  # noqa: F401
     import torch.utils.data  # noqa: F401
 
+    import torchlings.checkapi.testkit as testkit
+
+    # The testkit's modules (gymnasium with them): a check that imports them
+    # can be prepared before the fork (prefork) only once they are loaded.
+    for module in pkgutil.iter_modules(testkit.__path__):
+        importlib.import_module(f"{testkit.__name__}.{module.name}")
+    import torch
+
+    torch.manual_seed(0)  # the files on its own stack (torch._dynamo's among them, now)
+    prime_line_cache()
     gc.collect()
     gc.freeze()
 
+
+def prime_line_cache() -> None:
+    """Read once, here, the source lines a check process would read again and again.
+
+    torch.manual_seed records the caller's stack (traceback.format_stack, for
+    CUDA's lazy seeding) on every call, a reset in every check process
+    included, and that reads the source of every frame on it: pytest's,
+    pluggy's, torchlings' own and torch's. Read here, the children inherit
+    the lines instead of reading them from disk each time. (torch's own
+    files on that stack: warm_up_more seeds once, which reads them.)
+    """
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None) or ""
+        if any(part in path for part in _LINES_WORTH_KEEPING):
+            linecache.getlines(path)
+
+
+# Packages whose source lines the children would otherwise read on every check.
+_LINES_WORTH_KEEPING = (f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}",
+                        f"{os.sep}torchlings{os.sep}")
 
 # A quiet moment: no request for this long.
 IDLE_SECONDS = 0.3
@@ -110,6 +146,11 @@ class Checks:
         self.sock = sock
         self.running: dict[int, tuple[str, str]] = {}
         self.served = 0
+        # Imported here, after warm_up: it imports pytest and torch, and a failure
+        # to import those must reach the engine as words (main), not as an exit code.
+        from torchlings.engine.worker.prefork import PreparedCheck
+
+        self.prepared = PreparedCheck()
 
     def start(self, request: dict[str, Any], fds: list[int], keep: list[int]) -> None:
         if request.get("type") != "check" or not 1 <= len(fds) <= 2:
@@ -120,6 +161,7 @@ class Checks:
             return
         output_fd, series_fd = fds[0], (fds[1] if len(fds) > 1 else None)
         me = os.getpid()
+        session = self._prepared_session(request)
         try:
             pid = os.fork()
         except OSError as exc:
@@ -129,7 +171,7 @@ class Checks:
                                       "message": str(exc)})
             return
         if pid == 0:
-            childstart.run_child(request, output_fd, series_fd, keep, parent=me)
+            childstart.run_child(request, output_fd, series_fd, keep, parent=me, prepared=session)
         for fd in fds:
             os.close(fd)
         try:
@@ -141,6 +183,17 @@ class Checks:
         self.running[pid] = (request["id"], str(request.get("scratch", "")))
         self.served += 1
         protocol.send(self.sock, {"type": "started", "id": request["id"], "pid": pid})
+
+    def _prepared_session(self, request: dict[str, Any]) -> Any:
+        """pytest set up for this request's check (prefork), or None: the child sets it up."""
+        if request.get("sealed") is not None:
+            return None  # a grade's check comes from sealed bytes, never from the file here
+        try:
+            return self.prepared.session_for(str(request.get("check", "")))
+        except Exception:  # noqa: BLE001 - never the worker's end: the child prepares it instead
+            with contextlib.suppress(Exception):
+                self.prepared.drop()
+            return None
 
     def reap(self) -> None:
         while True:
@@ -192,6 +245,9 @@ def serve(sock: socket.socket) -> None:
             quiet = more_to_import and (not checks.running or checks.served >= 2)
             events = selector.select(IDLE_SECONDS if quiet else PARENT_CHECK_SECONDS)
             if not events and quiet:
+                # Imported while no pytest is configured here: discarding a
+                # session restores the warning filters it started with.
+                checks.prepared.drop()
                 warm_up_more()
                 more_to_import = False
             if os.getppid() != parent:

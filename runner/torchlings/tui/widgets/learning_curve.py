@@ -28,12 +28,17 @@ class LearningCurve(AppAccess, PlotextPlot):
             return app.result.series, False
         return {}, False
 
+    _empty = False  # nothing plotted, and the figure already cleared
+
     def _draw(self) -> None:
         series, live = self.series()
         series = {name: values for name, values in series.items() if values}
         seen = judged(series)
         # A training check before its first episode has a bar and nothing to draw yet.
         self.display = bool(series) and (seen is None or bool(seen.means))
+        if not self.display and self._empty:
+            return  # clearing the figure again costs more than the rest of a redraw
+        self._empty = not self.display
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
