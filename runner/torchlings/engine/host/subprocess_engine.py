@@ -54,7 +54,7 @@ class SubprocessEngine:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._running: set[subprocess.Popen[bytes]] = set()
+        self._running: set[reaper.Child] = set()
 
     def start(self) -> None:
         pass  # nothing to warm: every check starts its own Python
@@ -89,11 +89,13 @@ class SubprocessEngine:
             pass_fds=pass_fds,
             start_new_session=True,  # its own process group, killed as one
         )
+        # Opened before anyone can reap it: signals go to this process or nowhere.
+        supervisor = reaper.Child(process)
         if run.series is not None:
             run.series.handed_over()
         assert process.stdin is not None and process.stdout is not None
         with self._lock:
-            self._running.add(process)
+            self._running.add(supervisor)
         sink = OutputSink(process.stdout)
         timed_out = False
         try:
@@ -108,11 +110,11 @@ class SubprocessEngine:
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
-            if process.poll() is None:  # timed out, or interrupted: end it and all below it
-                reaper.kill_check(process.pid)
+            # Timed out, or interrupted: it ends the check and all below it, then itself.
+            supervisor.end()
             process.wait()
             with self._lock:
-                self._running.discard(process)
+                self._running.discard(supervisor)
         output, dropped = sink.text()
         process.stdout.close()
         return run.result(returncode=process.returncode, output=output, dropped=dropped,
@@ -122,5 +124,5 @@ class SubprocessEngine:
         """Kill the checks still running; their callers get what the kill left."""
         with self._lock:
             running = list(self._running)
-        for process in running:
-            reaper.kill_check(process.pid)
+        for supervisor in running:
+            supervisor.end()
