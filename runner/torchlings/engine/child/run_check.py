@@ -40,9 +40,22 @@ _LEAN = [
 ]
 
 
+# pytest expands environment variables in --rootdir: a workspace in a folder
+# literally named `$HOME` would become the home folder. Each `$` is passed as
+# this variable, which expands to a `$` (expansion does not scan its own output).
+DOLLAR_VARIABLE = "TORCHLINGS_DOLLAR"
+
+
+def _unexpandable(path: str) -> str:
+    if "$" not in path:
+        return path
+    os.environ[DOLLAR_VARIABLE] = "$"
+    return path.replace("$", "${" + DOLLAR_VARIABLE + "}")
+
+
 def pytest_args(check_file: Path, exercise_file: Path, basetemp: Path | None = None) -> list[str]:
     args = [str(check_file), "--exercise-file", str(exercise_file)]
-    args += ["-c", os.devnull, "--rootdir", str(check_file.parent), "--noconftest"]
+    args += ["-c", os.devnull, "--rootdir", _unexpandable(str(check_file.parent)), "--noconftest"]
     if basetemp is not None:
         # tmp_path inside the check's own scratch folder. Without it pytest uses
         # the user's shared /tmp/pytest-of-<user> and, at the end of the session,

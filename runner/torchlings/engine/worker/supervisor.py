@@ -32,6 +32,7 @@ def run_here(request: dict[str, Any]) -> None:
     from torchlings.engine.host.outcome import write_result
 
     sandbox.prepare_process()
+    sandbox.use_private_tmp(Path(request["scratch"]) / "tmp")
     sandbox.apply_limits(request["memory"], file_bytes=request.get("file_limit"))
     sandbox.reset_torch_state()
     nonce = str(request.pop("nonce", ""))
