@@ -71,3 +71,145 @@ def test_a_check_has_its_own_temporary_folder_and_no_terminal_session(tmp_path, 
         assert not left.parent.exists(), "the check's temporary folder outlived it"
 
 
+
+
+def _run_in_thread(function, seconds: float):
+    """function() on a thread; (finished, its value). Never blocks the test for ever."""
+    import threading
+
+    box: list = []
+    thread = threading.Thread(target=lambda: box.append(function()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return (not thread.is_alive()), (box[0] if box else None)
+
+
+def _unblock(fifo: Path) -> None:
+    """Open the pipe for writing too, so a reader stuck in open() goes on (the old bug)."""
+    import os
+
+    try:
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:
+        return  # nobody is reading it: nothing is stuck
+    os.close(fd)
+
+
+def test_an_exercise_that_is_a_named_pipe_is_refused_at_once(tmp_path):
+    import os
+
+    from torchlings.engine.host.subprocess_engine import SubprocessEngine
+
+    fifo = tmp_path / "pipe.py"
+    os.mkfifo(fifo)
+    engine = SubprocessEngine()
+    try:
+        finished, result = _run_in_thread(
+            lambda: engine.check(CheckJob(TINY_CHECK, fifo, timeout=5)), 10)
+        if not finished:
+            _unblock(fifo)
+        assert finished, "the check blocked opening a named pipe"
+    finally:
+        engine.close()
+    assert result.status is Status.ERROR
+    assert "named pipe" in result.problem.message
+    assert "torchlings reset" in result.problem.message
+
+
+def test_the_check_process_never_waits_on_a_pipe_either(tmp_path):
+    import os
+
+    from torchlings.engine.child.loader import load_exercise
+    from torchlings.learner.regular_file import NotARegularFile
+
+    fifo = tmp_path / "swapped.py"
+    os.mkfifo(fifo)
+
+    def load():
+        try:
+            load_exercise(fifo)
+        except NotARegularFile as exc:
+            return exc.kind
+        return "loaded"
+
+    finished, kind = _run_in_thread(load, 10)
+    if not finished:
+        _unblock(fifo)
+    assert finished and kind == "a named pipe (FIFO)"
+
+
+@pytest.mark.parametrize("poll", [False, True], ids=["events", "polling"])
+def test_following_an_exercise_linked_to_dev_zero(tmp_path, poll):
+    # It hashed /dev/zero until memory ran out; the MemoryError (not an
+    # OSError) ended the watcher's thread, and every later save went unseen.
+    import threading
+    import time
+
+    from torchlings.learner.watcher import ExerciseWatcher
+
+    folder = tmp_path / "exercises"
+    folder.mkdir()
+    target = folder / "ex.py"
+    target.write_text("x = 1\n")
+    changes: list[Path] = []
+    changed = threading.Event()
+    stopped: list[str] = []
+
+    def on_change(path: Path) -> None:
+        changes.append(path)
+        changed.set()
+
+    watcher = ExerciseWatcher(folder, on_change, poll=poll, poll_interval=0.05,
+                              on_stopped=stopped.append)
+    watcher.follow(target)
+    watcher.start()
+    try:
+        time.sleep(0.1)
+        target.unlink()
+        target.symlink_to("/dev/zero")
+        watcher.touched(target, complete=True)  # as an event would say
+        assert changed.wait(10), "turning the exercise into /dev/zero went unseen"
+        changed.clear()
+        target.unlink()
+        target.write_text("x = 2\n")
+        watcher.touched(target, complete=True)
+        assert changed.wait(10), "a save after that went unseen: the watcher died"
+        assert watcher._thread is not None and watcher._thread.is_alive()
+        assert stopped == []
+    finally:
+        watcher.stop()
+
+
+def test_a_watcher_that_fails_says_so(tmp_path, monkeypatch):
+    import threading
+
+    from torchlings.learner import watcher as watching
+
+    folder = tmp_path / "exercises"
+    folder.mkdir()
+    target = folder / "ex.py"
+    target.write_text("x = 1\n")
+    said = threading.Event()
+    reasons: list[str] = []
+
+    def on_stopped(reason: str) -> None:
+        reasons.append(reason)
+        said.set()
+
+    watcher = watching.ExerciseWatcher(folder, lambda path: None, poll=True, poll_interval=0.05,
+                                       on_stopped=on_stopped)
+    watcher.follow(target)
+
+    def broken(path):
+        raise MemoryError("out of memory hashing")
+
+    monkeypatch.setattr(watching, "content_hash", broken)
+    watcher.start()
+    try:
+        watcher.touched(target, complete=True)
+        assert said.wait(10), "the watcher ended without a word"
+        assert "MemoryError" in reasons[0]
+        assert watcher.mode.kind == "stopped"
+        assert "stopped following your saves" in watcher.mode.describe()
+    finally:
+        watcher.stop()

@@ -38,6 +38,7 @@ from torchlings.tui.messages import (
     EngineReady,
     FileChanged,
     SeriesUpdated,
+    WatchStopped,
     WorkspaceGone,
 )
 from torchlings.tui.notices import Notices
@@ -125,7 +126,8 @@ class TorchlingsApp(App[str]):
         why = "--poll" if self.options.poll else (reason or "")
         self.watcher = ExerciseWatcher(folder, self._post_change, poll=poll,
                                        poll_reason=why, debounce=self.options.debounce,
-                                       on_gone=self._post_gone)
+                                       on_gone=self._post_gone,
+                                       on_stopped=self._post_watch_stopped)
         self.watcher.follow(self.workspace.exercise_path(self.current))
         return self.watcher.start()
 
@@ -134,6 +136,9 @@ class TorchlingsApp(App[str]):
 
     def _post_gone(self, folder: Path) -> None:  # on the watcher's thread
         self.post_message(WorkspaceGone(folder))
+
+    def _post_watch_stopped(self, reason: str) -> None:  # on the watcher's thread
+        self.post_message(WatchStopped(reason))
 
     # --- producers: workers on threads that only post messages -------------
 
@@ -188,6 +193,12 @@ class TorchlingsApp(App[str]):
     def _engine_ready(self) -> None:
         self.engine_ready = True
         self.notices.engine_error()
+
+    @on(WatchStopped)
+    def _watch_stopped(self, message: WatchStopped) -> None:
+        self.mode = WatchMode("stopped", message.reason)
+        self.notify(f"Saves are no longer followed ({message.reason}). Press r to check; "
+                    "restart torchlings to follow saves again.", severity="error", timeout=30)
 
     @on(WorkspaceGone)
     def _workspace_gone(self, message: WorkspaceGone | None = None) -> None:

@@ -23,6 +23,14 @@ class FileChanged(Message):
         self.path = path
 
 
+class WatchStopped(Message):
+    """The watcher could not go on following saves; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
 class WorkspaceGone(Message):
     """The workspace folder was deleted (or moved away) while the screen ran."""
 

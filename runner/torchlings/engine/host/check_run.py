@@ -22,7 +22,7 @@ from torchlings.engine.host.series import SeriesCallback, SeriesFollower
 from torchlings.engine.jobs import CheckJob
 from torchlings.engine.result import CheckResult, Status, TestOutcome
 from torchlings.engine.visible import make_visible
-from torchlings.learner import shipped
+from torchlings.learner import regular_file, shipped
 
 SCRATCH_PREFIX = "torchlings-check-"
 # Added to the exercise's timeout on the check process's own clock: pytest's
@@ -71,12 +71,14 @@ class CheckRun:
     def unreadable(self) -> CheckResult | None:
         """A result for an exercise file that cannot even be opened (a symlink loop...)."""
         try:
-            with open(self.request["exercise"], "rb"):
-                return None
+            os.close(regular_file.open_regular(self.request["exercise"]))
+            return None
         except FileNotFoundError:
             return None  # the check process says so, with what to do next
         except OSError as exc:
-            if exc.errno == errno.ELOOP:
+            if isinstance(exc, regular_file.NotARegularFile):
+                why = f"is {exc.kind}, not a regular file"
+            elif exc.errno == errno.ELOOP:
                 why = "is a symbolic link that leads back to itself (a loop)"
             else:
                 why = f"cannot be read ({exc.strerror or exc})"
