@@ -133,9 +133,12 @@ def watch(ctx: click.Context, poll: bool, manual_run: bool, edit_cmd: str | None
 
     options = WatchOptions(poll=poll, manual_run=manual_run, edit_cmd=edit_cmd)
     with engine_for(no_warm) as engine:
-        summary = TorchlingsApp(workspace, engine, options).run()
+        app = TorchlingsApp(workspace, engine, options)
+        summary = app.run()
     if summary:  # the last verdict stays on the terminal after q
         click.echo(summary)
+    if getattr(app, "stopped_by_signal", None):  # SIGTERM/SIGHUP: leave saying so
+        sys.exit(128 + app.stopped_by_signal)
 
 
 @cli.command()

@@ -28,6 +28,7 @@ from torchlings.engine import CheckJob, CheckResult, Engine, Status, check_many
 from torchlings.learner.state import workspace_gone_message
 from torchlings.learner.watcher import DEBOUNCE_SECONDS, ExerciseWatcher, WatchMode, polling_reason
 from torchlings.learner.workspace import CourseCheck, Progress, Workspace
+from torchlings.tui import stop_signals
 from torchlings.tui.editor import editor_command, run_editor
 from torchlings.tui.engine_calls import Cancellable, Stopped, check_with_series
 from torchlings.tui.messages import (
@@ -102,6 +103,7 @@ class TorchlingsApp(App[str]):
         return WatchScreen()
 
     def on_mount(self) -> None:
+        stop_signals.install(self)  # SIGTERM, SIGHUP: exit as q does, terminal restored
         self.engine.start()
         self.engine_ready = self.engine.is_ready()
         if not self.engine_ready:
