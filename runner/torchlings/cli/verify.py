@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from torchlings.cli.common import EXIT_OK, EXIT_PENDING, console, is_dumb_terminal, labelled
+from torchlings.cli.common import EXIT_OK, EXIT_PENDING, EXIT_USAGE, console, is_dumb_terminal, labelled
 from torchlings.course import Exercise
 from torchlings.engine import CheckResult, Engine, Status, check_many
 from torchlings.learner import junit
@@ -71,6 +71,12 @@ def run_verify(workspace: Workspace, targets: list[Exercise], engine_factory, *,
                as_json: bool, verbose: bool, junit_path: Path | None) -> int:
     out = console()
     err = console(stderr=True)
+    if junit_path is not None:
+        try:
+            junit.check_writable(junit_path)  # say so now, not after every check has run
+        except junit.ReportNotWritten as exc:
+            err.print(str(exc))
+            return EXIT_USAGE
     err.print(Text(f"Checking {len(targets)} exercise(s). Starting Python and importing PyTorch "
                    "first: the first result takes a few seconds.", style=muted()))
     jobs = [workspace.job(t) for t in targets]
@@ -108,11 +114,18 @@ def run_verify(workspace: Workspace, targets: list[Exercise], engine_factory, *,
     edited = {e.name for e in workspace.edited_checks()}
     if as_json:
         print(json.dumps(verify_json(targets, finished, edited), indent=2))
+    report_error = None
     if junit_path is not None:
-        junit.write(junit_path, targets, finished, workspace.root, edited)
+        try:
+            junit.write(junit_path, targets, finished, workspace.root, edited)
+        except junit.ReportNotWritten as exc:
+            report_error = str(exc)
     if not as_json:
         summarise(out, err, workspace, targets, finished, verbose=verbose,
                   interrupted=interrupted, edited=edited)
+    if report_error is not None:
+        err.print(report_error)
+        return EXIT_USAGE if not interrupted else 130
     if interrupted:
         err.print(f"Stopped by Ctrl-C after checking {len(finished)} of {len(targets)} "
                   "exercises; what was checked is recorded.")
