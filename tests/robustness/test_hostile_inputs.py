@@ -213,3 +213,35 @@ def test_a_watcher_that_fails_says_so(tmp_path, monkeypatch):
         assert "stopped following your saves" in watcher.mode.describe()
     finally:
         watcher.stop()
+
+
+HOARDS_FILES = """\
+import resource
+
+kept = []
+
+
+def answer():
+    # Every descriptor stays open, and no new one can be had: the limit is
+    # put below what is already open (the errors the learner swallowed).
+    while len(kept) < 100:
+        kept.append(open(__file__, "rb"))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (3, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+    return 42
+"""
+
+
+@pytest.mark.parametrize("one_shot", [False, True], ids=["warm", "one-shot"])
+def test_no_file_left_to_write_the_result_is_said(tmp_path, one_shot):
+    from torchlings.engine import make_engine
+
+    learner = tmp_path / "hoards.py"
+    learner.write_text(HOARDS_FILES)
+    engine = make_engine(one_shot=one_shot)
+    try:
+        result = engine.check(CheckJob(TINY_CHECK, learner, timeout=20))
+    finally:
+        engine.close()
+    assert result.status is Status.ERROR, result.summary
+    assert "could not be written: too many open files" in result.problem.message
+    assert "os._exit" not in result.problem.message

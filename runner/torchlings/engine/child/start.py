@@ -97,6 +97,9 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         code = EXIT_REPORTED
     except BaseException as exc:  # noqa: BLE001 - report anything and leave the same way
         from torchlings.engine.child.sandbox import CheckDeadline
+        from torchlings.engine.host.outcome import exit_status_for
+
+        code = exit_status_for(exc, code)  # no result for want of files or disk: say which
 
         if isinstance(exc, CheckDeadline):
             # The deadline came between the tests and the result: end the way

@@ -6,6 +6,7 @@ by a forked child of the warm worker end in identical results.
 
 from __future__ import annotations
 
+import errno
 import hmac
 import json
 import os
@@ -119,6 +120,8 @@ def finished(
                 "this; look at the last thing your code did before it (ctypes, an unsafe "
                 "tensor operation, os.kill).",
             )
+        elif returncode in _UNWRITTEN:
+            result = _problem(Status.ERROR, "ResultNotWritten", _UNWRITTEN[returncode])
         elif returncode == 0:
             result = _problem(
                 Status.CRASHED,
@@ -140,6 +143,31 @@ def finished(
     if timed_out or not result.seconds:
         result.seconds = seconds
     return make_visible(result)
+
+
+# Exit statuses of a check process whose result could not be written (see
+# `exit_status_for`): the runner can then say why, not blame an os._exit.
+EXIT_TOO_MANY_FILES = 71
+EXIT_DISK_FULL = 72
+_UNWRITTEN = {
+    EXIT_TOO_MANY_FILES: (
+        "The check ran, but its result could not be written: too many open files. Your "
+        "code opened files (or sockets) and never closed them, until none were left. Open "
+        "files with `with open(...) as f:` so they close, and check again."),
+    EXIT_DISK_FULL: (
+        "The check ran, but its result could not be written: the disk is full. Free some "
+        "space (or delete what your code wrote) and check again."),
+}
+
+
+def exit_status_for(exc: BaseException, default: int) -> int:
+    """How a check process that failed with `exc` before reporting should exit."""
+    number = getattr(exc, "errno", None)
+    if number in (errno.EMFILE, errno.ENFILE):
+        return EXIT_TOO_MANY_FILES
+    if number in (errno.ENOSPC, errno.EDQUOT):
+        return EXIT_DISK_FULL
+    return default
 
 
 def timeout_message(what: str) -> str:
