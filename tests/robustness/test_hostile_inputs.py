@@ -245,3 +245,19 @@ def test_no_file_left_to_write_the_result_is_said(tmp_path, one_shot):
     assert result.status is Status.ERROR, result.summary
     assert "could not be written: too many open files" in result.problem.message
     assert "os._exit" not in result.problem.message
+
+
+def test_isinstance_replaced_at_import_is_named_not_timed_out(tmp_path):
+    # Every isinstance in the runner's own code then said yes: "is this the
+    # deadline?" included, and the check was reported as a 13 s timeout.
+    learner = tmp_path / "agrees.py"
+    learner.write_text("import builtins\n\nbuiltins.isinstance = lambda obj, kind: True\n\n\n"
+                       "def answer():\n    return 42\n")
+    engine = WarmEngine()
+    try:
+        result = engine.check(CheckJob(TINY_CHECK, learner, timeout=10))
+    finally:
+        engine.close()
+    assert result.status is Status.ERROR, result.summary
+    assert result.problem.exc_type == "CheckTampered"
+    assert "builtins.isinstance" in result.problem.message

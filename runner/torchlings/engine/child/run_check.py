@@ -118,6 +118,14 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
             described.message = "KeyboardInterrupt was raised while your file was being loaded."
         return finish(CheckResult(status, summary=_one_line(described.message), problem=described))
 
+    changed = tamper.replaced(before)
+    if changed:  # at import: before pytest (and the runner) call what was replaced
+        tamper.put_back(before, changed)
+        problem = TestOutcome(name="loading your exercise", outcome="error",
+                              exc_type="CheckTampered", message=tamper.message(changed))
+        return finish(CheckResult(Status.ERROR, summary=_one_line(problem.message),
+                                  problem=problem))
+
     collector = plugin.Collector(exercise_file, check_file)
     # Only our own plugin judges: pytest plugins the learner happens to have
     # installed (pytest-benchmark, say, seen through a venv that shares the
@@ -157,6 +165,7 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
             "check and carries on. If your code raises it on purpose, take that out.",
         )
     changed = tamper.replaced(before)
+    tamper.put_back(before, changed)
     if changed and collector.problem is None:
         collector.problem = TestOutcome(name="running the check", outcome="error",
                                         exc_type="CheckTampered", message=tamper.message(changed))
