@@ -261,3 +261,34 @@ def test_isinstance_replaced_at_import_is_named_not_timed_out(tmp_path):
     assert result.status is Status.ERROR, result.summary
     assert result.problem.exc_type == "CheckTampered"
     assert "builtins.isinstance" in result.problem.message
+
+
+DELETES_ITS_CHECK = """\
+import os
+
+os.remove(os.environ["CHECK_TO_DELETE"])
+
+
+def answer():
+    return 42
+"""
+
+
+def test_a_check_deleted_by_learner_code_is_said_missing(tmp_path, monkeypatch):
+    check = tmp_path / "check_tiny.py"
+    shutil.copyfile(TINY_CHECK, check)
+    learner = tmp_path / "deleter.py"
+    learner.write_text(DELETES_ITS_CHECK)
+    monkeypatch.setenv("CHECK_TO_DELETE", str(check))
+    engine = WarmEngine()
+    try:
+        during = engine.check(CheckJob(check, learner, timeout=20))
+        after = engine.check(CheckJob(check, learner, timeout=20))  # and once it is gone
+    finally:
+        engine.close()
+    for result in (during, after):
+        assert result.status is Status.ERROR, result.summary
+        assert result.problem.exc_type == "CheckMissing"
+        assert "check_tiny.py, is missing" in result.problem.message
+        assert "torchlings reset deleter --check" in result.problem.message
+        assert "fault in torchlings" not in result.problem.message

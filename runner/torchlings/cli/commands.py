@@ -260,11 +260,22 @@ def list_(as_json: bool) -> None:
 @cli.command()
 @click.argument("exercise")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
-def reset(exercise: str, yes: bool) -> None:
+@click.option("--check", "check_only", is_flag=True,
+              help="Only put back the exercise's check, if it is missing; your file stays.")
+def reset(exercise: str, yes: bool, check_only: bool) -> None:
     """Put back the shipped version of an exercise; your file is backed up first."""
     workspace = open_workspace()
     target = resolve(workspace.course, exercise)
     out = console()
+    if check_only or not workspace.course.check_path(target).exists():
+        try:
+            restored = workspace.restore_check(target)
+        except OSError as exc:
+            die(str(exc), EXIT_PENDING)
+        check = display_path(workspace.course.check_path(target), workspace.root)
+        out.print(f"Put back the missing check {check}." if restored else f"{check} is there.")
+        if check_only:
+            return
     path = display_path(workspace.exercise_path(target), workspace.root)
     backups = display_path(workspace.root / STATE_DIR / "backups", workspace.root)
     was_done = workspace.is_done(target)

@@ -16,7 +16,7 @@ import pytest
 from torchlings.checkapi import testing
 from torchlings.engine.child import plugin, sandbox, tamper
 from torchlings.engine.child.loader import load_exercise
-from torchlings.engine.host.outcome import timeout_message
+from torchlings.engine.host.outcome import check_missing, timeout_message
 from torchlings.engine.result import OUT_OF_TIME, CheckResult, Status, TestOutcome
 
 # pytest's own plugins that a check never needs; leaving them out roughly
@@ -135,6 +135,8 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
         code = pytest.main(pytest_args(check_file, exercise_file,
                                        Path(basetemp) if basetemp is not None else None),
                            plugins=[plugin, collector])
+        if not check_file.exists():  # deleted by the learner's code, at import
+            return finish(check_missing(check_file, exercise_file))
         if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
             collector.problem = collector.problem or TestOutcome(
                 name="running the check", outcome="error", exc_type="PytestError",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from torchlings.engine.child import sandbox
-from torchlings.engine.host.outcome import finished
+from torchlings.engine.host.outcome import check_missing, finished
 from torchlings.engine.host.series import SeriesCallback, SeriesFollower
 from torchlings.engine.jobs import CheckJob
 from torchlings.engine.result import CheckResult, Status, TestOutcome
@@ -69,7 +69,10 @@ class CheckRun:
         return self.own_limit + self.allowance
 
     def unreadable(self) -> CheckResult | None:
-        """A result for an exercise file that cannot even be opened (a symlink loop...)."""
+        """A result for a check that cannot start: its check file is gone, or the
+        exercise file cannot even be opened (a symlink loop, a named pipe...)."""
+        if not os.path.exists(self.request["check"]):
+            return make_visible(check_missing(self.request["check"], self.request["exercise"]))
         try:
             os.close(regular_file.open_regular(self.request["exercise"]))
             return None

@@ -160,6 +160,16 @@ _UNWRITTEN = {
 }
 
 
+def check_missing(check_file: str | os.PathLike[str], exercise_file: str | os.PathLike[str]
+                  ) -> CheckResult:
+    """The check file is gone (learner code can delete it): say so, and how to get it back."""
+    name = Path(exercise_file).stem
+    message = (f"The check for this exercise, {Path(check_file).name}, is missing: something "
+               f"deleted it (code in your exercise, perhaps). `torchlings reset {name} --check` "
+               "puts the shipped check back and leaves your exercise file as it is.")
+    return _problem(Status.ERROR, "CheckMissing", message)
+
+
 def exit_status_for(exc: BaseException, default: int) -> int:
     """How a check process that failed with `exc` before reporting should exit."""
     number = getattr(exc, "errno", None)
