@@ -292,3 +292,37 @@ def test_a_check_deleted_by_learner_code_is_said_missing(tmp_path, monkeypatch):
         assert "check_tiny.py, is missing" in result.problem.message
         assert "torchlings reset deleter --check" in result.problem.message
         assert "fault in torchlings" not in result.problem.message
+
+
+FILLS_ITS_TMP = """\
+import os, pathlib, tempfile, time
+
+
+def answer():
+    folder = tempfile.gettempdir()
+    pathlib.Path(os.environ["REPORT_TO"]).write_text(folder)
+    for index in range(40):  # 160 MB in all, 4 MB at a time: no single file is too large
+        with open(os.path.join(folder, f"part{index}"), "wb") as handle:
+            handle.write(os.urandom(4 * 1024 * 1024))
+    time.sleep(60)
+    return 42
+"""
+
+
+@pytest.mark.parametrize("one_shot", [False, True], ids=["warm", "one-shot"])
+def test_a_check_that_fills_its_temporary_folder_is_stopped(tmp_path, monkeypatch, one_shot):
+    from torchlings.engine import make_engine
+
+    monkeypatch.setenv("TORCHLINGS_SCRATCH_LIMIT", str(20 * 1024 * 1024))
+    monkeypatch.setenv("REPORT_TO", str(tmp_path / "folder"))
+    learner = tmp_path / "fills.py"
+    learner.write_text(FILLS_ITS_TMP)
+    engine = make_engine(one_shot=one_shot)
+    try:
+        result = engine.check(CheckJob(TINY_CHECK, learner, timeout=60))
+    finally:
+        engine.close()
+    assert result.status is Status.ERROR, result.summary
+    assert result.problem.exc_type == "TooMuchTemporary"
+    assert "more than 20 MB of temporary files" in result.problem.message
+    assert not Path((tmp_path / "folder").read_text()).exists()  # and it is all gone

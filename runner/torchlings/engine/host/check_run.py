@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from torchlings.engine.child import sandbox
+from torchlings.engine.host import scratch_cap
 from torchlings.engine.host.outcome import check_missing, finished
 from torchlings.engine.host.series import SeriesCallback, SeriesFollower
 from torchlings.engine.jobs import CheckJob
@@ -44,6 +45,8 @@ class CheckRun:
         # The check process's own time limit, counted from the start of the check.
         self.own_limit = job.timeout + CHECK_GRACE
         self.series = SeriesFollower(on_series) if on_series is not None else None
+        self.scratch_limit = scratch_cap.scratch_limit_bytes()
+        self.scratch_overflowed = False
         self.request: dict[str, Any] = {
             # Absolute, not resolved: the check process runs in a folder of its
             # own, and a symlink loop must reach it as the error it is.
@@ -92,8 +95,20 @@ class CheckRun:
             return make_visible(CheckResult(Status.ERROR, summary=message.split(". ")[0],
                                             problem=problem))
 
+    def scratch_over_limit(self) -> bool:
+        """Whether the check has filled its folders past the ceiling (then it must be ended)."""
+        if scratch_cap.used_bytes(self.scratch, self.scratch_limit) > self.scratch_limit:
+            self.scratch_overflowed = True
+        return self.scratch_overflowed
+
     def result(self, *, returncode: int | None, output: str, dropped: int, timed_out: bool,
                seconds: float) -> CheckResult:
+        if self.scratch_overflowed:
+            message = scratch_cap.over_limit_message(self.scratch_limit)
+            problem = TestOutcome(name="running the check", outcome="error",
+                                  exc_type="TooMuchTemporary", message=message)
+            return make_visible(CheckResult(Status.ERROR, summary=message.split(", ")[0],
+                                            problem=problem, output=output, seconds=seconds))
         result = finished(result_file=self.result_file, nonce=self.nonce, returncode=returncode,
                           output=output, dropped=dropped, timed_out=timed_out,
                           timeout=self.own_limit, allowance=self.allowance, seconds=seconds)

@@ -29,6 +29,8 @@ from torchlings.engine.result import CheckResult
 # A fresh process pays for importing torch before the check's own clock
 # starts to matter; on a loaded 2-core machine that can take several seconds.
 STARTUP_ALLOWANCE = 20.0
+# How often a running check's folders are measured against their ceiling.
+SCRATCH_LOOK = 0.5
 
 
 def child_environment() -> dict[str, str]:
@@ -106,7 +108,15 @@ class SubprocessEngine:
                 process.stdin.close()
             except OSError:
                 pass  # it died at once: its exit status tells why
-            process.wait(timeout=run.limit)
+            deadline = time.monotonic() + run.limit
+            while process.poll() is None:  # looking at its folders now and then
+                try:
+                    process.wait(timeout=min(SCRATCH_LOOK, max(0.0, deadline - time.monotonic())))
+                except subprocess.TimeoutExpired:
+                    if run.scratch_over_limit():
+                        break  # ended below, reported as what it is
+                    if time.monotonic() >= deadline:
+                        raise
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:

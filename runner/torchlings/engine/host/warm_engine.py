@@ -261,12 +261,15 @@ class WarmEngine:
                 return None
             if time.monotonic() >= deadline:
                 break
-        timed_out = not pending.exited.is_set()
+            if run.scratch_over_limit():
+                break  # ended below like a timeout, reported as what it is
+        timed_out = not pending.exited.is_set() and not run.scratch_overflowed
         # A check that finished: the worker ended what it left running when
         # it reaped it. One that ran out of time: the worker ends it now.
-        if timed_out:
+        ending = not pending.exited.is_set()
+        if ending:
             worker.end(pending)
-        if timed_out and not pending.exited.wait(REPLY_WAIT):
+        if ending and not pending.exited.wait(REPLY_WAIT):
             self._discard(worker)  # it cannot even reap a killed child: replace it
         if pending.lost and not timed_out:
             self._discard(worker)  # dead or unable to fork: the next check gets a new one
