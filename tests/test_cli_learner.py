@@ -205,3 +205,47 @@ def test_reset_check_puts_a_deleted_check_back_and_leaves_the_exercise(workspace
     assert "Put back the missing check" in result.output
     assert check.read_bytes() == shipped
     assert exercise.read_text() == "# my own work\n"  # the learner's file is untouched
+
+
+def test_reset_without_an_exercise_resets_the_current_one_after_asking(workspace, monkeypatch):
+    monkeypatch.setattr("torchlings.cli.commands.stdin_is_terminal", lambda: True)
+    mine = workspace / "exercises/01_basics/add.py"
+    mine.write_text("# my attempt\n")
+    declined = invoke("reset", input="n\n")
+    assert declined.exit_code == 1 and mine.read_text() == "# my attempt\n"
+    assert "the current exercise, 01 add:" in declined.output.split("Reset it?")[0]
+    accepted = invoke("reset", input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert "my attempt" not in mine.read_text() and "Your version is kept at" in accepted.output
+
+
+def test_a_deleted_exercise_names_the_reset_that_works_and_reset_says_it_came_back(workspace):
+    mine = workspace / "exercises/01_basics/double.py"
+    mine.unlink()
+    checked = invoke("run", "double")
+    assert "`torchlings reset double`" in checked.output
+    assert invoke("reset", "double", "--yes").exit_code == 0  # the command it named works
+    assert mine.is_file()
+    mine.unlink()
+    said = invoke("reset", "double", "--yes").output
+    assert "Brought back" in said and "is the shipped version" not in said
+
+
+def test_a_pass_points_to_the_reference_solution(workspace):
+    solve(workspace, "add")
+    result = invoke("run", "add")
+    assert result.exit_code == 0
+    assert "Compare with the reference solution: `torchlings solution 01`" in result.output
+    assert invoke("solution", "01").exit_code == 0  # and that command works now
+
+
+def test_part_of_a_name_suggests_that_name_first(tmp_path, monkeypatch):
+    from torchlings.course import UnknownExercise, load_course
+
+    course = load_course(REPO)
+    try:
+        course.resolve("creating")
+    except UnknownExercise as exc:
+        assert exc.suggestions[0] == "01 creating_tensors", exc.suggestions
+    else:
+        raise AssertionError("`creating` is not a whole name")

@@ -173,8 +173,14 @@ def test_paths_are_shown_from_where_the_learner_stands(tmp_path, monkeypatch):
     monkeypatch.chdir(root / "exercises" / "01")
     assert display_path(target, root) == "add.py"
     assert display_path(root / "checks" / "t.py", root) == "../../checks/t.py"
+    # A clone's root holds the shipped exercises/ too: the learner's file is under ws/.
+    monkeypatch.chdir(tmp_path)
+    assert display_path(target, root) == "ws/exercises/01/add.py"
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    assert display_path(target, root) == "exercises/01/add.py"
-    assert display_path(tmp_path / "other.py", root) == str((tmp_path / "other.py").resolve())
+    assert display_path(target, root) == "../ws/exercises/01/add.py"
+    deep = tmp_path.joinpath(*"abcdefghijklmnopqrstuvwxyz")
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)  # 26 times `..` is longer than the whole path
+    assert display_path(target, root) == str(target.resolve())

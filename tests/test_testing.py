@@ -50,7 +50,7 @@ def test_the_square_broadcast_is_named_as_the_accident():
 @pytest.mark.parametrize(("actual", "expected", "story", "broadcast"), [
     ((3, 1), (3,), "extra trailing dimension of size 1", True),
     ((3,), (3, 1), "trailing dimension of size 1 is missing", False),
-    ((2, 5), (5, 2), "transpose or a permute", False),
+    ((2, 5), (5, 2), "same sizes in another order", False),
 ])
 def test_other_shape_stories(actual, expected, story, broadcast):
     failure = failure_of(expect_tensor, torch.zeros(actual), name="x", shape=expected)
@@ -166,7 +166,7 @@ def test_expect_choice_unset_wrong_and_right():
     choices = {"a": "the graph is freed", "b": "nothing happens"}
     with pytest.raises(NotDone) as info:
         expect_choice(Answer, "ANSWER", correct="a", choices=choices, why="Because.")
-    assert str(info.value) == ("Answer the question: set ANSWER to one of\n"
+    assert str(info.value) == ("The question is not answered yet: set ANSWER to one of\n"
                                "  'a': the graph is freed\n  'b': nothing happens")
     Answer.ANSWER = "z"
     failure = failure_of(expect_choice, Answer, "ANSWER", correct="a", choices=choices, why="")
@@ -186,3 +186,9 @@ def test_expect_keeps_the_authors_details():
     assert failure.message == "the buffer is empty"
     assert failure.details == {"kind": "custom", "size": 0}
     assert typed.from_dict(failure.details) is None  # shown as the message alone
+
+
+def test_a_shape_in_another_order_names_no_remedy_an_exercise_may_contradict():
+    # Rollout shapes want no transpose; creating tensors wants the arguments swapped.
+    failure = failure_of(expect_tensor, torch.zeros(5, 2), name="x", shape=(2, 5))
+    assert "transpose" not in failure.message and "permute" not in failure.message

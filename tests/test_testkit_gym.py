@@ -53,3 +53,20 @@ def test_seeded_env_is_deterministic():
 
     assert rollout(3) == rollout(3)
     assert rollout(3) != rollout(4)
+
+
+def test_expect_learns_records_the_mean_it_judges_and_the_bar(monkeypatch):
+    from torchlings.checkapi.curves import judged
+    from torchlings.checkapi.testkit.gym import expect_learns
+
+    monkeypatch.setattr(testing, "_series", {})
+    monkeypatch.setattr(testing, "_notes", [])
+    runs = expect_learns(_climbing_agent, agent="test", seeds=[0, 1], max_steps=10_000, bar=150.0)
+    seen = judged(testing.collected_series())
+    assert seen is not None and seen.bar == 150.0 and seen.window == runs[0].window == 20
+    assert set(seen.means) == {"seed 0", "seed 1"}
+    means = seen.means["seed 0"]
+    assert len(means) == len(runs[0].returns)
+    # After each episode: the mean of the last 20 returns, the number the check judges.
+    assert means[-1] == runs[0].last_mean >= 150.0 and means[0] == 10.0
+    assert means[24] == sum(10.0 * k for k in range(6, 26)) / 20

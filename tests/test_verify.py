@@ -163,3 +163,18 @@ def test_a_full_disk_leaves_no_half_written_report(workspace, tmp_path, monkeypa
     assert "Traceback" not in result.output
     assert report.read_text() == "<previous/>"  # the old report, whole; never a cut-off one
     assert sorted(p.name for p in folder.iterdir()) == ["results.xml"]  # no temporary left
+
+
+def test_junit_time_is_the_runs_wall_time_not_the_sum_of_its_checks(workspace, tmp_path,
+                                                                   monkeypatch):
+    # Checks run side by side: their times add up to more than the run took.
+    from types import SimpleNamespace
+
+    import torchlings.cli.verify as verify_module
+
+    clock = iter([100.0, 118.0])
+    monkeypatch.setattr(verify_module, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    report = tmp_path / "results.xml"
+    invoke("verify", "--junit-xml", str(report))
+    suite = ET.parse(report).getroot()
+    assert suite.get("time") == "18.000"

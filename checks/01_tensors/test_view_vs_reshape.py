@@ -10,9 +10,9 @@ def test_answer(exercise):
     expect_choice(
         exercise, "ANSWER", correct="b",
         choices={
-            "a": "y is a row-by-row copy of x, so y.view(6) works",
-            "b": "y shares x's memory with strides (1, 3), is not contiguous; view fails, "
-                 "reshape copies",
+            "a": "y is a copy of x laid out row by row, so y.view(6) works",
+            "b": "y shares x's memory with strides (1, 3), so it is not contiguous and "
+                 "y.view(6) raises an error, while y.reshape(6) copies and works",
             "c": "y shares x's memory and y.view(6) gives tensor([0, 1, 2, 3, 4, 5])",
         },
         why="A transpose copies nothing; it swaps the strides from (3, 1) to (1, 3). Reading "

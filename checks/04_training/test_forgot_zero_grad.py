@@ -40,10 +40,12 @@ def test_answer(exercise):
     expect_choice(
         exercise, "ANSWER", correct="b",
         choices={
-            "a": "nothing: backward() overwrites .grad",
-            "b": "each step applies the sum of this batch's gradients and all earlier ones",
-            "c": "the optimizer raises an error on the second step",
-            "d": "the gradients are averaged over all batches",
+            "a": "nothing: backward() overwrites .grad, so each step uses only its own batch",
+            "b": "each step applies the sum of the gradients of this batch and all earlier "
+                 "ones",
+            "c": "the optimizer raises an error on the second step because .grad is already "
+                 "set",
+            "d": "the gradients are averaged over all batches, so learning just gets slower",
         },
         why="backward() adds into .grad. Without zero_grad, step k applies "
         "g1 + g2 + ... + gk: old batches keep pushing, and the push grows over time.",

@@ -101,9 +101,12 @@ def test_what_eval_does(exercise):
     expect_choice(
         exercise, "ANSWER", correct="a",
         choices={
-            "a": "dropout / batch norm switch to evaluation behaviour; autograd is untouched",
-            "b": "gradient tracking is turned off",
-            "c": "both of those",
+            "a": "it switches layers such as dropout and batch norm to their evaluation "
+                 "behaviour; autograd still records a graph unless you also use no_grad / "
+                 "inference_mode",
+            "b": "it turns off gradient tracking, like torch.no_grad()",
+            "c": "both: evaluation behaviour for dropout and batch norm, and no gradient "
+                 "tracking",
         },
         why="eval() only flips each module's `training` flag, which dropout and batch norm "
             "read. Gradient tracking is autograd's business: torch.no_grad() or "

@@ -101,10 +101,10 @@ def test_anomaly_detection(exercise):
     expect_choice(
         exercise, "ANSWER", correct="a",
         choices={
-            "a": "backward() raises at the first op whose gradient comes out NaN, pointing at "
-                 "the forward line that created it",
-            "b": "NaN gradients are replaced with zeros",
-            "c": "the loss is checked for NaN before backward, at no cost",
+            "a": "backward() raises an error at the first operation whose gradient comes out "
+                 "NaN, and shows the line of your forward pass that created that operation",
+            "b": "it replaces NaN gradients with zeros so that training can go on",
+            "c": "it checks the loss for NaN before backward() starts, at no extra cost",
         },
         why="torch.autograd.detect_anomaly() remembers where each forward operation was "
             "created and checks every gradient backward computes; the error names the "

@@ -69,8 +69,10 @@ def test_answer(exercise):
     """Why the loss is computed in float32."""
     expect_choice(
         exercise, "ANSWER", correct="b",
-        choices={"a": "autocast cannot run loss functions",
-                 "b": "bf16 rounds away the small differences the gradient is made of",
+        choices={"a": "autocast cannot run loss functions at all",
+                 "b": "bf16 keeps two to three significant digits: the log-softmax and the "
+                      "mean over the batch would round away the small differences the "
+                      "gradient is made of",
                  "c": "the optimizer can only update float32 weights from a float32 loss"},
         why="bf16 keeps 8 significant bits, two to three decimal digits. Autocast itself "
             "runs cross_entropy and mse_loss in float32 for that reason; on the CPU, "

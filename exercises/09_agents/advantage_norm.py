@@ -43,4 +43,7 @@ def normalize_advantages(advantages: torch.Tensor, eps: float = 1e-8) -> torch.T
 
 
 # What does (A - A.mean()) / (A.std() + 1e-8) give for a minibatch of ONE advantage?
+#   "nan": NaN
+#   "zero": a clean 0
+#   "unchanged": the advantage unchanged
 ONE_SAMPLE = None  # TODO: one of "nan", "zero", "unchanged"

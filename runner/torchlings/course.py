@@ -95,9 +95,10 @@ class Course:
         if found is not None:
             return found
         names = [e.name for e in self.exercises]
-        close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
+        # A part of a name ("creating") means that name, before any look-alike.
+        close = [n for n in names if key.lower() in n.lower()][:3]
         if not close:
-            close = [n for n in names if key.lower() in n.lower()][:3]
+            close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
         labels = {e.name: e.label for e in self.exercises}
         raise UnknownExercise(key, [f"{labels[n]} {n}" for n in close])
 
@@ -148,6 +149,7 @@ def load_course(root: Path) -> Course:
             f"{path} has format_version = {version!r}; this torchlings reads version "
             f"{FORMAT_VERSION}. Upgrade torchlings, or fix the catalog."
         )
+    _refuse_unrunnable(path, data.get("requires_torchlings"))
     entries = data.get("exercises")
     if not isinstance(entries, list) or not entries:
         raise CourseError(f"{path} lists no [[exercises]].")
@@ -190,3 +192,26 @@ def load_course(root: Path) -> Course:
         final=str(data.get("final", "")).strip(),
         exercises=tuple(exercises),
     )
+
+
+def _refuse_unrunnable(path: Path, spec: object) -> None:
+    """A course may name the torchlings versions it runs on (`requires_torchlings = ">=0.2"`)."""
+    if spec is None:
+        return
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from torchlings import __version__
+
+    try:
+        wanted = SpecifierSet(str(spec)) if isinstance(spec, str) else None
+    except InvalidSpecifier:
+        wanted = None
+    if wanted is None:
+        raise CourseError(f"{path}: `requires_torchlings` must be a version specifier such as "
+                          f"\">=0.2\", got {spec!r}.")
+    if __version__ not in wanted:
+        raise CourseError(
+            f"This course needs torchlings {wanted} and this is torchlings {__version__}. "
+            f"Install one that fits: pip install 'torchlings-rl{wanted}' (or ask the course's "
+            "authors for a version of the course that runs on yours)."
+        )

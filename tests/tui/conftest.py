@@ -14,6 +14,7 @@ def workspace(tmp_path, monkeypatch) -> Workspace:
     monkeypatch.delenv("EDITOR", raising=False)
     monkeypatch.delenv("VISUAL", raising=False)
     root = make_workspace(tmp_path / "ws")
+    monkeypatch.chdir(root)  # where the learner's shell stands: paths on screen are from here
     # `reset` puts back the shipped file; for this made-up course that is SOURCE.
     monkeypatch.setattr("torchlings.learner.workspace.shipped.read_shipped",
                         lambda rel, workspace=None: SHIPPED)

@@ -82,3 +82,49 @@ async def test_an_engine_without_live_series_still_works(workspace, engine):
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.result is not None)
         assert "loss (2 steps)" in screen_text(app)
+
+
+def training(episodes: int, seeds=(0, 1), bar: float = 195.0,
+             slope: float = 9.0) -> dict[str, list[float]]:
+    """Series as a capstone check records them: raw returns, the judged means, the bar."""
+    series: dict[str, list[float]] = {"bar": [bar], "window": [20.0]}
+    for seed in seeds:
+        returns = [10.0 + slope * (1 + 0.3 * seed) * i + (40.0 if i % 2 else 0.0)
+                   for i in range(episodes)]
+        series[f"return, seed {seed}"] = returns
+        tails = [returns[max(0, i - 19):i + 1] for i in range(episodes)]
+        series[f"mean, seed {seed}"] = [sum(tail) / len(tail) for tail in tails]
+    return series
+
+
+async def test_a_training_check_plots_the_mean_it_judges_and_its_bar(workspace, engine):
+    final = training(30)
+    engine.streams["first"] = [training(5, seeds=(0,)), final]
+    engine.series_gate = gate = threading.Event()
+    engine.verdicts["first"] = passed(series=final)
+    app = make_app(workspace, engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "mean, seed 0" in app.live_series)
+        text = screen_text(app)
+        # One title, from the check's own bar and window (not hard-coded here).
+        assert text.count("20-episode mean, bar 195 (live)") == 1
+        assert "return, seed" not in text  # the raw returns are not what is judged
+        # While it trains: a line per seed with episode, the current mean and the bar.
+        mean = final["mean, seed 0"][4]
+        assert "20-episode mean return, bar 195:" in text
+        assert f"seed 0: episode 5, mean {mean:.1f}" in text
+        gate.set()
+        await wait_for(pilot, lambda: app.result is not None)
+        text = screen_text(app)
+        assert text.count("20-episode mean, bar 195") == 1 and "live" not in text
+        assert text.count("seed 0") == 1 and text.count("seed 1") == 1  # the legend, once
+        assert "Checking" not in text
+
+
+async def test_the_bar_comes_from_the_check(workspace, engine):
+    engine.default = passed(series=training(25, seeds=(3,), bar=150.0))
+    app = make_app(workspace, engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.result is not None)
+        text = screen_text(app)
+        assert "20-episode mean, bar 150" in text and "seed 3" in text

@@ -1,7 +1,7 @@
 """Every screen as an SVG snapshot, at the two sizes learners' terminals have.
 
 Deterministic: a fake engine with canned verdicts, a course written by the test,
-paths shown relative to the workspace, no toasts. See snapshot.py for updating."""
+paths shown from inside the workspace, no toasts. See snapshot.py for updating."""
 
 from __future__ import annotations
 
@@ -67,16 +67,40 @@ async def test_watch_done_with_solution_and_curve(workspace, engine, size, tmp_p
     await snap_compare(app, "watch_done", size, tmp_path, verdict_in(app))
 
 
-async def test_watch_live_curve(workspace, engine, size, tmp_path):
+def stop_the_clock(app, monkeypatch, seconds: float = 3.2) -> None:
+    """The checking line's time: always `seconds` after the check began."""
+    monkeypatch.setattr("torchlings.tui.widgets.checking_panel.clock",
+                        lambda: max(app.check_began, app.engine_ready_at) + seconds)
+
+
+async def test_watch_live_curve(workspace, engine, size, tmp_path, monkeypatch):
     engine.streams["first"] = [{"return": [9.0, 12.0, 30.0, 80.0, 150.0]}]
     engine.series_gate = gate = threading.Event()
     app = make_app(workspace, engine)
+    stop_the_clock(app, monkeypatch)
 
     async def run_before(pilot) -> None:
         await wait_for(pilot, lambda: app.live_series)
 
     try:
         await snap_compare(app, "watch_live_curve", size, tmp_path, run_before)
+    finally:
+        gate.set()
+
+
+async def test_watch_capstone_training(workspace, engine, size, tmp_path, monkeypatch):
+    from test_learning_curve import training
+
+    engine.streams["first"] = [training(45, slope=3.0)]
+    engine.series_gate = gate = threading.Event()
+    app = make_app(workspace, engine)
+    stop_the_clock(app, monkeypatch, seconds=8.4)
+
+    async def run_before(pilot) -> None:
+        await wait_for(pilot, lambda: "mean, seed 1" in app.live_series)
+
+    try:
+        await snap_compare(app, "watch_capstone_training", size, tmp_path, run_before)
     finally:
         gate.set()
 

@@ -4,7 +4,6 @@ after a pass, what the code printed, the summary left after q, help, NO_COLOR.""
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 import pytest
 from tui_helpers import failed, passed, screen_text, settle, wait_for
@@ -148,7 +147,7 @@ async def test_quitting_leaves_a_summary_of_the_last_verdict(workspace, engine):
         await wait_for(pilot, lambda: app.result is not None)
         await pilot.press("q")
     assert app.return_value == (
-        "torchlings: done — 01 first passes. Press n for 02 second\n"
+        "torchlings: done — 01 first passes; next: 02 second\n"
         "  01/03 first: exercises/01_basics/first.py\n"
         "  1 of 3 exercises done.")
 
@@ -194,17 +193,6 @@ async def test_a_torch_compile_exercise_says_it_may_take_a_while(workspace, engi
 
 # --- NO_COLOR ------------------------------------------------------------------------------
 
-def _luminance(hex_colour: str) -> float:
-    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def _contrast(a: str, b: str) -> float:
-    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
 async def test_no_color_is_readable_with_weight_and_symbols(workspace, engine, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     engine.default = failed(path_of(workspace, "first"))
@@ -217,15 +205,12 @@ async def test_no_color_is_readable_with_weight_and_symbols(workspace, engine, m
     styles = dict(re.findall(r"\.(terminal-\d+-r\d+) \{ fill: (#[0-9a-f]{6})", svg))
     drawn = re.findall(r'<text class="([\w-]+)"[^>]*clip-path[^>]*>([^<]*)</text>', svg)
     backgrounds = re.findall(r'<rect fill="(#[0-9a-f]{6})"', svg)
-    background = Counter(backgrounds).most_common(1)[0][0]
-    for colour in backgrounds:
-        assert colour[1:3] == colour[3:5] == colour[5:7], colour  # greys only
-    for cls, content in drawn:
-        glyphs = content.replace("&#160;", "").strip("━─╺╸ \n")
-        if glyphs:
-            colour = styles[cls]
-            assert colour[1:3] == colour[3:5] == colour[5:7], (content, colour)
-            assert _contrast(colour, background) >= 4.5, (content, colour)
+    # No colour of the app's own, not even greys: the SVG export draws the terminal's
+    # one default foreground and one default background wherever the app sets none.
+    assert len(set(backgrounds)) == 1, set(backgrounds)
+    fills = {styles[cls] for cls, content in drawn
+             if content.replace("&#160;", "").strip("━─╺╸ \n")}
+    assert len(fills) == 1, fills
     assert "✗ answer(1) is 2" in text and "❱ 6" in text  # the symbols carry the meaning
     assert re.search(r"\.terminal-\d+-r\d+ \{ fill: #[0-9a-f]{6};font-weight: bold", svg)
 

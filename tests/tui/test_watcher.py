@@ -174,3 +174,14 @@ def test_wsl_mnt_polls_even_without_a_telling_mount(tmp_path):
     version.write_text("Linux version 5.15.90.1-microsoft-standard-WSL2")
     assert polling_reason(Path("/mnt/d/work"), mounts, version) is not None
     assert polling_reason(Path("/home/me/work"), mounts, version) is None
+
+
+def test_a_deleted_file_is_a_change_once_it_stays_gone(setup):
+    # The check then says the file is missing and how to bring it back: no `r` needed.
+    _, target, calls = setup
+    target.unlink()
+    assert calls.wait_settled() == 1
+    assert calls.paths == [target]
+    target.write_text("x = 1\n")  # back (a reset): a change again, even with the old content
+    calls.event.clear()
+    assert calls.wait_settled() == 2

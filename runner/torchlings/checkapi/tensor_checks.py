@@ -41,7 +41,10 @@ def broadcast_story(actual: tuple[int, ...], expected: tuple[int, ...]) -> str:
     if expected == (*actual, 1):
         return "The trailing dimension of size 1 is missing; unsqueeze(-1) adds it."
     if sorted(actual) == sorted(expected) and len(actual) > 1:
-        return "The same sizes in another order: a transpose or a permute is missing or extra."
+        # No remedy named: the cause may be the order of a constructor's or reshape's
+        # arguments as well as a transpose, and the exercise's own hint says which.
+        return ("The same sizes in another order: look at the order in which your code "
+                "gives or rearranges the dimensions.")
     return ""
 
 

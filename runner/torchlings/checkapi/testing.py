@@ -199,7 +199,7 @@ def expect_choice(
     answer = getattr(module, attribute, None)
     listing = "\n".join(f"  {key!r}: {text}" for key, text in choices.items())
     if answer is None:
-        raise NotDone(f"Answer the question: set {attribute} to one of\n{listing}")
+        raise NotDone(f"The question is not answered yet: set {attribute} to one of\n{listing}")
     if answer not in choices:
         fail_with(f"{attribute} = {answer!r} is not one of the choices:\n{listing}",
                   WrongChoice(attribute, repr(answer)))

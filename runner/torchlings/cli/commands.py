@@ -28,7 +28,8 @@ from torchlings.cli.common import (
     resolve,
 )
 from torchlings.cli.dev import dev
-from torchlings.engine import check_many
+from torchlings.course import load_course
+from torchlings.engine import Status, check_many
 from torchlings.learner.report import display_path, render_result
 from torchlings.learner.state import STATE_DIR
 from torchlings.vocabulary import muted, paint, style_for, symbol_for
@@ -157,6 +158,9 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
     progress = workspace.record(target, result)  # the policy: torchlings.learner.workspace
     following = progress.next
     out.print(render_result(target, result, root=workspace.root, verbose=verbose))
+    if result.status is Status.PASSED:
+        out.print(f"\nCompare with the reference solution: `torchlings solution {target.label}`",
+                  style=muted())
     if progress.final_check:
         out.print("\nNothing else is pending: checking every exercise once more ...", style=muted())
         with engine_for(no_warm) as engine:  # many checks: the warm engine
@@ -172,7 +176,8 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
         if following is not None:
             if exercise is None or workspace.state.current in (None, target.name):
                 workspace.set_current(following)
-            out.print(f"\nNext: {following.label} {following.name} ({following.exercise_rel})")
+            out.print(f"\nNext: {following.label} {following.name} "
+                      f"({display_path(workspace.exercise_path(following))})")
         sys.exit(EXIT_OK)
     if target.hints:
         out.print(f"\nStuck? `torchlings hint {target.label}`", style=muted())
@@ -258,14 +263,15 @@ def list_(as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("exercise")
+@click.argument("exercise", required=False)
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--check", "check_only", is_flag=True,
               help="Only put back the exercise's check, if it is missing; your file stays.")
-def reset(exercise: str, yes: bool, check_only: bool) -> None:
-    """Put back the shipped version of an exercise; your file is backed up first."""
+def reset(exercise: str | None, yes: bool, check_only: bool) -> None:
+    """Put back the shipped version of an exercise (default: the current one); your file is
+    backed up first."""
     workspace = open_workspace()
-    target = resolve(workspace.course, exercise)
+    target = resolve(workspace.course, exercise) if exercise else workspace.current()
     out = console()
     if check_only or not workspace.course.check_path(target).exists():
         try:
@@ -279,11 +285,13 @@ def reset(exercise: str, yes: bool, check_only: bool) -> None:
     path = display_path(workspace.exercise_path(target), workspace.root)
     backups = display_path(workspace.root / STATE_DIR / "backups", workspace.root)
     was_done = workspace.is_done(target)
+    existed = workspace.exercise_path(target).exists()
     if not yes:
         if not stdin_is_terminal():
             die("reset replaces your file; confirm with --yes when not at a terminal.")
-        out.print(f"Reset puts the shipped version of {path} back. Your version is copied to "
-                  f"{backups}/ first.")
+        which = "" if exercise else f"the current exercise, {target.label} {target.name}: "
+        out.print(f"Reset puts the shipped version of {which}{path} back. Your version is "
+                  f"copied to {backups}/ first.")
         if was_done:
             out.print(f"{target.label} {target.name} is solved; after the reset it counts as "
                       "pending until you solve it again.", style="bold")
@@ -293,7 +301,7 @@ def reset(exercise: str, yes: bool, check_only: bool) -> None:
     except OSError as exc:
         die(str(exc), EXIT_PENDING)
     if backup is None:
-        out.print(f"{path} is the shipped version.")
+        out.print(f"Brought back {path}." if not existed else f"{path} is the shipped version.")
     else:
         out.print(f"Reset {path}. Your version is kept at {display_path(backup, workspace.root)}.")
     if was_done and not workspace.is_done(target):
@@ -322,17 +330,63 @@ def solution(exercise: str, force: bool) -> None:
 @cli.command()
 @click.argument("directory", required=False, default="torchlings",
                 type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
+@click.option("--course", "course_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path),
+              help="Make it from a course of one's own (a folder with exercises/info.toml), "
+                   "not the installed course.")
+def init(directory: Path, course_dir: Path | None) -> None:
     """Write a fresh workspace, without solutions (default: ./torchlings)."""
     from torchlings.learner.make_workspace import InitError, write_workspace
 
     try:
-        write_workspace(directory)
+        write_workspace(directory, course_dir)
     except InitError as exc:
         die(str(exc))
     out = console()
     out.print(f"Made a torchlings workspace in {directory}.")
     out.print(f"Next: cd {directory} && torchlings")
+
+
+@cli.command()
+def update() -> None:
+    """After upgrading torchlings: add the new exercises and bring the checks up to date;
+    your exercise files are never overwritten."""
+    from torchlings.learner import update as updating
+
+    workspace = open_workspace()
+    root = workspace.root
+    if (root / ".git").exists():
+        die("This workspace is a git clone of the course: `git pull` brings it up to date.")
+    try:
+        report = updating.update(root)
+    except OSError as exc:
+        die(str(exc), EXIT_PENDING)
+    out = console()
+    if report.nothing_to_do:
+        out.print("Your workspace already has the installed course.")
+        return
+    for rel in report.added:
+        out.print(f"added     {display_path(root / rel)}")
+    for rel in report.replaced:
+        out.print(f"updated   {display_path(root / rel)}")
+    if report.backups is not None:
+        out.print(f"The files they replaced are kept in {display_path(report.backups)}/.",
+                  style=muted())
+    course = load_course(root)
+    if report.changed_exercises:
+        out.print("\nThe course changed these exercises since your workspace was made. Your "
+                  "files are as you left them; to take the new version (yours is backed up "
+                  "first):", style="bold")
+        for rel in report.changed_exercises:
+            exercise = next((e for e in course.exercises if e.exercise_rel.as_posix() == rel),
+                            None)
+            key = exercise.label if exercise is not None else Path(rel).stem
+            name = exercise.name if exercise is not None else ""
+            out.print(f"  torchlings reset {key}   ({name}, {display_path(root / rel)})")
+    if report.unknown_origin:
+        out.print("\nThis workspace has no record of the course it was made from (an older "
+                  "torchlings made it), so exercises the course changed cannot be told apart "
+                  "from your own edits; none was touched.", style=muted())
+    out.print("\n`torchlings verify` checks everything again with the new checks.")
 
 
 cli.add_command(dev)

@@ -26,7 +26,8 @@ from torchlings.vocabulary import paint
 EXIT_OK, EXIT_PENDING, EXIT_USAGE = 0, 1, 2
 
 # The order `--help` lists them in: a learner's day first, the course author's tools last.
-LEARNER_COMMANDS = ("watch", "run", "hint", "list", "verify", "reset", "solution", "init", "help")
+LEARNER_COMMANDS = ("watch", "run", "hint", "list", "verify", "reset", "solution", "init",
+                    "update", "help")
 
 
 class CourseGroup(click.Group):
@@ -84,6 +85,8 @@ def open_workspace() -> Workspace:
         workspace = Workspace.open()
     except CourseError as exc:
         die(str(exc))
+    if workspace.note:
+        console(stderr=True).print(labelled("note", "cyan", workspace.note))
     shown = 0
 
     def show_new_warnings() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 from rich.text import Text
@@ -142,3 +143,38 @@ def dev_mutate(exercises: tuple[str, ...], as_json: bool, show_equivalent: bool,
                   f"kill rate {rate:.1%} of the non-equivalent; {survivors} survivor(s).",
                   markup=False, highlight=False)
     sys.exit(EXIT_PENDING if unclean else EXIT_OK)
+
+
+@dev.command(name="new")
+@click.argument("name", required=False)
+@click.option("--dir", "chapter", metavar="NN_chapter",
+              help="The chapter folder of the new exercise (e.g. 10_mine); made if it is new.")
+@click.option("--course", "course_dir", metavar="DIR", type=click.Path(path_type=Path),
+              help="Make a new course in DIR (new or empty) instead of one exercise.")
+def dev_new(name: str | None, chapter: str | None, course_dir: Path | None) -> None:
+    """Write a new exercise (NAME --dir NN_chapter), or a new course (--course DIR), ready to edit."""
+    from torchlings.authoring.scaffold import ScaffoldError, new_course, new_exercise
+
+    out = console()
+    try:
+        if course_dir is not None:
+            if name or chapter:
+                die("--course makes a whole course with one example exercise; give it alone "
+                    "(then `torchlings dev new NAME --dir NN_chapter` inside the course).")
+            written = new_course(course_dir)
+            follow = (f"Next: cd {course_dir} && torchlings dev check, then edit the example "
+                      f"or add one with `torchlings dev new NAME --dir 01_start`.")
+        else:
+            if not name or not chapter:
+                die("Give the exercise a name and its chapter folder: "
+                    "torchlings dev new NAME --dir NN_chapter (e.g. torchlings dev new my_first "
+                    "--dir 10_mine).")
+            written = new_exercise(name, chapter)
+            follow = (f"Next: torchlings dev check {name} (it passes as written), then make each "
+                      "file your own; docs/AUTHORING.md walks through it.")
+    except ScaffoldError as exc:
+        die(str(exc))
+    out.print(f"Wrote, in {written.root}:", markup=False, highlight=False)
+    for rel in written.files:
+        out.print(f"  {rel}", markup=False, highlight=False)
+    out.print(follow, markup=False, highlight=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -21,6 +22,7 @@ from torchlings.course import Exercise
 from torchlings.engine import CheckResult, Engine, Status, check_many
 from torchlings.learner import junit
 from torchlings.learner.report import render_result
+from torchlings.learner.update import OLDER_NOTE, is_older
 from torchlings.learner.workspace import Workspace
 from torchlings.vocabulary import muted, paint, style_for, symbol_for, word_for
 
@@ -77,6 +79,8 @@ def run_verify(workspace: Workspace, targets: list[Exercise], engine_factory, *,
         except junit.ReportNotWritten as exc:
             err.print(str(exc))
             return EXIT_USAGE
+    if is_older(workspace.root):
+        err.print(labelled("note", "yellow", OLDER_NOTE))
     err.print(Text(f"Checking {len(targets)} exercise(s). Starting Python and importing PyTorch "
                    "first: the first result takes a few seconds.", style=muted()))
     jobs = [workspace.job(t) for t in targets]
@@ -100,6 +104,7 @@ def run_verify(workspace: Workspace, targets: list[Exercise], engine_factory, *,
             printer.flush(finished)
 
     interrupted = False
+    began = time.perf_counter()
     with progress:
         engine: Engine
         with engine_factory() as engine:
@@ -108,6 +113,7 @@ def run_verify(workspace: Workspace, targets: list[Exercise], engine_factory, *,
             except KeyboardInterrupt:
                 interrupted = True
                 stopping.set()
+    wall_seconds = time.perf_counter() - began
     if interrupted and not as_json:
         printer.flush_rest(finished)
 
@@ -117,7 +123,7 @@ def run_verify(workspace: Workspace, targets: list[Exercise], engine_factory, *,
     report_error = None
     if junit_path is not None:
         try:
-            junit.write(junit_path, targets, finished, workspace.root, edited)
+            junit.write(junit_path, targets, finished, workspace.root, edited, wall_seconds)
         except junit.ReportNotWritten as exc:
             report_error = str(exc)
     if not as_json:

@@ -29,12 +29,12 @@ SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
 
 
 def display_path(path: str | Path, root: Path | None = None) -> str:
-    """A path as the learner can type it from where they stand (the current folder).
+    """A path as the learner can type it from where their shell stands (the current folder).
 
-    Inside the current folder: relative to it. Elsewhere in the workspace the
-    learner stands in: relative with `..`. From outside the workspace (a
-    TORCHLINGS_WORKSPACE set elsewhere): relative to the workspace, as the
-    course names its files.
+    Relative to the current folder (with `..` where needed), or absolute when that
+    is shorter. A relative `path` is taken from `root` (the workspace). Never
+    relative to the workspace when the learner stands elsewhere: from a clone's
+    root, `exercises/...` would name the shipped copy, not the learner's file.
     """
     path = Path(path)
     try:
@@ -43,15 +43,8 @@ def display_path(path: str | Path, root: Path | None = None) -> str:
         here = Path.cwd().resolve()
     except (OSError, RuntimeError):
         return str(path)
-    if full.is_relative_to(here):
-        return str(full.relative_to(here))
-    if root is not None:
-        base = root.resolve()
-        if here.is_relative_to(base):
-            return os.path.relpath(full, here)
-        if full.is_relative_to(base):
-            return str(full.relative_to(base))
-    return str(full)
+    relative = os.path.relpath(full, here)
+    return relative if len(relative) <= len(str(full)) else str(full)
 
 
 # Said next to a verdict judged by a check file the learner changed (`run`, the watch screen).
@@ -247,9 +240,10 @@ def syntax_excerpt(line: SourceLine, column: int, root: Path | None) -> list[Ren
 
 def _raised_in_a_library(failure: TestOutcome, status: Status) -> bool:
     # A check's own expectation (CheckFailure, assert) is not an error of the
-    # learner's code: its message already says what is wrong.
+    # learner's code: its message already says what is wrong. Nor is a part not
+    # attempted yet (an unanswered question, a TODO), whatever the overall status.
     return status is not Status.NOT_DONE and failure.exc_type not in (
-        "", "CheckFailure", "AssertionError", *SYNTAX_ERRORS)
+        "", "CheckFailure", "AssertionError", "NotDone", "NotImplementedError", *SYNTAX_ERRORS)
 
 
 def _where_the_check_called(line: SourceLine, root: Path | None) -> list[RenderableType]:

@@ -1,5 +1,9 @@
 """Where the shipped course comes from, for `init`, `reset` and `solution`.
 
+The shipped course is the installed one, unless the workspace was made from a
+course of one's own (`torchlings init WS --course DIR`): then DIR is recorded
+in the workspace (`.torchlings/course-source`) and is the source from then on.
+
 A workspace that is a git clone of the course has its shipped files in git:
 the committed version is the one to go back to. Otherwise the installation
 is the source: a wheel carries the course as package data
@@ -19,8 +23,31 @@ _PACKAGED = Path(__file__).resolve().parents[1] / "course"
 _SOURCE_TREE = Path(__file__).resolve().parents[3]
 
 
-def course_root() -> Path | None:
+SOURCE_RECORD = Path(".torchlings") / "course-source"
+
+
+def record_source(workspace: Path, course: Path) -> None:
+    """Remember, in a new workspace, the course of one's own it was made from."""
+    record = workspace / SOURCE_RECORD
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(str(course.resolve()) + "\n", encoding="utf-8")
+
+
+def recorded_source(workspace: Path) -> Path | None:
+    """The course of one's own a workspace was made from, or None for the installed course."""
+    try:
+        text = (workspace / SOURCE_RECORD).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return Path(text) if text and (Path(text) / CATALOG).is_file() else None
+
+
+def course_root(workspace: Path | None = None) -> Path | None:
     """The folder holding the shipped exercises/, checks/ and solutions/."""
+    if workspace is not None:
+        own = recorded_source(workspace)
+        if own is not None:
+            return own
     if (_PACKAGED / CATALOG).is_file():
         return _PACKAGED
     if (_SOURCE_TREE / CATALOG).is_file():
@@ -37,7 +64,7 @@ def read_shipped(rel: Path, workspace: Path | None = None) -> bytes | None:
         committed = _git_show(workspace, rel)
         if committed is not None:
             return committed
-    root = course_root()
+    root = course_root(workspace)
     if root is None:
         return None
     if root == _SOURCE_TREE:
@@ -50,9 +77,9 @@ def read_shipped(rel: Path, workspace: Path | None = None) -> bytes | None:
         return None
 
 
-def shipped_files(tree: str) -> list[Path]:
+def shipped_files(tree: str, root: Path | None = None) -> list[Path]:
     """Relative paths of every file in one shipped tree ("exercises", "checks", ...)."""
-    root = course_root()
+    root = root or course_root()
     if root is None or not (root / tree).is_dir():
         return []
     return sorted(

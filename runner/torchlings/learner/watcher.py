@@ -39,6 +39,9 @@ POLL_SECONDS = 0.25
 # How often the watcher makes sure its folder still exists (a delete event
 # usually says so at once; this is for where none comes).
 GONE_CHECK_SECONDS = 1.0
+# How long a deleted exercise file must stay gone before it counts as a change.
+MISSING_GRACE_SECONDS = 0.5
+MISSING = "<missing>"  # the "content" of a file that is not there
 
 # Filesystems where inotify misses changes made by another machine or by the
 # host side of a VM: network mounts, 9p (WSL2's /mnt/c), WSL1's drvfs, FUSE.
@@ -172,6 +175,7 @@ class ExerciseWatcher:
         self._target: Path | None = None
         self._target_key: str | None = None
         self._seen_hash: str | None = None
+        self._missing_pending = False
         self._deadline: float | None = None
         self._stat: tuple[int, int, int] | None = None
         self._stopped = False
@@ -184,14 +188,15 @@ class ExerciseWatcher:
         with self._lock:
             self._target = path
             self._target_key = self._key(path)
-            self._seen_hash = content_hash(path)
+            self._seen_hash = content_hash(path) or MISSING
+            self._missing_pending = False
             self._deadline = None
             self._stat = self._stat_of(path)
 
     def mark_seen(self, path: Path) -> None:
         with self._lock:
             if self._target is not None and self._key(path) == self._target_key:
-                self._seen_hash = content_hash(path)
+                self._seen_hash = content_hash(path) or MISSING
 
     # --- lifecycle -------------------------------------------------------
 
@@ -244,7 +249,7 @@ class ExerciseWatcher:
                 self._lock.notify_all()  # the loop looks whether the folder is still there
             return
         if event.is_directory or event.event_type not in (
-            "modified", "created", "moved", "closed"
+            "modified", "created", "moved", "closed", "deleted"
         ):
             return
         # A rename over the file (safe write) shows up as a move to it.
@@ -329,8 +334,21 @@ class ExerciseWatcher:
     def _settle(self, target: Path) -> None:
         digest = content_hash(target)
         with self._lock:
-            if digest is None or target != self._target or digest == self._seen_hash:
-                return  # missing mid-save (a create event follows), switched, or unchanged
+            if target != self._target:
+                return  # switched to another exercise meanwhile
+            if digest is None and not os.path.lexists(target):
+                # Deleted: maybe mid-save (an editor's delete, then create). Once it
+                # stays gone past a grace, that is news too: the check says how to
+                # bring it back.
+                if not self._missing_pending:
+                    self._missing_pending = True
+                    self._deadline = time.monotonic() + MISSING_GRACE_SECONDS
+                    self._lock.notify_all()
+                    return
+                digest = MISSING
+            self._missing_pending = False
+            if digest is None or digest == self._seen_hash:
+                return  # unreadable mid-save (a create event follows), or unchanged
             self._seen_hash = digest
         self.on_change(target)
 

@@ -27,10 +27,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from torchlings.course import Course, Exercise, find_root, load_course
+from torchlings.course import Course, Exercise, load_course
 from torchlings.engine import CheckJob, CheckResult, Status
 from torchlings.engine.jobs import DEFAULT_TIMEOUT
 from torchlings.learner import shipped
+from torchlings.learner.locate import learner_root
 from torchlings.learner.state import STATE_DIR, State, StateStore, atomic_write, workspace_gone_message
 
 MOVES_ON = frozenset({Status.PASSED, Status.SKIPPED})
@@ -84,6 +85,7 @@ class Workspace:
     course: Course
     store: StateStore
     state: State
+    note: str | None = None  # said once: the workspace is not the folder the command started in
     # `verify` records verdicts from its worker threads. A save merges and then
     # writes the result back into `state`: a change made by another thread in
     # between would be wiped, so every change and its save hold this lock.
@@ -91,7 +93,7 @@ class Workspace:
 
     @classmethod
     def open(cls, start: Path | None = None) -> Workspace:
-        root = find_root(start)
+        root, note = learner_root(start)
         course = load_course(root)
         store = StateStore.for_workspace(root)
         state = store.load()
@@ -100,7 +102,7 @@ class Workspace:
         # version may bring them back); they simply do not count here.
         if state.current not in known:
             state.current = None
-        return cls(course, store, state)
+        return cls(course, store, state, note)
 
     @property
     def root(self) -> Path:

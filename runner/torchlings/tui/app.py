@@ -19,13 +19,16 @@ from pathlib import Path
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.filter import Monochrome, NoColor
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from torchlings.course import Exercise
 from torchlings.engine import CheckJob, CheckResult, Engine, Status, check_many
+from torchlings.learner.report import display_path
 from torchlings.learner.state import workspace_gone_message
+from torchlings.learner.update import OLDER_NOTE, is_older
 from torchlings.learner.watcher import DEBOUNCE_SECONDS, ExerciseWatcher, WatchMode, polling_reason
 from torchlings.learner.workspace import CourseCheck, Progress, Workspace
 from torchlings.tui import stop_signals
@@ -39,10 +42,12 @@ from torchlings.tui.messages import (
     EngineReady,
     FileChanged,
     SeriesUpdated,
+    ShippedCopySaved,
     WatchStopped,
     WorkspaceGone,
 )
 from torchlings.tui.notices import Notices
+from torchlings.tui.shipped_copy import ShippedCopyWatch
 from torchlings.tui.status import StatusInputs, status_line, uses_compile
 
 
@@ -82,6 +87,10 @@ class TorchlingsApp(App[str]):
     def __init__(self, workspace: Workspace, engine: Engine,
                  options: WatchOptions | None = None) -> None:
         super().__init__()
+        if self.no_color:
+            # Textual's own NO_COLOR filter turns colours into greys (256-colour codes, a
+            # dark background): no colour at all is what NO_COLOR asks for.
+            self._filters = [NoColor() if isinstance(f, Monochrome) else f for f in self._filters]
         self.workspace = workspace
         self.engine = engine
         self.options = options or WatchOptions()
@@ -94,6 +103,12 @@ class TorchlingsApp(App[str]):
         self._all_pending = False  # check all waits for the single check in flight
         self._cancel_all = threading.Event()
         self.notices = Notices(self.notify, workspace, engine)
+        # The check in flight: when it began (or the engine became ready) and its limit.
+        self.check_began = self.engine_ready_at = time.monotonic()
+        self.check_timeout = 0.0
+        self.shipped_copy = ShippedCopyWatch(
+            workspace, lambda path: self.post_message(ShippedCopySaved(path)),
+            poll=self.options.poll)
 
     # --- lifecycle -------------------------------------------------------
 
@@ -108,14 +123,22 @@ class TorchlingsApp(App[str]):
         self.engine_ready = self.engine.is_ready()
         if not self.engine_ready:
             self.wait_for_engine()
+        else:
+            self.engine_ready_at = time.monotonic()
         self.mode = self._start_watcher()
         self.notices.new_warnings()
+        if self.workspace.note:
+            note = self.workspace.note
+            self.notify(f"{note[0].upper()}{note[1:]}.", timeout=10)
+        if is_older(self.workspace.root):
+            self.notify(OLDER_NOTE, severity="warning", timeout=20)
         self.request_check()
 
     def on_unmount(self) -> None:
         self._cancel_all.set()
         if self.watcher is not None:
             self.watcher.stop()
+        self.shipped_copy.stop()
         # Checks still running return at once, so their workers do not hold up the exit.
         self.engine.close()
 
@@ -131,6 +154,8 @@ class TorchlingsApp(App[str]):
                                        on_gone=self._post_gone,
                                        on_stopped=self._post_watch_stopped)
         self.watcher.follow(self.workspace.exercise_path(self.current))
+        self.shipped_copy.follow(self.current)
+        self.shipped_copy.start()
         return self.watcher.start()
 
     def _post_change(self, path: Path) -> None:  # on the watcher's thread
@@ -193,6 +218,7 @@ class TorchlingsApp(App[str]):
 
     @on(EngineReady)
     def _engine_ready(self) -> None:
+        self.engine_ready_at = time.monotonic()
         self.engine_ready = True
         self.notices.engine_error()
 
@@ -217,6 +243,13 @@ class TorchlingsApp(App[str]):
     def _file_changed(self, message: FileChanged) -> None:
         if message.path == self.workspace.exercise_path(self.current):
             self.request_check()
+
+    @on(ShippedCopySaved)
+    def _shipped_copy_saved(self, message: ShippedCopySaved) -> None:
+        mine = display_path(self.workspace.exercise_path(self.current))
+        self.notify(f"You saved {display_path(message.path)}: that is the course's shipped "
+                    f"copy, which is never checked. Your exercise is {mine}: make the change "
+                    "there (e opens it).", severity="warning", timeout=20)
 
     @on(CheckStarted)
     def _check_started(self, message: CheckStarted) -> None:
@@ -293,8 +326,10 @@ class TorchlingsApp(App[str]):
         exercise = self.current
         if self.watcher is not None:
             self.watcher.mark_seen(self.workspace.exercise_path(exercise))
+        job = self.workspace.job(exercise)
+        self.check_began, self.check_timeout = time.monotonic(), job.timeout
         self.checking = True
-        self.run_check(exercise, self.workspace.job(exercise))
+        self.run_check(exercise, job)
 
     def check_all(self, final: bool = False) -> None:
         from torchlings.tui.screens.check_all import CheckAllScreen
@@ -346,6 +381,7 @@ class TorchlingsApp(App[str]):
         self.hints_visible = False
         if self.watcher is not None:
             self.watcher.follow(self.workspace.exercise_path(exercise))
+            self.shipped_copy.follow(exercise)
         self.request_check()
 
     def reveal_hint(self) -> bool:
@@ -363,17 +399,20 @@ class TorchlingsApp(App[str]):
         self.hints_visible = False
 
     def reset(self, exercise: Exercise) -> None:
+        existed = self.workspace.exercise_path(exercise).exists()
         try:
             backup = self.workspace.reset(exercise)
         except OSError as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return
         self.done_count = self.workspace.done_count
+        path = display_path(self.workspace.exercise_path(exercise))
         if backup is None:
-            self.notify(f"{exercise.exercise_rel} already is the shipped version.")
+            self.notify(f"Brought back {path}." if not existed else
+                        f"{path} already is the shipped version.")
         else:
-            self.notify(f"Reset {exercise.exercise_rel}. Your version is kept at "
-                        f"{backup.relative_to(self.workspace.root)}.", timeout=8)
+            self.notify(f"Reset {path}. Your version is kept at {display_path(backup)}.",
+                        timeout=8)
         if exercise == self.current:
             self.result = None
             self.progress = None
@@ -397,8 +436,11 @@ class TorchlingsApp(App[str]):
         """A few plain lines left on the terminal after q: the last verdict and the file."""
         exercise = self.current
         total = len(self.workspace.course.exercises)
-        return (f"torchlings: {self.status_text}\n"
-                f"  {exercise.label}/{total:02d} {exercise.name}: {exercise.exercise_rel}\n"
+        # No key works in the shell: "Press n for 02 x" would ask for one that is gone.
+        status = self.status_text.replace(". Press n for ", "; next: ")
+        return (f"torchlings: {status}\n"
+                f"  {exercise.label}/{total:02d} {exercise.name}: "
+                f"{display_path(self.workspace.exercise_path(exercise))}\n"
                 f"  {self.done_count} of {total} exercises done.")
 
     async def action_quit(self) -> None:

@@ -31,6 +31,14 @@ class WatchStopped(Message):
         self.reason = reason
 
 
+class ShippedCopySaved(Message):
+    """The shipped copy of the current exercise (a clone's exercises/...) was saved."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+
 class WorkspaceGone(Message):
     """The workspace folder was deleted (or moved away) while the screen ran."""
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from torchlings.checkapi.curves import BAR, WINDOW, mean_series
 from torchlings.checkapi.testing import expect, fail, note, record_point
 
 
@@ -84,9 +85,14 @@ def train_until_solved(
     bar: float,
     window: int = 20,
     series: str | None = "return",
+    label: str | None = None,
     env_id: str = "CartPole-v1",
 ) -> TrainingRun:
-    """Train with `train(env, max_steps, on_episode)` until solved or out of steps."""
+    """Train with `train(env, max_steps, on_episode)` until solved or out of steps.
+
+    Each episode's return goes to the series `series`; with a `label` ("seed 0"),
+    the rolling mean that `solved` judges goes to `curves.mean_series(label)` too.
+    """
     run = TrainingRun(seed=seed, bar=bar, window=window)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -99,6 +105,8 @@ def train_until_solved(
         run.episode_ends.append(counted.steps)
         if series:
             record_point(series, value)
+        if label:
+            record_point(mean_series(label), run.last_mean)
         return run.solved
 
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -153,9 +161,13 @@ def expect_learns(train: Callable, *, agent: str, seeds: Sequence[int], max_step
     hyperparameters that the learner was handed and should have left as shipped.
     """
     runs = []
+    window = 20
+    # What the watch screen draws and shows per seed: the bar and the mean it judges.
+    record_point(BAR, bar)
+    record_point(WINDOW, window)
     for seed in seeds:
-        run = train_until_solved(train, seed=seed, max_steps=max_steps, bar=bar,
-                                 series=f"return, seed {seed}")
+        run = train_until_solved(train, seed=seed, max_steps=max_steps, bar=bar, window=window,
+                                 series=f"return, seed {seed}", label=f"seed {seed}")
         runs.append(run)
         expect(run.solved,
                f"{agent} did not learn CartPole-v1 within {max_steps} steps: {run.describe()}.\n"

@@ -90,7 +90,8 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
                     outcome="error",
                     exc_type="FileNotFoundError",
                     message=f"The exercise file {exercise_file} is missing. "
-                    "`torchlings reset` brings back the shipped version.",
+                    f"`torchlings reset {exercise_file.stem}` (or x in the watch screen) "
+                    "brings back the shipped version.",
                 ),
             )
         )

@@ -89,7 +89,8 @@ class CheckRun:
             else:
                 why = f"cannot be read ({exc.strerror or exc})"
             message = (f"Your exercise file {self.job.exercise_file} {why}. Replace it with a "
-                       "real file: `torchlings reset` brings back the shipped version.")
+                       f"real file: `torchlings reset {self.job.exercise_file.stem}` brings back "
+                       "the shipped version.")
             problem = TestOutcome(name="loading your exercise", outcome="error",
                                   exc_type=type(exc).__name__, message=message)
             return make_visible(CheckResult(Status.ERROR, summary=message.split(". ")[0],

@@ -3,6 +3,8 @@ the learner goes back (Esc, Enter or q). It scrolls; PageDown never dismisses it
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,8 +14,22 @@ from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from torchlings.course import Exercise
 from torchlings.engine import CheckResult, Status
+from torchlings.tui.prose import reflow
 from torchlings.tui.status import WORD_STYLE, status_word_for
 from torchlings.tui.widgets.app_access import AppAccess
+
+SHOWN_BY_NAME = 4  # more than this many to do: counts and the first few, not a wall of names
+
+
+def still_to_do(failing: list[tuple[Exercise, CheckResult]]) -> str:
+    """`02 a (failing), 05 b (error)`; for many, how many of each and the first ones."""
+    named = [f"{e.label} {e.name} ({status_word_for(r)})" for e, r in failing]
+    if len(named) <= SHOWN_BY_NAME:
+        return ", ".join(named)
+    words = Counter(status_word_for(r) for _, r in failing)
+    counts = ", ".join(f"{n} {word}" for word, n in words.most_common())
+    return (f"{len(failing)} exercises ({counts}); the first: {', '.join(named[:3])}. "
+            "The table above has each one.")
 
 
 class CheckAllScreen(AppAccess, Screen[Exercise | None]):
@@ -94,12 +110,11 @@ class CheckAllScreen(AppAccess, Screen[Exercise | None]):
         failing = self.failing()
         if failing:
             text.append("Still to do: ", style="bold")
-            text.append(", ".join(f"{e.label} {e.name} ({status_word_for(r)})"
-                                  for e, r in failing))
+            text.append(still_to_do(failing))
             text.append("\n")
         course = app.course_result
         if self.final and course is not None and course.complete:
-            text.append(f"\n{app.workspace.course.final.strip()}\n", style="bold green")
+            text.append(f"\n{reflow(app.workspace.course.final)}\n", style="bold green")
         text.rstrip()
         summary.update(text)
         self.query_one("#back-hint", Static).update(

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from torchlings.course import Exercise
+from torchlings.learner.report import display_path
 
 if TYPE_CHECKING:
     from torchlings.tui.app import TorchlingsApp
@@ -48,7 +49,8 @@ def confirm_reset(app: TorchlingsApp, exercise: Exercise,
         if then is not None:
             then()
 
+    path = display_path(app.workspace.exercise_path(exercise))
     question = (f"Reset {exercise.label} {exercise.name}?\n"
-                f"{exercise.exercise_rel} goes back to the shipped version and the "
-                "exercise becomes pending; your file is kept in .torchlings/backups.")
+                f"{path} goes back to the shipped version and the exercise becomes pending; "
+                "your file is kept in .torchlings/backups.")
     app.push_screen(ConfirmScreen(question), answered)

@@ -9,6 +9,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from torchlings.course import Exercise
+from torchlings.learner.report import display_path
 from torchlings.tui.screens.confirm import confirm_reset
 from torchlings.tui.widgets.app_access import AppAccess
 
@@ -80,7 +81,7 @@ class ListScreen(AppAccess, Screen[Exercise | None]):
             status = (Text("✓ done", style="bold green") if workspace.is_done(exercise)
                       else Text("· pending", style="yellow"))
             name = Text(exercise.name, style="bold" if exercise == current else "")
-            table.add_row(mark, exercise.label, name, status, str(exercise.exercise_rel),
+            table.add_row(mark, exercise.label, name, status, display_path(workspace.exercise_path(exercise)),
                           key=exercise.name)
         names = [e.name for e in self.rows()]
         if select in names:

@@ -11,6 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from torchlings.tui.prose import reflow
+
 if TYPE_CHECKING:
     from torchlings.tui.app import TorchlingsApp
 
@@ -28,7 +30,7 @@ class HelpScreen(ModalScreen[None]):
 
         app: TorchlingsApp = self.app  # type: ignore[assignment]
         text = Text()
-        welcome = app.workspace.course.welcome.strip()
+        welcome = reflow(app.workspace.course.welcome)
         if welcome:
             text.append(welcome + "\n\n")
         text.append("Keys\n", style="bold")

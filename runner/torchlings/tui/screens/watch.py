@@ -11,6 +11,7 @@ from textual.widgets import Footer
 
 from torchlings.course import Exercise
 from torchlings.tui.widgets.app_access import AppAccess
+from torchlings.tui.widgets.checking_panel import CheckingPanel
 from torchlings.tui.widgets.header import HeaderBar
 from torchlings.tui.widgets.hint_panel import HintPanel
 from torchlings.tui.widgets.learning_curve import LearningCurve
@@ -48,6 +49,7 @@ class WatchScreen(AppAccess, Screen[None]):
         yield StatusLine(id="status")
         with Horizontal(id="body"):
             with Vertical(id="result-column"):
+                yield CheckingPanel(id="checking")
                 yield ResultView(id="result-scroll")
                 yield MoreBelow(id="more")
             yield LearningCurve(id="series")

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ProgressBar, Static
 
+from torchlings.learner.report import display_path
 from torchlings.tui.widgets.app_access import AppAccess
 
 
@@ -23,7 +24,8 @@ class ExerciseLine(AppAccess, Static):
         exercise = app.current
         total = len(app.workspace.course.exercises)
         path = app.workspace.exercise_path(exercise)
-        rel = str(exercise.exercise_rel)
+        # From where the learner's shell stands: what they type to open it.
+        rel = display_path(path)
         number = f"{exercise.label}/{total:02d} "
         width = self.content_region.width or 80
         line = Text(number, style="bold")

@@ -1,10 +1,16 @@
 """The learning curve: every series a check reports (losses, returns), plotted with axes
-and a title, live while the check runs (SeriesUpdated) and final after it."""
+and a title, live while the check runs (SeriesUpdated) and final after it.
+
+A check that trains an agent records what it judges (checkapi/curves.py): then the
+plot shows each seed's rolling mean, the number the check compares, with the bar
+it must reach as a horizontal line, rather than the raw returns that jump about.
+"""
 
 from __future__ import annotations
 
 from textual_plotext import PlotextPlot
 
+from torchlings.checkapi.curves import judged
 from torchlings.tui.widgets.app_access import AppAccess
 
 
@@ -25,12 +31,35 @@ class LearningCurve(AppAccess, PlotextPlot):
     def _draw(self) -> None:
         series, live = self.series()
         series = {name: values for name, values in series.items() if values}
-        self.display = bool(series)
+        seen = judged(series)
+        # A training check before its first episode has a bar and nothing to draw yet.
+        self.display = bool(series) and (seen is None or bool(seen.means))
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        if not series:
+        if not self.display:
             return
+        if seen is not None:
+            self._draw_judged(seen.means, seen.bar, seen.window, live)
+        else:
+            self._draw_plain(series, live)
+        self.refresh()
+
+    def _draw_judged(self, means: dict[str, list[float]], bar: float, window: int,
+                     live: bool) -> None:
+        plt = self.plt
+        for label, values in means.items():
+            plt.plot(list(range(1, len(values) + 1)), values, label=label, marker="braille")
+        plt.hline(bar)
+        # Room above the bar, so the legend in the top row does not hide it.
+        values = [v for series in means.values() for v in series]
+        plt.ylim(min(0.0, *values), max(bar, *values) * 1.25)
+        # Short enough for a narrow plot: plotext drops a title that does not fit.
+        plt.title(f"{window}-episode mean, bar {bar:g}" + (" (live)" if live else ""))
+        plt.xlabel("episode")
+
+    def _draw_plain(self, series: dict[str, list[float]], live: bool) -> None:
+        plt = self.plt
         for name, values in series.items():
             plt.plot(list(range(1, len(values) + 1)), values, label=name, marker="braille")
         names = ", ".join(series)
@@ -39,4 +68,3 @@ class LearningCurve(AppAccess, PlotextPlot):
         unit = "episode" if all(name.startswith("return") for name in series) else "step"
         plt.title(f"{names} (live, {steps} so far)" if live else f"{names} ({steps} {unit}s)")
         plt.xlabel(unit)
-        self.refresh()

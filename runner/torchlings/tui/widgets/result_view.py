@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from torchlings.engine import Status
 from torchlings.learner.report import CHECK_MODIFIED_NOTE, render_result
+from torchlings.tui.prose import reflow
 from torchlings.tui.widgets.app_access import AppAccess
 
 
@@ -65,7 +66,7 @@ class ResultView(AppAccess, VerticalScroll):
         if result is None:
             welcome = app.workspace.course.welcome
             if app.workspace.done_count == 0 and welcome:
-                return Text(welcome.strip())
+                return Text(reflow(welcome))
             return Text("")
         body = render_result(app.current, result, root=app.workspace.root, show_headline=False)
         parts: list[RenderableType] = []
