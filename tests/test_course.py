@@ -81,3 +81,60 @@ def test_paths_follow_the_layout(workspace):
     assert exercise.check_rel == Path("checks/01_basics/test_add.py")
     assert exercise.solution_rel == Path("solutions/01_basics/add.py")
     assert exercise.label == "01"
+
+
+ENTRY = 'format_version = 1\n[[exercises]]\nname = "first"\ndir = "d"\n'
+SECOND = '[[exercises]]\nname = "second"\ndir = "d"\n'
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "complaint"),
+    [
+        ("timout = 60", "timout", "unknown key `timout`. Did you mean `timeout`?"),
+        ('require = ["cuda"]', "require", "unknown key `require`. Did you mean `requires`?"),
+        ('requires = ["tpu"]', "requires", "'tpu'; the known requirements are cuda"),
+        ('requires = "cuda"', "requires", "must be a list of strings"),
+        ("hints = [1, 2]", "hints", "must be a list of strings"),
+        ('topics = "tensors"', "topics", "must be a list of strings"),
+        ('timeout = "60"', "timeout", "must be a number of seconds"),
+        ("timeout = true", "timeout", "must be a number of seconds"),
+        ("timeout = 0", "timeout", "must be a number of seconds"),
+        ("timeout = nan", "timeout", "must be a number of seconds"),
+        ("timeout = inf", "timeout", "must be a number of seconds"),
+        ("timeout = 1e300", "timeout", "must be a number of seconds"),
+        ('uses_compile = "yes"', "uses_compile", "must be true or false"),
+    ],
+)
+def test_a_catalog_mistake_names_the_entry_and_the_key(tmp_path, extra, key, complaint):
+    # The mistake is in the second entry: the message gives its position and its name.
+    write_catalog(tmp_path, f"{ENTRY}{SECOND}{extra}\n")
+    with pytest.raises(CourseError) as error:
+        load_course(tmp_path)
+    message = str(error.value)
+    assert "exercise #2 (second)" in message
+    assert f"`{key}`" in message or f"{key!r}" in message
+    assert complaint in message
+
+
+def test_an_unknown_top_level_key_is_refused(tmp_path):
+    write_catalog(tmp_path, f"welcom = 'hi'\n{ENTRY}")
+    with pytest.raises(CourseError, match="unknown key `welcom`. Did you mean `welcome`?"):
+        load_course(tmp_path)
+
+
+def test_the_largest_allowed_timeout_and_the_explicit_fields_are_read(tmp_path):
+    write_catalog(tmp_path, f'{ENTRY}timeout = 3600\nrequires = ["cuda"]\nuses_compile = true\n')
+    exercise = load_course(tmp_path).exercises[0]
+    assert (exercise.timeout, exercise.requires, exercise.uses_compile) == (3600.0, ("cuda",), True)
+
+
+def test_behaviour_comes_from_fields_never_from_topics(tmp_path):
+    # Topics are prose for people: naming torch.compile there changes nothing.
+    write_catalog(tmp_path, f'{ENTRY}topics = ["torch.compile", "cuda"]\n')
+    exercise = load_course(tmp_path).exercises[0]
+    assert exercise.uses_compile is False and exercise.requires == ()
+
+
+def test_the_shipped_catalog_marks_its_torch_compile_exercise():
+    course = load_course(REPO)
+    assert [e.name for e in course.exercises if e.uses_compile] == ["compile_matches_eager"]

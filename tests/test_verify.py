@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from tests.conftest import invoke
 from torchlings.cli.verify import run_verify
-from torchlings.engine import CheckJob, CheckResult, SourceLine, Status
+from torchlings.engine import CheckJob, CheckResult, SeriesCallback, SourceLine, Status
 from torchlings.engine import TestOutcome as Outcome  # not a test class
 from torchlings.learner.workspace import Workspace
 
@@ -23,7 +23,23 @@ class OutOfOrderEngine:
         self.waits = {"add": "double", "halve": "add"}
         self.interrupt_at = interrupt_at
 
-    def check(self, job: CheckJob) -> CheckResult:
+    name = "out-of-order"
+    startup_error = None
+
+    def start(self) -> None:
+        pass
+
+    def is_ready(self) -> bool:
+        return True
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+    def check(self, job: CheckJob,
+              on_series: SeriesCallback | None = None) -> CheckResult:
         name = job.exercise_file.stem
         if name in self.waits:
             assert self.done[self.waits[name]].wait(timeout=60)
@@ -92,7 +108,8 @@ def test_junit_skips_what_cannot_be_checked_here(tmp_path):
     failing = CheckResult(Status.FAILED, tests=[Outcome(
         "test_add", "failed", message="add(2, 3) is -1, expected 5.0.\nLook at the sign.",
         learner_line=learner)])
-    finished = {0: CheckResult(Status.SKIPPED, summary="skipped: needs a CUDA GPU"), 1: failing}
+    finished = {0: CheckResult(Status.SKIPPED, summary="skipped: needs a CUDA GPU",
+                               skip_reason="needs a CUDA GPU"), 1: failing}
     suite = junit.build(targets, finished, tmp_path)
     gpu, add, stopped = suite.findall("testcase")
     assert gpu.find("skipped").get("message") == "needs a CUDA GPU"

@@ -1,7 +1,9 @@
-"""The words, symbols and styles the learner sees for a status, in one place.
+"""The verdict table: what each Status means and how it looks, in one place.
 
-The CLI, the report and the watch screen all ask here, so "done" is always
-green with a check mark and never "passed" in one place and "ok" in another.
+The CLI, the report, the watch screen and check-all all ask here, so "done" is
+always green with a check mark and never "passed" in one place and "ok" in
+another, a timeout reads "timeout" everywhere, and the progression policy
+(learner/workspace.py) reads what a verdict does to "done" from the same rows.
 
 Under NO_COLOR (https://no-color.org) nothing is coloured and nothing is dim:
 dim text is what a learner's terminal theme makes hardest to read, so the
@@ -11,6 +13,7 @@ styles keep only weight (bold) and the symbols carry the meaning.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from torchlings.engine import Status
@@ -22,16 +25,70 @@ class Look(NamedTuple):
     colour: str
 
 
-# A check's verdict, as the learner reads it.
-STATUS_LOOK: dict[Status, Look] = {
-    Status.PASSED: Look("done", "✓", "green"),
-    Status.FAILED: Look("failing", "✗", "red"),
-    Status.NOT_DONE: Look("not done", "…", "yellow"),
-    Status.ERROR: Look("error", "✗", "red"),
-    Status.TIMEOUT: Look("timeout", "⏱", "magenta"),
-    Status.CRASHED: Look("crashed", "✗", "magenta"),
-    Status.SKIPPED: Look("skipped", "-", "cyan"),
+@dataclass(frozen=True)
+class Verdict:
+    """One row of the verdict table."""
+
+    look: Look
+    # The status line's first word, one of HEADLINES: the verdicts grouped as
+    # a learner acts on them (done: move on; failing: fix the code; error:
+    # read what happened).
+    headline: str
+    # The exercise is done after this verdict (recorded in the progress file).
+    marks_done: bool
+    # It counts for the course: the learner may move on, and the final re-check
+    # calls the course complete when every exercise counts.
+    counts_as_done: bool
+    # It takes "done" away: the code as it is now does not pass, whatever it
+    # did before. Never for a verdict that did not judge the learner's code.
+    undoes_done: bool
+
+    @property
+    def word(self) -> str:
+        return self.look.word
+
+
+VERDICTS: dict[Status, Verdict] = {
+    Status.PASSED: Verdict(Look("done", "✓", "green"), "done", True, True, False),
+    # Not checked here (it needs CUDA and there is none): progress stays as it was.
+    Status.SKIPPED: Verdict(Look("skipped", "-", "cyan"), "done", False, True, False),
+    Status.FAILED: Verdict(Look("failing", "✗", "red"), "failing", False, False, True),
+    Status.NOT_DONE: Verdict(Look("not done", "…", "yellow"), "failing", False, False, True),
+    Status.ERROR: Verdict(Look("error", "✗", "red"), "error", False, False, True),
+    Status.TIMEOUT: Verdict(Look("timeout", "⏱", "magenta"), "error", False, False, True),
+    # The check process died (a segfault, os._exit in learner code).
+    Status.CRASHED: Verdict(Look("crashed", "✗", "magenta"), "error", False, False, True),
+    # torchlings itself failed to run the check: the code was not judged.
+    Status.FAULT: Verdict(Look("not judged", "!", "magenta"), "error", False, False, False),
 }
+
+# A check's verdict, as the learner reads it.
+STATUS_LOOK: dict[Status, Look] = {status: verdict.look for status, verdict in VERDICTS.items()}
+
+# The status line's first words, in the order a check goes through them.
+HEADLINES = ("checking", "failing", "done", "error")
+# Each headline looks like the verdict it is named after.
+_HEADLINE_VERDICT = {"done": Status.PASSED, "failing": Status.FAILED, "error": Status.ERROR}
+
+
+def verdict(status: Status) -> Verdict:
+    return VERDICTS[status]
+
+
+def counts_as_done(status: Status) -> bool:
+    """Passed, or not checked here: the learner may move on (the set spelled once)."""
+    return VERDICTS[status].counts_as_done
+
+
+def headline_for(status: Status) -> str:
+    return VERDICTS[status].headline
+
+
+def headline_style(word: str) -> str:
+    """The style of a status line's first word (one of HEADLINES)."""
+    status = _HEADLINE_VERDICT.get(word)
+    return style_for(status if status is not None else word)
+
 
 # States that are not a verdict: an exercise's place in the course, a check in flight.
 STATE_LOOK: dict[str, Look] = {

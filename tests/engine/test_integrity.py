@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from torchlings.engine import Status, make_engine
+from torchlings.engine import CheckJob, Status, make_engine
 
 from .support import tiny_job
 
@@ -133,3 +133,15 @@ def test_a_symlink_loop_is_an_error_for_that_exercise(engine, tmp_path):
     result = engine.check(tiny_job(path))
     assert result.status is Status.ERROR
     assert "leads back to itself" in result.problem.message
+
+
+def test_a_skip_reason_comes_back_as_data(engine, tmp_path):
+    # The check skips itself (as testkit's require_cuda does where there is no GPU).
+    check = tmp_path / "test_skipping.py"
+    check.write_text("import pytest\n\n\ndef test_gpu():\n"
+                     "    pytest.skip('needs a CUDA GPU: Skipped: not a prefix')\n")
+    exercise = write(tmp_path, "def answer():\n    return 42\n")
+    result = engine.check(CheckJob(check, exercise, 10.0))
+    assert result.status is Status.SKIPPED, result.summary
+    assert result.skip_reason == "needs a CUDA GPU: Skipped: not a prefix"
+    assert result.summary == "skipped: needs a CUDA GPU: Skipped: not a prefix"

@@ -44,7 +44,9 @@ async def test_check_all_shows_each_and_a_summary_until_the_learner_goes_back(
         assert used == [1]  # the engine's check_many, as `torchlings verify` uses
         text = screen_text(app)
         assert "1 of 3 exercises pass." in text
-        assert "02 second (failing)" in text and "03 third (error)" in text
+        # Each verdict in the words `torchlings verify` uses: a timeout reads "timeout".
+        assert "02 second (not done)" in text and "03 third (timeout)" in text
+        assert "⏱ timeout" in text and "… not done" in text
         assert "Press Esc or Enter to go back." in text
         assert "esc back" in text.splitlines()[-1]  # the way back is in the footer too
         await pilot.press("pagedown", "space", "down")  # scrolling keys do not dismiss it
@@ -82,13 +84,13 @@ async def test_check_all_can_be_stopped(workspace, engine, key):
         await wait_for(pilot, lambda: isinstance(app.screen, CheckAllScreen)
                        and len(engine.calls) >= 2)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.all_state == "stopping")
+        await wait_for(pilot, lambda: app.check_all_run.state == "stopping")
         assert "stopping after the checks in flight" in screen_text(app)
         gate.set()
         await wait_for(pilot, lambda: app.screen.finished)
         assert "Stopped:" in screen_text(app)
         assert len(engine.calls) < 4  # the third exercise was never started
-        assert 2 not in app.all_results  # nor given a verdict it never earned
+        assert 2 not in app.check_all_run.results  # nor given a verdict it never earned
         await pilot.press(key)  # goes back; q does not quit from here
         await wait_for(pilot, lambda: isinstance(app.screen, WatchScreen))
         assert app.is_running

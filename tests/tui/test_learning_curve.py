@@ -71,19 +71,6 @@ async def test_no_series_no_plot(workspace, engine):
         assert not app.screen.query_one(LearningCurve).display
 
 
-async def test_an_engine_without_live_series_still_works(workspace, engine):
-    class OldEngine(type(engine)):
-        def check(self, job):  # the signature before the live-series contract
-            return super().check(job)
-
-    old = OldEngine()
-    old.default = passed(series={"loss": [1.0, 0.5]})
-    app = make_app(workspace, old)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.result is not None)
-        assert "loss (2 steps)" in screen_text(app)
-
-
 def training(episodes: int, seeds=(0, 1), bar: float = 195.0,
              slope: float = 9.0) -> dict[str, list[float]]:
     """Series as a capstone check records them: raw returns, the judged means, the bar."""

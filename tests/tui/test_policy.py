@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 from tui_helpers import errored, failed, not_done, passed
 
-from torchlings.engine import CheckResult, Status
+from torchlings.engine import CheckResult, Status, runner_fault
+from torchlings.learner.progress import Complete, MoveOn, RecheckCourse, Stay
 from torchlings.learner.workspace import job_for
 
 
 def skipped() -> CheckResult:
-    return CheckResult(Status.SKIPPED, summary="skipped: needs CUDA")
+    return CheckResult(Status.SKIPPED, summary="skipped: needs CUDA", skip_reason="needs CUDA")
 
 
 def ex(workspace, name):
@@ -21,6 +22,8 @@ def ex(workspace, name):
     (failed, False), (not_done, False), (lambda: errored(Status.ERROR), False),
     (lambda: errored(Status.TIMEOUT), False), (lambda: errored(Status.CRASHED), False),
     (skipped, True), (passed, True),
+    # A fault in torchlings itself judged nothing: "done" stays.
+    (lambda: runner_fault(RuntimeError("a bug of ours")), True),
 ])
 def test_what_each_verdict_does_to_done(workspace, verdict, stays_done):
     first = ex(workspace, "first")
@@ -34,22 +37,21 @@ def test_what_each_verdict_does_to_done(workspace, verdict, stays_done):
 def test_a_skip_neither_marks_done_nor_keeps_the_learner(workspace):
     third = ex(workspace, "third")
     progress = workspace.record(third, skipped())
-    assert not progress.done and progress.may_move_on
-    assert progress.next is not None and progress.next.name == "first"
+    assert not progress.done and progress.step == MoveOn(ex(workspace, "first"))
 
 
 def test_next_wraps_round_and_is_never_the_same_exercise(workspace):
     workspace.state.done.add("first")
     progress = workspace.record(ex(workspace, "third"), passed())
-    assert progress.next.name == "second" and not progress.final_check
+    assert progress.step == MoveOn(ex(workspace, "second"))
     progress = workspace.record(ex(workspace, "second"), passed())
-    assert progress.next is None and progress.final_check and progress.newly_done
+    assert progress.step == RecheckCourse() and progress.newly_done
 
 
 def test_a_pass_on_a_finished_course_does_not_recheck_everything(workspace):
     workspace.state.done.update({"first", "second", "third"})
     progress = workspace.record(ex(workspace, "third"), passed())
-    assert progress.may_move_on and progress.next is None and not progress.final_check
+    assert progress.step == Complete()
 
 
 def test_course_check_is_complete_when_all_pass_or_are_skipped(workspace):
@@ -78,3 +80,9 @@ def test_one_job_constructor_keeps_timeout_and_cuda_routing(workspace, tmp_path)
     other = job_for(workspace.course, first, tmp_path / "variant.py")
     assert other.exercise_file == tmp_path / "variant.py" and other.needs_fresh_process
     assert workspace.job(ex(workspace, "second")).needs_fresh_process is False
+
+
+def test_a_runner_fault_keeps_the_learner_where_they_are(workspace):
+    first = ex(workspace, "first")
+    progress = workspace.record(first, runner_fault(RuntimeError("a bug of ours")))
+    assert progress.step == Stay() and not workspace.is_done(first)

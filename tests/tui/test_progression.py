@@ -15,6 +15,7 @@ from tui_helpers import FakeEngine, errored, failed, passed, wait_for
 
 from torchlings.cli.commands import cli
 from torchlings.engine import CheckResult, Status
+from torchlings.learner.progress import Stay
 from torchlings.learner.workspace import Workspace
 from torchlings.tui import TorchlingsApp, WatchOptions
 from torchlings.tui.screens.check_all import CheckAllScreen
@@ -22,7 +23,8 @@ from torchlings.tui.screens.watch import WatchScreen
 
 
 def skipped() -> CheckResult:
-    return CheckResult(Status.SKIPPED, summary="skipped: needs CUDA, which is not available here")
+    return CheckResult(Status.SKIPPED, summary="skipped: needs CUDA, which is not available here",
+                       skip_reason="needs CUDA, which is not available here")
 
 
 @dataclass(frozen=True)
@@ -106,13 +108,14 @@ async def run_tui(root, sequence) -> list[tuple[Seen, str]]:
             complete, current = False, ""
             if final_ran:
                 await wait_for(pilot, lambda: app.screen.finished)
-                complete = app.course_result is not None and app.course_result.complete
+                course = app.check_all_run.course
+                complete = course is not None and course.complete
                 await pilot.press("escape")
                 await wait_for(pilot, lambda: isinstance(app.screen, WatchScreen))
                 current = workspace.state.current
             seen.append((Seen(
                 done=frozenset(workspace.state.done),
-                may_move_on=progress is not None and progress.may_move_on,
+                may_move_on=progress is not None and not isinstance(progress.step, Stay),
                 next=progress.next.name if progress is not None and progress.next else None,
                 final_check=final_ran,
                 complete=complete,

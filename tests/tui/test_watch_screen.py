@@ -110,11 +110,42 @@ async def test_a_pass_shows_the_reference_solution_and_what_the_code_printed(wor
     engine.default.output = "hello from the learner\n"
     app = make_app(workspace, engine)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: app.result is not None)
+        await wait_for(pilot, lambda: app.solution is not None)
+        await settle(pilot)
         text = screen_text(app)
         assert "Compare with the reference solution, solutions/01_basics/first.py" in text
         assert "return x + 1  # the reference" in text
         assert "What your code printed:" in text and "hello from the learner" in text
+
+
+async def test_no_widget_reads_a_file_while_drawing(workspace, engine, monkeypatch):
+    # Reading the solution may run `git show` (10 s at worst): only a worker may do it.
+    # Here it blocks until released and fails on the UI thread; the verdict must be
+    # on screen while it blocks, and the solution must come in once it is released.
+    import threading
+
+    release = threading.Event()
+    ui_thread = threading.current_thread()
+    calls = []
+
+    def solution_text(exercise):  # noqa: ANN001, ANN202
+        assert threading.current_thread() is not ui_thread, "solution read while drawing"
+        calls.append(exercise.name)
+        release.wait(10)
+        return "def answer(x):\n    return x + 1  # read in a worker\n"
+
+    monkeypatch.setattr(workspace, "solution_text", solution_text)
+    engine.default = passed()
+    app = make_app(workspace, engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: calls == ["first"])
+        await settle(pilot)
+        assert "passes" in app.status_text and "✓ adds one" in screen_text(app)
+        assert "read in a worker" not in screen_text(app)
+        release.set()
+        await wait_for(pilot, lambda: app.solution is not None)
+        await settle(pilot)
+        assert "read in a worker" in screen_text(app)
 
 
 async def test_a_failure_shows_what_the_code_printed_and_no_solution(workspace, engine):
@@ -174,7 +205,7 @@ async def test_help_shows_the_welcome_and_every_key(workspace, engine):
 async def test_a_torch_compile_exercise_says_it_may_take_a_while(workspace, engine):
     catalog = workspace.root / "exercises" / "info.toml"
     catalog.write_text(catalog.read_text().replace(
-        'name = "first"', 'name = "first"\ntopics = ["torch.compile", "eager vs compiled"]'))
+        'name = "first"', 'name = "first"\nuses_compile = true'))
     workspace = Workspace.open(workspace.root)
     gate = engine.hold()
     app = make_app(workspace, engine)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from torchlings.engine import CheckJob, CheckResult, SourceLine, Status, TestOutcome
+from torchlings.engine import CheckJob, CheckResult, SeriesCallback, SourceLine, Status, TestOutcome
 
 CATALOG = '''
 format_version = 1
@@ -69,7 +69,7 @@ def not_done(path: Path | None = None) -> CheckResult:
                           exc_type="NotImplementedError", message="add one to x",
                           learner_line=line)
     return CheckResult(Status.NOT_DONE, summary="not done yet (line 6): add one to x",
-                       tests=[failure], seconds=0.1)
+                       tests=[failure], seconds=0.1, todo="add one to x", todo_line=6)
 
 
 def failed(path: Path | None = None) -> CheckResult:
@@ -120,7 +120,7 @@ class FakeEngine:
     def is_ready(self) -> bool:
         return self.ready
 
-    def wait_ready(self, timeout: float) -> bool:
+    def wait_ready(self, timeout: float | None = None) -> bool:
         """Blocks until `make_ready()` (the engine's readiness event)."""
         return self._ready_event.wait(timeout) or self.ready
 
@@ -137,7 +137,7 @@ class FakeEngine:
         self.gate = threading.Event()
         return self.gate
 
-    def check(self, job: CheckJob, on_series=None) -> CheckResult:  # noqa: ANN001
+    def check(self, job: CheckJob, on_series: SeriesCallback | None = None) -> CheckResult:
         name = job.exercise_file.stem
         with self._lock:
             self.calls.append(name)

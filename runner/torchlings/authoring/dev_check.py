@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from torchlings.course import Course, Exercise
 from torchlings.engine import CheckResult, Engine, Status, check_many
@@ -60,7 +61,7 @@ class ExerciseReport:
     def sound(self) -> bool:
         return not self.problems
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         wrong = [v for v in self.variants if v.variant.kind == "wrong"]
         right = [v for v in self.variants if v.variant.kind == "right"]
         return {
@@ -92,7 +93,7 @@ def load_variants(path: Path, solution: str) -> list[Variant]:
     return variants
 
 
-def apply_edits(solution: str, edits: list[dict]) -> tuple[str | None, str]:
+def apply_edits(solution: str, edits: list[dict[str, Any]]) -> tuple[str | None, str]:
     if not edits:
         return None, "no `replace` edits"
     text = solution

@@ -198,8 +198,10 @@ class _Mutator:
                 swapped = ast.BinOp(node.left, BINOP_SWAPS[type(node.op)](), node.right)
                 yield (f"{_op(node.op)} → {_op(swapped.op)}", *self._span(node), ast.unparse(swapped))
             elif isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in COMPARE_SWAPS:
-                swapped = ast.Compare(node.left, [COMPARE_SWAPS[type(node.ops[0])]()], node.comparators)
-                yield (f"{_op(node.ops[0])} → {_op(swapped.ops[0])}", *self._span(node), ast.unparse(swapped))
+                compared = ast.Compare(node.left, [COMPARE_SWAPS[type(node.ops[0])]()],
+                                       node.comparators)
+                yield (f"{_op(node.ops[0])} → {_op(compared.ops[0])}", *self._span(node),
+                       ast.unparse(compared))
             elif isinstance(node, ast.Constant):
                 yield from self._constant(node)
 

@@ -20,11 +20,11 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from torchlings.authoring.mutants import Mutant, mutants
 from torchlings.course import Course, Exercise
-from torchlings.engine import CheckResult, Engine, Status, check_many
-from torchlings.engine.jobs import DEFAULT_TIMEOUT
+from torchlings.engine import DEFAULT_TIMEOUT, CheckResult, Engine, Status, check_many
 from torchlings.learner.workspace import job_for
 
 # Checks that train an agent or compile for seconds are too slow to run once per
@@ -69,7 +69,7 @@ class MutationReport:
     def clean(self) -> bool:
         return not self.survivors and not self.problems
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "name": self.exercise.name,
             "number": self.exercise.label,

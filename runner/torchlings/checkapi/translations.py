@@ -110,7 +110,7 @@ def suggestion_for(exc: BaseException) -> str:
         owner: Any = getattr(exc, "obj", None)
         if owner is not None:
             try:
-                return close_name(exc.name, dir(owner))
+                return close_name(exc.name or "", dir(owner))
             except Exception:  # a hostile __dir__ must not break the report
                 return ""
     if isinstance(exc, ImportError) and (match := _IMPORT_NAME.search(str(exc))):

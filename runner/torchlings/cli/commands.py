@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.text import Text
@@ -29,13 +31,14 @@ from torchlings.cli.common import (
 )
 from torchlings.cli.dev import dev
 from torchlings.course import load_course
-from torchlings.engine import Status, check_many
+from torchlings.engine import Status, check_many, check_one
+from torchlings.learner.progress import RecheckCourse, Stay
 from torchlings.learner.report import display_path, render_result
 from torchlings.learner.state import STATE_DIR
 from torchlings.vocabulary import muted, paint, style_for, symbol_for
 
 
-def watch_options(function):
+def watch_options(function: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--poll", is_flag=True,
                      help="Poll the file for changes instead of relying on file events."),
@@ -154,14 +157,14 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
     out.print(f"Checking {target.label} {target.name} ({display_path(workspace.exercise_path(target))})"
               " ...", style=muted())
     with engine_for(no_warm, one_shot=True) as engine:
-        result = engine.check(workspace.job(target))
+        result = check_one(engine, workspace.job(target))
     progress = workspace.record(target, result)  # the policy: torchlings.learner.workspace
-    following = progress.next
     out.print(render_result(target, result, root=workspace.root, verbose=verbose))
     if result.status is Status.PASSED:
         out.print(f"\nCompare with the reference solution: `torchlings solution {target.label}`",
                   style=muted())
-    if progress.final_check:
+    final = None
+    if isinstance(progress.step, RecheckCourse):
         out.print("\nNothing else is pending: checking every exercise once more ...", style=muted())
         with engine_for(no_warm) as engine:  # many checks: the warm engine
             jobs = [workspace.job(e) for e in workspace.course.exercises]
@@ -171,11 +174,10 @@ def run(exercise: str | None, verbose: bool, no_warm: bool) -> None:
         else:
             names = ", ".join(f"{e.label} {e.name}" for e in final.failing)
             out.print(f"\nStill to do: {names}", style="bold")
-            following = final.first_failing
-    if progress.may_move_on:
+    if not isinstance(progress.step, Stay):
+        # `run` moves on at once (there is no n key): where to, the workspace decides.
+        following = workspace.go(final if final is not None else progress)
         if following is not None:
-            if exercise is None or workspace.state.current in (None, target.name):
-                workspace.set_current(following)
             out.print(f"\nNext: {following.label} {following.name} "
                       f"({display_path(workspace.exercise_path(following))})")
         sys.exit(EXIT_OK)
@@ -254,9 +256,9 @@ def list_(as_json: bool) -> None:
         return
     out = console()
     for exercise, row in zip(workspace.course.exercises, rows, strict=True):
+        status = str(row["status"])
         line = Text(f"{'→' if row['current'] else ' '} {row['number']} {row['name']:<30} ")
-        line.append(f"{symbol_for(row['status'])} {row['status']:<8}",
-                    style=style_for(row["status"], bold=False))
+        line.append(f"{symbol_for(status)} {status:<8}", style=style_for(status, bold=False))
         line.append(f" {display_path(workspace.exercise_path(exercise), workspace.root)}")
         out.print(line)
     out.print(f"\n{workspace.done_count} of {len(rows)} done.")

@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -24,9 +27,7 @@ from torchlings.learner import junit
 from torchlings.learner.report import render_result
 from torchlings.learner.update import OLDER_NOTE, is_older
 from torchlings.learner.workspace import Workspace
-from torchlings.vocabulary import muted, paint, style_for, symbol_for, word_for
-
-OK_STATUSES = (Status.PASSED, Status.SKIPPED)
+from torchlings.vocabulary import counts_as_done, muted, paint, style_for, symbol_for, word_for
 
 
 class OrderedPrinter:
@@ -44,7 +45,7 @@ class OrderedPrinter:
         text.append(f"{symbol_for(result.status)} {word_for(result.status)}",
                     style=style_for(result.status))
         text.append(f"  ({result.seconds:.1f} s)", style=muted())
-        if check_modified(result):
+        if result.check_modified:
             text.append("  check file changed", style=paint("yellow"))
         return text
 
@@ -63,13 +64,8 @@ class OrderedPrinter:
             self.next_index = len(self.targets)
 
 
-def check_modified(result: CheckResult | None) -> bool:
-    # `check_modified` is set by the engine where the check file differs from
-    # the shipped one; older engines do not set it.
-    return bool(getattr(result, "check_modified", False))
-
-
-def run_verify(workspace: Workspace, targets: list[Exercise], engine_factory, *,
+def run_verify(workspace: Workspace, targets: list[Exercise],
+               engine_factory: Callable[[], AbstractContextManager[Engine]], *,
                as_json: bool, verbose: bool, junit_path: Path | None) -> int:
     out = console()
     err = console(stderr=True)
@@ -136,7 +132,7 @@ def run_verify(workspace: Workspace, targets: list[Exercise], engine_factory, *,
         err.print(f"Stopped by Ctrl-C after checking {len(finished)} of {len(targets)} "
                   "exercises; what was checked is recorded.")
         return 130
-    ok = all(r.status in OK_STATUSES for r in finished.values())
+    ok = all(counts_as_done(r.status) for r in finished.values())
     return EXIT_OK if ok and len(finished) == len(targets) else EXIT_PENDING
 
 
@@ -147,7 +143,7 @@ def summarise(out: Console, err: Console, workspace: Workspace, targets: list[Ex
     if verbose:
         for index, target in enumerate(targets):
             result = finished.get(index)
-            if result is not None and result.status not in OK_STATUSES:
+            if result is not None and not counts_as_done(result.status):
                 out.print(render_result(target, result, root=workspace.root, verbose=True))
                 out.print()
     passed = sum(r.status is Status.PASSED for r in finished.values())
@@ -158,7 +154,7 @@ def summarise(out: Console, err: Console, workspace: Workspace, targets: list[Ex
         out.print(f"{passed} of {len(targets)} exercises pass.",
                   style=paint("green", bold=True) if passed == len(targets) else "bold")
     failing = [t for i, t in enumerate(targets)
-               if i in finished and finished[i].status not in OK_STATUSES]
+               if i in finished and not counts_as_done(finished[i].status)]
     if failing and not verbose:
         out.print(f"`torchlings run {failing[0].label}` shows what is wrong with the first that "
                   "fails; `torchlings verify -v` shows them all.", style=muted())
@@ -169,7 +165,7 @@ def summarise(out: Console, err: Console, workspace: Workspace, targets: list[Ex
 
 
 def verify_json(targets: list[Exercise], finished: dict[int, CheckResult],
-                edited: set[str]) -> dict:
+                edited: set[str]) -> dict[str, Any]:
     rows = []
     for index, target in enumerate(targets):
         result = finished.get(index)
@@ -180,7 +176,8 @@ def verify_json(targets: list[Exercise], finished: dict[int, CheckResult],
             "status": result.status.value if result else "not_run",
             "seconds": round(result.seconds, 3) if result else 0.0,
             "message": result.summary if result else "",
-            "checks_modified": check_modified(result) or target.name in edited,
+            "checks_modified": (result is not None and result.check_modified)
+                               or target.name in edited,
             # What a check plotted (a capstone's return per episode, a loss per step).
             "series": result.series if result else {},
         })

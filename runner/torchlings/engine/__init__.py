@@ -4,6 +4,7 @@
     engine.start(); engine.wait_ready(5.0)  # optional: warm up, then wait for it
     result = engine.check(CheckJob(check_file, exercise_file, timeout), on_series=plot)
     results = check_many(engine, jobs, on_result=callback)
+    result = check_one(engine, job)         # what the CLI and the app call: never raises
     engine.close()
 
 `check` blocks until the verdict is in and never raises for anything the
@@ -16,11 +17,13 @@ the check has recorded so far.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
-from torchlings.engine.jobs import DEFAULT_TIMEOUT, CheckJob
+from torchlings.engine.jobs import DEFAULT_TIMEOUT, CheckJob, SeriesCallback
+from torchlings.engine.problems import runner_fault
 from torchlings.engine.result import CheckResult, SourceLine, Status, TestOutcome
 from torchlings.engine.visible import visible
 
@@ -29,10 +32,12 @@ __all__ = [
     "CheckJob",
     "CheckResult",
     "Engine",
+    "SeriesCallback",
     "SourceLine",
     "Status",
     "TestOutcome",
     "check_many",
+    "check_one",
     "make_engine",
     "runner_fault",
     "visible",
@@ -57,7 +62,7 @@ class Engine(Protocol):
         """
 
     def check(self, job: CheckJob,
-              on_series: Callable[[dict[str, list[float]]], None] | None = None) -> CheckResult:
+              on_series: SeriesCallback | None = None) -> CheckResult:
         ...
 
     def close(self) -> None:
@@ -79,15 +84,17 @@ def make_engine(warm: bool = True, one_shot: bool = False) -> Engine:
     return SubprocessEngine()
 
 
-def runner_fault(exc: BaseException) -> CheckResult:
-    """The result for a check that torchlings itself failed to run (a bug of ours)."""
-    message = (f"torchlings itself failed while checking this exercise ({type(exc).__name__}: "
-               f"{exc}). This is not about your code, and your progress is unchanged; "
-               "please report it.")
-    problem = TestOutcome(name="running the check", outcome="error", exc_type="RunnerFault",
-                          message=visible(message))
-    return CheckResult(Status.CRASHED, summary="torchlings failed to run this check",
-                       problem=problem)
+def check_one(engine: Engine, job: CheckJob,
+              on_series: SeriesCallback | None = None) -> CheckResult:
+    """`engine.check`, except that a fault of the engine itself becomes a result.
+
+    The one place an engine's exception gets its verdict (FAULT, see
+    `runner_fault`), for a single check and for `check_many` alike.
+    """
+    try:
+        return engine.check(job, on_series=on_series)
+    except Exception as exc:  # noqa: BLE001 - a bug of ours stays with this check
+        return runner_fault(exc)
 
 
 def check_many(
@@ -96,21 +103,23 @@ def check_many(
     *,
     workers: int = 2,
     on_result: Callable[[int, CheckResult], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[CheckResult]:
     """Check several jobs, `workers` at a time; results come back in job order.
 
     `on_result(index, result)` is called as each one finishes (from a worker
-    thread), for progress displays. On KeyboardInterrupt the checks not yet
+    thread), for progress displays. Once `cancel` is set, checks not yet started
+    are dropped (those in flight finish), and the results that came in are
+    returned, in job order. On KeyboardInterrupt the checks not yet
     started are dropped and the interrupt propagates at once; the callers have
     already recorded every result that came in before it.
     """
     results: list[CheckResult | None] = [None] * len(jobs)
 
     def one(index: int) -> None:
-        try:
-            result = engine.check(jobs[index])
-        except Exception as exc:  # noqa: BLE001 - one job's fault stays with that job
-            result = runner_fault(exc)
+        if cancel is not None and cancel.is_set():
+            return
+        result = check_one(engine, jobs[index])
         results[index] = result
         if on_result is not None:
             on_result(index, result)

@@ -66,9 +66,9 @@ class Reader:
         data, ancillary, _flags, _addr = self._sock.recvmsg(_CHUNK, fd_space)
         for level, kind, payload in ancillary:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds = array.array("i")
-                fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
-                self._fds.extend(fds)
+                received = array.array("i")
+                received.frombytes(payload[: len(payload) - len(payload) % received.itemsize])
+                self._fds.extend(received)
         if not data:
             raise EOFError
         self._buffer += data
@@ -79,7 +79,7 @@ class Reader:
                 break
             body = bytes(self._buffer[_HEADER.size : _HEADER.size + length])
             del self._buffer[: _HEADER.size + length]
-            message = json.loads(body)
+            message: dict[str, Any] = json.loads(body)
             wanted = int(message.get("fds", 1)) if message.get("type") == "check" else 0
             fds = [self._fds.popleft() for _ in range(min(wanted, len(self._fds)))]
             messages.append((message, fds))

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from torchlings.engine.child.sandbox import CheckDeadline
+from torchlings.engine.limits import CheckDeadline
 
 
 class Status(StrEnum):
@@ -22,6 +22,9 @@ class Status(StrEnum):
     TIMEOUT = "timeout"
     CRASHED = "crashed"
     SKIPPED = "skipped"
+    # torchlings itself failed to run the check (a bug of ours, never the
+    # learner's code): the code was not judged, and progress stays as it was.
+    FAULT = "fault"
 
 
 @dataclass
@@ -67,9 +70,21 @@ class TestOutcome:
 OUT_OF_TIME = CheckDeadline.__name__
 
 
+def one_line(message: str) -> str:
+    """The one-line summary of a message: its first line, up to the end of its first sentence.
+
+    The only rule that cuts a summary out of a message; every summary is built
+    once, where the result is made, and nothing reads a message back.
+    """
+    lines = message.strip().splitlines()
+    return lines[0].split(". ")[0].strip() if lines else ""
+
+
 @dataclass
 class CheckResult:
     status: Status
+    # One line for lists and the status line ("3 of 3 tests pass", "not done
+    # yet (line 6): add one to x"), built once where the result is made.
     summary: str = ""
     tests: list[TestOutcome] = field(default_factory=list)
     # A problem before any test could run: the exercise did not import, the
@@ -83,6 +98,12 @@ class CheckResult:
     # The check file differs from the shipped one: every surface says so, so
     # that a pass against an edited check is never mistaken for a real one.
     check_modified: bool = False
+    # SKIPPED: why the check did not run here ("needs a CUDA GPU"), without
+    # any "skipped:" in front.
+    skip_reason: str = ""
+    # NOT_DONE: the TODO still open, in one line, and the learner's line it is on.
+    todo: str = ""
+    todo_line: int | None = None
 
     @property
     def passed(self) -> bool:

@@ -118,7 +118,7 @@ def build(targets: list[Exercise], finished: dict[int, CheckResult], root: Path,
             ET.SubElement(case, "skipped", message="not checked (stopped before it ran)")
             counts["skipped"] += 1
         elif result.status is Status.SKIPPED:
-            reason = result.summary.removeprefix("skipped: ") or "not checked here"
+            reason = result.skip_reason or "not checked here"
             ET.SubElement(case, "skipped", message=reason)
             counts["skipped"] += 1
         elif result.status is not Status.PASSED:
@@ -127,7 +127,7 @@ def build(targets: list[Exercise], finished: dict[int, CheckResult], root: Path,
                                     type=result.status.value)
             failure.text = xml_safe(body)
             counts["failures"] += 1
-        if target.name in edited or getattr(result, "check_modified", False):
+        if target.name in edited or (result is not None and result.check_modified):
             props = ET.SubElement(case, "properties")
             ET.SubElement(props, "property", name="checks_modified", value="true")
     suite.set("tests", str(counts["tests"]))

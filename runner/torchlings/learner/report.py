@@ -59,7 +59,7 @@ def headline(exercise: Exercise, result: CheckResult) -> Text:
     # Only a tally belongs here; what went wrong is the body's job.
     if result.summary and result.status in (Status.PASSED, Status.FAILED):
         text.append(f"  {result.summary}", style=muted())
-    if getattr(result, "check_modified", False):  # set by the engine; older ones do not
+    if result.check_modified:
         text.append(f"  ({CHECK_MODIFIED_NOTE})", style=paint("yellow", bold=True))
     return text
 
@@ -80,7 +80,7 @@ def render_result(
             parts.append(Text(note, style=paint("green")))
         parts.extend(test_list(result))
     elif result.status is Status.SKIPPED:
-        parts.append(Text(f"Not checked here: {result.summary.removeprefix('skipped: ')}",
+        parts.append(Text(f"Not checked here: {result.skip_reason or 'no reason given'}",
                           style=paint("cyan")))
     else:
         failure = result.first_failure
@@ -107,7 +107,7 @@ def test_list(result: CheckResult) -> list[RenderableType]:
         if test.outcome in ("failed", "error"):
             line.stylize("bold")  # what the learner needs most is the most visible
         lines.append(line)
-    return lines
+    return list(lines)
 
 
 def render_failure(

@@ -13,7 +13,6 @@ in its own tree, committed to git there.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -105,19 +104,14 @@ def _git_show(repo: Path, rel: Path) -> bytes | None:
 _shipped_cache: dict[tuple[Path, Path], bytes | None] = {}
 
 
-def differs_from_shipped(path: Path) -> bool:
-    """Whether a course file (a check, say) now differs from the shipped one.
+def differs_from_shipped(root: Path, rel: Path) -> bool:
+    """Whether the workspace's copy of a course file (a check, say) differs from the shipped one.
 
-    The workspace is found by walking up to the catalog. False when the
+    The one decision behind "this check was edited", for the engine's job
+    (`CheckJob.check_modified`) and for `verify`'s list alike. False when the
     shipped version cannot be found: nothing to compare with is no evidence.
+    The shipped bytes are read once per file (it may take a `git show`).
     """
-    path = Path(os.path.abspath(path))
-    for root in path.parents:
-        if (root / CATALOG).is_file():
-            break
-    else:
-        return False
-    rel = path.relative_to(root)
     key = (root, rel)
     if key not in _shipped_cache:
         _shipped_cache[key] = read_shipped(rel, root)
@@ -125,6 +119,6 @@ def differs_from_shipped(path: Path) -> bool:
     if original is None:
         return False
     try:
-        return path.read_bytes() != original
+        return (root / rel).read_bytes() != original
     except OSError:
         return False

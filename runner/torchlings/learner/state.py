@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 STATE_DIR = ".torchlings"
 STATE_FILE = "state.json"
@@ -235,7 +236,7 @@ class StateStore:
         return backup
 
 
-def _parse(data: dict) -> State:
+def _parse(data: dict[str, Any]) -> State:
     current = data.get("current")
     done = data.get("done", [])
     hints = data.get("hints_seen", {})

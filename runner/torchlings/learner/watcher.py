@@ -30,6 +30,7 @@ from torchlings.learner import regular_file
 
 if TYPE_CHECKING:
     from watchdog.events import FileSystemEvent
+    from watchdog.observers.api import BaseObserver
 
 DEBOUNCE_SECONDS = 0.15
 # After an event that says a write is complete (closed after writing, or a
@@ -179,7 +180,7 @@ class ExerciseWatcher:
         self._deadline: float | None = None
         self._stat: tuple[int, int, int] | None = None
         self._stopped = False
-        self._observer = None
+        self._observer: BaseObserver | None = None
         self._thread: threading.Thread | None = None
 
     # --- what to follow --------------------------------------------------

@@ -3,13 +3,16 @@
 The CLI and the watch screen both go through this, so `run`, `hint`, `reset`
 and the keys of the TUI behave the same way.
 
-The progression policy lives here and nowhere else (`record`, `course_check`):
+The progression policy lives here and nowhere else (`record`, `course_check`),
+reading what each verdict does from the verdict table (vocabulary.VERDICTS):
 
 - PASSED marks the exercise done; the learner may move on.
 - SKIPPED ("not checked here", e.g. it needs CUDA and there is none) leaves
   progress as it was: not marked done, not undone. The learner may move on.
 - FAILED, NOT_DONE, ERROR, TIMEOUT and CRASHED undo "done": the code as it is
   now does not pass, whatever it did before. The learner stays.
+- FAULT (torchlings itself failed to run the check) judged nothing: progress
+  stays as it was. The learner stays.
 - "Next" is the first exercise after this one (wrapping round) that is not
   done, never this one.
 - The final re-check: when a verdict lets the learner move on, nothing else is
@@ -28,42 +31,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from torchlings.course import Course, Exercise, load_course
-from torchlings.engine import CheckJob, CheckResult, Status
-from torchlings.engine.jobs import DEFAULT_TIMEOUT
+from torchlings.engine import DEFAULT_TIMEOUT, CheckJob, CheckResult, Status
 from torchlings.learner import shipped
 from torchlings.learner.locate import learner_root
+from torchlings.learner.progress import (
+    Complete,
+    CourseCheck,
+    MoveOn,
+    Progress,
+    RecheckCourse,
+    Stay,
+    Step,
+)
 from torchlings.learner.state import STATE_DIR, State, StateStore, atomic_write, workspace_gone_message
-
-MOVES_ON = frozenset({Status.PASSED, Status.SKIPPED})
-"""Verdicts after which the learner may go to the next exercise."""
-UNDOES_DONE = frozenset({Status.FAILED, Status.NOT_DONE, Status.ERROR, Status.TIMEOUT,
-                         Status.CRASHED})
-"""Verdicts that take "done" away: the code as it is now does not pass."""
+from torchlings.vocabulary import VERDICTS, counts_as_done
 
 
-@dataclass(frozen=True)
-class Progress:
-    """What one verdict means for the learner's progress (returned by `Workspace.record`)."""
-
-    exercise: Exercise
-    status: Status
-    done: bool  # the exercise is done after this verdict
-    newly_done: bool  # ... and was not before it
-    may_move_on: bool
-    next: Exercise | None  # where "next" goes; None when nothing else is pending
-    final_check: bool  # check every exercise once more before saying the course is complete
-
-
-@dataclass(frozen=True)
-class CourseCheck:
-    """The verdict of the final re-check (returned by `Workspace.course_check`)."""
-
-    complete: bool
-    failing: tuple[Exercise, ...]  # in course order
-
-    @property
-    def first_failing(self) -> Exercise | None:
-        return self.failing[0] if self.failing else None
+def check_timeout(exercise: Exercise) -> float:
+    """The seconds a check of `exercise` may take (the watch screen shows it while it runs)."""
+    return exercise.timeout or DEFAULT_TIMEOUT
 
 
 def job_for(course: Course, exercise: Exercise, exercise_file: Path | None = None) -> CheckJob:
@@ -74,9 +60,10 @@ def job_for(course: Course, exercise: Exercise, exercise_file: Path | None = Non
     return CheckJob(
         check_file=course.check_path(exercise),
         exercise_file=exercise_file or course.exercise_path(exercise),
-        timeout=exercise.timeout or DEFAULT_TIMEOUT,
+        timeout=check_timeout(exercise),
         # Forking a warm worker is unsafe for CUDA: those checks get a fresh process.
         needs_fresh_process="cuda" in exercise.requires,
+        check_modified=shipped.differs_from_shipped(course.root, exercise.check_rel),
     )
 
 
@@ -151,24 +138,43 @@ class Workspace:
         """Remember a verdict and say what it means (the policy in the module docstring)."""
         with self._changing:
             was_done = self.is_done(exercise)
-            if result.status is Status.PASSED:
+            verdict = VERDICTS[result.status]
+            if verdict.marks_done:
                 self.state.done.add(exercise.name)
-            elif result.status in UNDOES_DONE:
+            elif verdict.undoes_done:
                 self.state.done.discard(exercise.name)
             self.save()
             done = self.is_done(exercise)
-        may_move_on = result.status in MOVES_ON
-        following = self.next_after(exercise) if may_move_on else None
-        changed = (done and not was_done) or result.status is Status.SKIPPED
-        return Progress(
-            exercise=exercise,
-            status=result.status,
-            done=done,
-            newly_done=done and not was_done,
-            may_move_on=may_move_on,
-            next=following,
-            final_check=may_move_on and following is None and changed,
-        )
+        return Progress(exercise=exercise, status=result.status, done=done,
+                        newly_done=done and not was_done,
+                        step=self._step(exercise, result.status, changed=done != was_done))
+
+    def _step(self, exercise: Exercise, status: Status, *, changed: bool) -> Step:
+        if not VERDICTS[status].counts_as_done:
+            return Stay()
+        following = self.next_after(exercise)
+        if following is not None:
+            return MoveOn(following)
+        # A skip "changes something" too: it may be the last exercise left open.
+        return RecheckCourse() if changed or status is Status.SKIPPED else Complete()
+
+    def go(self, outcome: Progress | CourseCheck) -> Exercise | None:
+        """Move "current" where a verdict or the final re-check says; returns it (None: stay).
+
+        The one place that decides where the learner goes next. After a verdict
+        the place moves only from the exercise that was judged (`run 07` on
+        another exercise leaves the learner where they were); after the final
+        re-check it goes to the first exercise that needs work.
+        """
+        if isinstance(outcome, CourseCheck):
+            target = outcome.first_failing
+        else:
+            target = outcome.next
+            if self.state.current not in (None, outcome.exercise.name):
+                return target
+        if target is not None and self.state.current != target.name:
+            self.set_current(target)
+        return target
 
     def final_recheck(self, results: Sequence[CheckResult]) -> CourseCheck:
         """Record a re-check of every exercise (results in course order) and judge it."""
@@ -182,11 +188,11 @@ class Workspace:
         verdicts = {exercise.name: result for exercise, result in results}
         failing = tuple(
             e for e in self.course.exercises
-            if e.name not in verdicts or verdicts[e.name].status not in MOVES_ON
+            if e.name not in verdicts or not counts_as_done(verdicts[e.name].status)
         )
-        if failing and self.state.current != failing[0].name:
-            self.set_current(failing[0])
-        return CourseCheck(complete=not failing, failing=failing)
+        check = CourseCheck(complete=not failing, failing=failing)
+        self.go(check)
+        return check
 
     def save(self) -> bool:
         with self._changing:
@@ -272,10 +278,5 @@ class Workspace:
 
     def edited_checks(self) -> list[Exercise]:
         """Exercises whose check file differs from the shipped one."""
-        edited = []
-        for exercise in self.course.exercises:
-            original = shipped.read_shipped(exercise.check_rel, self.root)
-            path = self.course.check_path(exercise)
-            if original is not None and path.is_file() and path.read_bytes() != original:
-                edited.append(exercise)
-        return edited
+        return [e for e in self.course.exercises
+                if shipped.differs_from_shipped(self.root, e.check_rel)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from textual import on, work
@@ -25,15 +25,15 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from torchlings.course import Exercise
-from torchlings.engine import CheckJob, CheckResult, Engine, Status, check_many
+from torchlings.engine import CheckResult, Engine, Status, check_many, check_one
+from torchlings.learner.progress import Progress, RecheckCourse
 from torchlings.learner.report import display_path
 from torchlings.learner.state import workspace_gone_message
 from torchlings.learner.update import OLDER_NOTE, is_older
 from torchlings.learner.watcher import DEBOUNCE_SECONDS, ExerciseWatcher, WatchMode, polling_reason
-from torchlings.learner.workspace import CourseCheck, Progress, Workspace
+from torchlings.learner.workspace import Workspace, check_timeout
 from torchlings.tui import stop_signals
 from torchlings.tui.editor import editor_command, run_editor
-from torchlings.tui.engine_calls import Cancellable, Stopped, check_with_series
 from torchlings.tui.messages import (
     CheckAllFinished,
     CheckAllProgress,
@@ -43,12 +43,14 @@ from torchlings.tui.messages import (
     FileChanged,
     SeriesUpdated,
     ShippedCopySaved,
+    SolutionRead,
     WatchStopped,
     WorkspaceGone,
 )
 from torchlings.tui.notices import Notices
 from torchlings.tui.shipped_copy import ShippedCopyWatch
-from torchlings.tui.status import StatusInputs, status_line, uses_compile
+from torchlings.tui.state import CheckAllRun, Hints, Solution
+from torchlings.tui.status import StatusInputs, status_line
 
 
 @dataclass
@@ -74,13 +76,10 @@ class TorchlingsApp(App[str]):
     queued: reactive[bool] = reactive(False)  # check the current one (again) when free
     engine_ready: reactive[bool] = reactive(False)
     live_series: reactive[dict[str, list[float]]] = reactive(dict, always_update=True)
-    hints_shown: reactive[int] = reactive(0)
-    hints_visible: reactive[bool] = reactive(False)
+    hints: reactive[Hints] = reactive(Hints)
+    solution: reactive[Solution | None] = reactive(None)  # of the current one, once it passed
     done_count: reactive[int] = reactive(0)
-    all_running: reactive[bool] = reactive(False)
-    all_results: reactive[dict[int, CheckResult]] = reactive(dict, always_update=True)
-    all_state: reactive[str] = reactive("idle")  # idle | running | stopping | finished | stopped
-    course_result: reactive[CourseCheck | None] = reactive(None)
+    check_all_run: reactive[CheckAllRun | None] = reactive(None)  # the latest "check all"
     mode: reactive[WatchMode] = reactive(lambda: WatchMode("manual"))
     gone: reactive[str | None] = reactive(None)  # what to say once the workspace was deleted
 
@@ -98,21 +97,16 @@ class TorchlingsApp(App[str]):
         self.set_reactive(TorchlingsApp.done_count, workspace.done_count)
         self.watcher: ExerciseWatcher | None = None
         self.compile_seen = False  # a torch.compile exercise was checked this session
-        self.all_exercises: list[Exercise] = []
-        self.all_final = False
-        self._all_pending = False  # check all waits for the single check in flight
-        self._cancel_all = threading.Event()
         self.notices = Notices(self.notify, workspace, engine)
         # The check in flight: when it began (or the engine became ready) and its limit.
         self.check_began = self.engine_ready_at = time.monotonic()
         self.check_timeout = 0.0
         self.shipped_copy = ShippedCopyWatch(
-            workspace, lambda path: self.post_message(ShippedCopySaved(path)),
-            poll=self.options.poll)
+            workspace, self._post_shipped_copy_saved, poll=self.options.poll)
 
     # --- lifecycle -------------------------------------------------------
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[None]:
         from torchlings.tui.screens.watch import WatchScreen
 
         return WatchScreen()
@@ -134,8 +128,13 @@ class TorchlingsApp(App[str]):
             self.notify(OLDER_NOTE, severity="warning", timeout=20)
         self.request_check()
 
+    @property
+    def all_running(self) -> bool:
+        return self.check_all_run is not None and self.check_all_run.running
+
     def on_unmount(self) -> None:
-        self._cancel_all.set()
+        if self.check_all_run is not None:
+            self.check_all_run.cancel.set()
         if self.watcher is not None:
             self.watcher.stop()
         self.shipped_copy.stop()
@@ -161,6 +160,9 @@ class TorchlingsApp(App[str]):
     def _post_change(self, path: Path) -> None:  # on the watcher's thread
         self.post_message(FileChanged(path))
 
+    def _post_shipped_copy_saved(self, path: Path) -> None:  # on the watcher's thread
+        self.post_message(ShippedCopySaved(path))
+
     def _post_gone(self, folder: Path) -> None:  # on the watcher's thread
         self.post_message(WorkspaceGone(folder))
 
@@ -172,46 +174,44 @@ class TorchlingsApp(App[str]):
     @work(thread=True, exclusive=True, group="engine")
     def wait_for_engine(self) -> None:
         worker = get_current_worker()
-        wait_ready = getattr(self.engine, "wait_ready", None)
-        while not worker.is_cancelled:
-            if wait_ready is not None:
-                if wait_ready(0.5):
-                    break
-            elif self.engine.is_ready():
-                break
-            else:
-                time.sleep(0.1)  # this engine has no event to wait on
+        # In short waits, so that a cancelled worker (the app closing) ends soon.
+        while not worker.is_cancelled and not self.engine.wait_ready(0.5):
+            pass
         if not worker.is_cancelled:
             self.post_message(EngineReady())
 
     @work(thread=True, exclusive=True, group="check")
-    def run_check(self, exercise: Exercise, job: CheckJob) -> None:
+    def run_check(self, exercise: Exercise) -> None:
         self.post_message(CheckStarted(exercise))
+        job = self.workspace.job(exercise)  # reads the check file: off the UI thread
 
         def on_series(series: dict[str, list[float]]) -> None:
             self.post_message(SeriesUpdated(exercise, {k: list(v) for k, v in series.items()}))
 
-        try:
-            result = check_with_series(self.engine, job, on_series)
-        except Exception as exc:  # an engine bug must not leave the screen saying "checking"
-            result = CheckResult(Status.ERROR, summary=f"the check could not run: {exc}")
+        # An engine bug becomes a FAULT result: the screen never stays on "checking".
+        result = check_one(self.engine, job, on_series)
         self.post_message(CheckFinished(exercise, result))
 
+    @work(thread=True, exclusive=True, group="solution")
+    def load_solution(self, exercise: Exercise) -> None:
+        """Read the reference solution here, never while drawing: it may take a `git show`."""
+        text = self.workspace.solution_text(exercise)
+        if text is not None:
+            local = self.workspace.root / exercise.solution_rel
+            self.post_message(SolutionRead(Solution(exercise, text,
+                                                    local if local.is_file() else None)))
+
     @work(thread=True, exclusive=True, group="check-all")
-    def run_check_all(self, exercises: list[Exercise], cancel: threading.Event) -> None:
+    def run_check_all(self, exercises: tuple[Exercise, ...], cancel: threading.Event) -> None:
         """The same `check_many` as `torchlings verify`; a cancel stops after the checks in flight."""
 
         def on_result(index: int, result: CheckResult) -> None:
             self.post_message(CheckAllProgress(index, exercises[index], result))
 
-        try:
-            check_many(Cancellable(self.engine, cancel),
-                       [self.workspace.job(e) for e in exercises], on_result=on_result)
-        except Stopped:
-            pass
-        except Exception as exc:  # an engine bug: say so rather than hang on "checking"
-            self.post_message(CheckAllProgress(
-                -1, exercises[0], CheckResult(Status.ERROR, summary=f"check all failed: {exc}")))
+        # Building a job reads the check file (is it the shipped one?): here, off the UI thread.
+        # An engine's own exception is a FAULT result of that one check (check_one).
+        check_many(self.engine, [self.workspace.job(e) for e in exercises],
+                   on_result=on_result, cancel=cancel)
         self.post_message(CheckAllFinished(cancel.is_set()))
 
     # --- handlers: the one place state changes ----------------------------
@@ -235,7 +235,8 @@ class TorchlingsApp(App[str]):
         self.gone = workspace_gone_message(self.workspace.root)
         self.notices.workspace_gone(self.gone)
         self.queued = False
-        self._cancel_all.set()
+        if self.check_all_run is not None:
+            self.check_all_run.cancel.set()
         if self.watcher is not None:
             self.watcher.stop()
 
@@ -268,45 +269,59 @@ class TorchlingsApp(App[str]):
         self.notices.engine_error()
         if self.gone is not None:
             return  # nothing to record it in any more
-        if uses_compile(exercise):
+        if exercise.uses_compile:
             self.compile_seen = True
         progress = self.workspace.record(exercise, result)
         self.done_count = self.workspace.done_count
         self.notices.new_warnings()
         if exercise == self.current:
-            self.progress = progress
-            self.result = result
-        if self._all_pending:
-            self._all_pending = False
-            self.run_check_all(self.all_exercises, self._cancel_all)
+            self._show(result, progress)
+        run = self.check_all_run
+        if run is not None and run.waiting:
+            self.check_all_run = replace(run, waiting=False)
+            self.run_check_all(run.exercises, run.cancel)
         elif self.queued:
             self._pump()
-        elif exercise == self.current and progress.final_check:
+        elif exercise == self.current and isinstance(progress.step, RecheckCourse):
             # Nothing else is pending: re-check everything before saying the course is done.
             self.check_all(final=True)
 
     @on(CheckAllProgress)
     def _check_all_progress(self, message: CheckAllProgress) -> None:
-        if message.index < 0:
-            self.notify(message.result.summary, severity="error", timeout=10)
-            return
         if self.gone is not None:
             return
         progress = self.workspace.record(message.exercise, message.result)
         self.done_count = self.workspace.done_count
         if message.exercise == self.current:
-            self.progress = progress
-            self.result = message.result
-        self.all_results = {**self.all_results, message.index: message.result}
+            self._show(message.result, progress)
+        if self.check_all_run is not None:
+            self.check_all_run = self.check_all_run.with_result(message.index, message.result)
 
     @on(CheckAllFinished)
     def _check_all_finished(self, message: CheckAllFinished) -> None:
-        self.all_running = False
-        if self.all_final and not message.cancelled:
-            results = [(self.all_exercises[i], r) for i, r in sorted(self.all_results.items())]
-            self.course_result = self.workspace.course_check(results)
-        self.all_state = "stopped" if message.cancelled else "finished"
+        run = self.check_all_run
+        if run is None:
+            return
+        course = None
+        if run.final and not message.cancelled:
+            results = [(run.exercises[i], r) for i, r in sorted(run.results.items())]
+            course = self.workspace.course_check(results)
+        self.check_all_run = run.ended(message.cancelled, course)
         self._pump()
+
+    @on(SolutionRead)
+    def _solution_read(self, message: SolutionRead) -> None:
+        if message.solution.exercise == self.current and self.result is not None \
+                and self.result.status is Status.PASSED:
+            self.solution = message.solution
+
+    def _show(self, result: CheckResult, progress: Progress) -> None:
+        """The current exercise's new verdict; a pass also brings its reference solution."""
+        self.progress = progress
+        self.result = result
+        self.solution = None
+        if result.status is Status.PASSED:
+            self.load_solution(self.current)
 
     # --- actions the screens call ----------------------------------------
 
@@ -326,48 +341,48 @@ class TorchlingsApp(App[str]):
         exercise = self.current
         if self.watcher is not None:
             self.watcher.mark_seen(self.workspace.exercise_path(exercise))
-        job = self.workspace.job(exercise)
-        self.check_began, self.check_timeout = time.monotonic(), job.timeout
+        # The job itself is built in the worker (it reads the check file).
+        self.check_began, self.check_timeout = time.monotonic(), check_timeout(exercise)
         self.checking = True
-        self.run_check(exercise, job)
+        self.run_check(exercise)
 
     def check_all(self, final: bool = False) -> None:
         from torchlings.tui.screens.check_all import CheckAllScreen
 
         if self.all_running or self.gone is not None:
             return
-        self.all_exercises = list(self.workspace.course.exercises)
-        self.all_final = final
-        self._cancel_all = threading.Event()
-        self.all_results = {}
-        self.course_result = None
-        self.all_state = "running"
-        self.all_running = True
-        self.push_screen(CheckAllScreen(self.all_exercises, final=final), self._all_dismissed)
-        if self.checking:
-            self._all_pending = True  # begins once the single check in flight is back
-        else:
-            self.run_check_all(self.all_exercises, self._cancel_all)
+        run = CheckAllRun(tuple(self.workspace.course.exercises), final=final,
+                          waiting=self.checking)  # then it begins once that check is back
+        self.check_all_run = run
+        self.push_screen(CheckAllScreen(list(run.exercises), final=final), self._all_dismissed)
+        if not run.waiting:
+            self.run_check_all(run.exercises, run.cancel)
 
     def stop_check_all(self) -> None:
-        if self.all_running:
-            self._cancel_all.set()
-            self.all_state = "stopping"
+        run = self.check_all_run
+        if run is not None and run.running:
+            run.cancel.set()
+            self.check_all_run = replace(run, state="stopping")
 
-    def _all_dismissed(self, first_failing: Exercise | None = None) -> None:
-        # After the final re-check found a problem, land on the first one that needs work.
-        if first_failing is not None and first_failing != self.current:
-            self.switch_to(first_failing)
+    def _all_dismissed(self, _: None = None) -> None:
+        # The final re-check already moved "current" where the workspace decided
+        # (Workspace.go: the first exercise that needs work); the screen follows.
+        name = self.workspace.state.current
+        target = self.workspace.course.by_name(name) if name else None
+        if target is not None and target != self.current:
+            self.switch_to(target)
 
     @property
     def can_go_next(self) -> bool:
         progress = self.progress
         return (progress is not None and progress.exercise == self.current
-                and progress.may_move_on and progress.next is not None)
+                and progress.next is not None)
 
     def go_next(self) -> None:
-        if self.can_go_next and self.progress is not None and self.progress.next is not None:
-            self.switch_to(self.progress.next)
+        if self.can_go_next and self.progress is not None:
+            following = self.workspace.go(self.progress)
+            if following is not None:
+                self.switch_to(following)
 
     def switch_to(self, exercise: Exercise) -> None:
         self.workspace.set_current(exercise)
@@ -376,9 +391,9 @@ class TorchlingsApp(App[str]):
         self.current = exercise
         self.result = None
         self.progress = None
+        self.solution = None
         self.live_series = {}
-        self.hints_shown = 0
-        self.hints_visible = False
+        self.hints = Hints()
         if self.watcher is not None:
             self.watcher.follow(self.workspace.exercise_path(exercise))
             self.shipped_copy.follow(exercise)
@@ -388,15 +403,14 @@ class TorchlingsApp(App[str]):
         """Show one more hint; False when every hint was already on screen."""
         if not self.current.hints:
             return False
-        before = self.hints_shown if self.hints_visible else 0
+        before = self.hints.shown if self.hints.visible else 0
         seen = self.workspace.reveal_hint(self.current)
         # Hints seen in an earlier session (or hidden with H) come back at the first press.
-        self.hints_shown = max(seen, min(before + 1, len(self.current.hints)))
-        self.hints_visible = True
-        return self.hints_shown > before
+        self.hints = Hints(max(seen, min(before + 1, len(self.current.hints))), visible=True)
+        return self.hints.shown > before
 
     def hide_hints(self) -> None:
-        self.hints_visible = False
+        self.hints = replace(self.hints, visible=False)
 
     def reset(self, exercise: Exercise) -> None:
         existed = self.workspace.exercise_path(exercise).exists()
@@ -416,6 +430,7 @@ class TorchlingsApp(App[str]):
         if exercise == self.current:
             self.result = None
             self.progress = None
+            self.solution = None
             self.request_check()
 
     def status(self) -> tuple[str, str]:

@@ -6,6 +6,7 @@ import os
 import shlex
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 
@@ -22,7 +23,7 @@ def editor_command(edit_cmd: str | None, path: Path) -> list[str] | None:
     return [*argv, str(path)]
 
 
-def run_editor(app: App, argv: list[str] | None) -> None:
+def run_editor(app: App[Any], argv: list[str] | None) -> None:
     """Hand the terminal to the editor until it exits; say what went wrong, if anything."""
     if argv is None:
         app.notify("No editor set: export EDITOR (e.g. EDITOR=vim) or start with "

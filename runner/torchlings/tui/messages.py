@@ -13,6 +13,7 @@ from textual.message import Message
 
 from torchlings.course import Exercise
 from torchlings.engine import CheckResult
+from torchlings.tui.state import Solution
 
 
 class FileChanged(Message):
@@ -71,6 +72,14 @@ class CheckFinished(Message):
         super().__init__()
         self.exercise = exercise
         self.result = result
+
+
+class SolutionRead(Message):
+    """The reference solution of the current exercise, read by a worker after a pass."""
+
+    def __init__(self, solution: Solution) -> None:
+        super().__init__()
+        self.solution = solution
 
 
 class CheckAllProgress(Message):

@@ -34,7 +34,7 @@ class Notices:
 
     def engine_error(self) -> None:
         # The warm worker can fail at start-up, or later when a new one is needed.
-        error = getattr(self.engine, "startup_error", None)
+        error = self.engine.startup_error
         if error and not self._engine_error_told:
             self._engine_error_told = True
             self.notify(f"The fast checker could not start, so each check runs in a fresh "

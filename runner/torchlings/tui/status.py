@@ -1,7 +1,8 @@
 """The status line's words: what the learner reads first, and tools and tests parse.
 
-The first word is always one of STATUS_WORDS. Styles use weight as well as
-colour, so the line reads the same under NO_COLOR.
+The first word is always one of STATUS_WORDS (vocabulary.HEADLINES): each
+verdict's headline in the verdict table. Styles use weight as well as colour,
+so the line reads the same under NO_COLOR (vocabulary.headline_style).
 """
 
 from __future__ import annotations
@@ -10,31 +11,14 @@ from dataclasses import dataclass
 
 from torchlings.course import Exercise
 from torchlings.engine import CheckResult, Status
+from torchlings.learner.progress import Progress
 from torchlings.learner.report import CHECK_MODIFIED_NOTE
-from torchlings.learner.workspace import Progress
+from torchlings.vocabulary import HEADLINES, headline_for, word_for
 
-STATUS_WORDS = ("checking", "failing", "done", "error")
-WORD_STYLE = {
-    "checking": "bold cyan",
-    "failing": "bold yellow",
-    "done": "bold green",
-    "error": "bold red",
-}
+STATUS_WORDS = HEADLINES
 WARMING = "warming up the engine (importing torch)"
 GONE = "the workspace folder is gone (deleted or moved away): nothing is checked or saved"
 COMPILE_NOTE = "the first torch.compile can take up to 30 s"
-
-
-def status_word_for(result: CheckResult) -> str:
-    if result.status in (Status.PASSED, Status.SKIPPED):
-        return "done"
-    if result.status in (Status.FAILED, Status.NOT_DONE):
-        return "failing"
-    return "error"  # error, timeout, crashed
-
-
-def uses_compile(exercise: Exercise) -> bool:
-    return any("torch.compile" in topic for topic in exercise.topics)
 
 
 @dataclass(frozen=True)
@@ -53,42 +37,30 @@ class StatusInputs:
 
 
 def status_line(s: StatusInputs) -> tuple[str, str]:
-    """(first word, the rest) of the status line."""
+    """(first word, the rest) of the status line, put together from the result's fields."""
     if s.gone:
         return "error", GONE
-    word, rest = _verdict_line(s)
-    if s.result is not None and word != "checking" and getattr(s.result, "check_modified", False):
-        # Right after the verdict, before "Press n": the ellipsis must not eat it.
-        head, sep, tail = rest.partition(". Press n")
-        rest = f"{head} ({CHECK_MODIFIED_NOTE}){sep}{tail}"
-    return word, rest
-
-
-def _verdict_line(s: StatusInputs) -> tuple[str, str]:
     label = f"{s.current.label} {s.current.name}"
     if s.all_running:
         return "checking", "checking every exercise"
     if s.checking or s.result is None:
         rest = f"{label} …" if s.engine_ready else f"{WARMING}, then {label}"
-        if uses_compile(s.current) and not s.compile_seen:
+        if s.current.uses_compile and not s.compile_seen:
             rest += f" ({COMPILE_NOTE})"
         return "checking", rest
     result = s.result
-    word = status_word_for(result)
-    if word == "done":
-        if result.status is Status.SKIPPED:
-            rest = f"{label} is not checked here: {result.summary.removeprefix('skipped: ')}"
-        else:
-            rest = f"{label} passes"
-        following = s.progress.next if s.progress is not None else None
-        if following is not None:
-            rest += f". Press n for {following.label} {following.name}"
-        elif s.course_done:
-            rest += ". Every exercise is done"
-        return word, rest
-    if result.status is Status.NOT_DONE:
-        summary = result.summary or "not done yet"
-        if not summary.startswith("not done"):
-            summary = f"not done yet: {summary}"
-        return word, summary
-    return word, result.summary or result.status.value
+    word = headline_for(result.status)
+    if result.status is Status.PASSED:
+        verdict = f"{label} passes"
+    elif result.status is Status.SKIPPED:
+        verdict = f"{label} is not checked here: {result.skip_reason or 'not checked here'}"
+    else:
+        verdict = result.summary or word_for(result.status)
+    # Right after the verdict, before "Press n": the ellipsis must not eat it.
+    parts = [f"{verdict} ({CHECK_MODIFIED_NOTE})" if result.check_modified else verdict]
+    following = s.progress.next if s.progress is not None else None
+    if following is not None:
+        parts.append(f"Press n for {following.label} {following.name}")
+    elif word == "done" and s.course_done:
+        parts.append("Every exercise is done")
+    return word, ". ".join(parts)

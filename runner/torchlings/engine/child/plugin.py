@@ -13,6 +13,7 @@ from __future__ import annotations
 import linecache
 import os
 import traceback
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from torchlings.checkapi.testing import CheckFailure, NotDone
 from torchlings.checkapi.translations import suggestion_for
 from torchlings.engine.child import sandbox
 from torchlings.engine.child.loader import load_exercise
-from torchlings.engine.host.outcome import timeout_message
+from torchlings.engine.problems import timeout_message
 from torchlings.engine.result import SourceLine, TestOutcome
 
 EXERCISE_ENV = "TORCHLINGS_EXERCISE"
@@ -196,7 +197,8 @@ class Collector:
         return True if self.out_of_time else None
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]):
+    def pytest_runtest_makereport(self, item: pytest.Item,
+                                  call: pytest.CallInfo[Any]) -> Generator[None, Any, None]:
         if call.excinfo is not None:
             trim_traceback(call.excinfo.value)  # before pytest renders it
             if isinstance(call.excinfo.value, sandbox.CheckDeadline):
@@ -224,9 +226,9 @@ class Collector:
             )
             return
         if report.skipped:
-            longrepr = report.longrepr
-            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-            reason = reason.removeprefix("Skipped: ")
+            # The reason as the check gave it (pytest.skip's `msg`), not pytest's text of it.
+            skip = call.excinfo.value if call.excinfo is not None else None
+            reason = str(getattr(skip, "msg", "") or "not checked here")
             self.tests[item.nodeid] = TestOutcome(
                 name=name, outcome="skipped", doc=doc, message=reason
             )

@@ -16,8 +16,9 @@ import pytest
 from torchlings.checkapi import testing
 from torchlings.engine.child import plugin, sandbox, tamper
 from torchlings.engine.child.loader import load_exercise
-from torchlings.engine.host.outcome import check_missing, timeout_message
-from torchlings.engine.result import OUT_OF_TIME, CheckResult, Status, TestOutcome
+from torchlings.engine.host.outcome import check_missing
+from torchlings.engine.problems import problem, problem_result, timeout_message
+from torchlings.engine.result import OUT_OF_TIME, CheckResult, Status, TestOutcome, one_line
 
 # pytest's own plugins that a check never needs; leaving them out roughly
 # halves pytest's start-up inside the check process.
@@ -81,20 +82,11 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
         return result
 
     if not exercise_file.exists():
-        return finish(
-            CheckResult(
-                Status.ERROR,
-                summary=f"{exercise_file} does not exist",
-                problem=TestOutcome(
-                    name="loading your exercise",
-                    outcome="error",
-                    exc_type="FileNotFoundError",
-                    message=f"The exercise file {exercise_file} is missing. "
-                    f"`torchlings reset {exercise_file.stem}` (or x in the watch screen) "
-                    "brings back the shipped version.",
-                ),
-            )
-        )
+        return finish(problem_result(
+            Status.ERROR, "FileNotFoundError",
+            f"The exercise file {exercise_file} is missing. `torchlings reset "
+            f"{exercise_file.stem}` (or x in the watch screen) brings back the shipped version.",
+            name="loading your exercise", summary=f"{exercise_file} does not exist"))
 
     before = tamper.snapshot()
     try:
@@ -117,15 +109,15 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
             )
         elif isinstance(exc, KeyboardInterrupt):
             described.message = "KeyboardInterrupt was raised while your file was being loaded."
-        return finish(CheckResult(status, summary=_one_line(described.message), problem=described))
+        if status is Status.NOT_DONE:
+            return finish(not_done([], described, problem=described))
+        return finish(CheckResult(status, summary=one_line(described.message), problem=described))
 
     changed = tamper.replaced(before)
     if changed:  # at import: before pytest (and the runner) call what was replaced
         tamper.put_back(before, changed)
-        problem = TestOutcome(name="loading your exercise", outcome="error",
-                              exc_type="CheckTampered", message=tamper.message(changed))
-        return finish(CheckResult(Status.ERROR, summary=_one_line(problem.message),
-                                  problem=problem))
+        return finish(problem_result(Status.ERROR, "CheckTampered", tamper.message(changed),
+                                     name="loading your exercise"))
 
     collector = plugin.Collector(exercise_file, check_file)
     # Only our own plugin judges: pytest plugins the learner happens to have
@@ -139,11 +131,9 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
         if not check_file.exists():  # deleted by the learner's code, at import
             return finish(check_missing(check_file, exercise_file))
         if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
-            collector.problem = collector.problem or TestOutcome(
-                name="running the check", outcome="error", exc_type="PytestError",
-                message=f"pytest could not run the check (exit code {int(code)}); this is a "
-                "fault in torchlings or the check, not in your code.",
-            )
+            collector.problem = collector.problem or problem(
+                "PytestError", f"pytest could not run the check (exit code {int(code)}); this "
+                "is a fault in torchlings or the check, not in your code.")
     except BaseException as exc:  # noqa: BLE001 - e.g. SystemExit from learner code at collection
         if collector.problem is None:
             collector.problem = plugin.describe_exception(
@@ -155,23 +145,16 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
     if sandbox.deadline_passed is not None and not _names_the_deadline(collector):
         # Time ran out where pytest itself was (between two tests, collecting
         # the check): nothing else that went wrong after that is the story.
-        collector.problem = TestOutcome(
-            name="running the check", outcome="error", exc_type=OUT_OF_TIME,
-            message=timeout_message(f"The check did not finish within "
-                                    f"{sandbox.deadline_passed:g} s and was stopped."))
+        collector.problem = problem(OUT_OF_TIME, timeout_message(
+            f"The check did not finish within {sandbox.deadline_passed:g} s and was stopped."))
     if collector.interrupted is not None and collector.problem is None:
-        collector.problem = TestOutcome(
-            name="running the check",
-            outcome="error",
-            exc_type="KeyboardInterrupt",
-            message="KeyboardInterrupt was raised while the check ran; the runner stopped this "
-            "check and carries on. If your code raises it on purpose, take that out.",
-        )
+        collector.problem = problem(
+            "KeyboardInterrupt", "KeyboardInterrupt was raised while the check ran; the runner "
+            "stopped this check and carries on. If your code raises it on purpose, take that out.")
     changed = tamper.replaced(before)
     tamper.put_back(before, changed)
     if changed and collector.problem is None:
-        collector.problem = TestOutcome(name="running the check", outcome="error",
-                                        exc_type="CheckTampered", message=tamper.message(changed))
+        collector.problem = problem("CheckTampered", tamper.message(changed))
     tests = list(collector.tests.values())
     return finish(summarise(tests, collector.problem))
 
@@ -189,10 +172,10 @@ def summarise(tests: list[TestOutcome], problem: TestOutcome | None) -> CheckRes
         where = f" (line {first.learner_line.line})" if first.learner_line else ""
         # The message's first sentence ("The check did not finish within 8 s and was
         # stopped"), without the pointer to an excerpt a one-line summary lacks.
-        summary = f"{_one_line(first.message).split('. ')[0]}{where}"
+        summary = f"{one_line(first.message)}{where}"
         return CheckResult(Status.TIMEOUT, summary=summary, tests=tests, problem=problem)
     if problem is not None:
-        return CheckResult(Status.ERROR, summary=_one_line(problem.message), tests=tests,
+        return CheckResult(Status.ERROR, summary=one_line(problem.message), tests=tests,
                            problem=problem)
     if not tests:
         return CheckResult(Status.ERROR, summary="the check ran no tests", tests=tests)
@@ -208,14 +191,21 @@ def summarise(tests: list[TestOutcome], problem: TestOutcome | None) -> CheckRes
     else:
         status = Status.PASSED
     if status is Status.NOT_DONE:
-        first = failing[0]
-        where = f" (line {first.learner_line.line})" if first.learner_line else ""
-        summary = f"not done yet{where}: {_one_line(first.message) or 'a TODO is still open'}"
-    elif status is Status.SKIPPED:
-        summary = f"skipped: {_one_line(tests[0].message)}"
-    else:
-        summary = f"{passed} of {len(tests)} tests pass"
-    return CheckResult(status, summary=summary, tests=tests)
+        return not_done(tests, failing[0])
+    if status is Status.SKIPPED:
+        reason = one_line(tests[0].message) or "not checked here"
+        return CheckResult(status, summary=f"skipped: {reason}", tests=tests, skip_reason=reason)
+    return CheckResult(status, summary=f"{passed} of {len(tests)} tests pass", tests=tests)
+
+
+def not_done(tests: list[TestOutcome], first: TestOutcome,
+             problem: TestOutcome | None = None) -> CheckResult:
+    """NOT_DONE, with the TODO still open (`first`) as data and in the one-line summary."""
+    todo = one_line(first.message) or "a TODO is still open"
+    line = first.learner_line.line if first.learner_line else None
+    where = f" (line {line})" if line is not None else ""
+    return CheckResult(Status.NOT_DONE, summary=f"not done yet{where}: {todo}", tests=tests,
+                       problem=problem, todo=todo, todo_line=line)
 
 
 def _is_todo(test: TestOutcome) -> bool:
@@ -225,6 +215,3 @@ def _is_todo(test: TestOutcome) -> bool:
         return True
     return test.exc_type == "NotImplementedError" and test.learner_line is not None
 
-
-def _one_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""

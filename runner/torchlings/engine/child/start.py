@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -32,7 +33,7 @@ EXIT_REPORTED = 0
 EXIT_FAULT = 70
 
 
-def series_writer(fd: int):
+def series_writer(fd: int) -> Callable[[str, float], None]:
     """A `testing._point_listener` that sends each point to the engine as a JSON line."""
     os.set_blocking(fd, False)
 
@@ -83,7 +84,7 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         sandbox.apply_limits(request["memory"], file_bytes=request.get("file_limit"))
         from torchlings.checkapi import testing
         from torchlings.engine.child.run_check import run_check
-        from torchlings.engine.host.outcome import write_result
+        from torchlings.engine.result_file import write_result
 
         if series_fd is not None:
             testing._point_listener = series_writer(series_fd)

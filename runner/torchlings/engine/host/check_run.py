@@ -16,14 +16,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from torchlings.engine.child import sandbox
+from torchlings.engine import limits
 from torchlings.engine.host import scratch_cap
 from torchlings.engine.host.outcome import check_missing, finished
-from torchlings.engine.host.series import SeriesCallback, SeriesFollower
-from torchlings.engine.jobs import CheckJob
-from torchlings.engine.result import CheckResult, Status, TestOutcome
-from torchlings.engine.visible import make_visible
-from torchlings.learner import regular_file, shipped
+from torchlings.engine.host.series import SeriesFollower
+from torchlings.engine.jobs import CheckJob, SeriesCallback
+from torchlings.engine.problems import problem_result
+from torchlings.engine.result import CheckResult, Status
+from torchlings.learner import regular_file
 
 SCRATCH_PREFIX = "torchlings-check-"
 # Added to the exercise's timeout on the check process's own clock: pytest's
@@ -55,8 +55,8 @@ class CheckRun:
             "result": str(self.result_file),
             "cwd": str(workdir),
             "scratch": str(self.scratch),
-            "memory": sandbox.memory_limit_bytes(),
-            "file_limit": sandbox.file_limit_bytes(),
+            "memory": limits.memory_limit_bytes(),
+            "file_limit": limits.file_limit_bytes(),
             "timeout": self.own_limit,
             "nonce": self.nonce,
         }
@@ -75,7 +75,7 @@ class CheckRun:
         """A result for a check that cannot start: its check file is gone, or the
         exercise file cannot even be opened (a symlink loop, a named pipe...)."""
         if not os.path.exists(self.request["check"]):
-            return make_visible(check_missing(self.request["check"], self.request["exercise"]))
+            return check_missing(self.request["check"], self.request["exercise"])
         try:
             os.close(regular_file.open_regular(self.request["exercise"]))
             return None
@@ -91,10 +91,8 @@ class CheckRun:
             message = (f"Your exercise file {self.job.exercise_file} {why}. Replace it with a "
                        f"real file: `torchlings reset {self.job.exercise_file.stem}` brings back "
                        "the shipped version.")
-            problem = TestOutcome(name="loading your exercise", outcome="error",
-                                  exc_type=type(exc).__name__, message=message)
-            return make_visible(CheckResult(Status.ERROR, summary=message.split(". ")[0],
-                                            problem=problem))
+            return problem_result(Status.ERROR, type(exc).__name__, message,
+                                  name="loading your exercise")
 
     def scratch_over_limit(self) -> bool:
         """Whether the check has filled its folders past the ceiling (then it must be ended)."""
@@ -106,14 +104,14 @@ class CheckRun:
                seconds: float) -> CheckResult:
         if self.scratch_overflowed:
             message = scratch_cap.over_limit_message(self.scratch_limit)
-            problem = TestOutcome(name="running the check", outcome="error",
-                                  exc_type="TooMuchTemporary", message=message)
-            return make_visible(CheckResult(Status.ERROR, summary=message.split(", ")[0],
-                                            problem=problem, output=output, seconds=seconds))
+            overflowed = problem_result(Status.ERROR, "TooMuchTemporary", message,
+                                        summary=message.split(", ")[0])
+            overflowed.output, overflowed.seconds = output, seconds
+            return overflowed
         result = finished(result_file=self.result_file, nonce=self.nonce, returncode=returncode,
                           output=output, dropped=dropped, timed_out=timed_out,
                           timeout=self.own_limit, allowance=self.allowance, seconds=seconds)
-        result.check_modified = shipped.differs_from_shipped(Path(self.job.check_file))
+        result.check_modified = self.job.check_modified
         return result
 
     def close(self) -> None:

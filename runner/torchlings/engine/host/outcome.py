@@ -7,16 +7,16 @@ by a forked child of the warm worker end in identical results.
 from __future__ import annotations
 
 import errno
-import hmac
-import json
 import os
 import signal
 import threading
 from pathlib import Path
 from typing import IO
 
-from torchlings.engine.child import sandbox
-from torchlings.engine.result import CheckResult, Status, TestOutcome
+from torchlings.engine import limits
+from torchlings.engine.problems import problem_result, ran_out_of_time
+from torchlings.engine.result import CheckResult, Status
+from torchlings.engine.result_file import read_result
 from torchlings.engine.visible import make_visible
 
 OUTPUT_LIMIT = 64 * 1024  # bytes of a check's own output that are kept
@@ -97,41 +97,44 @@ def finished(
     A result counts only when the process ended the runner's way: exit status
     0 and a result file carrying the nonce this check was given.
     """
-    result = _read_result(result_file, nonce) if not timed_out and returncode == 0 else None
+    result = read_result(result_file, nonce) if not timed_out and returncode == 0 else None
     name = signal_name(-returncode) if returncode is not None and returncode < 0 else ""
     if name == "SIGALRM":  # the check process's own clock: the exercise's timeout
-        result = _timeout(f"The check did not finish within {timeout:g} s and was stopped.")
+        result = ran_out_of_time(f"The check did not finish within {timeout:g} s and was stopped.")
     elif name == "SIGXCPU":
-        result = _timeout(f"The check used more than {sandbox.cpu_seconds_allowed(timeout):g} s of "
-                          "processor time and was stopped.")
+        allowed = limits.cpu_seconds_allowed(timeout)
+        result = ran_out_of_time(f"The check used more than {allowed:g} s of "
+                                 "processor time and was stopped.")
     elif timed_out:  # the runner's backstop: the process never kept its own time
-        result = _timeout(f"The check did not finish within {timeout + allowance:g} s "
-                          f"({timeout:g} s for the check plus {allowance:g} s to start up) "
-                          "and was stopped.")
+        result = ran_out_of_time(f"The check did not finish within {timeout + allowance:g} s "
+                                 f"({timeout:g} s for the check plus {allowance:g} s to start "
+                                 "up) and was stopped.")
     elif name == "SIGXFSZ":
-        result = _problem(Status.CRASHED, "FileTooLarge", sandbox.file_too_large_message())
+        result = problem_result(Status.CRASHED, "FileTooLarge", limits.file_too_large_message())
     elif result is None:
         if name:
             meaning = _SIGNAL_MEANING.get(name, "the process was stopped by a signal")
-            result = _problem(
+            result = problem_result(
                 Status.CRASHED,
                 name,
-                f"The check process crashed with {name}: {meaning}. Nothing in Python stops "
+                summary=f"The check process crashed with {name}",
+                message=f"The check process crashed with {name}: {meaning}. Nothing in Python stops "
                 "this; look at the last thing your code did before it (ctypes, an unsafe "
                 "tensor operation, os.kill).",
             )
         elif returncode in _UNWRITTEN:
-            result = _problem(Status.ERROR, "ResultNotWritten", _UNWRITTEN[returncode])
+            result = problem_result(Status.ERROR, "ResultNotWritten", _UNWRITTEN[returncode])
         elif returncode == 0:
-            result = _problem(
+            result = problem_result(
                 Status.CRASHED,
                 "exit",
-                "The check process ended before reporting a result: something in your code "
+                summary="The check process ended before reporting a result",
+                message="The check process ended before reporting a result: something in your code "
                 "ended the process (os._exit or similar) while the check ran. That never "
                 "counts as passing; take the exit out.",
             )
         else:
-            result = _problem(
+            result = problem_result(
                 Status.CRASHED,
                 "exit",
                 f"The check process ended with exit code {returncode} before reporting a "
@@ -142,7 +145,8 @@ def finished(
     result.output_truncated_bytes = dropped
     if timed_out or not result.seconds:
         result.seconds = seconds
-    return make_visible(result)
+    visible_result: CheckResult = make_visible(result)
+    return visible_result
 
 
 # Exit statuses of a check process whose result could not be written (see
@@ -167,7 +171,7 @@ def check_missing(check_file: str | os.PathLike[str], exercise_file: str | os.Pa
     message = (f"The check for this exercise, {Path(check_file).name}, is missing: something "
                f"deleted it (code in your exercise, perhaps). `torchlings reset {name} --check` "
                "puts the shipped check back and leaves your exercise file as it is.")
-    return _problem(Status.ERROR, "CheckMissing", message)
+    return problem_result(Status.ERROR, "CheckMissing", message)
 
 
 def exit_status_for(exc: BaseException, default: int) -> int:
@@ -178,37 +182,3 @@ def exit_status_for(exc: BaseException, default: int) -> int:
     if number in (errno.ENOSPC, errno.EDQUOT):
         return EXIT_DISK_FULL
     return default
-
-
-def timeout_message(what: str) -> str:
-    return (f"{what} Look for a loop that never ends (a `while` whose condition never "
-            "changes) or far more work than the exercise needs. If there is none, the "
-            "machine may just have been busy: save again, or close what is using the "
-            "processor.")
-
-
-def _timeout(what: str) -> CheckResult:
-    return _problem(Status.TIMEOUT, "timeout", timeout_message(what))
-
-
-def _problem(status: Status, exc_type: str, message: str) -> CheckResult:
-    problem = TestOutcome(name="running the check", outcome="error", exc_type=exc_type,
-                          message=message)
-    return CheckResult(status, summary=message.split(":")[0].split(". ")[0], problem=problem)
-
-
-def _read_result(path: Path, nonce: str) -> CheckResult | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not nonce or not hmac.compare_digest(str(data.get("nonce", "")), nonce):
-            return None  # not written by the runner's own code in this check
-        return CheckResult.from_dict(data["result"])
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return None
-
-
-def write_result(path: Path, result: CheckResult, nonce: str) -> None:
-    """Write atomically, so the parent never reads half a result."""
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"nonce": nonce, "result": result.to_dict()}), encoding="utf-8")
-    os.replace(tmp, path)

@@ -15,9 +15,9 @@ import os
 import selectors
 import threading
 import time
-from collections.abc import Callable
 
-SeriesCallback = Callable[[dict[str, list[float]]], None]
+from torchlings.engine.jobs import SeriesCallback
+
 MIN_INTERVAL = 0.1
 
 

@@ -22,8 +22,7 @@ from pathlib import Path
 from torchlings.engine import reaper
 from torchlings.engine.host.check_run import CheckRun
 from torchlings.engine.host.outcome import OutputSink
-from torchlings.engine.host.series import SeriesCallback
-from torchlings.engine.jobs import CheckJob
+from torchlings.engine.jobs import CheckJob, SeriesCallback
 from torchlings.engine.result import CheckResult
 
 # A fresh process pays for importing torch before the check's own clock

@@ -37,11 +37,11 @@ import time
 
 from torchlings.engine.host.check_run import CheckRun
 from torchlings.engine.host.outcome import OutputSink
-from torchlings.engine.host.series import SeriesCallback
 from torchlings.engine.host.subprocess_engine import SubprocessEngine
 from torchlings.engine.host.worker_client import Pending, Worker
-from torchlings.engine.jobs import CheckJob
-from torchlings.engine.result import CheckResult, Status, TestOutcome
+from torchlings.engine.jobs import CheckJob, SeriesCallback
+from torchlings.engine.problems import problem_result
+from torchlings.engine.result import CheckResult, Status
 
 # Beyond the catalog's timeout, for what the child does before and after the
 # check's own work (pytest's set-up, writing the result) on a busy machine.
@@ -71,15 +71,13 @@ def _worker_lost() -> CheckResult:
         "The check was stopped twice because the process it ran in was killed or stopped. "
         "If your code sends signals to other processes (os.kill, os.killpg), take that out."
     )
-    problem = TestOutcome(name="running the check", outcome="error", exc_type="WorkerLost",
-                          message=message)
-    return CheckResult(Status.CRASHED, summary="the check's process was killed", problem=problem)
+    return problem_result(Status.CRASHED, "WorkerLost", message,
+                          summary="the check's process was killed")
 
 
 def _stopped() -> CheckResult:
-    problem = TestOutcome(name="running the check", outcome="error", exc_type="Stopped",
-                          message="The runner stopped before this check finished.")
-    return CheckResult(Status.ERROR, summary="stopped before it finished", problem=problem)
+    return problem_result(Status.ERROR, "Stopped", "The runner stopped before this check finished.",
+                          summary="stopped before it finished")
 
 
 class WarmEngine:

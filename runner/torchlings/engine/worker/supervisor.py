@@ -29,7 +29,7 @@ def run_here(request: dict[str, Any]) -> None:
 
     from torchlings.engine.child import sandbox
     from torchlings.engine.child.run_check import run_check
-    from torchlings.engine.host.outcome import write_result
+    from torchlings.engine.result_file import write_result
 
     sandbox.prepare_process()
     sandbox.use_private_tmp(Path(request["scratch"]) / "tmp")

@@ -3,8 +3,10 @@ calls on the app; it holds no progress of its own."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -38,7 +40,7 @@ NEEDS_WORKSPACE = {"next", "rerun", "list", "check_all", "reset", "edit"}
 
 
 class WatchScreen(AppAccess, Screen[None]):
-    BINDINGS = KEYS
+    BINDINGS: ClassVar[list[BindingType]] = [*KEYS]
 
     def __init__(self) -> None:
         super().__init__()
@@ -69,7 +71,7 @@ class WatchScreen(AppAccess, Screen[None]):
         if action == "hint":
             return bool(app.current.hints)
         if action == "hide_hints":
-            return app.hints_visible
+            return app.hints.visible
         return True
 
     def action_next(self) -> None:

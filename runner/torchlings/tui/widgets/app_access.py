@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -11,9 +12,10 @@ if TYPE_CHECKING:
 class AppAccess:
     @property
     def tapp(self) -> TorchlingsApp:
-        return self.app  # type: ignore[attr-defined,return-value]
+        app: TorchlingsApp = self.app  # type: ignore[attr-defined]
+        return app
 
-    def watch_app(self, callback, *names: str) -> None:  # noqa: ANN001
+    def watch_app(self, callback: Callable[[], object], *names: str) -> None:
         """Call `callback()` now and whenever one of the app's reactive `names` changes."""
         for name in names:
             self.watch(self.app, name, lambda _value: callback(), init=False)  # type: ignore[attr-defined]

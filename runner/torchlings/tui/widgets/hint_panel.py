@@ -16,19 +16,20 @@ class HintPanel(AppAccess, VerticalScroll):
 
     def on_mount(self) -> None:
         self.border_title = "hints: h next, H hide"
-        self.watch_app(self._draw, "current", "hints_shown", "hints_visible")
+        self.watch_app(self._draw, "current", "hints")
 
     def _draw(self) -> None:
         app = self.tapp
         hints = app.current.hints
-        self.display = app.hints_visible and app.hints_shown > 0
+        shown = app.hints.shown
+        self.display = app.hints.visible and shown > 0
         text = Text()
-        for index, hint in enumerate(hints[: app.hints_shown], start=1):
+        for index, hint in enumerate(hints[:shown], start=1):
             if index > 1:
                 text.append("\n")
             text.append(f"Hint {index} of {len(hints)}: ", style="bold")
             text.append(hint)  # plain text: brackets in a hint are code, never markup
-        if app.hints_shown >= len(hints):
+        if shown >= len(hints):
             text.append("\nNo more hints.", style="italic")
         self.query_one("#hint-text", Static).update(text)
         self.scroll_end(animate=False)

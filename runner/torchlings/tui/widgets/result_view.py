@@ -17,6 +17,7 @@ from torchlings.engine import Status
 from torchlings.learner.report import CHECK_MODIFIED_NOTE, render_result
 from torchlings.tui.prose import reflow
 from torchlings.tui.widgets.app_access import AppAccess
+from torchlings.vocabulary import counts_as_done
 
 
 class Uncoloured:
@@ -45,7 +46,7 @@ class ResultView(AppAccess, VerticalScroll):
     def on_mount(self) -> None:
         self.watch(self, "scroll_y", lambda: self._measure(), init=False)
         self.watch(self, "virtual_size", lambda: self._measure(), init=False)
-        self.watch_app(self._draw, "current", "result", "gone")
+        self.watch_app(self._draw, "current", "result", "solution", "gone")
 
     def on_resize(self) -> None:
         self._measure()
@@ -70,10 +71,10 @@ class ResultView(AppAccess, VerticalScroll):
             return Text("")
         body = render_result(app.current, result, root=app.workspace.root, show_headline=False)
         parts: list[RenderableType] = []
-        if result.status not in (Status.PASSED, Status.SKIPPED) and result.first_failure is None:
+        if not counts_as_done(result.status) and result.first_failure is None:
             # Nothing per test to show (a timeout, a crash): the summary is the story.
             parts.append(Text(result.summary or result.status.value, style="bold"))
-        if getattr(result, "check_modified", False):  # set by the engine; older ones do not
+        if result.check_modified:
             # Also in the status line, where a narrow terminal may cut it off.
             parts.append(Text(f"{CHECK_MODIFIED_NOTE.capitalize()}.", style="bold"))
         parts.append(body)
@@ -82,21 +83,23 @@ class ResultView(AppAccess, VerticalScroll):
         return Group(*parts)
 
     def _solution(self) -> list[RenderableType]:
-        """The reference solution, to compare with (as rustlings does after a pass)."""
-        app = self.tapp
-        exercise = app.current
-        text = app.workspace.solution_text(exercise)
-        if text is None:
+        """The reference solution, to compare with (as rustlings does after a pass).
+
+        Read by the app's worker (it may take a `git show`) and handed in as
+        `app.solution`: drawing never touches a file.
+        """
+        solution = self.tapp.solution
+        if solution is None or solution.exercise != self.tapp.current:
             return []
+        exercise = solution.exercise
         title = Text("\nCompare with the reference solution", style="bold")
-        local = app.workspace.root / exercise.solution_rel
-        if local.is_file():
+        if solution.local is not None:
             title.append(", ")
             title.append(str(exercise.solution_rel),
-                         style=Style(underline=True, link=local.as_uri()))
+                         style=Style(underline=True, link=solution.local.as_uri()))
         title.append(":")
-        return [title, Syntax(text.rstrip(), "python", theme="ansi_dark", line_numbers=True,
-                              word_wrap=True)]
+        return [title, Syntax(solution.text.rstrip(), "python", theme="ansi_dark",
+                              line_numbers=True, word_wrap=True)]
 
 
 class MoreBelow(AppAccess, Static):

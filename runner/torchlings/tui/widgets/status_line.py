@@ -5,11 +5,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from torchlings.tui.status import WORD_STYLE
 from torchlings.tui.widgets.app_access import AppAccess
+from torchlings.vocabulary import headline_style
 
 WATCHED = ("current", "result", "progress", "checking", "queued", "engine_ready",
-           "all_running", "done_count", "gone")
+           "check_all_run", "done_count", "gone")
 
 
 class StatusLine(AppAccess, Static):
@@ -18,7 +18,7 @@ class StatusLine(AppAccess, Static):
 
     def _draw(self) -> None:
         word, rest = self.tapp.status()
-        text = Text(word, style=WORD_STYLE[word])
+        text = Text(word, style=headline_style(word))
         if rest:
             text.append(f" — {rest}")
         text.no_wrap = True
