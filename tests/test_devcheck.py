@@ -56,6 +56,66 @@ def test_every_kind_of_unsound_exercise_is_named(workspace):
     assert "1 hint(s); at least two are needed" in text
 
 
+def test_a_wrong_variant_must_say_its_mistake(workspace):
+    """A `says` phrase that the learner's first failure does not contain is a problem."""
+    variants = workspace / "tests/variants/01_basics/add.toml"
+    variants.write_text(variants.read_text().replace('says = "add(2, 3) is 6"',
+                                                     'says = "zero_grad"'))
+    result = invoke("dev", "check", "add")
+    assert result.exit_code == 1
+    assert ("wrong variant 'multiplies instead of adding' fails, but what the learner reads "
+            "does not say 'zero_grad'") in result.output
+    assert "add(2, 3) is 6" in result.output  # what it does say, to write the phrase from
+
+
+def test_says_is_case_insensitive_and_proven_per_variant(workspace):
+    variants = workspace / "tests/variants/01_basics/add.toml"
+    variants.write_text(variants.read_text().replace('says = "add(2, 3) is 6"',
+                                                     'says = "ADD(2, 3)   IS 6"'))
+    result = invoke("dev", "check", "--json", "add")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["exercises"][0]["missing_says"] == []
+
+
+def test_wrong_variants_without_says_are_listed_not_failed(workspace):
+    result = invoke("dev", "check", "--json")
+    assert result.exit_code == 0, result.output
+    missing = {e["name"]: e["missing_says"] for e in json.loads(result.stdout)["exercises"]}
+    assert missing == {"add": [], "double": ["returns a list"], "halve": []}
+    text = invoke("dev", "check").output
+    assert "1 wrong variant(s) in 1 exercise(s) have no `says`" in text
+    assert "02 double" in text
+
+
+def test_says_on_a_right_variant_is_a_problem(workspace):
+    variants = workspace / "tests/variants/01_basics/add.toml"
+    variants.write_text(variants.read_text().replace('approach = "the built-in sum"',
+                                                     'approach = "the built-in sum"\nsays = "x"'))
+    result = invoke("dev", "check", "add")
+    assert result.exit_code == 1
+    assert "only a wrong variant has one" in result.output
+
+
+def test_show_prints_what_each_wrong_variant_makes_the_learner_read(workspace):
+    result = invoke("dev", "check", "--show", "double")
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "wrong: returns the input unchanged  [failed]  says 'wrong values' yes" in text
+    assert "double works on a small tensor." in text  # the failing test's docstring line
+    assert "the result should be a torch.Tensor, but it is list" in text
+    assert "right: torch.mul / torch.div  [passed]" in text
+
+
+def test_checks_that_do_not_go_through_the_contract_harness_are_listed(workspace):
+    # Only the halve check calls testkit.harness; the marker it leaves is what dev check reads.
+    result = invoke("dev", "check", "--json")
+    harnessed = {e["name"]: e["harnessed"] for e in json.loads(result.stdout)["exercises"]}
+    assert harnessed == {"add": False, "double": False, "halve": True}
+    text = invoke("dev", "check").output
+    assert "2 exercise(s) whose check does not go through the contract harness" in text
+    assert "01 add, 02 double" in text
+
+
 CHAPTERS: dict[str, list[str]] = {}
 for _exercise in load_course(REPO).exercises:
     CHAPTERS.setdefault(_exercise.dir, []).append(_exercise.name)

@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.checkapi.testing import expect_tensor, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 
 def test_pole_state(exercise):
@@ -79,3 +80,41 @@ def test_chosen_q_values_batch_of_one(exercise):
         concept="squeeze() without a dim removes every size-1 dim, the batch dim too when "
                 "B = 1: (1, 1) becomes a 0-d tensor. Name the dim: squeeze(1) or squeeze(-1).",
     )
+
+
+AXES = {"batch": [1, 4], "dtype": [torch.float32, torch.float64]}
+
+
+def test_contracts(exercise):
+    """Each function keeps its promise for a batch of one, float64, rewards of exactly 0 at an
+    episode end, more actions than the example, and gradients through the picked Q-values."""
+    check_contract(Contract(
+        function="pole_state", call=exercise.pole_state, reference=lambda obs: obs[:, 2:4],
+        inputs=lambda d: Args(d.randn(d["batch"], 4).requires_grad_()), axes=AXES,
+        concept="obs[:, 2:4]: every row, columns 2 and 3."))
+    check_contract(Contract(
+        function="last_steps", call=exercise.last_steps,
+        reference=lambda rewards, k: rewards[:, -k:],
+        inputs=lambda d: Args(d.randn(d["batch"], 6), d["k"]), axes={**AXES, "k": [1, 6]},
+        concept="rewards[:, -k:]: every environment, the last k time steps."))
+
+    def terminal_inputs(d):
+        rewards = d.randn(d["batch"], 5)
+        dones = d.rand(d["batch"], 5) < 0.5
+        dones[0, -1] = True
+        rewards[0, -1] = 0.0  # a terminal reward of 0 is still a terminal reward
+        return Args(rewards, dones)
+
+    check_contract(Contract(
+        function="terminal_rewards", call=exercise.terminal_rewards,
+        reference=lambda rewards, dones: rewards[dones], inputs=terminal_inputs, axes=AXES,
+        concept="rewards[dones] keeps every reward whose step ended an episode, a reward of "
+                "exactly 0 included: select by the mask, never by the reward's value."))
+    check_contract(Contract(
+        function="chosen_q_values", call=exercise.chosen_q_values,
+        reference=lambda q, a: q.gather(1, a.unsqueeze(1)).squeeze(1),
+        inputs=lambda d: Args(d.randn(d["batch"], d["actions"]).requires_grad_(),
+                              d.randint(d["actions"], d["batch"])),
+        axes={**AXES, "actions": [2, 9]},
+        concept="q_values.gather(1, actions.unsqueeze(1)).squeeze(1): one Q-value per row, "
+                "shape (B,), a batch of one included."))

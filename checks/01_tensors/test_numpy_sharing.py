@@ -105,3 +105,21 @@ def test_shared_batch_keeps_the_dtype(exercise):
     expect(t[2, 1].item() == -5.0,
            "The float64 batch was copied: a write to the array does not show in the tensor. "
            "torch.from_numpy(a) or torch.as_tensor(a) with no dtype share any dtype.")
+
+
+def test_shared_batch_shares_a_strided_batch_too(exercise):
+    """A batch that is a strided view (every other column, a transpose) is shared as it is."""
+    concept = ("torch.from_numpy keeps the array's strides, so even a view that is not "
+               "contiguous is shared. np.ascontiguousarray, .copy(), or .contiguous() on the "
+               "tensor make a copy exactly when the batch is strided: the tensor stops seeing "
+               "the array's writes.")
+    base = np.arange(24, dtype=np.float32).reshape(4, 6)
+    for label, batch in (("every other column, base[:, ::2]", base[:, ::2]),
+                         ("a transpose, base.T", base.T)):
+        t = exercise.shared_batch(batch)
+        expect_tensor(t, name=f"shared_batch({label})", shape=batch.shape, dtype=torch.float32,
+                      values=torch.from_numpy(batch.copy()), concept=concept)
+        batch[1, 1] = -7.0
+        expect(t[1, 1].item() == -7.0,
+               f"With {label} as the batch, the tensor did not see batch[1, 1] = -7: it is a "
+               "copy of a strided batch, not the batch itself.\n" + concept)

@@ -5,6 +5,7 @@ import torch
 from torchlings.checkapi.testing import expect, expect_choice, expect_tensor
 from torchlings.checkapi.testkit.autograd import call_autograd
 from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = (
     "backward() adds into .grad instead of overwriting it. Clear it before each batch's "
@@ -97,3 +98,29 @@ def test_callers_weights_untouched(exercise):
         expect_tensor(b, name=f"the gradient for batch {number}, second call", values=a,
                       atol=1e-6, concept="Calling the function again must give the same "
                       "gradients: nothing may be left over from the first call. " + CONCEPT)
+
+
+def test_contract(exercise):
+    """Each batch's own gradient, for any number of batches and sizes, in float32 and float64,
+    whether the caller's w is fresh or already holds a .grad."""
+    def reference(w, batches):
+        w = w.detach().clone().requires_grad_()
+        return [torch.autograd.grad(((obs @ w - returns) ** 2).mean(), w)[0]
+                for obs, returns in batches]
+
+    def inputs(draw):
+        dim = draw["dim"]
+        w = draw.randn(dim).requires_grad_()
+        if draw["w"] == "used":
+            w.grad = draw.randn(dim)
+        batches = [(draw.randn(size, dim), draw.randn(size)) for size in draw["sizes"]]
+        return Args(w, batches)
+
+    check_contract(Contract(
+        function="per_batch_gradients", call=exercise.per_batch_gradients,
+        reference=reference, inputs=inputs,
+        axes={"dim": [1, 3], "sizes": [(1,), (4, 1, 7)], "w": ["fresh", "used"],
+              "dtype": [torch.float32, torch.float64]},
+        budget=8,
+        concept=CONCEPT + " Clearing means w.grad = None (or zeroing a .grad that exists): a "
+                "zeros tensor you make yourself must have w's dtype and device."))

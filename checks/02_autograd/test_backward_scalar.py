@@ -5,6 +5,7 @@ import torch
 from torchlings.checkapi.testing import expect_tensor
 from torchlings.checkapi.testkit.autograd import call_autograd
 from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = (
     "Each y[i] = f(x[i]) depends on x[i] alone, so the gradient of y.sum() at x[i] is "
@@ -64,3 +65,28 @@ def test_callers_x_untouched(exercise):
     expect_tensor(second, name="the derivative of x**2 on a second call", shape=(3,),
                   values=2 * x, atol=1e-6,
                   concept="A second call must not add onto the first call's gradient.")
+
+
+FUNCTIONS = {"sin": torch.sin, "square": lambda t: t**2, "tanh": torch.tanh}
+
+
+def test_contract(exercise):
+    """The derivative is right, shaped and typed like x, for any shape, float64, and on any
+    device (tried on PyTorch's meta device, which has no values, only shapes and devices)."""
+    def reference(f, x):
+        x = x.detach().clone().requires_grad_()
+        (grad,) = torch.autograd.grad(f(x), x, grad_outputs=torch.ones_like(x))
+        return grad
+
+    def inputs(draw):
+        shape = {"vector": (5,), "matrix": (3, 4), "one number": ()}[draw["shape"]]
+        return Args(FUNCTIONS[draw["f"]], draw.randn(*shape))
+
+    check_contract(Contract(
+        function="elementwise_derivative", call=exercise.elementwise_derivative,
+        reference=reference, inputs=inputs,
+        axes={"f": list(FUNCTIONS), "shape": ["vector", "matrix", "one number"],
+              "dtype": [torch.float32, torch.float64], "device": ["cpu", "meta"]},
+        budget=10,
+        concept=CONCEPT + " Anything you create for it (torch.ones_like(y)) must follow y's "
+                "dtype and device: torch.ones(y.shape) is a float32 tensor on the CPU."))

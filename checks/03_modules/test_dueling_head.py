@@ -2,8 +2,9 @@
 
 import torch
 
-from torchlings.checkapi.testing import expect_tensor
+from torchlings.checkapi.testing import expect_tensor, fail
 from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.modules import call
 
 CONCEPT = (
@@ -74,3 +75,28 @@ def test_network_output(exercise):
     value, _ = net.streams(obs)
     expect_tensor(q.mean(dim=-1), name="the network's Q averaged over actions", shape=(7,),
                   values=value.squeeze(-1), atol=1e-5, concept=CONCEPT)
+
+
+def _name_a_cut_mean(case, got, want):
+    """Right Q-values whose gradient is wrong: the mean over the actions was detached."""
+    if case.gradient_problem:
+        fail("dueling_q gives the right Q-values, but the gradient that reaches the advantage "
+             "stream is wrong: the mean over the actions was cut from the graph (.detach(), "
+             ".item(), or a value computed under no_grad). Each advantage also moves Q through "
+             "the mean it is part of; keep the mean in the graph: "
+             "advantages - advantages.mean(dim=-1, keepdim=True).\n" + CONCEPT)
+
+
+def test_dueling_q_contract(exercise):
+    """dueling_q keeps its promise for any batch and number of actions, in float32 and float64,
+    gradients included."""
+    def inputs(draw):
+        batch, actions = draw["batch"], draw["actions"]
+        return Args(draw.randn(batch, 1, scale=3.0).requires_grad_(),
+                    draw.randn(batch, actions, scale=2.0).requires_grad_())
+
+    check_contract(Contract(
+        function="dueling_q", call=exercise.dueling_q,
+        reference=lambda v, a: v + (a - a.mean(dim=-1, keepdim=True)), inputs=inputs,
+        axes={"batch": [1, 5], "actions": [1, 2, 7], "dtype": [torch.float32, torch.float64]},
+        atol=1e-5, rtol=1e-5, diagnose=_name_a_cut_mean, concept=CONCEPT))

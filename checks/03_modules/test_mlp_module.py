@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.modules import call, expect_module, expect_not_affine
 
 IN, HIDDEN, OUT = 5, 16, 3
@@ -118,3 +119,31 @@ def test_same_function(exercise):
         concept="Both should be Linear -> ReLU -> Linear with nothing after the last layer; "
         "with the same weights they must agree on every input.",
     )
+
+
+def _network_contract(build, function: str) -> Contract:
+    """The spec once: Linear -> ReLU -> Linear on the network's own two Linear layers."""
+    def inputs(draw):
+        torch.manual_seed(draw.seed())
+        net = build(draw["in_dim"], 8, draw["out_dim"]).to(draw["dtype"])
+        return Args(net, draw.randn(draw["batch"], draw["in_dim"], scale=2.0))
+
+    def reference(net, x):
+        layers = [m for m in net.modules() if isinstance(m, nn.Linear)]
+        expect(len(layers) == 2, f"{function} should hold exactly two nn.Linear layers, but it "
+               f"holds {len(layers)}.\n" + CONCEPT)
+        # Matched by size (hidden is 8, never in_dim): the order they are defined in is free.
+        first, second = sorted(layers, key=lambda m: m.in_features != x.shape[-1])
+        return second(torch.relu(first(x)))
+
+    return Contract(
+        function=function, call=lambda net, x: net(x), reference=reference, inputs=inputs,
+        axes={"batch": [1, 6], "in_dim": [1, 4], "out_dim": [1, 3],
+              "dtype": [torch.float32, torch.float64]},
+        budget=8, concept=CONCEPT + " With out_dim = 1 that is (B, 1): no squeeze.")
+
+
+def test_network_contract(exercise):
+    """Both forms keep the spec for a batch of one, out_dim of 1, and float64 weights."""
+    check_contract(_network_contract(exercise.MLP, "MLP"))
+    check_contract(_network_contract(exercise.make_mlp, "make_mlp's network"))

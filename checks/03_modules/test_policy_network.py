@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.modules import (
     call,
     expect_module,
@@ -97,3 +98,25 @@ def test_single_observation(exercise):
                   shape=(ACTIONS,), finite=True, concept=CONCEPT)
     expect_tensor(probs.sum(), name="the probabilities for one observation, summed",
                   values=1.0, atol=1e-5, concept=CONCEPT)
+
+
+def test_action_probs_contract(exercise):
+    """action_probs is softmax(logits) over the actions for any batch, more actions, float64,
+    and logits in the hundreds, gradients included."""
+    def inputs(draw):
+        torch.manual_seed(draw.seed())
+        net = exercise.PolicyNetwork(OBS, draw["actions"]).to(draw["dtype"])
+        with torch.no_grad():  # a confident policy: its last layer scaled up
+            for layer in net.modules():
+                if isinstance(layer, torch.nn.Linear) and layer.out_features == draw["actions"]:
+                    layer.weight.mul_(draw["scale"])
+                    layer.bias.mul_(draw["scale"])
+        return Args(net, draw.randn(draw["batch"], OBS, scale=3.0))
+
+    check_contract(Contract(
+        function="action_probs", call=lambda net, obs: net.action_probs(obs),
+        reference=lambda net, obs: torch.softmax(net(obs), dim=-1), inputs=inputs,
+        axes={"batch": [1, 6], "actions": [2, 7], "dtype": [torch.float32, torch.float64],
+              "scale": [1.0, 400.0]},
+        concept=CONCEPT + " exp() of a logit above about 88 is inf in float32: "
+                "torch.softmax subtracts the row's max first, and stays finite."))

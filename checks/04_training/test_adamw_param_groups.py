@@ -150,3 +150,26 @@ def test_learning_rate_per_part(exercise):
                       concept=f"{name} should use lr={lr} ({name.split('.')[0]} learning rate) "
                       f"and weight_decay={wd}. Every parameter must be in exactly one group, "
                       "with the right settings.")
+
+
+def test_split_decay_goes_by_dimensions_for_any_layer(exercise):
+    """split_decay puts every parameter of 2 or more dims (conv kernels, embeddings) in decay,
+    every 1-D one in no_decay, each exactly once."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.Conv1d(4, 2, 3),
+        torch.nn.Embedding(5, 4), torch.nn.Linear(4, 2), torch.nn.LayerNorm(2),
+    )
+    result = exercise.split_decay(model)
+    expect(isinstance(result, (tuple, list)) and len(result) == 2,
+           "split_decay should return two lists, (decay, no_decay).")
+    decay, no_decay = ({id(p) for p in part} for part in result)
+    for name, p in model.named_parameters():
+        wanted, other = ("decay", "no_decay") if p.ndim >= 2 else ("no_decay", "decay")
+        inside = decay if wanted == "decay" else no_decay
+        outside = no_decay if wanted == "decay" else decay
+        expect(id(p) in inside and id(p) not in outside,
+               f"{name} ({p.ndim}-D, shape {tuple(p.shape)}) should be in {wanted} and only "
+               f"there, but it is {'in ' + other if id(p) in outside else 'missing'}. The rule "
+               "is by the number of dimensions, p.ndim >= 2, not == 2: a conv kernel is 3-D or "
+               "4-D and is a weight like any other.\n" + NO_DECAY)

@@ -5,7 +5,8 @@ import torch
 from torchlings.checkapi.testing import expect, expect_close
 
 BASE_LR = 0.1
-CONCEPT = ("A mean return should grow: ReduceLROnPlateau(mode='max'), and each evaluation "
+CONCEPT = ("A mean return should grow: ReduceLROnPlateau(mode='max', threshold_mode='abs'), "
+           "and each evaluation "
            "calls scheduler.step(mean_return). With patience=2 it lets 2 evaluations in a row "
            "pass without a new best and halves the rate on the 3rd (it cuts once the count "
            "of evaluations without improvement exceeds patience).")
@@ -25,7 +26,7 @@ def lrs_along(exercise, returns):
 def reference_lrs(returns):
     optimizer = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=BASE_LR)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="max", factor=0.5, patience=2
+        optimizer, mode="max", factor=0.5, patience=2, threshold_mode="abs"
     )
     seen = []
     for value in returns:
@@ -69,3 +70,27 @@ def test_stuck_agent_gets_a_smaller_rate(exercise):
     for i, (lr, w) in enumerate(zip(got, want, strict=True)):
         expect_close(lr, w, name=f"the learning rate after evaluation {i + 1} "
                      f"(returns so far {returns[: i + 1]})", rtol=1e-9, concept=CONCEPT)
+
+
+NEGATIVE_MARGIN = (
+    "With the default threshold_mode='rel', max mode counts a value as a new best when it "
+    "beats best * (1 + threshold): for a best of -50 that bar is -50.005, below the best "
+    "itself, so a flat negative return is 'a new best' every time and the rate is never cut. "
+    "threshold_mode='abs' (better means more than best + threshold) works for returns of "
+    "either sign; RL returns are often negative.")
+
+
+def test_flat_returns_are_a_plateau_whatever_their_sign(exercise):
+    """A flat mean return is a plateau, negative or positive: the rate is halved on the 3rd
+    evaluation after the best."""
+    for flat in ([-50.0] * 6, [12.5] * 6, [-200.0, -120.0] + [-120.0] * 4):
+        want, got = reference_lrs(flat), lrs_along(exercise, flat)
+        cut = next(i for i, lr in enumerate(want) if lr != BASE_LR)
+        expect(got[cut] == want[cut],
+               f"The mean return stayed at {flat[-1]:g} from evaluation {flat.index(flat[-1]) + 1} "
+               f"on ({flat}), yet after evaluation {cut + 1} the rate is {got[cut]:g}, not "
+               f"{want[cut]:g}: the scheduler kept finding a new best in a flat line. "
+               + NEGATIVE_MARGIN + "\n" + CONCEPT)
+        for i, (lr, w) in enumerate(zip(got, want, strict=True)):
+            expect_close(lr, w, name=f"the learning rate after evaluation {i + 1} of {flat}",
+                         rtol=1e-9, concept=NEGATIVE_MARGIN + " " + CONCEPT)

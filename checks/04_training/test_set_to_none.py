@@ -64,6 +64,28 @@ def fresh_value_grads(model, obs, returns):
     return torch.autograd.grad(loss, params, allow_unused=True)
 
 
+def test_a_model_that_never_ran_backward(exercise):
+    """critic_step works on a fresh model whose parameters have no .grad at all yet."""
+    torch.manual_seed(4)
+    model = ActorCritic()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    generator = torch.Generator().manual_seed(4)
+    obs, returns = torch.randn(8, 4, generator=generator), torch.randn(8, generator=generator)
+    want = F.mse_loss(model.value(obs), returns).item()
+    try:
+        loss = exercise.critic_step(model, optimizer, obs, returns)
+    except AttributeError as error:
+        if "NoneType" not in str(error):
+            raise
+        expect(False, f"critic_step stopped on a model that never ran backward: {error}. A "
+               "parameter's .grad is None until backward() first reaches it, so code that "
+               "clears gradients by hand (p.grad.zero_()) must skip None, or let "
+               "optimizer.zero_grad() do it.\n" + CONCEPT)
+    expect_py_float(loss, name="the loss critic_step returns")
+    expect(abs(loss - want) < 1e-5, f"critic_step returned {loss:.6f} on a fresh model; this "
+           f"batch's value loss is {want:.6f}.\n" + CONCEPT)
+
+
 def test_step_applies_no_policy_gradient(exercise):
     """When step() runs, the policy head's .grad is None: no leftovers, no zeros."""
     log = EventLog()
@@ -136,3 +158,4 @@ def test_value_head_learns(exercise):
     moved = any(not torch.equal(b, p) for b, p in zip(before, after, strict=True))
     expect(moved, "The value head did not move: the critic step must still call backward() "
            "and optimizer.step().")
+

@@ -5,6 +5,7 @@ from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail, record_series
 from torchlings.checkapi.testkit.contracts import expect_py_float
+from torchlings.checkapi.testkit.harness import EXTREME_LOGIT, Args, Contract, check_contract
 
 CE_CONCEPT = (
     "cross_entropy applies log-softmax itself: pass the raw logits, and the labels as int64 "
@@ -89,3 +90,27 @@ def test_trains_to_high_accuracy(exercise):
     expect(correct >= 0.95,
            f"After training, the classifier gets {correct:.1%} of the test points right; two "
            "blobs this far apart allow about 98%. Look at the loss curve: " + CE_CONCEPT)
+
+
+def test_contracts(exercise):
+    """The loss and the accuracy keep their promise for any number of classes, a batch of one,
+    float or int labels, float64 logits, and logits of +-1000."""
+    def inputs(draw):
+        batch, classes = draw["batch"], draw["classes"]
+        labels = draw.randint(classes, batch)
+        if draw["labels"] == "float":
+            labels = labels.to(torch.float32)
+        return Args(draw.randn(batch, classes, scale=draw["scale"]).requires_grad_(), labels)
+
+    axes = {"batch": [1, 9], "classes": [2, 3, 10], "labels": ["int64", "float"],
+            "dtype": [torch.float32, torch.float64], "scale": [1.0, EXTREME_LOGIT]}
+    check_contract(Contract(
+        function="classification_loss", call=exercise.classification_loss,
+        reference=lambda logits, labels: nn.functional.cross_entropy(logits, labels.long()),
+        inputs=inputs, axes=axes, atol=1e-4, rtol=1e-5, concept=CE_CONCEPT))
+    check_contract(Contract(
+        function="accuracy", call=exercise.accuracy,
+        reference=lambda logits, labels: (logits.argmax(-1) == labels.long()).double().mean().item(),
+        inputs=inputs, axes=axes, atol=1e-6, rtol=0.0,  # a float32 mean is fine
+        concept="accuracy is the fraction of rows whose argmax over the classes (dim=-1) is "
+                "the label, for any number of classes, as a Python float."))

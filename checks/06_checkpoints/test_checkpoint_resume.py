@@ -178,3 +178,32 @@ def test_resumed_run_matches_bit_for_bit(run):
             worst = (want - got).abs().max().item()
             fail(f"After resuming, {name!r} differs from the uninterrupted run by up to "
                  f"{worst:.3g}. It must match bit for bit.\n{RESUME_CONCEPT}")
+
+
+def test_buffers_are_restored_too(exercise, tmp_path):
+    """A model's buffers (BatchNorm's running statistics) come back with its weights."""
+    def fresh(seed):
+        torch.manual_seed(seed)
+        model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Linear(8, 1))
+        return model, torch.optim.Adam(model.parameters(), lr=1e-2)
+
+    model, optimizer = fresh(0)
+    x = torch.randn(16, 4, generator=torch.Generator().manual_seed(3))
+    for _ in range(3):
+        loss = model(x).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    path = tmp_path / "with_buffers.pt"
+    exercise.save_checkpoint(path, model, optimizer, 3)
+    model2, optimizer2 = fresh(7)
+    exercise.load_checkpoint(path, model2, optimizer2)
+    restored = dict(model2.named_buffers())
+    for name, buffer in model.named_buffers():
+        expect(torch.equal(restored[name], buffer),
+               f"After loading, the buffer {name} is {restored[name].flatten()[:3].tolist()}..., "
+               f"not the saved {buffer.flatten()[:3].tolist()}...: buffers (BatchNorm's running "
+               "mean and variance, its batch count) are part of the model's state but not of "
+               "its parameters. Save model.state_dict(), which holds both, and load it with the "
+               "default strict=True, which refuses a checkpoint that lacks a key instead of "
+               "silently keeping the fresh model's values.\n" + RESUME_CONCEPT)

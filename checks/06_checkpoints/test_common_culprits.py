@@ -31,10 +31,13 @@ def outcome(exercise):
     # Every dropout layer's mode at each forward pass made with gradients on
     # (the training ones): a model trained in eval mode is a culprit too.
     dropout_modes: list[bool] = []
+    evaluated_with_grad: list[bool] = []  # eval-mode passes that still built a graph
 
     def note_mode(module, _inputs):
         if isinstance(module, torch.nn.Dropout) and torch.is_grad_enabled():
             dropout_modes.append(module.training)
+            if not module.training:
+                evaluated_with_grad.append(True)
 
     hook = torch.nn.modules.module.register_module_forward_pre_hook(note_mode)
     try:
@@ -54,7 +57,7 @@ def outcome(exercise):
     model.eval()
     with torch.no_grad():
         true_accuracy = (model(x_test).argmax(dim=1) == labels_test.long()).float().mean().item()
-    return model, reported, true_accuracy, dropout_modes
+    return model, reported, true_accuracy, dropout_modes, evaluated_with_grad
 
 
 def test_trained_in_training_mode(outcome):
@@ -82,7 +85,7 @@ def test_model_learns(outcome):
 
 def test_reported_accuracy_is_true(outcome):
     """The accuracy the script reports is the model's real accuracy in eval mode."""
-    _, reported, true_accuracy, _ = outcome
+    _, reported, true_accuracy, _, _ = outcome
     expect(isinstance(reported, float),
            f"The accuracy should be a Python float (use .item()), got {type(reported).__name__}."
            "\n" + CONCEPT)
@@ -106,3 +109,12 @@ def test_reported_accuracy_is_true(outcome):
         fail(f"The script reports an accuracy of {reported:.4f}, but the model's real test "
              f"accuracy (eval mode, predictions compared label by label) is "
              f"{true_accuracy:.4f}.{story}\n{CONCEPT}")
+
+
+def test_evaluated_without_a_graph(outcome):
+    """The test-set pass runs under torch.no_grad(): evaluation builds no graph."""
+    expect(not outcome[4],
+           "The model ran in eval mode with gradients on: the evaluation pass built a graph "
+           "over the whole test set that nothing will ever call backward() on. Keep it "
+           "inside `with torch.no_grad():` (eval() switches dropout off; only no_grad stops "
+           "the recording).\n" + CONCEPT)

@@ -149,3 +149,24 @@ def test_train_step_outside_autocast(exercise):
     for (name, p), q in zip(model.named_parameters(), reference.parameters(), strict=True):
         expect_tensor(p, name=f"{name} after one train_step", values=q, atol=1e-5,
                       concept=CONCEPT)
+
+
+def test_train_step_clears_old_gradients(exercise):
+    """A second train_step applies only its own gradient: old ones are cleared first."""
+    model, (obs, actions) = _model(), _data()
+    reference = copy.deepcopy(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    for p in model.parameters():  # leftovers of earlier work, as in any training loop
+        p.grad = torch.ones_like(p)
+    exercise.train_step(model, optimizer, obs, actions)
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        logits = reference(obs)
+    F.cross_entropy(logits.float(), actions).backward()
+    with torch.no_grad():
+        for p in reference.parameters():
+            p -= 0.5 * p.grad
+    for (name, p), q in zip(model.named_parameters(), reference.parameters(), strict=True):
+        expect_tensor(p, name=f"{name} after a train_step that found old gradients in .grad",
+                      values=q, atol=1e-5,
+                      concept="backward() adds into .grad: optimizer.zero_grad() before it, "
+                      "or the step applies the old gradients too. " + CONCEPT)

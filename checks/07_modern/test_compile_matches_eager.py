@@ -202,6 +202,12 @@ def test_outputs_match_tolerance(exercise):
     rounded = eager * (1 + 4e-7 * noise)
     assert not torch.equal(eager, rounded)  # the test must see a difference
     different = eager + 1e-2
+    # Outputs that cancel to about 0 (Q-values of a balanced state, a centred advantage):
+    # float32 rounding of terms of size 1 leaves an absolute error near 1e-7 there, which no
+    # relative tolerance can absorb.
+    near_zero = torch.zeros(64, 4)
+    near_zero[::2] = 3e-8
+    cancelled = near_zero + 1e-7 * (torch.rand(64, 4, generator=generator) * 2 - 1)
     tolerance = ("Fused compiled code rounds float32 differently in the last digits, so "
                  "compare with torch.allclose (or torch.testing.assert_close) and a "
                  "tolerance around rtol=1e-5, atol=1e-6: tight enough to catch a real "
@@ -210,6 +216,8 @@ def test_outputs_match_tolerance(exercise):
         (eager, eager.clone(), True, "two identical outputs"),
         (eager, rounded, True, "outputs that differ only by float32 rounding (~4e-7)"),
         (eager, different, False, "outputs that differ by 0.01 everywhere"),
+        (near_zero, cancelled, True, "outputs near 0 that differ by float32 rounding of terms "
+         "of size 1 (~1e-7 absolute); a relative tolerance alone (atol=0) calls them different"),
     ):
         got = exercise.outputs_match(a, b)
         expect(isinstance(got, bool),

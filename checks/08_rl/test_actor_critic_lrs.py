@@ -82,3 +82,20 @@ def test_one_step_moves_each_network_at_its_rate(exercise):
                  concept="make_optimizer should build Adam, whose first step moves each weight "
                  "by lr whatever the gradient's size (plain SGD would move it by lr * 3). "
                  + CONCEPT)
+
+
+def test_zero_gradients_move_nothing(exercise):
+    """Adam with zero gradients leaves every weight in place: no weight decay sneaks in."""
+    actor, critic = _nets()
+    optimizers = _optimizers(exercise, actor, critic)
+    params = list(actor.parameters()) + list(critic.parameters())
+    before = [p.detach().clone() for p in params]
+    for p in params:
+        p.grad = torch.zeros_like(p)
+    for optimizer in optimizers:
+        optimizer.step()
+    moved = max((p.detach() - b).abs().max().item() for p, b in zip(params, before, strict=True))
+    expect(moved == 0.0,
+           f"With every gradient 0, one step still moved a weight by {moved:.2e}: the optimizer "
+           "decays weights. torch.optim.AdamW applies weight_decay=0.01 by default, decoupled "
+           "from the gradient; the docstring asks for Adam, whose weight_decay is 0.\n" + CONCEPT)

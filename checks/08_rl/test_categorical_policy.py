@@ -8,6 +8,7 @@ from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
 from torchlings.checkapi.testkit.contracts import expect_py_float
+from torchlings.checkapi.testkit.harness import EXTREME_LOGIT, Args, Contract, check_contract
 
 CONCEPT_DIST = (
     "Categorical(logits=logits) (the keyword matters: the first positional argument is "
@@ -174,3 +175,42 @@ def test_returns_a_float(exercise):
                                            obs, actions)
     expect_py_float(loss, name="the value behaviour_cloning_step returns",
                     concept="return loss.item(): a number to log, with no graph attached.")
+
+
+def _name_log_of_probabilities(case, got, want):
+    """Log-probs built from probabilities bottom out near log(eps) (about -16) or -inf."""
+    if not (isinstance(got, tuple) and len(got) == 2 and isinstance(got[0], torch.Tensor)):
+        return
+    yours, promised = got[0].detach().double(), want[0].detach().double()
+    if yours.shape != promised.shape:
+        return
+    unlikely = promised < -30
+    if bool(unlikely.any()) and not torch.allclose(yours[unlikely], promised[unlikely], rtol=1e-4):
+        fail(f"With logits as large as +-{case.axes['scale']:g} the log-prob of an unlikely "
+             f"action is {promised[unlikely][0].item():.1f}, but yours is "
+             f"{yours[unlikely][0].item():.4g}: it was taken from probabilities "
+             "(Categorical(probs=softmax(...)), or log(softmax(...))), which round to 0 and are "
+             "clamped near log(eps) = -16 or become -inf. RL log-probs must survive unlikely "
+             "actions: Categorical(logits=logits) (or log_softmax) works in log space.\n"
+             + CONCEPT_DIST)
+
+
+def test_policy_stats_contract(exercise):
+    """log_prob and entropy hold for any batch, any number of actions, float64 and logits of +-1000."""
+    def inputs(draw):
+        logits = draw.randn(draw["batch"], draw["actions"], scale=draw["scale"]).requires_grad_()
+        return Args(logits, draw.randint(draw["actions"], draw["batch"]))
+
+    def reference(logits, actions):
+        log_p = torch.log_softmax(logits, dim=-1)
+        entropy = -(log_p.exp() * log_p).sum(-1)
+        return log_p.gather(-1, actions.unsqueeze(-1)).squeeze(-1), entropy
+
+    check_contract(Contract(
+        function="policy_stats", call=exercise.policy_stats, reference=reference, inputs=inputs,
+        axes={"batch": [1, 6], "actions": [2, 3, 9], "dtype": [torch.float32, torch.float64],
+              "scale": [1.0, EXTREME_LOGIT]},
+        atol=1e-4, rtol=1e-5, diagnose=_name_log_of_probabilities, concept=CONCEPT_DIST,
+        # Values at +-1000, gradients at moderate logits: torch.special.entr's gradient at a
+        # probability of exactly 0 is 0 * inf, which the docstring never asks about.
+        gradients=lambda axes: axes["scale"] == 1.0))

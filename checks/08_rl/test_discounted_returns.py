@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.checkapi.testing import expect, expect_tensor, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = (
     "G_t = r_t + gamma * (1 - done_t) * G_{t+1}, computed from the last step backwards, "
@@ -90,3 +91,22 @@ def test_one_step_buffer(exercise):
     """A buffer of a single step (T = 1): G_0 = r_0."""
     _run(exercise, torch.tensor([2.5]), torch.tensor([0.0]), 0.9,
          "the return tensor of a one-step buffer")
+
+
+def test_contract(exercise):
+    """The promise holds for any length, gamma in [0, 1], float32 or float64, rewards of 0 at
+    episode ends, and a buffer ending mid-episode or at an end."""
+    def inputs(draw):
+        steps = draw["steps"]
+        rewards = draw.randn(steps, scale=2.0)
+        dones = (draw.rand(steps) < 0.3).to(rewards.dtype)
+        rewards[dones.bool()] = torch.where(draw.rand(int(dones.sum())) < 0.5, 0.0, 1.0).to(
+            rewards.dtype)  # terminal rewards of 0 and of 1
+        return Args(rewards, dones, draw["gamma"])
+
+    check_contract(Contract(
+        function="discounted_returns", call=exercise.discounted_returns,
+        reference=lambda r, d, gamma: _reference(r, d, gamma).to(r.dtype), inputs=inputs,
+        axes={"steps": [1, 7, 40], "gamma": [0.0, 0.9, 1.0],
+              "dtype": [torch.float32, torch.float64]},
+        atol=1e-4, rtol=1e-5, concept=CONCEPT + " The returns keep the rewards' dtype."))

@@ -5,6 +5,7 @@ from torch.distributions import Categorical
 
 from torchlings.checkapi.testing import expect, expect_tensor
 from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.harness import EXTREME_LOGIT, Args, Contract, check_contract
 from torchlings.checkapi.testkit.rl import expect_frequency
 
 CONCEPT_SAMPLE = (
@@ -124,3 +125,32 @@ def test_inputs_left_as_they_were(exercise):
         exercise.action_log_probs(logits, actions)
         inputs.expect_untouched(function="sample_actions / action_log_probs",
                                 concept=CONCEPT_LOGP)
+
+
+def test_the_generator_stream_moves_on(exercise):
+    """Two calls with one generator draw fresh actions: the stream is used, not restarted."""
+    logits = torch.zeros(50, 6)
+    generator = torch.Generator().manual_seed(4)
+    first = exercise.sample_actions(logits, generator)
+    second = exercise.sample_actions(logits, generator)
+    expect(not torch.equal(torch.as_tensor(first), torch.as_tensor(second)),
+           "Two calls with the same generator drew exactly the same 50 actions: each call "
+           "restarts the stream (a new Generator seeded from generator.initial_seed(), or "
+           "manual_seed on every call), so every rollout step repeats the same draws. Draw "
+           "from the generator you are given as it is; it moves on by itself.\n"
+           + CONCEPT_SAMPLE)
+
+
+def test_action_log_probs_contract(exercise):
+    """action_log_probs keeps its promise for a batch of one, many actions, float64, logits
+    of +-1000, and gradients."""
+    check_contract(Contract(
+        function="action_log_probs", call=exercise.action_log_probs,
+        reference=lambda logits, actions: torch.log_softmax(logits, -1).gather(
+            -1, actions.unsqueeze(-1)).squeeze(-1),
+        inputs=lambda d: Args(
+            d.randn(d["batch"], d["actions"], scale=d["scale"]).requires_grad_(),
+            d.randint(d["actions"], d["batch"])),
+        axes={"batch": [1, 5], "actions": [2, 11], "dtype": [torch.float32, torch.float64],
+              "scale": [1.0, EXTREME_LOGIT]},
+        atol=1e-4, rtol=1e-5, concept=CONCEPT_LOGP))

@@ -7,6 +7,7 @@ from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
 from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.losses import loss_habit
 
 CONCEPT_TARGET = (
@@ -146,3 +147,31 @@ def test_inputs_left_as_they_were(exercise):
             "Build the target in a new tensor: rewards + gamma * (1 - dones) * V(s'). "
             "`targets = rewards; targets += ...` writes into the caller's rewards (the replay "
             "buffer's own storage). " + CONCEPT_TARGET))
+
+
+def test_contracts(exercise):
+    """td_target and critic_loss keep their promise for a batch of one, float64, gamma 0 and 1,
+    and terminal rewards of 0; the target is a constant, the loss keeps the critic's graph."""
+    def critic(draw):
+        torch.manual_seed(draw.seed())
+        return nn.Sequential(nn.Linear(OBS, 8), nn.Tanh(), nn.Linear(8, 1)).to(draw["dtype"])
+
+    def target_inputs(draw):
+        batch = draw["batch"]
+        dones = (draw.rand(batch) < 0.5).to(draw["dtype"])
+        rewards = draw.randn(batch) * (1 - dones)  # rewards of exactly 0 where episodes end
+        return Args(critic(draw), rewards, draw.randn(batch, OBS), dones, draw["gamma"])
+
+    def target(net, rewards, next_obs, dones, gamma):
+        with torch.no_grad():
+            return rewards + gamma * (1.0 - dones) * net(next_obs).squeeze(-1)
+
+    axes = {"batch": [1, 7], "dtype": [torch.float32, torch.float64], "gamma": [0.0, 0.9, 1.0]}
+    check_contract(Contract(
+        function="td_target", call=exercise.td_target, reference=target, inputs=target_inputs,
+        axes=axes, concept=CONCEPT_TARGET))
+    check_contract(Contract(
+        function="critic_loss", call=exercise.critic_loss,
+        reference=lambda net, obs, y: ((net(obs).squeeze(-1) - y) ** 2).mean(),
+        inputs=lambda d: Args(critic(d), d.randn(d["batch"], OBS), d.randn(d["batch"])),
+        axes={"batch": [1, 7], "dtype": [torch.float32, torch.float64]}, concept=CONCEPT_LOSS))

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 OBS = 3
 CONCEPT = (
@@ -195,3 +196,24 @@ def test_inputs_and_networks_unchanged(exercise):
                           concept="Computing a target never changes a network.")
         expect(net.training == before.training,
                f"The {label} network's train/eval mode was switched; leave it as it came.")
+
+
+def test_contract(exercise):
+    """The targets keep their promise for a batch of one, more actions, float64, gamma 0 and 1,
+    terminal rewards of 0; no graph, and no gradient into either network."""
+    def inputs(draw):
+        online = _net(draw.seed(), draw["actions"], draw["dtype"])
+        target = _net(draw.seed(), draw["actions"], draw["dtype"])
+        batch = draw["batch"]
+        dones = (draw.rand(batch) < 0.4).to(draw["dtype"])
+        rewards = draw.randn(batch) * (1 - dones)
+        return Args(online, target, rewards, draw.randn(batch, OBS, scale=2.0), dones,
+                    draw["gamma"])
+
+    check_contract(Contract(
+        function="double_dqn_target", call=exercise.double_dqn_target,
+        reference=lambda *args: _reference(*args)["right"],
+        inputs=inputs,
+        axes={"batch": [1, 7], "actions": [2, 5], "dtype": [torch.float32, torch.float64],
+              "gamma": [0.0, 0.99, 1.0]},
+        budget=8, concept=CONCEPT))

@@ -1,6 +1,7 @@
 """Check: a linear epsilon schedule, clamped at the end, returned as a Python float."""
 
 from torchlings.checkapi.testing import expect, expect_close
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = (
     "epsilon = start + (end - start) * min(step / duration, 1) with duration = "
@@ -50,7 +51,7 @@ def test_straight_line_during_the_decay(exercise):
 
 
 def test_reaches_end_exactly_at_the_end_of_the_decay(exercise):
-    """At step = fraction * total_steps epsilon is exactly `end`."""
+    """At step = fraction * total_steps epsilon is `end` (to within float rounding)."""
     expect_close(_eps(exercise, 500), 0.05, name="epsilon at step 500, where the decay ends",
                  atol=1e-9, concept=CONCEPT)
 
@@ -92,3 +93,27 @@ def test_no_decay_when_fraction_is_zero(exercise):
                    "steps is already over: return end.\n" + CONCEPT)
         expect_close(value, 0.05, name=f"epsilon at step {step} with fraction = 0", atol=1e-9,
                      concept=CONCEPT)
+
+
+def test_contract(exercise):
+    """A Python float on the line, then end, for any start and end (ints too), any fraction
+    and total, before, during and after the decay."""
+    def reference(step, start, end, fraction, total_steps):
+        duration = fraction * total_steps
+        if duration <= 0:
+            return float(end)
+        return float(start + (end - start) * min(step / duration, 1.0))
+
+    def inputs(draw):
+        total = draw["total"]
+        step = {"start": 0, "middle": total // 7, "end": int(draw["fraction"] * total),
+                "after": total * 2}[draw["step"]]
+        start, end = draw["range"]
+        return Args(step, start, end, draw["fraction"], total)
+
+    check_contract(Contract(
+        function="epsilon_schedule", call=exercise.epsilon_schedule, reference=reference,
+        inputs=inputs,
+        axes={"step": ["start", "middle", "end", "after"], "range": [(1.0, 0.05), (1, 0), (0.5, 0.5)],
+              "fraction": [0.0, 0.1, 1.0], "total": [1, 1000]},
+        budget=12, atol=1e-9, rtol=1e-9, concept=CONCEPT))

@@ -5,6 +5,7 @@ import math
 import torch
 
 from torchlings.checkapi.testing import expect, expect_close, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = (
     "explained_variance = 1 - Var[returns - values] / Var[returns], over all elements, as a "
@@ -122,3 +123,23 @@ def test_no_spread_gives_nan(exercise):
         expect(math.isnan(got), f"explained_variance for {what} is {got!r}; with Var[returns] "
                "= 0 the ratio means nothing, so it should be NaN (float('nan')), not a number "
                "that looks like a score.\n" + CONCEPT)
+
+
+def test_contract(exercise):
+    """A Python float for any layout, float32 or float64, good and broken critics, values
+    attached to a graph or not."""
+    def inputs(draw):
+        shape = {"(B,)": (draw["size"],), "(T, N)": (draw["size"], 4)}[draw["layout"]]
+        returns = draw.randn(*shape, scale=3.0)
+        values = returns * draw["quality"] + draw.randn(*shape)
+        if draw["graph"]:
+            values = values.requires_grad_() * 1.0
+        return Args(values, returns)
+
+    check_contract(Contract(
+        function="explained_variance", call=exercise.explained_variance,
+        reference=lambda v, r: _reference(v, r), inputs=inputs,
+        axes={"size": [2, 16], "layout": ["(B,)", "(T, N)"],
+              "dtype": [torch.float32, torch.float64], "quality": [1.0, 0.0, -2.0],
+              "graph": [False, True]},
+        budget=10, atol=1e-4, rtol=1e-4, tolerance={torch.float64: (1e-6, 1e-5)}, concept=CONCEPT))

@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.checkapi.testing import expect, expect_tensor, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = (
     "GAE: next_v = 0 where terminated, final_values[t] where truncated, else values[t + 1] "
@@ -230,3 +231,27 @@ def test_no_gradient_flows(exercise):
                           "through its own target.")
     expect(critic_out.grad is None, "gae put gradients into the critic's output: do not call "
            "backward in gae.")
+
+
+def test_contract(exercise):
+    """The promise for any T and N (one step, one env), float32 and float64, gamma and lam
+    at 0 and 1, ends of both kinds, values attached to the critic or not."""
+    def inputs(draw):
+        rollout = list(_rollout(draw.seed(), draw["T"], draw["N"], p_term=0.2, p_trunc=0.2,
+                                dtype=draw["dtype"]))
+        if draw["values"] == "attached":
+            rollout[1] = rollout[1].requires_grad_() * 1.0
+        gamma, lam = draw["gamma_lam"]
+        return Args(*rollout, gamma=gamma, lam=lam)
+
+    def reference(rewards, values, term, trunc, final, last, *, gamma, lam):
+        advantages = _reference(rewards, values, term, trunc, final, last, gamma, lam)
+        returns = advantages + values.detach().double()
+        return advantages.to(rewards.dtype), returns.to(rewards.dtype)
+
+    check_contract(Contract(
+        function="gae", call=exercise.gae, reference=reference, inputs=inputs,
+        axes={"T": [1, 9], "N": [1, 3], "dtype": [torch.float32, torch.float64],
+              "gamma_lam": [(0.99, 0.95), (1.0, 1.0), (0.0, 0.9)],
+              "values": ["plain", "attached"]},
+        budget=10, atol=1e-4, rtol=1e-5, concept=CONCEPT))

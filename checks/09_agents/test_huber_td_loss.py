@@ -5,6 +5,7 @@ import warnings
 import torch
 
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = (
     "Huber TD loss: q_taken = q_values.gather(1, actions.unsqueeze(1)).squeeze(1); "
@@ -152,3 +153,26 @@ def test_inputs_unchanged_and_repeatable(exercise):
                       concept="Never change the caller's tensors in place.")
     expect(not targets.requires_grad, "huber_td_loss switched on requires_grad on the "
            "caller's targets; the target is a constant.")
+
+
+def test_contract(exercise):
+    """The loss keeps its promise for a batch of one, more actions, float64, TD errors from
+    tiny to huge, targets with or without a graph; its gradient reaches q_values only."""
+    def inputs(draw):
+        batch, actions = draw["batch"], draw["actions"]
+        q = draw.randn(batch, actions, scale=2.0).requires_grad_()
+        targets = draw.randn(batch, scale=draw["td"])
+        if draw["targets"] == "attached":
+            targets = targets.requires_grad_() * 1.0  # still on somebody's graph
+        return Args(q, draw.randint(actions, batch), targets)
+
+    def reference(q, actions, targets):
+        q_taken = q.gather(1, actions.unsqueeze(1)).squeeze(1)
+        return torch.nn.functional.smooth_l1_loss(q_taken, targets.detach())
+
+    check_contract(Contract(
+        function="huber_td_loss", call=exercise.huber_td_loss, reference=reference,
+        inputs=inputs,
+        axes={"batch": [1, 8], "actions": [2, 6], "dtype": [torch.float32, torch.float64],
+              "td": [0.1, 100.0], "targets": ["plain", "attached"]},
+        atol=1e-5, rtol=1e-5, concept=CONCEPT))

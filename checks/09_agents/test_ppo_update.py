@@ -1,5 +1,6 @@
 """Check: the PPO update: shuffled minibatches each epoch, clip before step, KL early stop."""
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -311,3 +312,33 @@ def test_early_stop_on_kl(exercise):
            "leaves only the inner loop; stop the epochs too (return, or a flag).\n" + CONCEPT)
     expect(run.result == len(run.trained), f"ppo_update returned {run.result} after "
            f"{len(run.trained)} optimizer steps: return the steps actually taken.")
+
+
+def _steps_with_stored_log_probs_off_by(exercise, delta: float, target_kl: float) -> int:
+    """Optimizer steps taken when every stored log-prob is the current one + delta, so each
+    minibatch's approx KL is exactly exp(-delta) - 1 + delta (a tiny lr keeps it there)."""
+    rollout = _rollout(0, 0.0)
+    rollout = rollout._replace(log_probs=rollout.log_probs + delta)
+    log = EventLog()
+    agent = SpyAgent(rollout.obs, log)
+    optimizer = spy_optimizer(torch.optim.SGD, agent.parameters(), log, lr=1e-7)
+    exercise.ppo_update(agent, optimizer, rollout, epochs=1, minibatch_size=MINIBATCH,
+                        generator=torch.Generator().manual_seed(3), target_kl=target_kl)
+    return log.kinds().count("step")
+
+
+def test_kl_estimate_and_threshold_are_the_docstrings(exercise):
+    """approx KL uses log_ratio = new - old, and the update stops as soon as it passes
+    target_kl itself."""
+    kl = math.exp(-0.3) - 1 + 0.3  # 0.0408; with the log ratio reversed it reads 0.0499
+    steps = _steps_with_stored_log_probs_off_by(exercise, 0.3, target_kl=0.045)
+    expect(steps > 0,
+           f"Every minibatch's approx KL was {kl:.4f}, below target_kl = 0.045, yet the update "
+           "stopped before its first step. Your estimate reads about 0.0499: the log ratio is "
+           "reversed. log_ratio = new_log_probs - old_log_probs (the log of new / old), then "
+           "approx_kl = ((log_ratio.exp() - 1) - log_ratio).mean().\n" + CONCEPT)
+    steps = _steps_with_stored_log_probs_off_by(exercise, 0.3, target_kl=0.03)
+    expect(steps == 0,
+           f"The first minibatch's approx KL was {kl:.4f}, above target_kl = 0.03, yet the "
+           f"update took {steps} step(s). Stop as soon as approx_kl > target_kl: compare with "
+           "target_kl itself, not with a margin such as SB3's 1.5 * target_kl.\n" + CONCEPT)

@@ -12,13 +12,24 @@ is "better": `mode="min"` for a loss, `mode="max"` for something you want to
 grow. Get the direction wrong and it decides an improving agent is stuck and
 slows it down.
 
+The third trap hides in a default. "A new best" means beating the best by a
+margin, and by default (`threshold_mode="rel"`) that margin is relative: in
+max mode a value counts as better when it exceeds best * (1 + threshold).
+For a negative best such as -50 that bar is -50.005, below the best itself,
+so a flat -50, -50, -50 is "a new best" every time and the rate is never
+cut. An absolute margin, `threshold_mode="abs"` (better means more than
+best + threshold), works for returns of either sign.
+
 Why RL cares: the number an RL practitioner watches is the mean episode
 return from evaluation runs, and higher is better. A plateau scheduler built
 for a loss would halve the learning rate exactly while the agent improves.
+And RL returns are often negative (a cost per step, as in Pendulum or
+MountainCar), exactly where the relative margin fails.
 
 Your job: the scheduler should halve the rate on the third evaluation in a row
-without a new best mean return (patience=2, factor=0.5), and
-`after_evaluation` must report each evaluation's mean return to it.
+without a new best mean return (patience=2, factor=0.5), judging "new best"
+by an absolute margin, and `after_evaluation` must report each evaluation's
+mean return to it.
 """
 
 import torch
@@ -26,7 +37,8 @@ import torch
 
 def make_plateau_scheduler(optimizer):
     """Halve the rate on the 3rd evaluation in a row without a new best mean return (patience=2)."""
-    # TODO: which direction is better for a mean return?
+    # TODO: which direction is better for a mean return? And which margin works when
+    # the returns are negative?
     return torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode="min", factor=0.5, patience=2
     )

@@ -15,7 +15,9 @@ filled slots only: a zero observation with reward 0 looks like a perfectly
 real transition, and the agent learns from it without complaint.
 
 Sampling takes a `torch.Generator` so that an experiment controls its own
-random stream: pass it to `torch.randint(..., generator=generator)`.
+random stream: pass it to `torch.randint(..., generator=generator)`. (The
+check asks for uniform draws with replacement from that generator, the same
+batches for the same seed; it does not insist on randint's exact stream.)
 
 Why RL cares: early in training the buffer is mostly empty. Sampling from
 the whole capacity would fill the first updates with fake transitions.

@@ -8,8 +8,14 @@ the loss:
 Centring makes about half the actions in the minibatch "better than usual"
 and half "worse", whatever the scale of the rewards; dividing by the spread
 keeps the size of the policy gradient steady from one batch to the next.
-eps (1e-8) stops a division by zero when every advantage is the same: then
-A - mean is 0 everywhere, and 0 / eps is a clean 0.
+eps (1e-8) stops a division by zero when the std comes out exactly 0, as it
+does for equal advantages whose mean is exact (sixteen copies of 2.5): A -
+mean is 0 everywhere, and 0 / eps is a clean 0. Do not count on it for
+every constant, though: in float32 the mean of ten copies of 123.456 is off
+in its last bits, so A - mean is a few millionths, the std is as small, and
+the "normalised" result is about -0.95 everywhere: rounding noise blown up
+to size 1. A constant minibatch carries no signal to normalise; eps only
+keeps it from turning into NaN.
 
 It is ONE mean and ONE std over the whole minibatch, whatever its shape. A
 minibatch laid out as (T, N) is still one pile of samples: normalising each

@@ -45,7 +45,8 @@ def double_dqn_target(
 
     online, target: Q-networks mapping (B, obs_dim) to (B, n_actions).
     rewards, dones: (B,), dones float 1.0 where the episode terminated.
-    next_obs: (B, obs_dim). Returns (B,) in the networks' dtype, with no graph.
+    next_obs: (B, obs_dim). Returns (B,) in the networks' dtype (when rewards and
+    dones share it; mixed dtypes follow PyTorch's promotion, the wider), with no graph.
     """
     with torch.no_grad():
         next_actions = ...  # TODO: (B, 1) actions the ONLINE network rates best at s'

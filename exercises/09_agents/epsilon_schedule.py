@@ -9,8 +9,10 @@ in a straight line over the first part of training, then holds it:
     duration = fraction * total_steps
     epsilon(step) = start + (end - start) * min(step / duration, 1)
 
-so epsilon(0) = start, epsilon(duration) = end exactly, and every later step
-gives end again. Three things go wrong without an error:
+so epsilon(0) = start, epsilon(duration) = end (up to float rounding: with
+start 1.0 and end 0.05 the formula gives 0.050000000000000044, which is why
+floats are compared with a tolerance), and every later step gives that value
+again. Three things go wrong without an error:
 
 - Forgetting the min: the line keeps going past `end`, to 0 and below, and an
   epsilon below zero silently means "never explore".

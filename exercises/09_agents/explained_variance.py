@@ -17,9 +17,15 @@ Both variances run over ALL samples of the rollout, whatever its layout:
 n - 1 does not matter here, as long as both variances do the same: the
 ratio is the same.
 
-When every return is equal, Var[returns] is 0 and the ratio means nothing:
-return NaN (float("nan")), as CleanRL and SB3 do, rather than raise or
-invent a number. A single sample is such a case too.
+When the returns have no spread the ratio means nothing: return NaN
+(float("nan")), as CleanRL and SB3 do, rather than raise or invent a
+number. A single sample is such a case too. Careful with "no spread": the
+computed variance of equal floats is not always exactly 0. Seven returns of
+0.1 give about 5.6e-17 in float32, because their mean is not exactly 0.1;
+`var == 0` then lets the formula run and gives 0 (or, with other values, a
+huge number). Testing the returns themselves (returns.max() ==
+returns.min()) catches that case too. Either test is accepted here; a
+variance that is exactly 0 must give NaN.
 
 It is a number for a log, so return a Python float, not a tensor; values
 may arrive attached to the critic's graph, and that must not matter.
@@ -33,7 +39,8 @@ import torch
 def explained_variance(values: torch.Tensor, returns: torch.Tensor) -> float:
     """1 - Var[returns - values] / Var[returns] over all elements, as a Python float.
 
-    values, returns: the same shape, any layout. NaN when Var[returns] is 0.
+    values, returns: the same shape, any layout. NaN when the returns have no spread
+    (their variance is exactly 0, or every return is equal).
     """
     # TODO
     raise NotImplementedError("how much of the returns' variance the critic explains")

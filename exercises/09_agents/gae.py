@@ -63,6 +63,9 @@ def gae(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Return (advantages, returns), both (T, N) in the dtype of `rewards`, without grad.
 
+    (The inputs share one dtype here. Mixed dtypes, such as float64 rewards from
+    NumPy with float32 values from the critic, follow PyTorch's promotion: the wider.)
+
     rewards, values, terminated, truncated, final_values: (T, N), time-major.
     terminated / truncated: 0.0 / 1.0, set on the LAST step of an episode.
     final_values[t]: V(true final observation) where step t ended an episode.

@@ -1,4 +1,4 @@
-"""DQN's TD loss, the way working DQNs write it: Huber, not squared.
+"""DQN's TD loss, the way many working DQNs write it: Huber, not squared.
 
 In chapter 8 the DQN update pulled Q(s, a) toward its target with a squared
 error. The gradient of (q - y)^2 is 2 (q - y): it grows with the TD error. Early
@@ -22,7 +22,9 @@ here with `.detach()`, or the loss would also push the target toward Q.
 
 Where you will meet this next: Stable-Baselines3's DQN and the PyTorch DQN
 tutorial both use exactly this Huber loss and then clip gradients (SB3 by
-norm 10, the tutorial by value 100). Clipping is the optimizer step's business;
+norm 10, the tutorial by value 100). Not every DQN does: CleanRL's dqn.py
+keeps the squared error (F.mse_loss), and Huber is one common choice, not
+the only working one. Clipping is the optimizer step's business;
 this function returns the loss only, unclipped.
 """
 
@@ -38,7 +40,8 @@ def huber_td_loss(
     q_values: (B, n_actions) from the online network, with grad.
     actions: (B,) int64, the action taken in each row.
     targets: (B,), r + gamma * (1 - done) * next value; may still carry grad.
-    Returns a 0-d tensor in q_values' dtype whose gradient reaches q_values only.
+    Returns a 0-d tensor in q_values' dtype (when targets share it; mixed dtypes follow
+    PyTorch's promotion, the wider) whose gradient reaches q_values only.
     """
     q_taken = q_values.gather(1, actions.unsqueeze(1)).squeeze(1)
     # TODO: the Huber loss (F.smooth_l1_loss) instead of the squared error, with the

@@ -34,9 +34,12 @@ first merges the batch into the statistics, then normalises with the updated
 ones; in eval mode (`module.eval()`) it only normalises, so evaluating a
 policy never shifts what it sees. `update(obs)` merges without normalising.
 The count starts at 0, the mean at 0 and the variance at 1, so the first
-batch simply becomes the statistics. (SB3's `RunningMeanStd` starts the count
-at 1e-4 so it never divides by zero, and its `VecNormalize` updates only
-while `training` is True, as train mode does here.)
+batch simply becomes the statistics. This differs from the libraries: SB3's
+`RunningMeanStd` and gymnasium's `NormalizeObservation` start the count at
+1e-4 (so it never divides by zero, and the first batch is weighted a hair
+under 1), rl_games starts it at 1; after many batches all agree. SB3's
+`VecNormalize` updates only while `training` is True, as train mode does
+here.
 """
 
 import torch
@@ -47,7 +50,9 @@ class ObsNormalizer(nn.Module):
     """Normalises (B, obs_dim) observations with running statistics kept as buffers.
 
     Buffers: mean (obs_dim,), var (obs_dim,), count 0-d; float32.
-    forward returns a tensor of the input's shape and dtype, without a graph.
+    forward returns a tensor of the input's shape, without a graph, in the input's dtype
+    for float32 and float64 input (a float16 or bfloat16 batch meets the float32 buffers
+    and comes out float32, by PyTorch's promotion).
     """
 
     def __init__(self, obs_dim: int, eps: float = 1e-8, clip: float | None = None) -> None:

@@ -59,7 +59,9 @@ def ppo_loss(
     All inputs are (B,). entropy holds each sample's policy entropy; the fourth
     result is its mean. value_loss is before vf_coef. Any value_clip that is not
     None (0.0 included: it pins V_clipped to old_values) switches on the clipped
-    value loss; it comes with old_values. The inputs are left untouched.
+    value loss; it comes with old_values. The inputs are left untouched. The total
+    carries the graph that backward() needs; the three parts are for the log, and may
+    keep their graphs or come detached (both are accepted).
     """
     # TODO: advantages may arrive attached to a graph: they are constants here.
     ratio = torch.exp(new_log_probs - old_log_probs.detach())

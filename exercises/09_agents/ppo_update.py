@@ -35,8 +35,9 @@ you already have, without grad, with the low-variance estimator
 
 and if target_kl is set and approx_kl > target_kl, stop the WHOLE update at
 once: no backward or step on this minibatch, no further minibatches, no
-further epochs. (CleanRL computes the same estimate but only checks it at
-the end of each epoch; SB3 stops at once, as here, at 1.5 * target_kl.)
+further epochs. The threshold is target_kl itself. (CleanRL computes the
+same estimate but only checks it at the end of each epoch; SB3 stops at
+once, as here, but only when approx_kl passes 1.5 * target_kl.)
 
 Randomness comes from the `generator` you are given, never the global RNG,
 so that an update can be replayed. Advantages are used as stored here

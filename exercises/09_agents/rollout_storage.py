@@ -11,7 +11,8 @@ it again. The storage is a set of preallocated tensors, one row per step:
     dones      (T, N)            1.0 where step t was the LAST of its episode
     values     (T, N)            V(s) when it was done
 
-Time-major: row t holds step t of all N envs, as in CleanRL and SB3. The
+Time-major: row t holds step t of all N envs, as in CleanRL and SB3 (while
+they collect). The
 `dones` convention is this course's: dones[t] = 1 when the transition at
 step t ended its episode. (CleanRL stores `dones[step] = next_done` BEFORE
 stepping, so its dones[t] flags the FIRST step of the next episode, our
@@ -27,7 +28,9 @@ may arrive attached to their graphs: store numbers (detach), or every
 rollout keeps a graph alive and a later backward walks into it.
 
 For the update, (T, N) becomes (T * N,): `flatten(0, 1)` or reshape, where
-sample k is step k // N of env k % N. Going back is a reshape to (T, N, ...).
+sample k is step k // N of env k % N. (That is CleanRL's order. SB3's
+`swap_and_flatten` swaps the axes first and flattens env-first, so there
+sample k is step k % T of env k // T; the update shuffles either way.) Going back is a reshape to (T, N, ...).
 Looking at one env's trajectory needs (N, T, ...): that is a transpose.
 Reshaping a (T, N) tensor to (N, T) keeps the same order of numbers in
 memory and cuts it differently: env 0 would get the first T numbers, which

@@ -5,7 +5,7 @@ import torch
 
 def make_plateau_scheduler(optimizer):
     return torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="max", factor=0.5, patience=2
+        optimizer, mode="max", factor=0.5, patience=2, threshold_mode="abs"
     )
 
 

@@ -4,7 +4,9 @@ For each exercise: the catalog and the files agree both ways, hints are
 there, the exercise has a TODO, the shipped exercise fails its check, the
 solution passes, every known-wrong variant fails and every known-right
 variant passes. Variants are edits of the solution, kept in
-tests/variants/<dir>/<name>.toml (see docs/AUTHORING.md).
+tests/variants/<dir>/<name>.toml (see docs/AUTHORING.md). A wrong variant's
+`says` phrase must be in the first failure the learner reads (authoring/says.py);
+wrong variants without one are listed as warnings.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from torchlings.authoring.says import says_it
 from torchlings.course import Course, Exercise
 from torchlings.engine import CheckResult, Engine, Status, check_many
 from torchlings.learner.workspace import job_for
@@ -32,6 +35,7 @@ class Variant:
     label: str  # the mistake it stands for, or the approach it takes
     source: str | None  # None when the edits could not be applied
     problem: str = ""
+    says: str = ""  # wrong only: a phrase the learner's first failure must contain
 
 
 @dataclass
@@ -44,8 +48,17 @@ class VariantVerdict:
         if self.variant.source is None or self.result is None:
             return False
         if self.variant.kind == "wrong":
-            return self.result.status in HONEST_FAILURES
+            return self.fails_honestly and self.says_it
         return self.result.status is Status.PASSED
+
+    @property
+    def fails_honestly(self) -> bool:
+        return self.result is not None and self.result.status in HONEST_FAILURES
+
+    @property
+    def says_it(self) -> bool:
+        """No `says` to prove, or the learner's first failure contains it."""
+        return not self.variant.says or says_it(self.result, self.variant.says)
 
 
 @dataclass
@@ -56,6 +69,13 @@ class ExerciseReport:
     solution_result: CheckResult | None = None
     variants: list[VariantVerdict] = field(default_factory=list)
     skipped: str = ""  # why the check skipped (e.g. no compiler): reported, not hidden
+    unharnessed: bool = False  # the solution's check never went through testkit.harness
+
+    @property
+    def missing_says(self) -> list[str]:
+        """Wrong variants whose message is not yet proven (a warning, not a problem)."""
+        return [v.variant.label for v in self.variants
+                if v.variant.kind == "wrong" and not v.variant.says]
 
     @property
     def sound(self) -> bool:
@@ -76,6 +96,8 @@ class ExerciseReport:
             "right_variants": {"total": len(right), "accepted": sum(v.ok for v in right)},
             "skipped": self.skipped,
             "problems": list(self.problems),
+            "missing_says": self.missing_says,
+            "harnessed": not self.unharnessed,
         }
 
 
@@ -89,7 +111,11 @@ def load_variants(path: Path, solution: str) -> list[Variant]:
             source, problem = apply_edits(solution, entry.get("replace", []))
             if not entry.get(label_key):
                 problem = problem or f"`{label_key}` is missing: say what this variant stands for"
-            variants.append(Variant(kind, label, source, problem))
+            says = entry.get("says", "")
+            if not isinstance(says, str) or (kind == "right" and says):
+                problem = problem or "`says` is a phrase, and only a wrong variant has one"
+                says = ""
+            variants.append(Variant(kind, label, source, problem, says.strip()))
     return variants
 
 
@@ -164,6 +190,8 @@ def _check_exercise(
     if Status.SKIPPED in (report.exercise_result.status, report.solution_result.status):
         report.skipped = report.solution_result.summary or report.exercise_result.summary
         return report
+    report.unharnessed = (report.solution_result.status is Status.PASSED
+                          and not report.solution_result.contracts)
     report.problems.extend(_verdict_problems(report))
     report.problems.extend(_variant_problems(report, variants))
     return report
@@ -267,6 +295,12 @@ def _variant_problems(report: ExerciseReport, variants: list[Variant]) -> list[s
             continue
         if variant.source is None:
             problems.append(f"{variant.kind} variant '{variant.label}': {variant.problem}")
+        elif variant.kind == "wrong" and verdict.fails_honestly:
+            problems.append(
+                f"wrong variant '{variant.label}' fails, but what the learner reads does not "
+                f"say '{variant.says}': "
+                f"{_failure_text(verdict.result) if verdict.result else '(no result)'}"
+            )
         elif variant.kind == "wrong":
             status = verdict.result.status.value if verdict.result else "not run"
             problems.append(

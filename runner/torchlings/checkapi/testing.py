@@ -88,6 +88,20 @@ def collected_series() -> dict[str, list[float]]:
     return {k: list(v) for k, v in _series.items()}
 
 
+# The functions whose contract testkit.harness tried in this check: the
+# marker `torchlings dev check` reads to list checks that judge only examples.
+_contracts: list[str] = []
+
+
+def record_contract(function: str) -> None:
+    if function not in _contracts:
+        _contracts.append(function)
+
+
+def collected_contracts() -> list[str]:
+    return list(_contracts)
+
+
 def require_cuda() -> None:
     """Skip the calling test, honestly, where no CUDA GPU is present.
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+from rich.console import Console
 from rich.text import Text
 
 from torchlings.cli.common import (
@@ -22,6 +24,9 @@ from torchlings.cli.common import (
 from torchlings.course import Course, CourseError, Exercise, find_root, load_course
 from torchlings.engine import Status
 from torchlings.vocabulary import paint, style_for
+
+if TYPE_CHECKING:
+    from torchlings.authoring.dev_check import ExerciseReport
 
 
 @click.group(cls=CourseGroup)
@@ -42,15 +47,32 @@ def _course_and_targets(exercises: tuple[str, ...]) -> tuple[Course, list[Exerci
 @dev.command(name="check")
 @click.argument("exercises", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--show", is_flag=True,
+              help="Print, per variant, what it stands for and the first failure a learner reads.")
 @no_warm_option
-def dev_check(exercises: tuple[str, ...], as_json: bool, no_warm: bool) -> None:
+def dev_check(exercises: tuple[str, ...], as_json: bool, show: bool, no_warm: bool) -> None:
     """Prove exercises fail, solutions pass, and known variants are judged right."""
-    from torchlings.authoring.dev_check import ExerciseReport, run_dev_check
+    from torchlings.authoring.dev_check import run_dev_check
+    from torchlings.authoring.says import learner_reads
 
     course, targets = _course_and_targets(exercises)
     out = console()
 
-    def show(report: ExerciseReport) -> None:
+    def show_variants(report: ExerciseReport) -> None:
+        for verdict in report.variants:
+            variant, result = verdict.variant, verdict.result
+            status = result.status.value if result is not None else "not run"
+            says = ""
+            if variant.says:
+                says = f"  says '{variant.says}' " + ("yes" if verdict.says_it else "NO")
+            head = Text(f"    {variant.kind}: {variant.label}  [{status}]{says}",
+                        style=paint("green") if verdict.ok else paint("red", bold=True))
+            out.print(head)
+            if variant.kind == "wrong" and result is not None:
+                for text_line in learner_reads(result).splitlines():
+                    out.print(Text(f"        {text_line}"))
+
+    def report_line(report: ExerciseReport) -> None:
         if as_json:
             return
         info = report.to_json()
@@ -70,9 +92,11 @@ def dev_check(exercises: tuple[str, ...], as_json: bool, no_warm: bool) -> None:
             out.print(f"    not checked here: {report.skipped}", style=paint("cyan"))
         for problem in report.problems:
             out.print(f"    - {problem}", style=paint("red"))
+        if show:
+            show_variants(report)
 
     with engine_for(no_warm) as engine:
-        reports, course_problems = run_dev_check(course, engine, targets, on_exercise=show)
+        reports, course_problems = run_dev_check(course, engine, targets, on_exercise=report_line)
     bad = [r for r in reports if not r.sound]
     if as_json:
         print(json.dumps({"exercises": [r.to_json() for r in reports],
@@ -81,12 +105,28 @@ def dev_check(exercises: tuple[str, ...], as_json: bool, no_warm: bool) -> None:
     else:
         for problem in course_problems:
             out.print(f"- {problem}", style=paint("red"))
+        _warn_unproven(out, reports)
         skipped = sum(bool(r.skipped) for r in reports)
         out.print(f"\n{len(reports) - len(bad)} of {len(reports)} exercises sound"
                   + (f" ({skipped} skipped here)" if skipped else "")
                   + (f"; {len(course_problems)} course problem(s)" if course_problems else "")
                   + ".")
     sys.exit(EXIT_PENDING if bad or course_problems else EXIT_OK)
+
+
+def _warn_unproven(out: Console, reports: list[ExerciseReport]) -> None:
+    """Warnings, not failures: wrong variants without `says`, checks outside the harness."""
+    missing = [(r.exercise, label) for r in reports for label in r.missing_says]
+    if missing:
+        names = sorted({f"{e.label} {e.name}" for e, _ in missing})
+        out.print(f"\nwarning: {len(missing)} wrong variant(s) in {len(names)} exercise(s) have no "
+                  "`says` (what the learner must read is not proven): " + ", ".join(names),
+                  style=paint("yellow"), markup=False, highlight=False)
+    unharnessed = [f"{r.exercise.label} {r.exercise.name}" for r in reports if r.unharnessed]
+    if unharnessed:
+        out.print(f"warning: {len(unharnessed)} exercise(s) whose check does not go through the "
+                  "contract harness (testkit.harness): " + ", ".join(unharnessed),
+                  style=paint("yellow"), markup=False, highlight=False)
 
 
 @dev.command(name="mutate")

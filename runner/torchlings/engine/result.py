@@ -92,6 +92,7 @@ class CheckResult:
     problem: TestOutcome | None = None
     notes: list[str] = field(default_factory=list)
     series: dict[str, list[float]] = field(default_factory=dict)
+    contracts: list[str] = field(default_factory=list)  # functions testkit.harness tried
     output: str = ""
     output_truncated_bytes: int = 0
     seconds: float = 0.0

@@ -108,7 +108,7 @@ def _what_changed(t: torch.Tensor, shape, dtype, values, requires_grad, grad_fn,
                 "copy (x.detach() returns a new tensor and leaves the caller's attached; "
                 "x.detach().clone().requires_grad_() makes a new leaf) or ask autograd with "
                 "torch.autograd.grad.")
-    if not torch.equal(t.detach(), values):
+    if not t.is_meta and not torch.equal(t.detach(), values):  # meta tensors hold no values
         return ("its values are not the ones passed in. An in-place operation (add_, mul_, "
                 "x[...] = ..., +=, -=) edits the caller's tensor; compute a new tensor instead.")
     if t.grad_fn is not grad_fn:
@@ -119,7 +119,8 @@ def _what_changed(t: torch.Tensor, shape, dtype, values, requires_grad, grad_fn,
                 "function left a gradient on the caller's tensor (backward() on something that "
                 "reaches it). torch.autograd.grad returns the gradient without storing it; or "
                 "work on a detached copy.")
-    if t.is_leaf and grad is not None and (t.grad is None or not torch.equal(t.grad, grad)):
+    if t.is_leaf and grad is not None and (
+            t.grad is None or (not t.is_meta and not torch.equal(t.grad, grad))):
         return ("its .grad changed during the call: backward() added into (or zero_grad "
                 "cleared) the caller's .grad. Use torch.autograd.grad, or a detached copy.")
     return ""

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from torchlings.checkapi.details import Misspelling
+from torchlings.checkapi.global_state import GlobalState, expect_global_state_kept
 from torchlings.checkapi.testing import CheckFailure, NotDone
 from torchlings.checkapi.translations import suggestion_for
 from torchlings.engine.child import sandbox
@@ -88,6 +89,15 @@ def exercise(request: pytest.FixtureRequest) -> Any:
     if not path:
         pytest.fail("no exercise file given: pass --exercise-file or set TORCHLINGS_EXERCISE")
     return load_exercise(path)
+
+
+@pytest.fixture(autouse=True)
+def _global_state_kept() -> Any:
+    """Every test of every check: PyTorch's global switches are as they were before it
+    (grad mode, default dtype and device, deterministic algorithms); see global_state.py."""
+    before = GlobalState.capture()
+    yield
+    expect_global_state_kept(before)
 
 
 def is_not_done(exc: BaseException) -> bool:

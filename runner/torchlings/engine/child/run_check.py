@@ -79,6 +79,7 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
         result.seconds = time.perf_counter() - started
         result.notes = testing.collected_notes()
         result.series = testing.collected_series()
+        result.contracts = testing.collected_contracts()
         return result
 
     if not exercise_file.exists():

@@ -1,0 +1,147 @@
+"""The contract harness: right answers pass on every case, each kind of slip is named."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from torchlings.checkapi import testing
+from torchlings.checkapi.failures import CheckFailure
+from torchlings.checkapi.testkit.harness import (
+    EXTREME_LOGIT,
+    Args,
+    Contract,
+    check_contract,
+    choose_axes,
+)
+
+AXES = {"batch": [1, 6], "dtype": [torch.float32, torch.float64], "scale": [1.0, EXTREME_LOGIT]}
+
+
+def _logits(draw):
+    x = draw.randn(draw["batch"], 5, scale=draw["scale"]).requires_grad_()
+    return Args(x)
+
+
+def _softmax_contract(call, **extra):
+    return Contract(function="softmax", call=call, reference=lambda x: torch.softmax(x, dim=-1),
+                    inputs=_logits, axes=AXES, **extra)
+
+
+def _fails(contract) -> str:
+    with pytest.raises(CheckFailure) as caught:
+        check_contract(contract)
+    return caught.value.message
+
+
+def test_a_right_answer_in_another_idiom_passes_every_case():
+    check_contract(_softmax_contract(lambda x: (x - x.logsumexp(-1, keepdim=True)).exp()))
+
+
+def test_softmax_without_the_max_shift_fails_on_extreme_logits():
+    message = _fails(_softmax_contract(lambda x: x.exp() / x.exp().sum(-1, keepdim=True)))
+    assert "scale=1000.0" in message and "overflows" in message
+
+
+def test_a_hard_coded_dtype_is_named():
+    message = _fails(_softmax_contract(lambda x: torch.softmax(x.float(), dim=-1)))
+    assert "dtype=float64" in message and "has dtype torch.float32" in message
+
+
+def test_right_values_on_a_cut_graph_fail_on_the_gradient():
+    def detached_normaliser(x):
+        shifted = x - x.max(-1, keepdim=True).values
+        return shifted.exp() / shifted.exp().sum(-1, keepdim=True).detach()
+    message = _fails(_softmax_contract(detached_normaliser))
+    assert "gradient that flows back" in message
+
+
+def test_a_graph_kept_where_none_is_promised_is_named():
+    contract = Contract(function="target", call=lambda x: x * 2,
+                        reference=lambda x: (x * 2).detach(), inputs=_logits, axes=AXES)
+    assert "carries a graph" in _fails(contract)
+
+
+def test_an_int_where_a_float_is_promised_is_named():
+    contract = Contract(function="count", call=lambda x: int(x.numel()),
+                        reference=lambda x: float(x.numel()), inputs=_logits, axes=AXES)
+    assert "should be a Python float, but it is int" in _fails(contract)
+
+
+def test_the_callers_tensor_changed_in_place_is_named():
+    # softmax does not see a constant added to every logit: only the snapshot can tell.
+    def shifts_in_place(x):
+        return torch.softmax(x.detach().add_(1), dim=-1)
+    contract = Contract(function="probs", call=shifts_in_place,
+                        reference=lambda x: torch.softmax(x.detach(), dim=-1), inputs=_logits,
+                        axes=AXES)
+    assert "changed the caller's argument 1" in _fails(contract)
+
+
+def test_the_global_random_stream_moved_is_named_unless_the_lesson_uses_it():
+    def noisy(x):
+        torch.rand(1)
+        return torch.softmax(x, dim=-1)
+    assert "global random stream" in _fails(_softmax_contract(noisy))
+    check_contract(_softmax_contract(noisy, uses_rng=True))
+
+
+def test_grad_mode_left_off_is_named():
+    def switches_off(x):
+        out = torch.softmax(x, dim=-1)
+        torch.set_grad_enabled(False)
+        return out
+    assert "autograd is switched off" in _fails(_softmax_contract(switches_off))
+    assert torch.is_grad_enabled()
+
+
+def test_the_checks_diagnosis_comes_first():
+    def diagnose(case, got, want):
+        testing.fail("exp() overflowed: subtract the max first")
+    contract = _softmax_contract(lambda x: x.exp() / x.exp().sum(-1, keepdim=True),
+                                 diagnose=diagnose)
+    assert _fails(contract) == "exp() overflowed: subtract the max first"
+
+
+def test_a_learner_error_names_the_case():
+    def breaks_on_one(x):
+        if x.shape[0] == 1:
+            raise RuntimeError("no batch of one")
+        return torch.softmax(x, dim=-1)
+    with pytest.raises(RuntimeError, match="raised by softmax with batch=1"):
+        check_contract(_softmax_contract(breaks_on_one))
+
+
+def test_every_axis_value_is_tried_within_the_budget():
+    axes = {"a": [1, 2, 3], "b": ["x", "y"], "c": [0.0, 1.0, 2.0, 3.0]}
+    chosen = choose_axes(axes, budget=5, seed=0)
+    assert len(chosen) == 5
+    for name, values in axes.items():
+        assert {repr(c[name]) for c in chosen} == {repr(v) for v in values}
+    assert choose_axes(axes, budget=5, seed=0) == chosen  # the same cases every run
+
+
+def test_the_harness_leaves_its_marker():
+    check_contract(_softmax_contract(lambda x: torch.softmax(x, dim=-1)))
+    assert "softmax" in testing.collected_contracts()
+
+
+def test_the_meta_device_finds_a_tensor_made_on_the_cpu():
+    def derivative(x):
+        x = x.detach().requires_grad_()
+        y = x**2
+        y.backward(torch.ones(y.shape))  # on the CPU whatever x's device
+        return x.grad
+
+    def reference(x):
+        x = x.detach().requires_grad_()
+        return torch.autograd.grad((x**2).sum(), x)[0]
+
+    contract = Contract(function="derivative", call=derivative, reference=reference,
+                        inputs=lambda d: Args(d.randn(3)), axes={"device": ["cpu", "meta"]},
+                        concept="make it with ones_like")
+    with pytest.raises(RuntimeError, match="device=meta") as caught:
+        check_contract(contract)
+    assert "make it with ones_like" in str(caught.value)
+    contract.call = reference
+    check_contract(contract)  # shapes, dtypes and devices compared on meta; no values
