@@ -141,7 +141,7 @@ def watch(ctx: click.Context, poll: bool, manual_run: bool, edit_cmd: str | None
         summary = app.run()
     if summary:  # the last verdict stays on the terminal after q
         click.echo(summary)
-    if getattr(app, "stopped_by_signal", None):  # SIGTERM/SIGHUP: leave saying so
+    if app.stopped_by_signal is not None:  # SIGTERM/SIGHUP: leave saying so
         sys.exit(128 + app.stopped_by_signal)
 
 

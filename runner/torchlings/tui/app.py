@@ -96,6 +96,7 @@ class TorchlingsApp(App[str]):
         self.set_reactive(TorchlingsApp.current, workspace.current())
         self.set_reactive(TorchlingsApp.done_count, workspace.done_count)
         self.watcher: ExerciseWatcher | None = None
+        self.stopped_by_signal: int | None = None  # SIGTERM/SIGHUP ended it (stop_signals)
         self.compile_seen = False  # a torch.compile exercise was checked this session
         self.notices = Notices(self.notify, workspace, engine)
         # The check in flight: when it began (or the engine became ready) and its limit.
