@@ -141,8 +141,9 @@ def watch(ctx: click.Context, poll: bool, manual_run: bool, edit_cmd: str | None
         summary = app.run()
     if summary:  # the last verdict stays on the terminal after q
         click.echo(summary)
-    if app.stopped_by_signal is not None:  # SIGTERM/SIGHUP: leave saying so
-        sys.exit(128 + app.stopped_by_signal)
+    stopped_by = getattr(app, "stopped_by_signal", None)
+    if stopped_by is not None:  # SIGTERM/SIGHUP: leave saying so
+        sys.exit(128 + int(stopped_by))
 
 
 @cli.command()
