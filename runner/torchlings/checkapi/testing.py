@@ -172,7 +172,7 @@ def expect_close(
     concept: str = "",
 ) -> None:
     """Compare a number (or a tensor, by value only) with what it should be."""
-    if isinstance(actual, torch.Tensor):
+    if steps.is_tensor(actual):
         if isinstance(expected, torch.Tensor) and tuple(expected.shape) != tuple(actual.shape):
             steps.check_shape(actual, expected.shape, name=name, concept=concept)
         steps.check_values(actual, expected, name=name, atol=atol, rtol=rtol, concept=concept)

@@ -30,6 +30,7 @@ from torchlings.cli.common import (
     resolve,
 )
 from torchlings.cli.dev import dev
+from torchlings.cli.grade import grade
 from torchlings.course import load_course
 from torchlings.engine import Status, check_many, check_one
 from torchlings.learner.progress import RecheckCourse, Stay
@@ -393,6 +394,7 @@ def update() -> None:
 
 
 cli.add_command(dev)
+cli.add_command(grade)
 
 
 def main() -> None:

@@ -26,6 +26,9 @@ from collections import deque
 from typing import Any
 
 _HEADER = struct.Struct(">I")
+# Starts each line the grade's witness (child/guard.py) writes to a check's
+# output; the runner takes those lines out (host/evidence.py).
+GUARD_MARK = b"\x1etorchlings-witness "
 _CHUNK = 65536
 
 

@@ -105,6 +105,9 @@ class CheckResult:
     # NOT_DONE: the TODO still open, in one line, and the learner's line it is on.
     todo: str = ""
     todo_line: int | None = None
+    # Under a grade: why this exercise's code looks like an attempt on its judge
+    # (the witness's flags; the grade adds what it sees in the source).
+    suspicions: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:

@@ -16,6 +16,7 @@ import pytest
 from torchlings.checkapi import testing
 from torchlings.engine.child import plugin, sandbox, tamper
 from torchlings.engine.child.loader import load_exercise
+from torchlings.engine.child.pinned import PinnedCheck
 from torchlings.engine.host.outcome import check_missing
 from torchlings.engine.problems import problem, problem_result, timeout_message
 from torchlings.engine.result import OUT_OF_TIME, CheckResult, Status, TestOutcome, one_line
@@ -69,8 +70,13 @@ def pytest_args(check_file: Path, exercise_file: Path, basetemp: Path | None = N
 
 
 def run_check(check_file: str | Path, exercise_file: str | Path,
-              basetemp: str | Path | None = None) -> CheckResult:
-    """Run the check; `basetemp` is where the check's tmp_path folders go (None: pytest's default)."""
+              basetemp: str | Path | None = None,
+              sources: tuple[bytes, bytes] | None = None) -> CheckResult:
+    """Run the check; `basetemp` is where the check's tmp_path folders go (None: pytest's default).
+
+    `sources` (under a grade): the check's and the exercise's code, read by the
+    runner before any learner code ran; the files are then never read as code.
+    """
     check_file = Path(check_file).resolve()
     exercise_file = Path(exercise_file).resolve()
     started = time.perf_counter()
@@ -82,7 +88,7 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
         result.contracts = testing.collected_contracts()
         return result
 
-    if not exercise_file.exists():
+    if sources is None and not exercise_file.exists():
         return finish(problem_result(
             Status.ERROR, "FileNotFoundError",
             f"The exercise file {exercise_file} is missing. `torchlings reset "
@@ -91,7 +97,7 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
 
     before = tamper.snapshot()
     try:
-        load_exercise(exercise_file)
+        load_exercise(exercise_file, sources[1] if sources is not None else None)
     except BaseException as exc:  # noqa: BLE001 - learner code may raise anything
         described = plugin.describe_exception(
             "loading your exercise",
@@ -128,8 +134,8 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
     try:
         code = pytest.main(pytest_args(check_file, exercise_file,
                                        Path(basetemp) if basetemp is not None else None),
-                           plugins=[plugin, collector])
-        if not check_file.exists():  # deleted by the learner's code, at import
+                           plugins=[plugin, collector, *_pinned(check_file, sources)])
+        if code != pytest.ExitCode.OK and not check_file.exists():  # deleted by learner code
             return finish(check_missing(check_file, exercise_file))
         if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
             collector.problem = collector.problem or problem(
@@ -158,6 +164,12 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
         collector.problem = problem("CheckTampered", tamper.message(changed))
     tests = list(collector.tests.values())
     return finish(summarise(tests, collector.problem))
+
+
+def _pinned(check_file: Path, sources: tuple[bytes, bytes] | None) -> list[object]:
+    if sources is None:
+        return []
+    return [PinnedCheck(check_file, sources[0])]
 
 
 def _names_the_deadline(collector: plugin.Collector) -> bool:

@@ -27,6 +27,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
+# Imported with this module (in the warm worker, before any fork): the
+# witness's code is in memory before a check process runs learner code.
+from torchlings.engine.child import guard
+from torchlings.engine.jobs import unseal
+
 # Exit status of a check process that wrote its result: anything else means
 # it did not end the runner's way.
 EXIT_REPORTED = 0
@@ -76,6 +81,7 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         # What a fresh `python -m` in that folder would have as sys.path[0].
         sys.path[0] = request["cwd"]
         nonce = str(request.pop("nonce", ""))
+        sealed = request.pop("sealed", None)  # under a grade: sources and the witness's key
 
         from torchlings.engine.child import sandbox
 
@@ -89,12 +95,22 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         if series_fd is not None:
             testing._point_listener = series_writer(series_fd)
         sandbox.reset_torch_state()
+        sources = None
+        if sealed is not None:
+            sources = unseal(sealed)
+            guard.install(key=sealed.pop("key"), fd=1, exercise=request["exercise"],
+                          scratch=request["scratch"], result_file=request["result"],
+                          forbidden=sealed.get("forbidden", ()),
+                          verdict_code=run_child.__code__, verdict_globals=globals())
+            del sealed
         # The exercise's time limit counts from here: not the time it took
         # to start this process or import torch, which the learner cannot help.
         sandbox.start_deadline(request["timeout"])
         result = run_check(request["check"], request["exercise"],
-                           basetemp=Path(request["scratch"]) / "pytest-tmp")
+                           basetemp=Path(request["scratch"]) / "pytest-tmp", sources=sources)
         write_result(Path(request["result"]), result, nonce)
+        if sources is not None:
+            sys.audit("torchlings.verdict")  # the witness certifies what was written
         code = EXIT_REPORTED
     except BaseException as exc:  # noqa: BLE001 - report anything and leave the same way
         from torchlings.engine.child.sandbox import CheckDeadline
