@@ -259,6 +259,21 @@ class Workspace:
         self.save()
         return backup
 
+    def restore_check(self, exercise: Exercise) -> bool:
+        """Put the shipped check back if it is missing (learner code can delete it);
+        True if it was put back. An edited check is left alone: that is `edited_checks`'."""
+        path = self.course.check_path(exercise)
+        if path.exists():
+            return False
+        original = shipped.read_shipped(exercise.check_rel, self.root)
+        if original is None:
+            raise FileNotFoundError(
+                f"The shipped version of {exercise.check_rel} could not be found; "
+                "reinstall torchlings to bring the course back.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, original)
+        return True
+
     def solution_text(self, exercise: Exercise) -> str | None:
         local = self.root / exercise.solution_rel
         if local.is_file():

@@ -33,6 +33,7 @@ from torchlings.learner.state import workspace_gone_message
 from torchlings.learner.update import OLDER_NOTE, is_older
 from torchlings.learner.watcher import DEBOUNCE_SECONDS, ExerciseWatcher, WatchMode, polling_reason
 from torchlings.learner.workspace import Workspace, check_timeout
+from torchlings.tui import stop_signals
 from torchlings.tui.editor import editor_command, run_editor
 from torchlings.tui.messages import (
     CheckAllFinished,
@@ -44,6 +45,7 @@ from torchlings.tui.messages import (
     SeriesUpdated,
     ShippedCopySaved,
     SolutionRead,
+    WatchStopped,
     WorkspaceGone,
 )
 from torchlings.tui.notices import Notices
@@ -99,6 +101,7 @@ class TorchlingsApp(App[str]):
         self.set_reactive(TorchlingsApp.current, workspace.current())
         self.set_reactive(TorchlingsApp.done_count, workspace.done_count)
         self.watcher: ExerciseWatcher | None = None
+        self.stopped_by_signal: int | None = None  # SIGTERM/SIGHUP ended it (stop_signals)
         self.compile_seen = False  # a torch.compile exercise was checked this session
         self._unsaved = False  # a verdict recorded but not yet written to disk
         self._switch_interval = sys.getswitchinterval()  # put back on quit (see on_mount)
@@ -123,6 +126,7 @@ class TorchlingsApp(App[str]):
         # that followed a heavy redraw started 150 ms late. 1 ms keeps it prompt.
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._switch_interval, GIL_SWITCH_SECONDS))
+        stop_signals.install(self)  # SIGTERM, SIGHUP: exit as q does, terminal restored
         self.engine.start()
         self.engine_ready = self.engine.is_ready()
         if not self.engine_ready:
@@ -162,7 +166,8 @@ class TorchlingsApp(App[str]):
         why = "--poll" if self.options.poll else (reason or "")
         self.watcher = ExerciseWatcher(folder, self._post_change, poll=poll,
                                        poll_reason=why, debounce=self.options.debounce,
-                                       on_gone=self._post_gone)
+                                       on_gone=self._post_gone,
+                                       on_stopped=self._post_watch_stopped)
         self.watcher.follow(self.workspace.exercise_path(self.current))
         self.shipped_copy.follow(self.current)
         self.shipped_copy.start()
@@ -176,6 +181,9 @@ class TorchlingsApp(App[str]):
 
     def _post_gone(self, folder: Path) -> None:  # on the watcher's thread
         self.post_message(WorkspaceGone(folder))
+
+    def _post_watch_stopped(self, reason: str) -> None:  # on the watcher's thread
+        self.post_message(WatchStopped(reason))
 
     # --- producers: workers on threads that only post messages -------------
 
@@ -235,6 +243,12 @@ class TorchlingsApp(App[str]):
         self.engine_ready_at = time.monotonic()
         self.engine_ready = True
         self.notices.engine_error()
+
+    @on(WatchStopped)
+    def _watch_stopped(self, message: WatchStopped) -> None:
+        self.mode = WatchMode("stopped", message.reason)
+        self.notify(f"Saves are no longer followed ({message.reason}). Press r to check; "
+                    "restart torchlings to follow saves again.", severity="error", timeout=30)
 
     @on(WorkspaceGone)
     def _workspace_gone(self, message: WorkspaceGone | None = None) -> None:

@@ -65,8 +65,22 @@ LEAN = [
 ]
 
 
+# pytest expands environment variables in --rootdir: a workspace in a folder
+# literally named `$HOME` would become the home folder. Each `$` is passed as
+# this variable, which expands to a `$` (expansion does not scan its own output).
+DOLLAR_VARIABLE = "TORCHLINGS_DOLLAR"
+
+
+def _unexpandable(path: str) -> str:
+    if "$" not in path:
+        return path
+    os.environ[DOLLAR_VARIABLE] = "$"
+    return path.replace("$", "${" + DOLLAR_VARIABLE + "}")
+
+
 def pytest_args(check_file: Path) -> list[str]:
-    args = [str(check_file), "-c", os.devnull, "--rootdir", str(check_file.parent), "--noconftest"]
+    args = [str(check_file), "-c", os.devnull, "--rootdir", _unexpandable(str(check_file.parent)),
+            "--noconftest"]
     for name in LEAN:
         args += ["-p", name]
     return args

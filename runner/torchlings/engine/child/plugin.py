@@ -63,6 +63,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """A terminal writer for pytest's assertion explanations, which checks run without.
+
+    Checks run with `-p no:terminal` (faster). pytest before 9.1 asks the
+    terminal reporter for its writer inside every failing `assert a == b`,
+    and without one it fails on its own `assert terminalreporter is not
+    None`: the check's message became "an assertion failed" (pytest #14377).
+    A writer to nowhere gives it plain text on any pytest.
+    """
+    if config.pluginmanager.get_plugin("terminalreporter") is not None:
+        return
+    import io
+
+    from _pytest._io import TerminalWriter
+
+    writer = TerminalWriter(file=io.StringIO())
+    config.get_terminal_writer = lambda: writer  # type: ignore[method-assign]
+
+
 @pytest.fixture(scope="session")
 def exercise(request: pytest.FixtureRequest) -> Any:
     """The learner's exercise module, executed from its current bytes."""

@@ -17,7 +17,7 @@ from torchlings.engine.child import plugin, sandbox, tamper
 from torchlings.engine.child.check_session import CheckSession
 from torchlings.engine.child.loader import load_exercise
 from torchlings.engine.child.pinned import PinnedCheck
-from torchlings.engine.problems import problem, problem_result, timeout_message
+from torchlings.engine.problems import check_missing, problem, problem_result, timeout_message
 from torchlings.engine.result import OUT_OF_TIME, CheckResult, Status, TestOutcome, one_line
 
 
@@ -89,8 +89,16 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
             return finish(not_done([], described, problem=described))
         return finish(CheckResult(status, summary=one_line(described.message), problem=described))
 
+    changed = tamper.replaced(before)
+    if changed:  # at import: before pytest (and the runner) call what was replaced
+        tamper.put_back(before, changed)
+        return finish(problem_result(Status.ERROR, "CheckTampered", tamper.message(changed),
+                                     name="loading your exercise"))
+
     try:
         code = session.run_tests()
+        if code != pytest.ExitCode.OK and sources is None and not check_file.exists():
+            return finish(check_missing(check_file, exercise_file))  # deleted by learner code
         if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
             collector.problem = collector.problem or problem(
                 "PytestError", f"pytest could not run the check (exit code {int(code)}); this "
@@ -112,6 +120,7 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
             "KeyboardInterrupt", "KeyboardInterrupt was raised while the check ran; the runner "
             "stopped this check and carries on. If your code raises it on purpose, take that out.")
     changed = tamper.replaced(before)
+    tamper.put_back(before, changed)
     if changed and collector.problem is None:
         collector.problem = problem("CheckTampered", tamper.message(changed))
     tests = list(collector.tests.values())

@@ -93,6 +93,7 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         from torchlings.engine.child import sandbox
 
         sandbox.prepare_process()
+        sandbox.use_private_tmp(Path(request["scratch"]) / "tmp")
         sandbox.apply_limits(request["memory"], file_bytes=request.get("file_limit"))
         from torchlings.checkapi import testing
         from torchlings.engine.child.run_check import run_check
@@ -121,6 +122,9 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         code = EXIT_REPORTED
     except BaseException as exc:  # noqa: BLE001 - report anything and leave the same way
         from torchlings.engine.child.sandbox import CheckDeadline
+        from torchlings.engine.problems import exit_status_for
+
+        code = exit_status_for(exc, code)  # no result for want of files or disk: say which
 
         if isinstance(exc, CheckDeadline):
             # The deadline came between the tests and the result: end the way

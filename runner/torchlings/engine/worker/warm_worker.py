@@ -196,23 +196,26 @@ class Checks:
             return None
 
     def reap(self) -> None:
-        while True:
-            try:
-                pid, status, usage = os.wait4(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
+        while (pid := reaper.exited_child()) is not None:
             known = self.running.pop(pid, None)
+            if known is not None:
+                # What the check left behind: its group, and whatever escaped
+                # the group (setsid) and was adopted by us when its parent
+                # ended. Before reaping it: until then its number is ours.
+                reaper.kill_group(pid)
+                reaper.kill_orphans(keep={pid, *self.running})
+            status, cpu = reaper.reap(pid)
             if known is None:
                 continue  # an orphan of a check, adopted (we are a subreaper) and now reaped
-            # What the check left behind: its group, and whatever escaped the
-            # group (setsid) and was adopted by us when its parent ended.
             protocol.send(self.sock, {"type": "exited", "id": known[0],
                                       "returncode": os.waitstatus_to_exitcode(status),
-                                      "cpu": usage.ru_utime + usage.ru_stime})
-            reaper.kill_group(pid)
-            reaper.kill_orphans(keep=set(self.running))
+                                      "cpu": cpu})
+
+    def end(self, request_id: object) -> None:
+        """The engine gave up on a check (its clock ran out): end it, we still hold it."""
+        for pid, (running_id, _scratch) in self.running.items():
+            if running_id == request_id:
+                reaper.kill_check(pid)
 
     def end_all(self) -> None:
         """The runner is gone: end every check and everything they started, tidy up."""
@@ -271,6 +274,9 @@ def serve(sock: socket.socket) -> None:
                 if hasattr(selector, "fileno"):  # epoll and kqueue hold one
                     own.append(selector.fileno())
                 for message, fds in messages:
+                    if message.get("type") == "end":
+                        checks.end(message.get("id"))
+                        continue
                     others = [fd for fd in held if fd not in fds]
                     checks.start(message, fds, own + others + reader.held_fds())
                     held = others
