@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = (
     "Temperature loss (SB3's form): target_entropy = -action_dim; "
@@ -122,3 +123,24 @@ def test_shapes_dtypes_and_inputs(exercise):
             expect(now.requires_grad, f"sac_alpha_loss switched off requires_grad on the "
                    f"caller's {name} (detach_() or requires_grad_(False)); use .detach(), which "
                    "returns a new tensor.\n" + CONCEPT)
+
+
+def _reference_alpha_loss(log_alpha, log_pi, action_dim):
+    """The docstring's loss, SB3's log_alpha form, written once."""
+    return -(log_alpha * (log_pi - action_dim).detach()).mean()
+
+
+def test_contract(exercise):
+    """sac_alpha_loss keeps its promise for every log_alpha shape and size, batch, action_dim
+    and dtype, gradients included."""
+    def inputs(draw):
+        shape = () if draw["log_alpha_shape"] == "0-d" else (1,)
+        log_alpha = torch.full(shape, draw["log_alpha"], dtype=draw["dtype"])
+        log_pi = draw.randn(draw["batch"], scale=3.0)
+        return Args(log_alpha.requires_grad_(), log_pi.requires_grad_(), draw["action_dim"])
+    check_contract(Contract(
+        function="sac_alpha_loss", call=exercise.sac_alpha_loss, reference=_reference_alpha_loss,
+        inputs=inputs,
+        axes={"log_alpha_shape": ["0-d", "(1,)"], "log_alpha": [-8.0, 0.0, 3.0],
+              "batch": [1, 7], "action_dim": [1, 6], "dtype": [torch.float32, torch.float64]},
+        concept=CONCEPT))
