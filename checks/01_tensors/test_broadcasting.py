@@ -3,8 +3,8 @@
 import torch
 
 from torchlings.checkapi.testing import expect_tensor
-from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 # Square batches (B == A) are where a wrong broadcast raises no error, so every
 # test tries one square and one non-square case.
@@ -97,7 +97,7 @@ def _batch(draw):
 
 
 def test_broadcasting_contract(exercise):
-    """Every function keeps its shape promise for any B and A, float64, masked -inf entries, with gradients."""
+    """Every function keeps its promise for any B and A, float64, masked -inf entries, with gradients."""
     check_contract(Contract(
         function="add_bias", call=exercise.add_bias, reference=lambda x, bias: x + bias,
         inputs=lambda draw: Args(_batch(draw), draw.randn(draw["A"]).requires_grad_()),
