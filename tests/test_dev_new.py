@@ -91,6 +91,18 @@ def test_a_course_of_ones_own_from_scaffold_to_a_learners_workspace(tmp_path, mo
     shown = invoke("solution", "1")
     assert "((prediction - target) ** 2).mean()" in shown.output
 
+    # A teacher grades the learner against the same course, not the installed one
+    # (with an answer of the learner's own: a copy of the reference is flagged).
+    (learner / "exercises/01_start/mean_squared_error.py").write_text(
+        "import torch\n\n\ndef mean_squared_error(prediction, target):\n"
+        "    return (prediction - target).pow(2).mean()\n")
+    monkeypatch.chdir(tmp_path)
+    graded = invoke("grade", "--course", str(course), "--json", str(learner))
+    assert graded.exit_code == 0, graded.output
+    report = json.loads(graded.stdout)
+    text = json.dumps(report)
+    assert "mean_squared_error" in text and "creating_tensors" not in text
+
 
 def test_a_course_says_which_torchlings_it_needs(tmp_path, monkeypatch):
     monkeypatch.delenv("TORCHLINGS_WORKSPACE", raising=False)

@@ -73,7 +73,12 @@ def test_never_samples_empty_slots(exercise):
     """With 3 of 10 slots filled, only those 3 transitions are ever sampled."""
     buffer = exercise.ReplayBuffer(capacity=10, obs_dim=OBS_DIM)
     _fill(buffer, [1, 2, 3])
-    drawn = set(_sampled(buffer, calls=200, batch_size=3))
+    draws = _sampled(buffer, calls=200, batch_size=3)
+    batches = {tuple(draws[i:i + 3]) for i in range(0, len(draws), 3)}
+    expect(len(batches) > 1, "200 calls of sample with one generator drew the very same batch "
+           f"every time ({list(batches)[0]}): each call must go on along the generator's stream "
+           "(never re-seed it, or make a new generator from its seed, inside sample).")
+    drawn = set(draws)
     expect(drawn == {1, 2, 3}, f"Sampling drew transitions {sorted(drawn)}; the buffer holds "
            "1, 2 and 3, and each should turn up.")
 
@@ -129,3 +134,6 @@ def test_uses_the_generator(exercise):
            "generators with the same seed must give the same batches"
            + ("" if first == second else " (they did not)")
            + ", and torch's global generator must be left alone.")
+    expect(first[:6] != first[6:12],
+           "Two calls of sample with the same generator drew the very same batch: each call "
+           "must go on along the generator's stream (never re-seed it inside sample).")

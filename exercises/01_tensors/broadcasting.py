@@ -26,6 +26,9 @@ importance weights in prioritized replay. (Stable-Baselines3's replay buffer
 hands rewards and dones over as (B, 1) columns; here the targets are (B,).)
 
 Your job: fill in `add_bias` and fix `weight_rows` and `td_errors`.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

@@ -34,7 +34,10 @@ import torch.nn.functional as F
 
 
 def pick_device(cuda_available: bool, mps_available: bool) -> torch.device:
-    """torch.device("cuda") if CUDA is available, else "mps" if MPS is, else "cpu"."""
+    """torch.device("cuda") if CUDA is available, else "mps" if MPS is, else "cpu".
+
+    Only the device's type is judged: torch.device("cuda:0") answers "cuda" too.
+    """
     # TODO: prefer CUDA, then MPS, then the CPU
     raise NotImplementedError("choose the device from the two flags")
 

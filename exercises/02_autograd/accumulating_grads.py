@@ -19,6 +19,9 @@ missing line.
 
 Your job: make `per_batch_gradients` return each batch's gradient on its own,
 then answer the question at the bottom.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

@@ -20,6 +20,9 @@ gradient: `.mean()` divides by the batch size, `.sum()` does not.
 
 Your job: make `elementwise_derivative` return f'(x) at every element of x,
 computed by autograd.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 from collections.abc import Callable

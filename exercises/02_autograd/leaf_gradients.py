@@ -16,6 +16,9 @@ network silently does not learn.
 
 Your job: fill in the two functions so they return the gradients that
 autograd computes. Do not work the derivatives out by hand.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

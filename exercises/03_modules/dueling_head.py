@@ -25,6 +25,9 @@ Why RL cares: dueling DQN (and its many descendants such as Rainbow) uses
 exactly this head; the network around it is an ordinary Q-network.
 
 Write `dueling_q`. `DuelingQNetwork` is complete and uses it.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

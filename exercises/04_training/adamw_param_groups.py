@@ -51,7 +51,9 @@ def make_optimizer(model, trunk_lr: float, head_lr: float, weight_decay: float):
     """Return an optimizer for `model` (which has `.trunk` and `.head` submodules).
 
     trunk parameters use `trunk_lr`, head parameters `head_lr`; weight decay is
-    decoupled (AdamW) and applied to weight matrices only.
+    decoupled (AdamW) and applied to weight matrices only. The groups may come in
+    any order, their "params" as lists or tuples: what is judged is the settings
+    of the group that holds each parameter.
     """
     # TODO: decoupled decay, and one group per (part, decay or not) with its own
     # "lr" and "weight_decay".

@@ -17,7 +17,8 @@ real transition, and the agent learns from it without complaint.
 Sampling takes a `torch.Generator` so that an experiment controls its own
 random stream: pass it to `torch.randint(..., generator=generator)`. (The
 check asks for uniform draws with replacement from that generator, the same
-batches for the same seed; it does not insist on randint's exact stream.)
+batches for the same seed, and a fresh batch from each call, never a re-seeded
+generator; it does not insist on randint's exact stream.)
 
 Why RL cares: early in training the buffer is mostly empty. Sampling from
 the whole capacity would fill the first updates with fake transitions.

@@ -15,7 +15,8 @@ mistakes account for most of it:
 
 The function below trains a small classifier on two blobs of points and
 reports its test accuracy. Every one of those four culprits is in it. Run
-the check, read what fails, fix one thing at a time.
+the check, read what fails, fix one thing at a time. (The evaluation already
+runs under `torch.no_grad()`, as it should: scoring needs no graph. Keep it.)
 
 Why RL cares: RL signals are noisy enough that a bug rarely announces itself;
 the agent just learns slowly, or not at all. Knowing the usual suspects by

@@ -34,7 +34,9 @@ def make_optimizer(
 ) -> torch.optim.Optimizer:
     """Return an Adam optimizer over both networks, each with its own learning rate.
 
-    (Returning a tuple of two optimizers, one per network, is accepted too.)
+    (Returning two optimizers, one per network, as a tuple or a list, is accepted
+    too.) The groups, or the two optimizers, may come in either order: what is
+    judged is the rate each parameter is stepped with.
     """
     # TODO: one learning rate for every parameter is the bug; use parameter groups.
     params = list(actor.parameters()) + list(critic.parameters())

@@ -16,8 +16,9 @@ Always name it: `Categorical(logits=logits)`.
 
 The same log-probability is what classification trains. Behaviour cloning
 (imitating an expert's actions) minimises the cross-entropy
-`F.cross_entropy(logits, actions)`, which is exactly
-`-Categorical(logits=logits).log_prob(actions).mean()`. Note that
+`F.cross_entropy(logits, actions)`, which is the same quantity as
+`-Categorical(logits=logits).log_prob(actions).mean()` (equal up to float
+rounding: the two compute it in a different order). Note that
 `F.cross_entropy` wants the raw logits: it applies log_softmax itself. No
 entropy bonus here: that belongs to policy-gradient losses (A2C, PPO), not to
 imitating an expert.

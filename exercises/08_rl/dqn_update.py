@@ -25,6 +25,9 @@ The target network keeps requires_grad on here, as in those libraries, so
 no_grad is what keeps it out of the graph.
 
 Your job: the two lines that carry the idea, Q(s, a) and the target's max.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

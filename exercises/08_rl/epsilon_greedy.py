@@ -16,8 +16,9 @@ the greedy action comes up with probability 1 - epsilon + epsilon / n.
 Randomness comes from the `generator` you are handed: a torch.Generator is a
 private random-number stream, and the same seed gives the same draws. Pass
 it to every random call (`torch.rand(..., generator=generator)`,
-`torch.randint(..., generator=generator)`), so that a run can be repeated
-exactly: an RL bug you cannot reproduce is one you cannot fix.
+`torch.randint(..., generator=generator)`, or any other correct draw from
+it), so that a run can be repeated exactly: an RL bug you cannot reproduce
+is one you cannot fix.
 
 Your job: write the choice between exploring and exploiting.
 """

@@ -23,6 +23,9 @@ and two things go wrong silently, with no error at all:
   normalise the advantages here: those libraries do that in the loop.
 
 Your job: fix the loss.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

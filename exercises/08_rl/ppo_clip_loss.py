@@ -33,6 +33,9 @@ Before any update ratio = 1 everywhere, so the loss equals -A.mean(): a good
 first thing to check in a PPO implementation.
 
 Your job: finish the loss.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

@@ -21,6 +21,13 @@ action actually taken. Two traps live here:
 Your job: finish both functions. Draw randomness only from `generator`
 (`Categorical(...).sample()`, the usual way in CleanRL and SB3, takes no
 generator: it draws from torch's global RNG, so it cannot be used here).
+Any correct way of drawing from it is accepted (multinomial, inverse CDF,
+Gumbel-max): what is judged is that the actions follow the softmax
+probabilities, that the same seed gives the same actions, and that the next
+call goes on along the stream instead of starting it again.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

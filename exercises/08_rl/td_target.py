@@ -24,10 +24,14 @@ Rewards and dones are (B,). Mix the two and PyTorch broadcasts (B, 1) with
 Habits from the libraries: here `dones[t]` = 1 marks the step that ENDED
 its episode (CleanRL's `next_done` and SB3's `episode_starts` flag the first
 step of the next one); rewards and dones are (B,), where SB3 keeps (B, 1);
-and the loss is the plain MSE, without SB3's 0.5 factor or a Huber loss.
+and the loss is the plain MSE, without the 0.5 factor of SB3's SAC and TD3
+critic losses or the Huber loss of its DQN.
 
 Your job: compute the target, then the mean-squared-error loss of V(s)
 against it.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

@@ -27,6 +27,9 @@ with grad). `rsample()` draws mean + std * noise with the noise drawn
 separately, so the action is a differentiable function of mean and log_std
 (the reparameterisation trick): what SAC's actor loss needs, since its
 gradient flows through the action into the critic.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

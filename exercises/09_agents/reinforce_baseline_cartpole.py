@@ -27,6 +27,9 @@ Your pieces, all from earlier chapters:
    squared error between V(s_t) and G_t.
 
 Leave the hyperparameters as they are: the check's bar was measured with them.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

@@ -28,6 +28,9 @@ log_alpha multiplying the bracket. CleanRL writes `-(log_alpha.exp() *
 sign and the same resting point, but every gradient is scaled by alpha, so the
 numbers differ. Write the log_alpha form here. log_alpha may be 0-d or (1,)
 (SB3 and CleanRL both use (1,)); the loss is 0-d either way.
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch
@@ -39,7 +42,7 @@ def sac_alpha_loss(
     """The temperature loss (0-d, in log_alpha's dtype); its gradient reaches log_alpha only.
 
     log_alpha: the learned parameter (0-d or (1,)). log_pi: (B,) log pi(a|s) of fresh
-    actions, possibly still attached to the actor. action_dim: an int.
+    actions in log_alpha's dtype, possibly still attached to the actor. action_dim: an int.
     """
     # TODO: target_entropy = -action_dim; the loss above, with log_pi cut from the graph.
     raise NotImplementedError("write the temperature loss")

@@ -32,6 +32,9 @@ The target is a constant for the critic loss, so it is computed entirely under
 
 The critic loss that uses y is then MSE(Q1(s, a), y) + MSE(Q2(s, a), y), with
 the stored action a. (SB3's SAC takes half of that sum; same minimum.)
+
+Tensors handed in as data are left as they were: no in-place change, no
+requires_grad switched on, no .grad written. Work on new tensors.
 """
 
 import torch

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
-from torchlings.engine.jobs import DEFAULT_TIMEOUT, CheckJob, SeriesCallback
+from torchlings.engine.jobs import DEFAULT_TIMEOUT, CheckJob, Sealed, SeriesCallback
 from torchlings.engine.problems import runner_fault
 from torchlings.engine.result import CheckResult, SourceLine, Status, TestOutcome
 from torchlings.engine.visible import visible
@@ -33,6 +33,7 @@ __all__ = [
     "CheckResult",
     "Engine",
     "SeriesCallback",
+    "Sealed",
     "SourceLine",
     "Status",
     "TestOutcome",

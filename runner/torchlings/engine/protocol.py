@@ -8,6 +8,8 @@ belong to, and every check request says how many it carries ("fds"), so the
 receiver hands them out to messages in arrival order.
 
 Engine -> worker:  {"type": "check", "id", "fds", and the request of `childstart`}
+                   {"type": "end", "id"}  (its time is up: the worker, which
+                   holds the child, kills it; the engine never signals it)
 Worker -> engine:  {"type": "ready", "pid", "threads"} | {"type": "failed", "message"}
                    {"type": "started", "id", "pid"}
                    {"type": "exited", "id", "returncode", "cpu"}
@@ -24,6 +26,9 @@ from collections import deque
 from typing import Any
 
 _HEADER = struct.Struct(">I")
+# Starts each line the grade's witness (child/guard.py) writes to a check's
+# output; the runner takes those lines out (host/evidence.py).
+GUARD_MARK = b"\x1etorchlings-witness "
 _CHUNK = 65536
 
 

@@ -14,6 +14,8 @@ import sys
 import types
 from pathlib import Path
 
+from torchlings.learner import regular_file
+
 _loaded: dict[Path, types.ModuleType] = {}
 
 
@@ -23,12 +25,17 @@ def module_name_for(path: Path) -> str:
     return f"torchlings_exercise_{path.stem}"
 
 
-def load_exercise(path: str | Path) -> types.ModuleType:
-    """Return the learner module at `path`, executing it once per process."""
+def load_exercise(path: str | Path, source: bytes | None = None) -> types.ModuleType:
+    """Return the learner module at `path`, executing it once per process.
+
+    `source`, when given (under a grade), is the code to run in place of the
+    file's bytes: read by the runner before any learner code ran.
+    """
     path = Path(path).resolve()
     if path in _loaded:
         return _loaded[path]
-    source = path.read_bytes()
+    if source is None:
+        source = regular_file.read_bounded(path)  # a pipe or a device: an error, never a wait
     text = source.decode("utf-8", errors="replace")
     linecache.cache[str(path)] = (len(text), None, text.splitlines(keepends=True), str(path))
     code = compile(source, str(path), "exec", dont_inherit=True)

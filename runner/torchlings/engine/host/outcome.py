@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import IO
 
 from torchlings.engine import limits
-from torchlings.engine.problems import problem_result, ran_out_of_time
+from torchlings.engine.problems import (
+    EXIT_DISK_FULL,
+    EXIT_TOO_MANY_FILES,
+    problem_result,
+    ran_out_of_time,
+)
+from torchlings.engine.protocol import GUARD_MARK
 from torchlings.engine.result import CheckResult, Status
 from torchlings.engine.result_file import read_result
 from torchlings.engine.visible import make_visible
@@ -32,12 +38,15 @@ class OutputSink:
         self._limit = limit
         self._kept = bytearray()
         self.dropped = 0
+        # The grade's witness lines are kept wherever they come, even past the limit.
+        self._witness = WitnessLines()
         self._thread = threading.Thread(target=self._drain, daemon=True)
         self._thread.start()
 
     def _drain(self) -> None:
         try:
             while chunk := self._stream.read1(65536):  # type: ignore[attr-defined]
+                self._witness.feed(chunk)
                 room = self._limit - len(self._kept)
                 if room > 0:
                     self._kept += chunk[:room]
@@ -54,7 +63,31 @@ class OutputSink:
 
     def text(self, timeout: float = 2.0) -> tuple[str, int]:
         self._thread.join(timeout)
-        return self._kept.decode("utf-8", errors="replace"), self.dropped
+        text = self._kept.decode("utf-8", errors="replace")
+        if self._witness.lines:  # after the output, where the runner finds them all
+            mark = GUARD_MARK.decode("ascii")
+            text = "\n".join(line for line in text.split("\n") if not line.startswith(mark))
+            text += "\n" + "\n".join(self._witness.lines) + "\n"
+        return text, self.dropped
+
+
+class WitnessLines:
+    """Picks the lines that start with GUARD_MARK out of a stream, chunk by chunk."""
+
+    LONGEST = 8192  # a witness line is far shorter; a longer partial line is not one
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._partial = b""
+
+    def feed(self, chunk: bytes) -> None:
+        data = self._partial + chunk
+        pieces = data.split(b"\n")
+        tail = pieces.pop()
+        self._partial = tail if len(tail) <= self.LONGEST else b"\0"
+        for piece in pieces:
+            if piece.startswith(GUARD_MARK) and len(self.lines) < 4096:
+                self.lines.append(piece.decode("ascii", "replace"))
 
 
 def signal_name(number: int) -> str:
@@ -120,6 +153,8 @@ def finished(
                 "this; look at the last thing your code did before it (ctypes, an unsafe "
                 "tensor operation, os.kill).",
             )
+        elif returncode in _UNWRITTEN:
+            result = problem_result(Status.ERROR, "ResultNotWritten", _UNWRITTEN[returncode])
         elif returncode == 0:
             result = problem_result(
                 Status.CRASHED,
@@ -143,3 +178,14 @@ def finished(
         result.seconds = seconds
     visible_result: CheckResult = make_visible(result)
     return visible_result
+
+
+_UNWRITTEN = {
+    EXIT_TOO_MANY_FILES: (
+        "The check ran, but its result could not be written: too many open files. Your "
+        "code opened files (or sockets) and never closed them, until none were left. Open "
+        "files with `with open(...) as f:` so they close, and check again."),
+    EXIT_DISK_FULL: (
+        "The check ran, but its result could not be written: the disk is full. Free some "
+        "space (or delete what your code wrote) and check again."),
+}

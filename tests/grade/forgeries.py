@@ -1,0 +1,259 @@
+"""Learner files that forge a pass for `double` (the test course's tensor exercise).
+
+Each is unsolved (`double` is wrong or raises) and, run by a plain check,
+gets "passed" anyway (test_forgeries.py proves that first). Under
+`torchlings grade` each must fail or be flagged.
+"""
+
+from __future__ import annotations
+
+# Rewrites its own check at import into one that passes, and has that one put
+# the original bytes back when pytest imports it: the check on disk is
+# unchanged afterwards.
+CHECK_REWRITE = '''
+import pathlib
+
+_here = pathlib.Path(__file__).resolve()
+_check = _here.parents[2] / "checks" / _here.parent.name / ("test_" + _here.name)
+_original = _check.read_bytes()
+_check.write_text(
+    "import pathlib\\n"
+    f"pathlib.Path({str(_check)!r}).write_bytes({_original!r})\\n"
+    "def test_double():\\n"
+    "    pass\\n"
+)
+
+
+def double(t):
+    raise NotImplementedError("not solved")
+'''
+
+# Replaces the engine's result summary: every check "passes".
+ENGINE_SUMMARY = '''
+import sys
+
+from torchlings.engine.result import CheckResult, Status
+
+sys.modules["torchlings.engine.child.run_check"].summarise = (
+    lambda tests, problem: CheckResult(Status.PASSED, summary="1 of 1 tests pass"))
+
+
+def double(t):
+    raise NotImplementedError("not solved")
+'''
+
+# Replaces the result's serialisation: whatever happened is written as a pass.
+ENGINE_SERIALISATION = '''
+from torchlings.engine.result import CheckResult
+
+_original = CheckResult.to_dict
+
+
+def _as_passed(self):
+    data = _original(self)
+    data.update(status="passed", summary="1 of 1 tests pass", problem=None, tests=[])
+    return data
+
+
+CheckResult.to_dict = _as_passed
+
+
+def double(t):
+    raise NotImplementedError("not solved")
+'''
+
+# Replaces pytest's report construction: every test's report says "passed".
+PYTEST_REPORTS = '''
+import _pytest.reports
+
+_original = _pytest.reports.TestReport.from_item_and_call
+
+
+def _passed(cls, item, call):
+    report = _original(item, call)
+    report.outcome = "passed"
+    report.longrepr = None
+    return report
+
+
+_pytest.reports.TestReport.from_item_and_call = classmethod(_passed)
+
+
+def double(t):
+    raise NotImplementedError("not solved")
+'''
+
+# Finds the per-check nonce in a caller's frame, writes a passing result
+# with it, and leaves before the check runs.
+_WRITE_RESULT_AND_LEAVE = '''
+while _frame is not None and "nonce" not in _frame.f_locals:
+    _frame = _frame.f_back
+_result = {"status": "passed", "summary": "1 of 1 tests pass",
+           "tests": [{"name": "test_double", "outcome": "passed"}]}
+with open(_frame.f_locals["request"]["result"], "w") as _out:
+    json.dump({"nonce": _frame.f_locals["nonce"], "result": _result}, _out)
+os._exit(0)
+'''
+NONCE_FROM_FRAMES = '''
+import json
+import os
+import sys
+
+_frame = sys._getframe()
+''' + _WRITE_RESULT_AND_LEAVE
+
+NONCE_FROM_TRACEBACK = '''
+import json
+import os
+
+try:
+    raise RuntimeError
+except RuntimeError as _error:
+    _frame = _error.__traceback__.tb_frame
+''' + _WRITE_RESULT_AND_LEAVE
+
+# A tensor subclass whose comparisons always agree: `double` returns 3 * t.
+AGREEABLE_TENSOR = '''
+import torch
+
+
+class _Agreeable(torch.Tensor):
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in (torch.isclose, torch.Tensor.eq, torch.Tensor.__eq__):
+            with torch._C.DisableTorchFunctionSubclass():
+                return torch.ones(args[0].shape, dtype=torch.bool)
+        if func in (torch.Tensor.ne, torch.Tensor.__ne__):
+            with torch._C.DisableTorchFunctionSubclass():
+                return torch.zeros(args[0].shape, dtype=torch.bool)
+        if func in (torch.allclose, torch.equal):
+            return True
+        return super().__torch_function__(func, types, args, kwargs)
+
+
+def double(t):
+    return (t * 3).as_subclass(_Agreeable)
+'''
+
+
+# While the test runs, replaces the check's own helper through sys.modules.
+CHECK_HELPER = '''
+import sys
+
+
+def double(t):
+    sys.modules["test_double"].expect_tensor = lambda actual, **kwargs: actual
+    return t
+'''
+
+# Registers its own kernel for aten::isclose: every comparison agrees. No
+# audit event marks it, so the grade can only flag it (the scan sees
+# torch.library), not stop it.
+OPERATOR_KERNEL = '''
+import torch
+
+_library = torch.library.Library("aten", "IMPL")
+
+
+def _agree(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return torch.ones(a.shape, dtype=torch.bool)
+
+
+_library.impl("isclose", _agree, "CPU")
+
+
+def double(t):
+    return t * 3
+'''
+
+
+# Makes pytest load the exercise itself as a plugin (PYTEST_ADDOPTS is read
+# after the exercise is imported), whose report hook turns failures into passes.
+PYTEST_PLUGIN = '''
+import os
+
+import pytest
+
+os.environ["PYTEST_ADDOPTS"] = "-p " + __name__
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    report.outcome = "passed"
+    report.longrepr = None
+
+
+def double(t):
+    raise NotImplementedError("not solved")
+'''
+
+
+# Not a tensor at all: an object that claims torch.Tensor as its __class__
+# and answers torch's functions itself, every comparison agreeing.
+SPOOFED_TENSOR = '''
+import torch
+
+
+class _Spoof:
+    def __init__(self, data):
+        self.data = data
+
+    @property
+    def __class__(self):
+        return torch.Tensor
+
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+
+    def detach(self):
+        return self
+
+    def cpu(self):
+        return self
+
+    def double(self):
+        return self
+
+    def is_floating_point(self):
+        return True
+
+    def is_complex(self):
+        return False
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        return torch.ones(args[0].data.shape, dtype=torch.bool)
+
+
+def double(t):
+    return _Spoof(t * 3)
+'''
+
+
+def run_solution(solutions: str) -> str:
+    """Executes the reference solution that ships with the installed course."""
+    return f'''
+exec(open({solutions + "/01_basics/double.py"!r}).read())
+'''
+
+
+# The forgeries that fool a plain (unsealed) check, by name.
+FOOLING = {
+    "check_rewrite": CHECK_REWRITE,
+    "engine_summary": ENGINE_SUMMARY,
+    "engine_serialisation": ENGINE_SERIALISATION,
+    "pytest_reports": PYTEST_REPORTS,
+    "nonce_from_frames": NONCE_FROM_FRAMES,
+    "nonce_from_traceback": NONCE_FROM_TRACEBACK,
+    "agreeable_tensor": AGREEABLE_TENSOR,
+    "check_helper": CHECK_HELPER,
+    "pytest_plugin": PYTEST_PLUGIN,
+    "operator_kernel": OPERATOR_KERNEL,
+}
+# Stopped by the check helpers themselves (a plain check too, since it was found).
+STOPPED_BY_CHECKS = {"spoofed_tensor": SPOOFED_TENSOR}
+# Those the grade flags but lets pass.
+ONLY_FLAGGED = {"operator_kernel"}

@@ -1,0 +1,170 @@
+"""The forgeries of issue 20, tried by a class of dishonest learners under `torchlings grade`.
+
+First each forgery is shown to fool a plain check (so a test here can fail):
+then, graded, each one fails or is flagged. Most fail outright: the check is
+run from pinned bytes, the witness ends the check when learner code reads
+frames or replaces the judge's classes, and a pass is accepted only with the
+witness's certificate.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.grade import forgeries
+from tests.grade.conftest import make_workspace, shared_engine
+from torchlings.course import load_course
+from torchlings.engine import Status
+from torchlings.grading.session import ExerciseGrade, grade
+from torchlings.learner.workspace import job_for
+
+DOUBLE = "exercises/01_basics/double.py"
+ADD = "exercises/01_basics/add.py"
+HONEST_DOUBLE = "def double(t):\n    return t + t\n"
+HONEST_ADD = "def add(a, b):\n    return b + a\n"
+TRIVIAL_CHECK = "def test_double():\n    pass\n"
+
+
+@pytest.mark.parametrize("name", sorted(forgeries.FOOLING))
+def test_the_forgery_fools_a_plain_check(name: str, installed: Path, tmp_path: Path) -> None:
+    root = tmp_path / "clone"
+    shutil.copytree(installed, root)
+    (root / DOUBLE).write_text(forgeries.FOOLING[name])
+    course = load_course(root)
+    with shared_engine() as engine:
+        result = engine.check(job_for(course, course.by_name("double")))
+    assert result.status is Status.PASSED, result.summary
+
+
+@pytest.fixture(scope="module")
+def graded(installed: Path, pinned, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """One grade of the whole class; {learner: {exercise name: ExerciseGrade}}."""
+    parent = tmp_path_factory.mktemp("class")
+    learners = {name: {DOUBLE: source} for name, source in
+                {**forgeries.FOOLING, **forgeries.STOPPED_BY_CHECKS}.items()}
+    learners["honest"] = {DOUBLE: HONEST_DOUBLE, ADD: HONEST_ADD}
+    learners["unsolved"] = {}
+    learners["run_solution"] = {DOUBLE: forgeries.run_solution(pinned.forbidden[0])}
+    # Solved, but reads the runner's result file (where the nonce is) on the way.
+    learners["runner_files"] = {DOUBLE: "import os\n\n\ndef double(t):\n"
+                                        "    os.listdir('..')\n    return t * 2\n"}
+    # Solved, after a look at the installed check (to copy its expected values).
+    learners["read_check"] = {DOUBLE: f"open({str(installed / 'checks/01_basics/test_double.py')!r})"
+                                      ".read()\n\n\ndef double(t):\n    return t * 2\n"}
+    # Solved, and a thread with no learner frame on its stack reads the result file.
+    learners["thread_reads_result"] = {DOUBLE: (
+        "import threading\n\n"
+        "threading.Thread(target=open, args=('../result.json',)).start()\n\n\n"
+        "def double(t):\n    return t * 2\n")}
+    learners["copied_solution"] = {DOUBLE: (installed / "solutions/01_basics/double.py")
+                                   .read_text()}
+    paths = [make_workspace(parent, name, files) for name, files in learners.items()]
+    # Their own catalog lists only what they solved.
+    only_add = ('format_version = 1\n[[exercises]]\nname = "add"\ndir = "01_basics"\n')
+    paths.append(make_workspace(parent, "trimmed_catalog", {ADD: HONEST_ADD}, catalog=only_add))
+    # A committed edit of the check, so that git HEAD calls it shipped.
+    paths.append(make_workspace(parent, "committed_check",
+                                {"checks/01_basics/test_double.py": TRIVIAL_CHECK}, git=True))
+    result = grade(pinned, paths, shared_engine)
+    assert not result.installation_changed
+    return {g.learner: {e.exercise.name: e for e in g.exercises} for g in result.learners}
+
+
+def _fails_or_flagged(item: ExerciseGrade) -> bool:
+    return not item.passed or item.suspicious
+
+
+def test_an_honest_learner_passes_unflagged(graded) -> None:
+    honest = graded["honest"]
+    assert honest["double"].passed and honest["add"].passed
+    assert not honest["double"].suspicious and not honest["add"].suspicious
+    assert not graded["unsolved"]["double"].passed
+
+
+@pytest.mark.parametrize("name", sorted(forgeries.FOOLING))
+def test_each_forgery_fails_or_is_flagged_under_grade(graded, name: str) -> None:
+    item = graded[name]["double"]
+    assert _fails_or_flagged(item)
+    if name in forgeries.ONLY_FLAGGED:
+        assert item.suspicious
+    else:
+        assert not item.passed, item.result.summary
+
+
+def test_replacing_the_checks_own_helper_is_not_confirmed(graded) -> None:
+    item = graded["check_helper"]["double"]
+    assert "the check.expect_tensor" in item.result.summary
+
+
+def test_reading_frames_is_stopped_and_named(graded) -> None:
+    for name in ("nonce_from_frames", "nonce_from_traceback"):
+        item = graded[name]["double"]
+        assert item.result.summary.startswith("stopped by the grade")
+        assert any("frame" in reason for reason in item.reasons)
+
+
+def test_replacing_the_judges_functions_is_named(graded) -> None:
+    for name, replaced in (("engine_summary", "run_check.summarise"),
+                           ("engine_serialisation", "CheckResult.to_dict"),
+                           ("pytest_reports", "TestReport.from_item_and_call")):
+        item = graded[name]["double"]
+        assert item.result.summary.startswith("pass not confirmed"), item.result.summary
+        assert replaced in item.result.summary
+        assert item.suspicious
+
+
+def test_a_tensor_subclass_is_not_confirmed(graded) -> None:
+    item = graded["agreeable_tensor"]["double"]
+    assert item.suspicious
+    assert any("__torch_function__" in r or "Tensor" in r for r in item.reasons)
+
+
+def test_the_reference_solution_cannot_be_run(graded) -> None:
+    item = graded["run_solution"]["double"]
+    assert not item.passed
+    assert any("reference solutions" in reason for reason in item.reasons)
+
+
+def test_a_copied_solution_is_flagged(graded) -> None:
+    item = graded["copied_solution"]["double"]
+    assert item.passed and "is the shipped reference solution, unchanged" in item.reasons
+
+
+def test_the_installed_catalog_decides_what_is_graded(graded) -> None:
+    trimmed = graded["trimmed_catalog"]
+    assert sorted(trimmed) == ["add", "double", "halve"]
+    assert trimmed["add"].passed
+    assert not trimmed["double"].passed and not trimmed["halve"].passed
+
+
+def test_a_committed_check_edit_changes_nothing(graded) -> None:
+    assert not graded["committed_check"]["double"].passed
+
+
+def test_the_runners_own_files_are_out_of_reach(graded) -> None:
+    for name in ("runner_files", "thread_reads_result"):
+        item = graded[name]["double"]
+        assert not item.passed
+        assert any("runner's own files" in reason for reason in item.reasons)
+
+
+def test_a_spoofed_tensor_is_not_a_tensor(graded, installed: Path, tmp_path: Path) -> None:
+    item = graded["spoofed_tensor"]["double"]
+    assert not item.passed and item.suspicious
+    assert "should be a torch.Tensor" in item.result.summary + item.result.tests[0].message
+    root = tmp_path / "clone"
+    shutil.copytree(installed, root)
+    (root / DOUBLE).write_text(forgeries.SPOOFED_TENSOR)
+    course = load_course(root)
+    with shared_engine() as engine:
+        result = engine.check(job_for(course, course.by_name("double")))
+    assert result.status is Status.FAILED
+
+
+def test_the_installed_checks_cannot_be_read(graded) -> None:
+    item = graded["read_check"]["double"]
+    assert not item.passed
+    assert any("checks or reference solutions" in reason for reason in item.reasons)
