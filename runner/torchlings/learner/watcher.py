@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from torchlings.learner import regular_file
+from torchlings.engine import MAX_READ, NotARegularFile, open_regular
 
 if TYPE_CHECKING:
     from watchdog.events import FileSystemEvent
@@ -59,17 +59,17 @@ def content_hash(path: Path) -> str | None:
     wrong); a huge file is hashed by its first bytes, size and time.
     """
     try:
-        fd = regular_file.open_regular(path)
-    except regular_file.NotARegularFile as exc:
+        fd = open_regular(path)
+    except NotARegularFile as exc:
         return f"not a regular file: {exc.kind}"
     except OSError:
         return None
     digest = hashlib.blake2b(digest_size=16)
     try:
         with os.fdopen(fd, "rb") as handle:
-            data = handle.read(regular_file.MAX_READ + 1)
+            data = handle.read(MAX_READ + 1)
             digest.update(data)
-            if len(data) > regular_file.MAX_READ:
+            if len(data) > MAX_READ:
                 st = os.fstat(handle.fileno())
                 digest.update(f"{st.st_size} {st.st_mtime_ns}".encode())
     except OSError:

@@ -14,7 +14,7 @@ import sys
 import types
 from pathlib import Path
 
-from torchlings.learner import regular_file
+from torchlings.engine import regular_file
 
 _loaded: dict[Path, types.ModuleType] = {}
 

@@ -17,14 +17,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from torchlings.engine import limits
+from torchlings.engine import limits, regular_file
 from torchlings.engine.host import evidence, scratch_cap
 from torchlings.engine.host.outcome import finished
 from torchlings.engine.host.series import SeriesFollower
 from torchlings.engine.jobs import CheckJob, SeriesCallback
 from torchlings.engine.problems import check_missing, problem_result
 from torchlings.engine.result import CheckResult, Status
-from torchlings.learner import regular_file
 
 SCRATCH_PREFIX = "torchlings-check-"
 # Added to the exercise's timeout on the check process's own clock: pytest's
