@@ -267,13 +267,13 @@ def _copy(value: Any) -> Any:
             out.grad = value.grad.detach().clone()
         return out
     if isinstance(value, nn.Module):
-        out = copy.deepcopy(value)
+        module = copy.deepcopy(value)
         # deepcopy drops a parameter's .grad; a used module (gradients already there) must
         # reach both calls as it is, as a tensor input does.
-        for mine, theirs in zip(value.parameters(), out.parameters(), strict=True):
+        for mine, theirs in zip(value.parameters(), module.parameters(), strict=True):
             if mine.grad is not None:
                 theirs.grad = mine.grad.detach().clone()
-        return out
+        return module
     if isinstance(value, (list, dict, tuple)):
         return copy.deepcopy(value)
     return value
