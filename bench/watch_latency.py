@@ -4,7 +4,10 @@ Starts `torchlings` in a tmux terminal on a throw-away workspace holding
 leaf_gradients (and a second exercise, so passing it is not the course's end),
 waits for the engine to be warm, then repeatedly saves a wrong version and the
 solution, and measures how long after each solution save the screen's status
-line says `done`. Prints each time and the median.
+line says `done`. After each save it also times one check of the same
+solution on a warm engine of its own (what the check itself costs, measured
+under the same load), and prints each time, then on its last line
+`done_ms=<median save to done> warm_ms=<median warm check> ratio=<done/warm>`.
 
     PYTHONPATH=runner python bench/watch_latency.py [--saves 7] [--no-warm]
 """
@@ -23,6 +26,10 @@ import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "runner"))
+
+from torchlings.engine import CheckJob  # noqa: E402
+from torchlings.engine.host.warm_engine import WarmEngine  # noqa: E402
 
 CATALOG = '''
 format_version = 1
@@ -94,24 +101,41 @@ def main() -> None:
         env_path = os.environ.get("PYTHONPATH", str(REPO / "runner"))
         tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", "-c", str(root),
              "-e", f"PYTHONPATH={env_path}", *command)
+        engine = WarmEngine()
+        engine.start()
+        solved = Path(scratch) / "solved" / "leaf_gradients.py"
+        solved.parent.mkdir()
+        solved.write_text(solution)
+        job = CheckJob(check_dir / "test_leaf_gradients.py", solved)
         try:
             started = time.perf_counter()
             first = wait_status(session, "failing", 180)
             print(f"first verdict on screen after {first - started:.2f} s (cold start)")
-            times = []
+            engine.wait_ready(180)
+            engine.check(job)  # the first check of an exercise also prepares it
+            times, warm = [], []
             for index in range(args.saves):
                 target.write_text(solution + f"\n# save {index}\n")
                 saved = time.perf_counter()
                 seen = wait_status(session, "done", 60)
                 times.append(seen - saved)
-                print(f"save {index + 1}: done on screen after {1000 * times[-1]:.0f} ms")
                 target.write_text(wrong + f"\n# wrong {index}\n")
                 wait_status(session, "failing", 60)
+                time.sleep(0.3)
+                began = time.perf_counter()
+                if not engine.check(job).passed:
+                    raise SystemExit("the warm check of the solution did not pass")
+                warm.append(time.perf_counter() - began)
+                print(f"save {index + 1}: done on screen after {1000 * times[-1]:.0f} ms "
+                      f"(warm check alone: {1000 * warm[-1]:.0f} ms)")
                 time.sleep(0.3)
             print(f"median save -> done: {1000 * statistics.median(times):.0f} ms "
                   f"over {len(times)} saves (min {1000 * min(times):.0f}, "
                   f"max {1000 * max(times):.0f})")
+            done_ms, warm_ms = 1000 * statistics.median(times), 1000 * statistics.median(warm)
+            print(f"done_ms={done_ms:.0f} warm_ms={warm_ms:.0f} ratio={done_ms / warm_ms:.2f}")
         finally:
+            engine.close()
             tmux("kill-session", "-t", session)
 
 

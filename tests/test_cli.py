@@ -100,8 +100,8 @@ def test_verify_json_reports_every_exercise(workspace):
     assert [row["status"] for row in data["exercises"]] == ["not_done"] * 3
     row = data["exercises"][0]
     assert set(row) == {"number", "name", "path", "status", "seconds", "message", "checks_modified",
-                        "series"}
-    assert row["checks_modified"] is False and row["series"] == {}
+                        "series", "episode"}
+    assert row["checks_modified"] is False and row["series"] == {} and row["episode"] is None
     assert row["number"] == "01" and row["path"] == "exercises/01_basics/add.py"
 
 
@@ -118,6 +118,22 @@ def test_verify_json_carries_the_curves_a_check_plotted(workspace):
     ))
     data = json.loads(invoke("verify", "add", "--json").stdout)
     assert data["exercises"][0]["series"] == {"return": [10.0, 50.0, 200.0]}
+
+
+def test_verify_json_carries_the_episode_a_check_recorded(workspace):
+    # A capstone records its trained agent playing; a program reading verify --json gets it too.
+    solve(workspace, "add")
+    check = workspace / "checks/01_basics/test_add.py"
+    check.write_text(check.read_text() + (
+        "\n\ndef test_plays(exercise):\n"
+        "    from torchlings.checkapi.testing import record_episode\n"
+        "    record_episode('Pendulum-v1', [[1.0, 0.0, 0.5], [0.9, 0.1, 0.4]], [[2.0], [-1.5]],\n"
+        "                   [-0.25, -0.5])\n"
+    ))
+    data = json.loads(invoke("verify", "add", "--json").stdout)
+    assert data["exercises"][0]["episode"] == {
+        "env_id": "Pendulum-v1", "observations": [[1.0, 0.0, 0.5], [0.9, 0.1, 0.4]],
+        "actions": [[2.0], [-1.5]], "rewards": [-0.25, -0.5]}
 
 
 @pytest.mark.real_engines

@@ -192,6 +192,21 @@ def test_no_color_on_a_terminal_has_no_colour_and_no_dim_text(workspace, monkeyp
     assert "Not done yet" in plain and "❱" in plain
 
 
+def test_reset_check_puts_a_deleted_check_back_and_leaves_the_exercise(workspace):
+    check = workspace / "checks" / "01_basics" / "test_add.py"
+    exercise = workspace / "exercises" / "01_basics" / "add.py"
+    shipped = check.read_bytes()
+    exercise.write_text("# my own work\n")
+    check.unlink()
+    ran = invoke("run", "1")
+    assert "is missing" in ran.output and "torchlings reset add --check" in ran.output
+    result = invoke("reset", "add", "--check")
+    assert result.exit_code == 0, result.output
+    assert "Put back the missing check" in result.output
+    assert check.read_bytes() == shipped
+    assert exercise.read_text() == "# my own work\n"  # the learner's file is untouched
+
+
 def test_reset_without_an_exercise_resets_the_current_one_after_asking(workspace, monkeypatch):
     monkeypatch.setattr("torchlings.cli.commands.stdin_is_terminal", lambda: True)
     mine = workspace / "exercises/01_basics/add.py"

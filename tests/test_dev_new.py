@@ -16,6 +16,8 @@ from torchlings.course import CourseError, load_course
 def test_a_new_exercise_is_sound_at_once(workspace: Path):
     made = invoke("dev", "new", "my_first", "--dir", "10_mine")
     assert made.exit_code == 0, made.output
+    # The guide is not in a course of one's own: the message says where it lives.
+    assert "docs/AUTHORING.md in the torchlings repository" in made.output
     course = load_course(workspace)
     entry = course.by_name("my_first")
     assert entry is not None and entry.dir == "10_mine" and len(entry.hints) >= 2
@@ -31,6 +33,11 @@ def test_a_new_exercise_is_sound_at_once(workspace: Path):
     assert report["wrong_variants"]["total"] >= 2
     assert report["wrong_variants"]["rejected"] == report["wrong_variants"]["total"]
     assert report["right_variants"] == {"total": 1, "accepted": 1}
+    # Sound with no warning: the starter is the model teachers copy, so its check goes
+    # through the contract harness (else `dev check` warns about the starter itself).
+    assert report["harnessed"]
+    plain = invoke("dev", "check", "my_first")
+    assert plain.exit_code == 0 and "warning" not in plain.output, plain.output
 
 
 def test_the_starter_check_tells_a_wrong_answer_from_a_right_one(workspace: Path):
@@ -39,7 +46,10 @@ def test_the_starter_check_tells_a_wrong_answer_from_a_right_one(workspace: Path
     exercise = workspace / "exercises/10_mine/my_first.py"
     source = (workspace / "solutions/10_mine/my_first.py").read_text()
     exercise.write_text(source.replace(".mean()", ".sum()"))
-    assert invoke("run", "my_first").exit_code != 0
+    summed = invoke("run", "my_first")
+    assert summed.exit_code != 0
+    # The starter's variant `says` names the mistake, as the guide asks, and the check says it.
+    assert "sum of the squared differences, not their mean" in summed.output
     exercise.write_text(source.replace("((prediction - target) ** 2).mean()",
                                        "(prediction - target).pow(2).sum() / prediction.numel()"))
     assert invoke("run", "my_first").exit_code == 0

@@ -18,7 +18,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "runner" / "torchlings"
 ENGINE_TOP = ("torchlings.engine", "torchlings.engine.jobs", "torchlings.engine.result",
               "torchlings.engine.problems", "torchlings.engine.result_file",
               "torchlings.engine.limits", "torchlings.engine.visible",
-              "torchlings.engine.protocol", "torchlings.engine.reaper")
+              "torchlings.engine.protocol", "torchlings.engine.reaper",
+              "torchlings.engine.regular_file")
+
+# Edges the rules above would refuse, each allowed for a stated reason.
+ALLOWED = {
+    # The record of one episode is plain data that imports nothing: the check
+    # makes it (checkapi) and the result carries it (the engine's top).
+    ("torchlings.engine.result", "torchlings.checkapi.episode"),
+}
 
 # (a room, what it must never import, why). A room is a module name prefix.
 RULES = [
@@ -104,6 +112,7 @@ def test_a_room_imports_only_what_it_may(room, forbidden, why):
         f"{module} imports {target}"
         for module, targets in MODULES.items() if in_room(module, room)
         for target in targets if any(within(target, f) for f in forbidden)
+        and not any(within(module, m) and within(target, t) for m, t in ALLOWED)
     )
     assert not broken, f"{why}:\n" + "\n".join(broken)
 

@@ -147,6 +147,41 @@ def test_the_summary_says_how_to_see_what_is_wrong(workspace):
     assert "`torchlings run 02` shows what is wrong with the first that fails" in result.output
 
 
+def test_an_unwritable_junit_path_is_said_before_anything_runs(workspace, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = invoke("verify", "--junit-xml", str(blocker / "results.xml"))
+    assert result.exit_code == 2
+    assert "The JUnit report could not be written" in result.output
+    assert "a part of the path is a file" in result.output
+    assert "Traceback" not in result.output
+    assert "Checking" not in result.output  # said at once, not after every check
+
+
+def test_a_full_disk_leaves_no_half_written_report(workspace, tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from torchlings.learner import junit
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    report = folder / "results.xml"
+    report.write_text("<previous/>")
+
+    def disk_fills_up(fd, data):
+        os.write(fd, data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(junit, "_write_all", disk_fills_up)
+    result = invoke("verify", "--junit-xml", str(report))
+    assert result.exit_code == 2
+    assert "the disk is full" in result.output
+    assert "Traceback" not in result.output
+    assert report.read_text() == "<previous/>"  # the old report, whole; never a cut-off one
+    assert sorted(p.name for p in folder.iterdir()) == ["results.xml"]  # no temporary left
+
+
 def test_junit_time_is_the_runs_wall_time_not_the_sum_of_its_checks(workspace, tmp_path,
                                                                    monkeypatch):
     # Checks run side by side: their times add up to more than the run took.

@@ -5,6 +5,7 @@ import math
 import torch
 
 from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 TRUNK_LR, HEAD_LR, WD = 0.01, 0.05, 0.5
 DECOUPLED = ("Decoupled decay (AdamW) shrinks a weight by exactly (1 - lr * weight_decay) "
@@ -173,3 +174,99 @@ def test_split_decay_goes_by_dimensions_for_any_layer(exercise):
                f"there, but it is {'in ' + other if id(p) in outside else 'missing'}. The rule "
                "is by the number of dimensions, p.ndim >= 2, not == 2: a conv kernel is 3-D or "
                "4-D and is a weight like any other.\n" + NO_DECAY)
+
+
+class Scale(torch.nn.Module):
+    """A learnable 0-d scalar (a temperature, a log-std): not a weight matrix."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.tensor(1.0))
+
+    def forward(self, x):
+        return x * self.scale
+
+
+def _part(kind: str) -> torch.nn.Module:
+    if kind == "conv":
+        return torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3), torch.nn.BatchNorm2d(3),
+                                   torch.nn.Conv3d(3, 2, 1, bias=False))
+    if kind == "shared":  # one Linear used twice: it owns its parameters once
+        shared = torch.nn.Linear(4, 4)
+        return torch.nn.Sequential(shared, torch.nn.LayerNorm(4), shared)
+    if kind == "scalar":
+        return torch.nn.Sequential(torch.nn.Embedding(6, 4), Scale(), torch.nn.Linear(4, 2))
+    return torch.nn.Sequential(torch.nn.Linear(4, 5, bias=False), torch.nn.GroupNorm(1, 5))
+
+
+def _named(module, params):
+    names = {id(p): n for n, p in module.named_parameters()}
+    return sorted(names.get(id(p), "(a tensor not of this module)") for p in params)
+
+
+def _split_by_names(split):
+    def run(module):
+        decay, no_decay = split(module)
+        return _named(module, decay), _named(module, no_decay)
+    return run
+
+
+def _reference_split(module):
+    params = list(module.parameters())
+    return [p for p in params if p.ndim >= 2], [p for p in params if p.ndim < 2]
+
+
+def _settings(make):
+    """What the optimizer does: decoupled decay or not, and per name (lr, decay, groups)."""
+    def run(model, *, trunk_lr, head_lr, weight_decay):
+        optimizer = make(model, trunk_lr, head_lr, weight_decay)
+        seen = {}
+        for name, p in model.named_parameters():
+            groups = [g for g in optimizer.param_groups if any(q is p for q in g["params"])]
+            times = sum(sum(q is p for q in g["params"]) for g in groups)
+            first = groups[0] if groups else {}
+            seen[name] = (float(first.get("lr", 0.0)), float(first.get("weight_decay", 0.0)), times)
+        # Adam(decoupled_weight_decay=True) is AdamW by another name: judged by what it does.
+        decoupled = isinstance(optimizer, torch.optim.AdamW) or all(
+            g.get("decoupled_weight_decay", False) for g in optimizer.param_groups)
+        return {"decoupled weight decay": decoupled, "per parameter (lr, decay, times)": seen}
+    return run
+
+
+def _reference_optimizer(model, trunk_lr, head_lr, weight_decay):
+    groups = []
+    for part, lr in ((model.trunk, trunk_lr), (model.head, head_lr)):
+        decay, no_decay = _reference_split(part)
+        groups += [{"params": decay, "lr": lr, "weight_decay": weight_decay},
+                   {"params": no_decay, "lr": lr, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups)
+
+
+def test_contract(exercise):
+    """Any layer (conv, norms, embeddings, a 0-d scalar, a layer used twice): each parameter
+    once, by its number of dimensions, with its part's lr and decay."""
+    def modules(draw):
+        return Args(_part(draw["part"]))
+
+    check_contract(Contract(
+        function="split_decay", call=_split_by_names(exercise.split_decay),
+        reference=_split_by_names(_reference_split), inputs=modules,
+        axes={"part": ["conv", "shared", "scalar", "no bias"]},
+        concept="decay: every parameter with 2 or more dims; no_decay: all the others (1-D "
+                "biases and norms, 0-d scalars); each parameter exactly once (module."
+                "parameters() lists a shared layer once, module.modules() twice)."))
+
+    def models(draw):
+        model = torch.nn.Module()
+        model.trunk, model.head = _part(draw["trunk"]), _part(draw["head"])
+        trunk_lr, head_lr = draw["lrs"]
+        return Args(model, trunk_lr=trunk_lr, head_lr=head_lr, weight_decay=draw["wd"])
+
+    check_contract(Contract(
+        function="make_optimizer", call=_settings(exercise.make_optimizer),
+        reference=_settings(_reference_optimizer), inputs=models,
+        axes={"trunk": ["conv", "shared", "scalar", "no bias"],
+              "head": ["no bias", "scalar", "conv"], "lrs": [(0.01, 0.05), (0.003, 0.003)],
+              "wd": [0.5, 0.0]},
+        budget=8, concept="AdamW; every parameter of trunk and head in exactly one group, with "
+                          "its part's lr and weight_decay on 2+-dim weights only. " + NO_DECAY))

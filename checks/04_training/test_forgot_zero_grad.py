@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from torchlings.checkapi.testing import expect, expect_choice, expect_tensor
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.spies import EventLog, spy_optimizer, watch_backward, watch_optimizers
 
 LR = 0.05
@@ -114,3 +115,66 @@ def test_parameters_match_clean_updates(exercise):
                       atol=1e-5, rtol=1e-4,
                       concept="Each update should use only its own batch's gradient. "
                       "Clear .grad once per iteration, before backward().")
+
+
+LOSSES = {"mse": F.mse_loss, "cross_entropy": F.cross_entropy,
+          "bce_with_logits": F.binary_cross_entropy_with_logits}
+OPTIMIZERS = {"SGD": lambda params: torch.optim.SGD(params, lr=LR),
+              "Adam": lambda params: torch.optim.Adam(params, lr=0.01)}
+
+
+def _contract_inputs(draw):
+    """A small MLP with weights from the case's stream (no .grad yet) and a few batches."""
+    batch, outputs = draw["batch"], draw["outputs"]
+    model = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(),
+                                torch.nn.Linear(5, outputs)).to(draw["dtype"])
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(draw.randn(*p.shape, scale=0.5))
+    pairs = []
+    for _ in range(draw["batches"]):
+        if draw["loss"] == "cross_entropy":
+            targets = draw.randint(outputs, batch)
+        elif draw["loss"] == "bce_with_logits":
+            targets = draw.rand(batch, outputs)
+        else:
+            targets = draw.randn(batch, outputs)
+        pairs.append((draw.randn(batch, 3), targets))
+    return Args(model, pairs, loss=draw["loss"], optimizer=draw["optimizer"], given=draw["given"])
+
+
+def _clean_loop(model, optimizer, batches, loss_fn):
+    losses = []
+    for inputs, targets in batches:
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def _after_training(train):
+    """Run a loop on a fresh optimizer; the losses it returned and the parameters after it."""
+    def run(model, pairs, *, loss, optimizer, given):
+        # A DataLoader can be iterated (and measured) but not indexed; a generator only iterated.
+        batches = list(pairs) if given == "list" else (pair for pair in pairs)
+        losses = train(model, OPTIMIZERS[optimizer](model.parameters()), batches, LOSSES[loss])
+        return losses, [p.detach().clone() for p in model.parameters()]
+    return run
+
+
+def test_contract(exercise):
+    """Clean updates for one batch or several, a batch of one example, float64 models, other
+    losses and optimizers, and batches that come from a generator."""
+    check_contract(Contract(
+        function="train", call=_after_training(exercise.train),
+        reference=_after_training(_clean_loop), inputs=_contract_inputs,
+        axes={"batches": [1, 3], "batch": [1, 4], "outputs": [1, 3],
+              "dtype": [torch.float32, torch.float64], "loss": list(LOSSES),
+              "optimizer": list(OPTIMIZERS), "given": ["list", "generator"]},
+        budget=10, atol=1e-5, rtol=1e-4,
+        concept="One clean update per batch (zero_grad before backward), for whatever "
+                "iterable of (inputs, targets) batches arrives, any loss_fn(prediction, "
+                "targets) and the model's own dtype; each batch's loss (before its update) "
+                "as a Python float."))

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor
 from torchlings.checkapi.testkit.contracts import expect_py_float
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.spies import EventLog, spy_optimizer, watch_backward
 
 LR = 0.1
@@ -142,3 +143,60 @@ def test_update_equals_full_batch_step(exercise):
     expect_close(value, loss, name="the returned full-batch loss", atol=1e-5, rtol=1e-4,
                  concept="The full-batch loss is the mean of the micro-batch losses: "
                  "the sum of each (loss / k).")
+
+
+LOSSES = {"mse": F.mse_loss, "cross_entropy": F.cross_entropy,
+          "bce_with_logits": F.binary_cross_entropy_with_logits}
+OPTIMIZERS = {"SGD": lambda params: torch.optim.SGD(params, lr=LR),
+              "Adam": lambda params: torch.optim.Adam(params, lr=0.01)}
+
+
+def _contract_inputs(draw):
+    """A small MLP with weights from the case's stream, and a batch of k pieces."""
+    k, outputs = draw["k"], 3
+    batch = k * draw["piece"]
+    model = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Tanh(),
+                                torch.nn.Linear(6, outputs)).to(draw["dtype"])
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(draw.randn(*p.shape, scale=0.5))
+    if draw["loss"] == "cross_entropy":  # class labels: a 1-D target
+        targets = draw.randint(outputs, batch)
+    elif draw["loss"] == "bce_with_logits":
+        targets = draw.rand(batch, outputs)
+    else:
+        targets = draw.randn(batch, outputs)
+    return Args(model, draw.randn(batch, 4), targets, loss=draw["loss"], k=k,
+                optimizer=draw["optimizer"])
+
+
+def _full_batch_step(model, optimizer, batch, loss_fn, k):
+    inputs, targets = batch
+    optimizer.zero_grad()
+    loss = loss_fn(model(inputs), targets)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def _two_updates(accumulate_step):
+    """Two consecutive calls on one optimizer: the losses and the parameters after them."""
+    def run(model, inputs, targets, *, loss, k, optimizer):
+        optim = OPTIMIZERS[optimizer](model.parameters())
+        losses = [accumulate_step(model, optim, (inputs, targets), LOSSES[loss], k)
+                  for _ in range(2)]
+        return losses, [p.detach().clone() for p in model.parameters()]
+    return run
+
+
+def test_contract(exercise):
+    """Equal to full-batch steps for k from 1 to 4, pieces of one example, class-label (1-D)
+    targets, float64 models, other losses and Adam, over two consecutive updates."""
+    check_contract(Contract(
+        function="accumulate_step", call=_two_updates(exercise.accumulate_step),
+        reference=_two_updates(_full_batch_step), inputs=_contract_inputs,
+        axes={"k": [1, 2, 4], "piece": [1, 3], "dtype": [torch.float32, torch.float64],
+              "loss": list(LOSSES), "optimizer": list(OPTIMIZERS)},
+        budget=10, atol=1e-5, rtol=1e-4,
+        concept=CONCEPT + " k means k pieces (inputs.chunk(k)), not pieces of k examples, "
+                "whatever the shape of the targets."))

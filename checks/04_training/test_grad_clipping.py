@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor
 from torchlings.checkapi.testkit.contracts import expect_py_float
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.spies import EventLog, global_grad_norm, spy_optimizer, watch_backward
 
 LR = 0.1
@@ -146,3 +147,62 @@ def test_zero_gradient_is_safe(exercise):
                       finite=True, values=b, atol=1e-7,
                       concept="Nothing to learn from this batch, so nothing may move. NaN here "
                       "means 0 / 0 in a hand-written scale.")
+
+
+class TwoHeads(torch.nn.Module):
+    """A trunk and two heads; the loss reads only the first, so the second gets no .grad."""
+
+    def __init__(self, width: int, outputs: int) -> None:
+        super().__init__()
+        self.trunk = torch.nn.Sequential(torch.nn.Linear(3, width), torch.nn.Tanh())
+        self.head = torch.nn.Linear(width, outputs)
+        self.unused_head = torch.nn.Linear(width, 1)
+
+    def forward(self, x):
+        return self.head(self.trunk(x))
+
+
+def _contract_inputs(draw):
+    model = TwoHeads(draw["width"], 2).to(draw["dtype"])
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(draw.randn(*p.shape))
+    batch = draw["batch"]
+    return Args(model, draw.randn(batch, 3), draw.randn(batch, 2, scale=10.0),
+                max_norm=draw["max_norm"], groups=draw["groups"])
+
+
+def _one_clipped_update(step):
+    """One call with SGD (one group, or trunk and heads in two): the norm and the parameters."""
+    def run(model, inputs, targets, *, max_norm, groups):
+        if groups == 1:
+            optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+        else:
+            heads = list(model.head.parameters()) + list(model.unused_head.parameters())
+            optimizer = torch.optim.SGD([{"params": model.trunk.parameters()},
+                                         {"params": heads, "lr": LR / 2}], lr=LR)
+        norm = step(model, optimizer, (inputs, targets), F.mse_loss, max_norm)
+        return norm, [p.detach().clone() for p in model.parameters()]
+    return run
+
+
+def test_contract(exercise):
+    """For any batch (one too), width, float64, a parameter the loss never reaches (no .grad),
+    the optimizer's parameters in several groups, and max_norm above or below the norm."""
+    check_contract(Contract(
+        function="clipped_step", call=_one_clipped_update(exercise.clipped_step),
+        reference=_one_clipped_update(reference_step), inputs=_contract_inputs,
+        axes={"batch": [1, 5], "width": [2, 6], "dtype": [torch.float32, torch.float64],
+              "max_norm": [0.5, 1e6], "groups": [1, 2]},
+        budget=8, atol=1e-5, rtol=1e-4,
+        concept=CONCEPT + " Every parameter of the model counts (whatever group of the "
+                "optimizer holds it), and one whose .grad is None has nothing to clip."))
+
+
+def reference_step(model, optimizer, batch, loss_fn, max_norm):
+    inputs, targets = batch
+    optimizer.zero_grad()
+    loss_fn(model(inputs), targets).backward()
+    total = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return float(total)

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from torchlings.checkapi.testing import expect, expect_close
 from torchlings.checkapi.testkit.contracts import expect_py_float
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.spies import EventLog, spy_optimizer
 
 BASE_LR = 0.1
@@ -102,3 +103,23 @@ def test_scheduler_steps_after_optimizer(exercise):
         expect_close(u, w, name=f"the learning rate used by update {t}", rtol=1e-6,
                      concept="Call scheduler.step() exactly once per update, after "
                      "optimizer.step().")
+
+
+def test_multiplier_contract(exercise):
+    """The multiplier for every step up to past T, for any 0 <= W <= T: no warm-up at all
+    (W = 0), warm-up to the end (W = T), one step, long schedules."""
+    def schedule(warmup_cosine):
+        def run(warmup, total):
+            lr_lambda = warmup_cosine(warmup, total)
+            return [lr_lambda(t) for t in range(total + 3)]
+        return run
+
+    check_contract(Contract(
+        function="warmup_cosine", call=schedule(exercise.warmup_cosine),
+        reference=schedule(lambda w, t_total: lambda t: closed_form(t, w, t_total)),
+        inputs=lambda draw: Args(*draw["W, T"]),
+        axes={"W, T": [(0, 6), (4, 4), (1, 1), (0, 1), (3, 10), (10, 40)]},
+        atol=1e-9, rtol=1e-6,
+        concept="Warm-up (t + 1) / W for t < W, then 0.5 * (1 + cos(pi * (t - W) / (T - W))) "
+                "until T, then 0; with W = 0 there is no warm-up, with W = T no cosine phase, "
+                "so compute (t - W) / (T - W) only where W <= t < T."))

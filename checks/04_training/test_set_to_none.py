@@ -3,8 +3,9 @@
 import torch
 import torch.nn.functional as F
 
-from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testing import expect, expect_tensor, fail
 from torchlings.checkapi.testkit.contracts import expect_py_float
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.spies import EventLog, spy_optimizer
 
 CONCEPT = ("optimizer.zero_grad() (set_to_none=True) leaves .grad as None where backward "
@@ -18,11 +19,11 @@ LEFTOVERS = ("critic_step is called right after a full actor-critic update, so t
 
 
 class ActorCritic(torch.nn.Module):
-    def __init__(self) -> None:
+    def __init__(self, obs_dim: int = 4, actions: int = 2, hidden: int = 16) -> None:
         super().__init__()
-        self.trunk = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Tanh())
-        self.policy = torch.nn.Linear(16, 2)
-        self.value_head = torch.nn.Linear(16, 1)
+        self.trunk = torch.nn.Sequential(torch.nn.Linear(obs_dim, hidden), torch.nn.Tanh())
+        self.policy = torch.nn.Linear(hidden, actions)
+        self.value_head = torch.nn.Linear(hidden, 1)
 
     def forward(self, obs):
         h = self.trunk(obs)
@@ -61,7 +62,9 @@ def fresh_value_grads(model, obs, returns):
     """The gradient of this batch's value loss alone, for every parameter (None: not reached)."""
     params = list(model.parameters())
     loss = F.mse_loss(model.value(obs), returns)
-    return torch.autograd.grad(loss, params, allow_unused=True)
+    trainable = [p for p in params if p.requires_grad]  # a frozen one is the contract's to name
+    grads = iter(torch.autograd.grad(loss, trainable, allow_unused=True))
+    return [next(grads) if p.requires_grad else None for p in params]
 
 
 def test_a_model_that_never_ran_backward(exercise):
@@ -159,3 +162,75 @@ def test_value_head_learns(exercise):
     expect(moved, "The value head did not move: the critic step must still call backward() "
            "and optimizer.step().")
 
+
+
+OPTIMIZERS = {
+    "Adam": lambda params: torch.optim.Adam(params, lr=0.01),
+    "AdamW": lambda params: torch.optim.AdamW(params, lr=0.01, weight_decay=0.1),
+    "SGD+momentum": lambda params: torch.optim.SGD(params, lr=0.01, momentum=0.9),
+}
+
+
+def _full_update(model, optimizer, obs):
+    """An actor-critic update that clears before its backward: it leaves its grads behind."""
+    logits, values = model(obs)
+    optimizer.zero_grad()
+    (logits.logsumexp(-1).mean() + values.pow(2).mean()).backward()
+    optimizer.step()
+
+
+def _contract_inputs(draw):
+    model = ActorCritic(draw["obs_dim"], draw["actions"], hidden=6).to(draw["dtype"])
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(draw.randn(*p.shape, scale=0.5))
+    batch, obs_dim = draw["batch"], draw["obs_dim"]
+    return Args(model, draw.randn(batch, obs_dim), draw.randn(batch), draw.randn(batch, obs_dim),
+                optimizer=draw["optimizer"], arrives=draw["arrives"])
+
+
+def _between_full_updates(critic_step):
+    """As the docstring places it: (a full update,) two critic steps, then a full update.
+
+    The parameters after all of it and the critic steps' losses are the observable effect:
+    a policy head that moved, or that can no longer learn, shows in them.
+    """
+    def run(model, obs, returns, other_obs, *, optimizer, arrives):
+        optim = OPTIMIZERS[optimizer](model.parameters())
+        if arrives == "after a full update":
+            _full_update(model, optim, other_obs)
+        losses = [critic_step(model, optim, obs, returns) for _ in range(2)]
+        _full_update(model, optim, other_obs)
+        trainable = [p.requires_grad for p in model.parameters()]
+        return losses, [p.detach().clone() for p in model.parameters()], trainable
+    return run
+
+
+def _name_frozen_parameters(case, got, want):
+    if isinstance(got, tuple) and len(got) == 3 and got[2] != want[2]:
+        fail(f"With {case.label}, critic_step left parameters with requires_grad=False, so the "
+             "next full actor-critic update could not train them. Leave requires_grad alone: "
+             "a .grad of None already makes the optimizer skip a parameter for this step. "
+             + CONCEPT)
+
+
+def _correct_step(model, optimizer, obs, returns):
+    optimizer.zero_grad(set_to_none=True)
+    loss = F.mse_loss(model.value(obs), returns)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def test_contract(exercise):
+    """Between full updates, for Adam, AdamW and SGD with momentum, any batch (one too), obs and
+    action sizes, float64, a fresh model or one with leftovers: the policy head stays put."""
+    check_contract(Contract(
+        function="critic_step", call=_between_full_updates(exercise.critic_step),
+        reference=_between_full_updates(_correct_step), inputs=_contract_inputs,
+        axes={"batch": [1, 5], "obs_dim": [3, 4], "actions": [2, 3],
+              "dtype": [torch.float32, torch.float64], "optimizer": list(OPTIMIZERS),
+              "arrives": ["after a full update", "fresh"]},
+        budget=8, atol=1e-5, rtol=1e-4, diagnose=_name_frozen_parameters,
+        concept=CONCEPT + " And nothing else of the model changes: the next full update must "
+                "still train the policy head (requires_grad stays as it was)."))

@@ -5,8 +5,9 @@ import copy
 import torch
 import torch.nn.functional as F
 
-from torchlings.checkapi.testing import expect, expect_close, expect_tensor
+from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
 from torchlings.checkapi.testkit.contracts import expect_py_float
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.spies import EventLog, spy_optimizer, watch_backward
 
 LR = 0.1
@@ -95,3 +96,79 @@ def test_returns_loss_before_update(exercise):
                              concept="Return loss.item(): a Python float.")
     expect_close(result, expected_loss, name="the returned loss", atol=1e-5, rtol=1e-4,
                  concept="Return the loss computed in the forward pass, before step().")
+
+
+LOSSES = {"mse": F.mse_loss, "cross_entropy": F.cross_entropy,
+          "bce_with_logits": F.binary_cross_entropy_with_logits}
+OPTIMIZERS = {"SGD": lambda params: torch.optim.SGD(params, lr=LR),
+              "Adam": lambda params: torch.optim.Adam(params, lr=0.01)}
+
+
+def _contract_inputs(draw):
+    """A small MLP (weights from the case's stream), a batch, a loss, maybe leftover grads."""
+    dtype, batch, width, outputs = draw["dtype"], draw["batch"], draw["width"], draw["outputs"]
+    model = torch.nn.Sequential(torch.nn.Linear(3, width), torch.nn.Tanh(),
+                                torch.nn.Linear(width, outputs)).to(dtype)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(draw.randn(*p.shape, scale=0.5))
+            if draw["grads"] == "leftover":
+                p.grad = draw.randn(*p.shape)
+    inputs = draw.randn(batch, 3)
+    if draw["loss"] == "cross_entropy":
+        targets = draw.randint(outputs, batch)
+    elif draw["loss"] == "bce_with_logits":
+        targets = draw.rand(batch, outputs)
+    else:
+        targets = draw.randn(batch, outputs)
+    return Args(model, inputs, targets, loss=draw["loss"], optimizer=draw["optimizer"])
+
+
+def _correct_step(model, optimizer, batch, loss_fn):
+    inputs, targets = batch
+    optimizer.zero_grad()
+    loss = loss_fn(model(inputs), targets)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def _after_one_step(train_step):
+    """Run a train_step on a fresh optimizer; what it returned and the parameters after it."""
+    def run(model, inputs, targets, *, loss, optimizer):
+        optim = OPTIMIZERS[optimizer](model.parameters())
+        result = train_step(model, optim, (inputs, targets), LOSSES[loss])
+        return result, [p.detach().clone() for p in model.parameters()]
+    return run
+
+
+def _name_swapped_loss(exercise):
+    def diagnose(case, got, want):
+        model, inputs, targets = case.inputs.args
+        loss_fn = LOSSES[case.inputs.kwargs["loss"]]
+        if not isinstance(got[0], float) or targets.dtype == torch.int64:
+            return
+        with torch.no_grad():
+            swapped = loss_fn(targets, model(inputs)).item()
+        if abs(got[0] - swapped) <= 1e-5 * max(1.0, abs(swapped)) and abs(swapped - want[0]) > 1e-4:
+            fail(f"With {case.label}, train_step returned {got[0]:.6g}, which is "
+                 f"loss_fn(targets, prediction); the loss is loss_fn(prediction, targets). "
+                 "PyTorch's losses take the prediction first and the target second, and most "
+                 "are not symmetric (cross-entropy, BCE).\n" + ORDER)
+    return diagnose
+
+
+def test_contract(exercise):
+    """One correct step for any batch (one example too), widths, float64 models, other losses
+    and optimizers, with and without leftover gradients; nothing global touched."""
+    check_contract(Contract(
+        function="train_step", call=_after_one_step(exercise.train_step),
+        reference=_after_one_step(_correct_step), inputs=_contract_inputs,
+        axes={"batch": [1, 6], "width": [2, 8], "outputs": [1, 3],
+              "dtype": [torch.float32, torch.float64], "loss": list(LOSSES),
+              "optimizer": list(OPTIMIZERS), "grads": ["leftover", "none"]},
+        budget=10, atol=1e-5, rtol=1e-4, diagnose=_name_swapped_loss(exercise),
+        concept="One step on this batch: zero_grad, forward, loss_fn(prediction, targets), "
+                "backward, step; the loss (before the update) returned as a Python float. "
+                "It works for the model's dtype and any batch, and leaves the global random "
+                "stream alone."))

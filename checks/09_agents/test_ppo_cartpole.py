@@ -162,8 +162,14 @@ def test_minibatches(exercise):
     _probe_minibatches(exercise)
 
 
+def _greedy(agent, obs):
+    """The trained policy's most likely action: the replay shows what it learned, not its dice."""
+    return int(agent.actor(obs).argmax())
+
+
 def test_agent_learns_cartpole(exercise):
     """The agent reaches a 20-episode mean of 195 on CartPole-v1 on seeds 0, 1 and 2."""
     require_pieces(exercise, (_probe_gae, _probe_clip, _probe_minibatches))
     expect_learns(exercise.train, agent="PPO", seeds=SEEDS, max_steps=BUDGET, bar=BAR,
-                  given="ppo_update and train (given)")
+                  given="ppo_update and train (given)",
+                  greedy=_greedy)

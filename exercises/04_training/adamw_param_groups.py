@@ -38,7 +38,8 @@ import torch
 def split_decay(module: torch.nn.Module) -> tuple[list, list]:
     """Split module's parameters into (decay, no_decay).
 
-    decay: weight matrices (2 or more dims); no_decay: biases and norm weights (1-D).
+    decay: weight matrices (2 or more dims); no_decay: all the others, biases and norm
+    weights (1-D) and any learnable scalar (0-D). Each parameter once.
     """
     decay, no_decay = [], []
     for p in module.parameters():

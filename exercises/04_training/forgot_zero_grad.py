@@ -24,7 +24,11 @@ ANSWER = None  # TODO: "a", "b", "c" or "d"
 
 
 def train(model, optimizer, batches, loss_fn) -> list[float]:
-    """One update per (inputs, targets) batch in `batches`; return the loss of each."""
+    """One update per (inputs, targets) batch in `batches`; return the loss of each.
+
+    `batches` is any iterable of batches (a list, a DataLoader, a generator): loop
+    over it, do not index it. Each loss is a Python float, taken before its update.
+    """
     losses = []
     for inputs, targets in batches:
         # TODO: something is missing in this loop. Add it in the right place.

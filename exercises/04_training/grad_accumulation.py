@@ -29,7 +29,9 @@ leave the next call clean.
 def accumulate_step(model, optimizer, batch, loss_fn, k: int) -> float:
     """Update `model` once on `batch` = (inputs, targets), in k equal micro-batches.
 
-    Returns the loss of the full batch (as a float), before the update.
+    Returns the loss of the full batch (as a float), before the update. `loss_fn`
+    is a mean over its batch (MSE, cross-entropy, ...); `targets` may be (B, out)
+    values or (B,) class labels, and the model float32 or float64.
     """
     inputs, targets = batch
     full_loss = 0.0

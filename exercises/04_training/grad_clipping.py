@@ -37,6 +37,8 @@ def clipped_step(model, optimizer, batch, loss_fn, max_norm: float) -> float:
     """One update on `batch` = (inputs, targets) with the global gradient norm capped at max_norm.
 
     Returns the global gradient norm measured before clipping, as a Python float.
+    Every parameter of `model` counts, though the optimizer may hold them in several
+    groups, and one the loss never reaches keeps .grad None.
     """
     inputs, targets = batch
     optimizer.zero_grad()

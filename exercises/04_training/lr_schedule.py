@@ -14,7 +14,8 @@ used by optimizer step t (counting from 0) must be base_lr times:
     0.5 * (1 + cos(pi * (t - W) / (T - W)))       for W <= t < T
     0                                             for t >= T
 
-So the first update already moves (1/W of the rate, not 0), the rate is
+Any 0 <= W <= T is allowed: W = 0 is no warm-up at all, W = T a warm-up
+straight into 0. So the first update already moves (1/W of the rate, not 0), the rate is
 full at t = W - 1 and t = W, then falls to 0 at t = T. Library schedules you
 may know differ: Hugging Face's `get_cosine_schedule_with_warmup` warms up with
 t / W (its first update uses rate 0), and nanoGPT's `get_lr` uses

@@ -29,7 +29,9 @@ and the Hugging Face examples do) would let those leftovers into this update.
 def train_step(model, optimizer, batch, loss_fn) -> float:
     """Do one update of `model` on `batch` = (inputs, targets); return the loss as a float.
 
-    The returned loss is the one computed before the update.
+    The returned loss is the one computed before the update. `loss_fn(prediction,
+    targets)` may be any PyTorch loss (prediction first: most are not symmetric),
+    and the model may be float32 or float64: use the batch as it comes.
     """
     inputs, targets = batch
     # TODO: these five moves are all here, in the wrong order. Reorder them.

@@ -77,7 +77,12 @@ def test_two_same_length_edits_within_a_second_are_both_seen(warm, tmp_path):
 
 
 def test_torch_state_does_not_leak_between_checks(warm, learner):
-    assert warm.check(tiny_job(learner("leaker"))).status is Status.PASSED
+    # The leaker's own check fails, naming what it left switched (every check
+    # judges the global state it leaves); the next check must start clean anyway.
+    leaked = warm.check(tiny_job(learner("leaker")))
+    assert leaked.status is Status.FAILED
+    assert "set_default_dtype" in leaked.first_failure.message or \
+        "default dtype" in leaked.first_failure.message
     result = warm.check(tiny_job(learner("torch_state")))
     assert result.status is Status.PASSED, result.first_failure and result.first_failure.message
 

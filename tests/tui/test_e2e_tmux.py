@@ -2,7 +2,9 @@
 
 Saves a wrong file, then the solution, over the current exercise (leaf_gradients),
 reads `failing` then `done` from the screen, presses n, sees the next exercise,
-and quits with the terminal as it was. CI installs tmux (apt package `tmux`).
+and quits with the terminal as it was. A second session passes an agent whose check
+records an episode and watches the replay play, end, and play again on p.
+CI installs tmux (apt package `tmux`).
 """
 
 from __future__ import annotations
@@ -172,5 +174,85 @@ def test_learner_session_in_tmux(tmp_path):
         assert tmux.flag("cursor_flag") == "1"  # the cursor is visible again
         assert tmux.flag("mouse_any_flag") == "0"  # mouse reporting is off
         assert tmux.flag("keypad_flag") in ("0", "")
+    finally:
+        tmux.run("kill-session", "-t", tmux.name)
+
+
+BALANCER_CATALOG = '''
+format_version = 1
+welcome = "End-to-end test course."
+final = "All done."
+
+[[exercises]]
+name = "balancer"
+dir = "09_agents"
+hints = ["Push the way the pole leans."]
+
+[[exercises]]
+name = "second_step"
+dir = "09_agents"
+hints = ["Divide by two."]
+'''
+
+BALANCER = '''"""Balance the pole with a rule of thumb."""
+
+
+def push(obs):
+    return 1 if obs[2] + 0.5 * obs[3] > 0 else 0  # toward the way the pole falls
+'''
+
+BALANCER_CHECK = '''"""Check: the rule of thumb keeps the pole up; its episode is replayed."""
+
+import gymnasium as gym
+
+from torchlings.checkapi.testing import expect, record_episode
+
+
+def test_balances(exercise):
+    """The pole stays up for 60 steps."""
+    env = gym.make("CartPole-v1")
+    obs, _ = env.reset(seed=3)
+    observations, actions, rewards = [obs], [], []
+    for _ in range(60):
+        action = exercise.push(obs)
+        obs, reward, terminated, truncated, _ = env.step(action)
+        observations.append(obs)
+        actions.append(action)
+        rewards.append(reward)
+        if terminated or truncated:
+            break
+    expect(len(actions) == 60, f"the pole fell after {len(actions)} steps")
+    record_episode("CartPole-v1", observations, actions, rewards)
+'''
+
+
+def test_a_passing_agent_is_replayed_in_tmux(tmp_path):
+    root = tmp_path / "ws"
+    (root / "exercises" / "09_agents").mkdir(parents=True)
+    (root / "checks" / "09_agents").mkdir(parents=True)
+    (root / "exercises" / "info.toml").write_text(BALANCER_CATALOG)
+    (root / "exercises" / "09_agents" / "balancer.py").write_text(BALANCER)
+    (root / "checks" / "09_agents" / "test_balancer.py").write_text(BALANCER_CHECK)
+    (root / "exercises" / "09_agents" / "second_step.py").write_text(SECOND)  # so not the last
+    (root / "checks" / "09_agents" / "test_second_step.py").write_text(SECOND_CHECK)
+    tmux = Tmux(f"torchlings-e2e-{uuid.uuid4().hex[:8]}")
+    tmux.run("new-session", "-d", "-s", tmux.name, "-x", "80", "-y", "24",
+             "-e", f"PYTHONPATH={RUNNER}", "-e", "PS1=PROMPT$ ", "-e", "NO_COLOR=1",
+             "bash", "--norc", "--noprofile")
+    try:
+        tmux.wait(lambda: "PROMPT$" in tmux.screen(), "the shell prompt", 20)
+        tmux.keys(f"cd {root} && {sys.executable} -m torchlings; echo EXITED=$?", "Enter")
+        tmux.wait(lambda: tmux.status_line().startswith("done"), "done")
+        # It plays once to its last frame (60 steps at CartPole's 50 a second) ...
+        tmux.wait(lambda: "step 60/60 (end)  return 60" in tmux.screen(), "the replay's end", 30)
+        screen = tmux.screen()
+        assert "your agent plays (greedy): p replays" in screen and "▐█████▌" in screen
+        assert "still up" in screen and "p replay agent" in screen
+        # ... and p plays it again from the start.
+        tmux.keys("p")
+        tmux.wait(lambda: "(end)" not in tmux.screen(), "the replay to start over", 10)
+        tmux.wait(lambda: "step 60/60 (end)" in tmux.screen(), "the replay's end again", 30)
+        tmux.keys("q")
+        tmux.wait(lambda: "EXITED=0" in tmux.screen(), "torchlings to quit", 30)
     finally:
         tmux.run("kill-session", "-t", tmux.name)

@@ -115,3 +115,13 @@ async def test_the_bar_comes_from_the_check(workspace, engine):
         await wait_for(pilot, lambda: app.result is not None)
         text = screen_text(app)
         assert "20-episode mean, bar 150" in text and "seed 3" in text
+
+
+def test_the_y_range_fits_returns_that_are_all_negative():
+    from torchlings.tui.widgets.learning_curve import y_range
+
+    # CartPole: the same room above as before, a quarter of the top.
+    assert y_range(195.0, [10.0, 120.0, 190.0]) == (0.0, 195.0 * 1.25)
+    # Pendulum: every mean and the bar below zero, the best mean inside the limits.
+    bottom, top = y_range(-250.0, [-1400.0, -900.0, -180.0])
+    assert bottom <= -1400.0 and top > -180.0 and top > -250.0

@@ -184,3 +184,33 @@ async def test_help(workspace, engine, size, tmp_path):
         await pilot.press("question_mark")
 
     await snap_compare(app, "help", size, tmp_path, run_before)
+
+
+def _episode(env_id):
+    """A fixed episode: the agent part-way through, mid-sway (the frame shown is 40)."""
+    from math import cos, pi, sin
+
+    from torchlings.checkapi.episode import make_episode
+
+    if env_id == "CartPole-v1":
+        observations = [[0.02 * k, 0.0, 0.12 * sin(k / 6), 0.0] for k in range(121)]
+        return make_episode(env_id, observations, [k % 2 for k in range(120)], [1.0] * 120)
+    angles = [pi - 0.05 * k for k in range(81)]  # swinging up from hanging down
+    return make_episode(env_id, [[cos(a), sin(a), 0.4] for a in angles],
+                        [[2.0 * sin(k / 7)] for k in range(80)], [-(a % pi) ** 2 for a in angles[:80]])
+
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
+async def test_watch_playback(workspace, engine, size, tmp_path, env_id):
+    from torchlings.tui.widgets.playback import Playback
+
+    engine.default = passed(series={"return, seed 0": CURVE[::-1]})
+    engine.default.episode = _episode(env_id)
+    app = make_app(workspace, engine)
+
+    async def run_before(pilot) -> None:
+        await wait_for(pilot, lambda: app.result is not None)
+        app.screen.query_one(Playback).seek(40)  # one frame, held: the snapshot is stable
+
+    name = "watch_playback_" + env_id.split("-")[0].lower()
+    await snap_compare(app, name, size, tmp_path, run_before)

@@ -74,17 +74,19 @@ def {name}(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def _check_text(name: str) -> str:
-    return f'''"""The check of `{name}`: the docstring's promise, tried on generated inputs.
+    return f'''"""The check of `{name}`: the docstring's promise, stated once and tried broadly.
 
-`reference` states the promise once; the test tries it on a batch of one and
-larger ones, float32 and float64, and compares values and gradients with
-explicit tolerances. The concept text is what the learner reads on a failure.
+`reference` states the promise; `check_contract` tries it on every shape and
+dtype in `axes` and judges the result's type, shape, dtype, values (explicit
+tolerances), gradients, and that the inputs come back untouched. When a case
+breaks the promise, `name_the_mistake` runs first and names a classic mistake
+in the learner's words. CONCEPT is what the learner reads on every failure.
 """
 
 import torch
 
-from torchlings.checkapi.testing import expect_close, expect_tensor
-from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testing import fail, with_concept
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = "The mean squared error averages (prediction - target) ** 2 over every element."
 
@@ -93,32 +95,26 @@ def reference(prediction, target):
     return ((prediction - target) ** 2).mean()
 
 
-def generated_inputs():
-    """Shapes and dtypes the docstring allows: one element, a batch, a matrix; float32 and float64."""
-    generator = torch.Generator().manual_seed(0)
-    for shape in [(1,), (7,), (3, 5)]:
-        for dtype in (torch.float32, torch.float64):
-            prediction = torch.randn(shape, generator=generator, dtype=dtype) * 3
-            target = torch.randn(shape, generator=generator, dtype=dtype)
-            yield prediction, target
+def name_the_mistake(case, got, want):
+    """A sum where the mean belongs is the classic slip: say so, in the learner's terms."""
+    prediction, target = case.inputs.args  # the case's inputs, as `inputs` drew them
+    summed = ((prediction - target) ** 2).sum().detach()
+    if (isinstance(got, torch.Tensor) and got.shape == () and prediction.numel() > 1
+            and torch.allclose(got.detach().double(), summed.double())):
+        fail(with_concept("{name} returned the sum of the squared differences, not their mean: "
+                          "divide by the number of elements (or use .mean()).", CONCEPT))
 
 
-def test_matches_the_promise_on_generated_inputs(exercise):
-    """{name} gives the mean of squared differences, with the right gradient, inputs untouched."""
-    for prediction, target in generated_inputs():
-        prediction = prediction.requires_grad_()
-        snapshot = InputSnapshot(prediction=prediction, target=target)
-        out = exercise.{name}(prediction, target)
-        shape = tuple(prediction.shape)
-        expect_tensor(out, name=f"{name} of {{shape}} {{prediction.dtype}} inputs", shape=(),
-                      dtype=prediction.dtype, concept=CONCEPT)
-        snapshot.expect_untouched(function="{name}", concept=CONCEPT)
-        expected = reference(prediction.detach(), target)
-        expect_close(out.detach(), expected, name=f"{name} of {{shape}} inputs", concept=CONCEPT)
-        (grad,) = torch.autograd.grad(out, prediction)
-        expect_close(grad, 2 * (prediction.detach() - target) / prediction.numel(),
-                     name=f"the gradient of {name} with respect to the prediction ({{shape}})",
-                     concept=CONCEPT)
+def test_contract(exercise):
+    """{name} gives the mean of squared differences on every shape and dtype, inputs untouched."""
+    def inputs(draw):  # one case's inputs: draw["shape"] is its axis value; draw.randn follows "dtype"
+        prediction = draw.randn(*draw["shape"], scale=3.0).requires_grad_()
+        return Args(prediction, draw.randn(*draw["shape"]))
+
+    check_contract(Contract(
+        function="{name}", call=exercise.{name}, reference=reference, inputs=inputs,
+        axes={{"shape": [(1,), (7,), (3, 5)], "dtype": [torch.float32, torch.float64]}},
+        diagnose=name_the_mistake, concept=CONCEPT))
 '''
 
 
@@ -129,7 +125,7 @@ def _variants_text(name: str) -> str:
 
 [[wrong]]
 mistake = "sums the squared differences instead of averaging them"
-says = "{name} of"
+says = "sum of the squared differences"
 [[wrong.replace]]
 old = ".mean()"
 new = ".sum()"
@@ -219,7 +215,7 @@ def _course_catalog(title: str) -> str:
 # progress is keyed by `name`. Each exercise lives at exercises/<dir>/<name>.py, its
 # check at checks/<dir>/test_<name>.py, its solution at solutions/<dir>/<name>.py and
 # its known variants at tests/variants/<dir>/<name>.toml. Every field is described in
-# torchlings' course.py and in docs/AUTHORING.md.
+# torchlings' course.py and in docs/AUTHORING.md of the torchlings repository.
 
 format_version = 1
 
@@ -253,6 +249,10 @@ that are unfinished, and a runner that checks your fix every time you save.
 
     torchlings dev new NAME --dir 01_start     # a new exercise, ready to edit
     ./check.sh                                 # prove the course: dev check and dev mutate
+
+docs/AUTHORING.md in the torchlings repository walks from `dev new` to a sound
+exercise. The example in 01_start is a model to copy from; when the course has
+exercises of its own, delete its four files and its entry in exercises/info.toml.
 
 `torchlings grade --course {folder} WORKSPACE...` grades learners' workspaces
 against this course.

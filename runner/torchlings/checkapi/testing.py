@@ -21,6 +21,7 @@ import torch
 
 from torchlings.checkapi import tensor_checks as steps
 from torchlings.checkapi.details import NumberMismatch, PropertyMismatch, WrongChoice
+from torchlings.checkapi.episode import Episode, make_episode
 from torchlings.checkapi.failures import (
     CheckFailure,
     NotDone,
@@ -42,6 +43,7 @@ __all__ = [
     "note",
     "record_point",
     "record_series",
+    "record_episode",
     "fmt_shape",
     "with_concept",
     "require_cuda",
@@ -53,6 +55,7 @@ __all__ = [
 # runs one check reads these once pytest is finished; nothing else touches them.
 _notes: list[str] = []
 _series: dict[str, list[float]] = {}
+_episode: list[Episode] = []  # at most one: the latest recorded
 
 
 def note(text: str) -> None:
@@ -76,6 +79,20 @@ def record_point(name: str, value: float) -> None:
         _point_listener(name, float(value))
 
 
+def record_episode(env_id: str, observations: Iterable[Any], actions: Iterable[Any],
+                   rewards: Iterable[Any]) -> None:
+    """Record one episode of the agent playing, for the watch screen to replay.
+
+    `observations[k]` is the state the agent saw before `actions[k]`, and
+    `rewards[k]` what that action paid; `observations` may hold one more, the
+    state the last action led to. Numbers, NumPy arrays or 1-D tensors; at most
+    `episode.MAX_STEPS` steps. A second call replaces the first. Raises
+    ValueError or TypeError, naming the entry, for anything else.
+    """
+    episode = make_episode(env_id, observations, actions, rewards)
+    _episode[:] = [episode]
+
+
 # Set by the check process when someone is watching the series live.
 _point_listener: Callable[[str, float], None] | None = None
 
@@ -86,6 +103,11 @@ def collected_notes() -> list[str]:
 
 def collected_series() -> dict[str, list[float]]:
     return {k: list(v) for k, v in _series.items()}
+
+
+def collected_episode() -> Episode | None:
+    episode = _episode[-1] if _episode else None
+    return episode if isinstance(episode, Episode) else None  # whatever else got in there
 
 
 # The functions whose contract testkit.harness tried in this check: the

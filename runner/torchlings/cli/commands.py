@@ -138,9 +138,13 @@ def watch(ctx: click.Context, poll: bool, manual_run: bool, edit_cmd: str | None
 
     options = WatchOptions(poll=poll, manual_run=manual_run, edit_cmd=edit_cmd)
     with engine_for(no_warm) as engine:
-        summary = TorchlingsApp(workspace, engine, options).run()
+        app = TorchlingsApp(workspace, engine, options)
+        summary = app.run()
     if summary:  # the last verdict stays on the terminal after q
         click.echo(summary)
+    stopped_by = getattr(app, "stopped_by_signal", None)
+    if stopped_by is not None:  # SIGTERM/SIGHUP: leave saying so
+        sys.exit(128 + int(stopped_by))
 
 
 @cli.command()
@@ -265,12 +269,23 @@ def list_(as_json: bool) -> None:
 @cli.command()
 @click.argument("exercise", required=False)
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
-def reset(exercise: str | None, yes: bool) -> None:
+@click.option("--check", "check_only", is_flag=True,
+              help="Only put back the exercise's check, if it is missing; your file stays.")
+def reset(exercise: str | None, yes: bool, check_only: bool) -> None:
     """Put back the shipped version of an exercise (default: the current one); your file is
     backed up first."""
     workspace = open_workspace()
     target = resolve(workspace.course, exercise) if exercise else workspace.current()
     out = console()
+    if check_only or not workspace.course.check_path(target).exists():
+        try:
+            restored = workspace.restore_check(target)
+        except OSError as exc:
+            die(str(exc), EXIT_PENDING)
+        check = display_path(workspace.course.check_path(target), workspace.root)
+        out.print(f"Put back the missing check {check}." if restored else f"{check} is there.")
+        if check_only:
+            return
     path = display_path(workspace.exercise_path(target), workspace.root)
     backups = display_path(workspace.root / STATE_DIR / "backups", workspace.root)
     was_done = workspace.is_done(target)

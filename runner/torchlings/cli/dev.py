@@ -203,7 +203,8 @@ def dev_new(name: str | None, chapter: str | None, course_dir: Path | None) -> N
                     "(then `torchlings dev new NAME --dir NN_chapter` inside the course).")
             written = new_course(course_dir)
             follow = (f"Next: cd {course_dir} && torchlings dev check, then edit the example "
-                      f"or add one with `torchlings dev new NAME --dir 01_start`.")
+                      f"or add one with `torchlings dev new NAME --dir 01_start` (docs/AUTHORING.md in "
+                      "the torchlings repository walks through it).")
         else:
             if not name or not chapter:
                 die("Give the exercise a name and its chapter folder: "
@@ -211,7 +212,8 @@ def dev_new(name: str | None, chapter: str | None, course_dir: Path | None) -> N
                     "--dir 10_mine).")
             written = new_exercise(name, chapter)
             follow = (f"Next: torchlings dev check {name} (it passes as written), then make each "
-                      "file your own; docs/AUTHORING.md walks through it.")
+                      "file your own; docs/AUTHORING.md in the torchlings repository walks "
+                      "through it.")
     except ScaffoldError as exc:
         die(str(exc))
     out.print(f"Wrote, in {written.root}:", markup=False, highlight=False)

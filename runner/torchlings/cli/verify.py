@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from torchlings.cli.common import EXIT_OK, EXIT_PENDING, console, is_dumb_terminal, labelled
+from torchlings.cli.common import EXIT_OK, EXIT_PENDING, EXIT_USAGE, console, is_dumb_terminal, labelled
 from torchlings.course import Exercise
 from torchlings.engine import CheckResult, Engine, Status, check_many
 from torchlings.learner import junit
@@ -69,6 +69,12 @@ def run_verify(workspace: Workspace, targets: list[Exercise],
                as_json: bool, verbose: bool, junit_path: Path | None) -> int:
     out = console()
     err = console(stderr=True)
+    if junit_path is not None:
+        try:
+            junit.check_writable(junit_path)  # say so now, not after every check has run
+        except junit.ReportNotWritten as exc:
+            err.print(str(exc))
+            return EXIT_USAGE
     if is_older(workspace.root):
         err.print(labelled("note", "yellow", OLDER_NOTE))
     err.print(Text(f"Checking {len(targets)} exercise(s). Starting Python and importing PyTorch "
@@ -110,11 +116,18 @@ def run_verify(workspace: Workspace, targets: list[Exercise],
     edited = {e.name for e in workspace.edited_checks()}
     if as_json:
         print(json.dumps(verify_json(targets, finished, edited), indent=2))
+    report_error = None
     if junit_path is not None:
-        junit.write(junit_path, targets, finished, workspace.root, edited, wall_seconds)
+        try:
+            junit.write(junit_path, targets, finished, workspace.root, edited, wall_seconds)
+        except junit.ReportNotWritten as exc:
+            report_error = str(exc)
     if not as_json:
         summarise(out, err, workspace, targets, finished, verbose=verbose,
                   interrupted=interrupted, edited=edited)
+    if report_error is not None:
+        err.print(report_error)
+        return EXIT_USAGE if not interrupted else 130
     if interrupted:
         err.print(f"Stopped by Ctrl-C after checking {len(finished)} of {len(targets)} "
                   "exercises; what was checked is recorded.")
@@ -167,6 +180,8 @@ def verify_json(targets: list[Exercise], finished: dict[int, CheckResult],
                                or target.name in edited,
             # What a check plotted (a capstone's return per episode, a loss per step).
             "series": result.series if result else {},
+            # A trained agent's greedy episode (a capstone's), as plain numbers; else null.
+            "episode": result.episode.to_dict() if result and result.episode else None,
         })
     return {
         "total": len(targets),

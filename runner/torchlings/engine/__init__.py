@@ -24,10 +24,15 @@ from typing import Protocol
 
 from torchlings.engine.jobs import DEFAULT_TIMEOUT, CheckJob, Sealed, SeriesCallback
 from torchlings.engine.problems import runner_fault
+from torchlings.engine.regular_file import MAX_READ, NotARegularFile, open_regular, read_bounded
 from torchlings.engine.result import CheckResult, SourceLine, Status, TestOutcome
 from torchlings.engine.visible import visible
 
 __all__ = [
+    "MAX_READ",
+    "NotARegularFile",
+    "open_regular",
+    "read_bounded",
     "DEFAULT_TIMEOUT",
     "CheckJob",
     "CheckResult",

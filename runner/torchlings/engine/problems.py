@@ -7,6 +7,10 @@ more, with its one-line `summary` built here, once, from the same words.
 
 from __future__ import annotations
 
+import errno
+import os
+from pathlib import Path
+
 from torchlings.engine.result import CheckResult, Status, TestOutcome, one_line
 from torchlings.engine.visible import visible
 
@@ -49,3 +53,29 @@ def runner_fault(exc: BaseException) -> CheckResult:
                "please report it.")
     return problem_result(Status.FAULT, RUNNER_FAULT, message,
                           summary="torchlings failed to run this check")
+
+
+# Exit statuses of a check process whose result could not be written (see
+# `exit_status_for`): the runner can then say why, not blame an os._exit.
+EXIT_TOO_MANY_FILES = 71
+EXIT_DISK_FULL = 72
+
+
+def check_missing(check_file: str | os.PathLike[str], exercise_file: str | os.PathLike[str]
+                  ) -> CheckResult:
+    """The check file is gone (learner code can delete it): say so, and how to get it back."""
+    name = Path(exercise_file).stem
+    message = (f"The check for this exercise, {Path(check_file).name}, is missing: something "
+               f"deleted it (code in your exercise, perhaps). `torchlings reset {name} --check` "
+               "puts the shipped check back and leaves your exercise file as it is.")
+    return problem_result(Status.ERROR, "CheckMissing", message)
+
+
+def exit_status_for(exc: BaseException, default: int) -> int:
+    """How a check process that failed with `exc` before reporting should exit."""
+    number = getattr(exc, "errno", None)
+    if number in (errno.EMFILE, errno.ENFILE):
+        return EXIT_TOO_MANY_FILES
+    if number in (errno.ENOSPC, errno.EDQUOT):
+        return EXIT_DISK_FULL
+    return default

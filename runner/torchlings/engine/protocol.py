@@ -8,6 +8,8 @@ belong to, and every check request says how many it carries ("fds"), so the
 receiver hands them out to messages in arrival order.
 
 Engine -> worker:  {"type": "check", "id", "fds", and the request of `childstart`}
+                   {"type": "end", "id"}  (its time is up: the worker, which
+                   holds the child, kills it; the engine never signals it)
 Worker -> engine:  {"type": "ready", "pid", "threads"} | {"type": "failed", "message"}
                    {"type": "started", "id", "pid"}
                    {"type": "exited", "id", "returncode", "cpu"}

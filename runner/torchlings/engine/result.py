@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from torchlings.checkapi.episode import Episode
 from torchlings.engine.limits import CheckDeadline
 
 
@@ -92,6 +93,8 @@ class CheckResult:
     problem: TestOutcome | None = None
     notes: list[str] = field(default_factory=list)
     series: dict[str, list[float]] = field(default_factory=dict)
+    # One episode of a trained agent playing (a capstone's), for the watch screen to replay.
+    episode: Episode | None = None
     contracts: list[str] = field(default_factory=list)  # functions testkit.harness tried
     output: str = ""
     output_truncated_bytes: int = 0
@@ -139,4 +142,6 @@ class CheckResult:
         data["tests"] = [TestOutcome.from_dict(t) for t in data.get("tests", [])]
         if data.get("problem") is not None:
             data["problem"] = TestOutcome.from_dict(data["problem"])
+        if data.get("episode") is not None:
+            data["episode"] = Episode.from_dict(data["episode"])
         return cls(**data)

@@ -8,7 +8,12 @@ is skipped with the reason; one not reached before Ctrl-C is skipped too.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import io
+import os
 import re
+import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -23,13 +28,74 @@ def xml_safe(text: str) -> str:
     return _NOT_XML.sub(lambda m: chr(0x2400 + ord(m.group())), text)
 
 
+class ReportNotWritten(Exception):
+    """The report could not be written; the message says where and why, in words."""
+
+
+def _why(exc: OSError) -> str:
+    reasons = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+               errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+               errno.EROFS: "the file system is read-only",
+               errno.ENOTDIR: "a part of the path is a file, not a folder",
+               errno.EEXIST: "a part of the path is a file, not a folder",
+               errno.EISDIR: "it is a folder"}
+    return reasons.get(exc.errno or 0, exc.strerror or str(exc))
+
+
+def _failed(path: Path, exc: OSError) -> ReportNotWritten:
+    return ReportNotWritten(f"The JUnit report could not be written to {path}: {_why(exc)}. "
+                            "Nothing was written there; give --junit-xml a path you can write to.")
+
+
+def check_writable(path: Path) -> None:
+    """Fail before any check runs if the report's folder cannot take a file."""
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise _failed(path, exc) from exc
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def write(path: Path, targets: list[Exercise], finished: dict[int, CheckResult], root: Path,
           edited: set[str] | frozenset[str] = frozenset(),
           wall_seconds: float | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the report whole or not at all (a temporary file renamed over `path`).
+
+    Raises ReportNotWritten, with what went wrong in words, instead of leaving
+    an empty or cut-off file for the CI system to misread.
+    """
     tree = ET.ElementTree(build(targets, finished, root, edited, wall_seconds))
     ET.indent(tree)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    buffer = io.BytesIO()
+    tree.write(buffer, encoding="utf-8", xml_declaration=True)
+    temporary: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            os.fchmod(fd, 0o644)  # as a plain open() would have made it, not mkstemp's 0600
+            _write_all(fd, buffer.getvalue())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+        temporary = None
+    except OSError as exc:
+        raise _failed(path, exc) from exc
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 def build(targets: list[Exercise], finished: dict[int, CheckResult], root: Path,

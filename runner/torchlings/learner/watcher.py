@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from torchlings.engine import MAX_READ, NotARegularFile, open_regular
+
 if TYPE_CHECKING:
     from watchdog.events import FileSystemEvent
     from watchdog.observers.api import BaseObserver
@@ -49,11 +51,30 @@ UNRELIABLE_FS = {"9p", "drvfs", "nfs", "nfs4", "cifs", "smb3", "smbfs", "vboxsf"
 
 
 def content_hash(path: Path) -> str | None:
-    """A digest of the file's bytes, or None when it cannot be read (mid-save)."""
+    """A digest of the file's bytes, or None when it cannot be read (mid-save).
+
+    Never blocks and never reads without end: a file that is not a regular
+    one (a pipe, a link to /dev/zero) hashes to what it is, so turning the
+    exercise into one still counts as a change (and the check says what is
+    wrong); a huge file is hashed by its first bytes, size and time.
+    """
     try:
-        return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+        fd = open_regular(path)
+    except NotARegularFile as exc:
+        return f"not a regular file: {exc.kind}"
     except OSError:
         return None
+    digest = hashlib.blake2b(digest_size=16)
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(MAX_READ + 1)
+            digest.update(data)
+            if len(data) > MAX_READ:
+                st = os.fstat(handle.fileno())
+                digest.update(f"{st.st_size} {st.st_mtime_ns}".encode())
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _unescape_mount(field: str) -> str:
@@ -106,12 +127,14 @@ def polling_reason(folder: Path, mounts_file: Path = Path("/proc/mounts"),
 class WatchMode:
     """How saves are followed, in words the screen can show."""
 
-    kind: str  # "events" | "polling" | "manual"
+    kind: str  # "events" | "polling" | "manual" | "stopped"
     reason: str = ""
 
     def describe(self) -> str:
         if self.kind == "manual":
             return "manual: press r to check"
+        if self.kind == "stopped":  # the watcher failed: say so, never go quiet
+            return f"stopped following your saves ({self.reason}): press r to check"
         if self.kind == "polling":
             why = f" ({self.reason})" if self.reason else ""
             return f"polling for saves{why}"
@@ -137,10 +160,13 @@ class ExerciseWatcher:
         settled: float = SETTLED_SECONDS,
         poll_interval: float = POLL_SECONDS,
         on_gone: Callable[[Path], None] | None = None,
+        on_stopped: Callable[[str], None] | None = None,
     ) -> None:
         self.folder = folder
         self.on_change = on_change
         self.on_gone = on_gone
+        # Called (from the watcher's thread) if following saves fails for good.
+        self.on_stopped = on_stopped
         self.gone = False
         self.debounce = debounce
         self.settled = settled
@@ -250,6 +276,16 @@ class ExerciseWatcher:
     # --- the loop: debounce, polling, hash -------------------------------
 
     def _loop(self) -> None:
+        """Follow saves until stopped; a failure is reported, never a silent end."""
+        try:
+            self._follow_saves()
+        except Exception as exc:  # noqa: BLE001 - MemoryError included: whatever it is, say so
+            with self._lock:
+                self.mode = WatchMode("stopped", f"{type(exc).__name__}: {exc}"[:120])
+            if self.on_stopped is not None:
+                self.on_stopped(self.mode.reason)
+
+    def _follow_saves(self) -> None:
         next_poll = time.monotonic()
         while True:
             if not self.folder.is_dir():

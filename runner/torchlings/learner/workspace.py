@@ -134,8 +134,12 @@ class Workspace:
             self.state.current = exercise.name
             self.save()
 
-    def record(self, exercise: Exercise, result: CheckResult) -> Progress:
-        """Remember a verdict and say what it means (the policy in the module docstring)."""
+    def record(self, exercise: Exercise, result: CheckResult, save: bool = True) -> Progress:
+        """Remember a verdict and say what it means (the policy in the module docstring).
+
+        `save=False` leaves writing it to disk to a `save()` the caller makes
+        soon after (the watch screen: once the verdict is on the screen).
+        """
         with self._changing:
             was_done = self.is_done(exercise)
             verdict = VERDICTS[result.status]
@@ -143,7 +147,8 @@ class Workspace:
                 self.state.done.add(exercise.name)
             elif verdict.undoes_done:
                 self.state.done.discard(exercise.name)
-            self.save()
+            if save:
+                self.save()
             done = self.is_done(exercise)
         return Progress(exercise=exercise, status=result.status, done=done,
                         newly_done=done and not was_done,
@@ -253,6 +258,21 @@ class Workspace:
         self.state.done.discard(exercise.name)
         self.save()
         return backup
+
+    def restore_check(self, exercise: Exercise) -> bool:
+        """Put the shipped check back if it is missing (learner code can delete it);
+        True if it was put back. An edited check is left alone: that is `edited_checks`'."""
+        path = self.course.check_path(exercise)
+        if path.exists():
+            return False
+        original = shipped.read_shipped(exercise.check_rel, self.root)
+        if original is None:
+            raise FileNotFoundError(
+                f"The shipped version of {exercise.check_rel} could not be found; "
+                "reinstall torchlings to bring the course back.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, original)
+        return True
 
     def solution_text(self, exercise: Exercise) -> str | None:
         local = self.root / exercise.solution_rel

@@ -11,6 +11,7 @@ imported in this process.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -32,6 +33,7 @@ from torchlings.learner.state import workspace_gone_message
 from torchlings.learner.update import OLDER_NOTE, is_older
 from torchlings.learner.watcher import DEBOUNCE_SECONDS, ExerciseWatcher, WatchMode, polling_reason
 from torchlings.learner.workspace import Workspace, check_timeout
+from torchlings.tui import stop_signals
 from torchlings.tui.editor import editor_command, run_editor
 from torchlings.tui.messages import (
     CheckAllFinished,
@@ -43,6 +45,7 @@ from torchlings.tui.messages import (
     SeriesUpdated,
     ShippedCopySaved,
     SolutionRead,
+    WatchStopped,
     WorkspaceGone,
 )
 from torchlings.tui.notices import Notices
@@ -57,6 +60,10 @@ class WatchOptions:
     manual_run: bool = False
     edit_cmd: str | None = None
     debounce: float = DEBOUNCE_SECONDS
+
+
+# How long the thread holding the GIL keeps it from one that waits (see on_mount).
+GIL_SWITCH_SECONDS = 0.001
 
 
 class TorchlingsApp(App[str]):
@@ -94,7 +101,10 @@ class TorchlingsApp(App[str]):
         self.set_reactive(TorchlingsApp.current, workspace.current())
         self.set_reactive(TorchlingsApp.done_count, workspace.done_count)
         self.watcher: ExerciseWatcher | None = None
+        self.stopped_by_signal: int | None = None  # SIGTERM/SIGHUP ended it (stop_signals)
         self.compile_seen = False  # a torch.compile exercise was checked this session
+        self._unsaved = False  # a verdict recorded but not yet written to disk
+        self._switch_interval = sys.getswitchinterval()  # put back on quit (see on_mount)
         self.notices = Notices(self.notify, workspace, engine)
         # The check in flight: when it began (or the engine became ready) and its limit.
         self.check_began = self.engine_ready_at = time.monotonic()
@@ -110,6 +120,13 @@ class TorchlingsApp(App[str]):
         return WatchScreen()
 
     def on_mount(self) -> None:
+        # The check's thread does a few milliseconds of work between system calls
+        # (scratch folder, pipes, the request); each call gives the GIL away, and
+        # getting it back from a redraw took up to the default 5 ms: a verdict
+        # that followed a heavy redraw started 150 ms late. 1 ms keeps it prompt.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, GIL_SWITCH_SECONDS))
+        stop_signals.install(self)  # SIGTERM, SIGHUP: exit as q does, terminal restored
         self.engine.start()
         self.engine_ready = self.engine.is_ready()
         if not self.engine_ready:
@@ -130,6 +147,8 @@ class TorchlingsApp(App[str]):
         return self.check_all_run is not None and self.check_all_run.running
 
     def on_unmount(self) -> None:
+        sys.setswitchinterval(self._switch_interval)
+        self._save_progress()  # a verdict that came in just before the quit
         if self.check_all_run is not None:
             self.check_all_run.cancel.set()
         if self.watcher is not None:
@@ -147,7 +166,8 @@ class TorchlingsApp(App[str]):
         why = "--poll" if self.options.poll else (reason or "")
         self.watcher = ExerciseWatcher(folder, self._post_change, poll=poll,
                                        poll_reason=why, debounce=self.options.debounce,
-                                       on_gone=self._post_gone)
+                                       on_gone=self._post_gone,
+                                       on_stopped=self._post_watch_stopped)
         self.watcher.follow(self.workspace.exercise_path(self.current))
         self.shipped_copy.follow(self.current)
         self.shipped_copy.start()
@@ -162,6 +182,9 @@ class TorchlingsApp(App[str]):
     def _post_gone(self, folder: Path) -> None:  # on the watcher's thread
         self.post_message(WorkspaceGone(folder))
 
+    def _post_watch_stopped(self, reason: str) -> None:  # on the watcher's thread
+        self.post_message(WatchStopped(reason))
+
     # --- producers: workers on threads that only post messages -------------
 
     @work(thread=True, exclusive=True, group="engine")
@@ -173,8 +196,14 @@ class TorchlingsApp(App[str]):
         if not worker.is_cancelled:
             self.post_message(EngineReady())
 
-    @work(thread=True, exclusive=True, group="check")
     def run_check(self, exercise: Exercise) -> None:
+        # A thread of its own, started now: a Textual worker would only start
+        # once the event loop came round to it, after the screen had been
+        # redrawn to say "checking". Only one runs at a time (see _pump).
+        threading.Thread(target=self._check_on_thread, args=(exercise,),
+                         name="torchlings-check", daemon=True).start()
+
+    def _check_on_thread(self, exercise: Exercise) -> None:
         self.post_message(CheckStarted(exercise))
         job = self.workspace.job(exercise)  # reads the check file: off the UI thread
 
@@ -214,6 +243,12 @@ class TorchlingsApp(App[str]):
         self.engine_ready_at = time.monotonic()
         self.engine_ready = True
         self.notices.engine_error()
+
+    @on(WatchStopped)
+    def _watch_stopped(self, message: WatchStopped) -> None:
+        self.mode = WatchMode("stopped", message.reason)
+        self.notify(f"Saves are no longer followed ({message.reason}). Press r to check; "
+                    "restart torchlings to follow saves again.", severity="error", timeout=30)
 
     @on(WorkspaceGone)
     def _workspace_gone(self, message: WorkspaceGone | None = None) -> None:
@@ -258,9 +293,11 @@ class TorchlingsApp(App[str]):
             return  # nothing to record it in any more
         if exercise.uses_compile:
             self.compile_seen = True
-        progress = self.workspace.record(exercise, result)
+        # Written to disk (an fsync) once the verdict is on the screen, not before.
+        progress = self.workspace.record(exercise, result, save=False)
+        self._unsaved = True
+        self.call_after_refresh(self._save_progress)
         self.done_count = self.workspace.done_count
-        self.notices.new_warnings()
         if exercise == self.current:
             self._show(result, progress)
         run = self.check_all_run
@@ -272,6 +309,14 @@ class TorchlingsApp(App[str]):
         elif exercise == self.current and isinstance(progress.step, RecheckCourse):
             # Nothing else is pending: re-check everything before saying the course is done.
             self.check_all(final=True)
+
+    def _save_progress(self) -> None:
+        if not self._unsaved:
+            return
+        self._unsaved = False
+        self.workspace.save()
+        self.done_count = self.workspace.done_count  # with what other runners saved
+        self.notices.new_warnings()
 
     @on(CheckAllProgress)
     def _check_all_progress(self, message: CheckAllProgress) -> None:
@@ -328,10 +373,10 @@ class TorchlingsApp(App[str]):
         exercise = self.current
         if self.watcher is not None:
             self.watcher.mark_seen(self.workspace.exercise_path(exercise))
-        # The job itself is built in the worker (it reads the check file).
+        # The job itself is built in the check's thread (it reads the check file).
         self.check_began, self.check_timeout = time.monotonic(), check_timeout(exercise)
+        self.run_check(exercise)  # before the redraw that `checking` causes
         self.checking = True
-        self.run_check(exercise)
 
     def check_all(self, final: bool = False) -> None:
         from torchlings.tui.screens.check_all import CheckAllScreen

@@ -24,6 +24,14 @@ class FileChanged(Message):
         self.path = path
 
 
+class WatchStopped(Message):
+    """The watcher could not go on following saves; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
 class ShippedCopySaved(Message):
     """The shipped copy of the current exercise (a clone's exercises/...) was saved."""
 

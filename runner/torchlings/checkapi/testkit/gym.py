@@ -3,7 +3,9 @@
 A capstone exercise hands over `train(env, max_steps, on_episode)`: it plays
 and learns for up to `max_steps` environment steps and calls
 `on_episode(episode_return)` at the end of every episode; a true answer stops
-training early. `train_until_solved` seeds every source of randomness (torch,
+training early. It returns the trained agent, which `expect_learns` then
+watches play one greedy episode (`record_greedy_episode`) for the watch
+screen to replay. `train_until_solved` seeds every source of randomness (torch,
 NumPy, Python, the environment's reset and its action space), runs one
 thread, streams each episode's return to the watch screen, and stops as soon
 as the mean of the last `window` returns reaches the bar. Stopping at the bar
@@ -16,12 +18,19 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 
 from torchlings.checkapi.curves import BAR, WINDOW, mean_series
-from torchlings.checkapi.testing import expect, fail, note, record_point
+from torchlings.checkapi.episode import MAX_STEPS
+from torchlings.checkapi.testing import expect, fail, note, record_episode, record_point
+
+# Picks the agent's greedy action for one observation (a float32 tensor), e.g.
+# `lambda agent, obs: int(agent.actor(obs).argmax())`.
+GreedyAction = Callable[[Any, torch.Tensor], Any]
+START_TRIES = 50  # seeds tried for a replay's start; the last is kept if none suits
 
 
 @dataclass
@@ -34,6 +43,7 @@ class TrainingRun:
     steps: int = 0
     seconds: float = 0.0  # wall clock
     cpu_seconds: float = 0.0  # this process's CPU time: steadier on a loaded machine
+    agent: Any = field(default=None, repr=False)  # what train returned: the agent, to watch it play
 
     @property
     def last_mean(self) -> float:
@@ -42,7 +52,8 @@ class TrainingRun:
 
     @property
     def best_mean(self) -> float:
-        best = 0.0
+        # -inf, not 0: Pendulum's returns are all negative.
+        best = float("-inf") if len(self.returns) >= self.window else 0.0
         for end in range(self.window, len(self.returns) + 1):
             best = max(best, sum(self.returns[end - self.window:end]) / self.window)
         return best
@@ -111,7 +122,7 @@ def train_until_solved(
 
     start, cpu_start = time.perf_counter(), time.process_time()
     try:
-        train(counted, max_steps, on_episode)
+        run.agent = train(counted, max_steps, on_episode)
     finally:
         run.seconds = time.perf_counter() - start
         run.cpu_seconds = time.process_time() - cpu_start
@@ -154,26 +165,77 @@ def require_pieces(exercise, probes: Sequence[Callable]) -> None:
 
 
 def expect_learns(train: Callable, *, agent: str, seeds: Sequence[int], max_steps: int,
-                  bar: float, given: str = "train (given)") -> list[TrainingRun]:
+                  bar: float, given: str = "train (given)", env_id: str = "CartPole-v1",
+                  window: int = 20, greedy: GreedyAction | None = None,
+                  start: Callable[[Any], bool] | None = None) -> list[TrainingRun]:
     """Train on every seed in turn; fail at the first that misses the bar, else note the runs.
 
     `agent` names it in the messages ("PPO"); `given` names the code besides the
     hyperparameters that the learner was handed and should have left as shipped.
+    With `greedy`, the first seed's trained agent then plays one episode for the
+    watch screen to replay (from a first observation that satisfies `start`, if given).
     """
     runs = []
-    window = 20
     # What the watch screen draws and shows per seed: the bar and the mean it judges.
     record_point(BAR, bar)
     record_point(WINDOW, window)
     for seed in seeds:
         run = train_until_solved(train, seed=seed, max_steps=max_steps, bar=bar, window=window,
-                                 series=f"return, seed {seed}", label=f"seed {seed}")
+                                 series=f"return, seed {seed}", label=f"seed {seed}",
+                                 env_id=env_id)
         runs.append(run)
         expect(run.solved,
-               f"{agent} did not learn CartPole-v1 within {max_steps} steps: {run.describe()}.\n"
+               f"{agent} did not learn {env_id} within {max_steps} steps: {run.describe()}.\n"
                "The pieces pass their tests, so look at what else changed: the hyperparameters "
                f"at the top of the file and {given} should be as shipped.")
     note(f"{agent} reached a {runs[0].window}-episode mean of {bar:g}: "
          + "; ".join(f"seed {r.seed} after {len(r.returns)} episodes ({r.steps} steps)"
                      for r in runs))
+    if greedy is not None:
+        record_greedy_episode(runs[0].agent, greedy, seed=runs[0].seed, env_id=env_id, start=start)
     return runs
+
+
+def record_greedy_episode(agent: Any, greedy: GreedyAction, *, seed: int,
+                          env_id: str = "CartPole-v1", max_steps: int = MAX_STEPS,
+                          start: Callable[[Any], bool] | None = None) -> None:
+    """Let the trained agent play one episode, always taking its best action, and record it.
+
+    On an environment seeded apart from training (seed + 1000, or the first of
+    the next few seeds whose first observation satisfies `start`: a pendulum
+    hanging down shows a swing-up, one that starts upright shows little),
+    under no_grad and one thread. The replay is a bonus to a check that has
+    passed: an agent that cannot be asked (train returned nothing, an action
+    the environment refuses) costs the replay and a note, never the verdict.
+    """
+    import gymnasium as gym
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    env = gym.make(env_id)
+    try:
+        for tried in range(START_TRIES):
+            obs, _ = env.reset(seed=seed + 1000 + tried)
+            if start is None or start(obs):
+                break
+        observations: list[Any] = [obs]
+        actions: list[Any] = []
+        rewards: list[float] = []
+        with torch.no_grad():
+            while len(actions) < max_steps:
+                action = greedy(agent, torch.as_tensor(obs, dtype=torch.float32))
+                if isinstance(action, torch.Tensor):
+                    action = action.numpy()
+                obs, reward, terminated, truncated, _ = env.step(action)
+                observations.append(obs)
+                actions.append(action)
+                rewards.append(float(reward))
+                if terminated or truncated:
+                    break
+        record_episode(env_id, observations, actions, rewards)
+    except Exception as error:  # noqa: BLE001 - the learner's agent may raise anything
+        note(f"Your agent learned, but it could not be replayed: {type(error).__name__}: "
+             f"{error}".splitlines()[0])
+    finally:
+        env.close()
+        torch.set_num_threads(threads)

@@ -14,6 +14,8 @@ import sys
 import types
 from pathlib import Path
 
+from torchlings.engine import regular_file
+
 _loaded: dict[Path, types.ModuleType] = {}
 
 
@@ -33,7 +35,7 @@ def load_exercise(path: str | Path, source: bytes | None = None) -> types.Module
     if path in _loaded:
         return _loaded[path]
     if source is None:
-        source = path.read_bytes()
+        source = regular_file.read_bounded(path)  # a pipe or a device: an error, never a wait
     text = source.decode("utf-8", errors="replace")
     linecache.cache[str(path)] = (len(text), None, text.splitlines(keepends=True), str(path))
     code = compile(source, str(path), "exec", dont_inherit=True)

@@ -15,6 +15,7 @@ import os
 import traceback
 from collections.abc import Generator
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import pytest
@@ -62,6 +63,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """A terminal writer for pytest's assertion explanations, which checks run without.
+
+    Checks run with `-p no:terminal` (faster). pytest before 9.1 asks the
+    terminal reporter for its writer inside every failing `assert a == b`,
+    and without one it fails on its own `assert terminalreporter is not
+    None`: the check's message became "an assertion failed" (pytest #14377).
+    A writer to nowhere gives it plain text on any pytest.
+    """
+    if config.pluginmanager.get_plugin("terminalreporter") is not None:
+        return
+    import io
+
+    from _pytest._io import TerminalWriter
+
+    writer = TerminalWriter(file=io.StringIO())
+    config.get_terminal_writer = lambda: writer  # type: ignore[method-assign]
+
+
 @pytest.fixture(scope="session")
 def exercise(request: pytest.FixtureRequest) -> Any:
     """The learner's exercise module, executed from its current bytes."""
@@ -88,7 +109,7 @@ def describe_exception(
     name: str,
     exc: BaseException,
     *,
-    exercise_path: Path,
+    exercise_path: Path | None,
     check_path: Path | None,
     outcome: str = "failed",
     doc: str = "",
@@ -96,9 +117,10 @@ def describe_exception(
     """Turn an exception into a TestOutcome: message, learner line, check line."""
     trim_traceback(exc)
     frames = traceback.extract_tb(exc.__traceback__)
-    learner = _last_frame_in(frames, exercise_path)
+    learner = _last_frame_in(frames, exercise_path) if exercise_path is not None else None
     check = _last_frame_in(frames, check_path) if check_path else None
-    if isinstance(exc, SyntaxError) and exc.filename and _same_file(exc.filename, exercise_path):
+    if (isinstance(exc, SyntaxError) and exc.filename and exercise_path is not None
+            and _same_file(exc.filename, exercise_path)):
         learner = SourceLine(str(exercise_path), exc.lineno or 0, (exc.text or "").rstrip("\n"))
     details: dict[str, Any] = {}
     if isinstance(exc, SyntaxError):
@@ -171,7 +193,8 @@ def _jsonable(value: Any) -> Any:
 class Collector:
     """Records what happened to each test, keyed by pytest's node id."""
 
-    def __init__(self, exercise_path: Path, check_path: Path) -> None:
+    def __init__(self, exercise_path: Path | None, check_path: Path) -> None:
+        # None until the check process knows its learner's file (see check_session).
         self.exercise_path = exercise_path
         self.check_path = check_path
         self.tests: dict[str, TestOutcome] = {}
@@ -211,8 +234,7 @@ class Collector:
                 message="Your code called pytest.skip() or pytest.xfail() while the check ran. "
                 "A test that did not run proves nothing, so this never counts as done: take "
                 "that call out.",
-                learner_line=_last_frame_in(traceback.extract_tb(call.excinfo.tb),
-                                            self.exercise_path),
+                learner_line=self._learner_frame(call.excinfo.tb),
             )
             return
         if report.skipped:
@@ -244,8 +266,12 @@ class Collector:
         self.tests[item.nodeid] = described
 
     def _from_learner(self, exc: BaseException) -> bool:
-        frames = traceback.extract_tb(exc.__traceback__)
-        return _last_frame_in(frames, self.exercise_path) is not None
+        return self._learner_frame(exc.__traceback__) is not None
+
+    def _learner_frame(self, tb: TracebackType | None) -> SourceLine | None:
+        if self.exercise_path is None:
+            return None
+        return _last_frame_in(traceback.extract_tb(tb), self.exercise_path)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed and self.problem is None:

@@ -7,7 +7,6 @@ in a process that exists for this one check: learner code runs here.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -15,53 +14,26 @@ import pytest
 
 from torchlings.checkapi import testing
 from torchlings.engine.child import plugin, sandbox, tamper
+from torchlings.engine.child.check_session import CheckSession
 from torchlings.engine.child.loader import load_exercise
 from torchlings.engine.child.pinned import PinnedCheck
-from torchlings.engine.problems import problem, problem_result, timeout_message
+from torchlings.engine.problems import check_missing, problem, problem_result, timeout_message
 from torchlings.engine.result import OUT_OF_TIME, CheckResult, Status, TestOutcome, one_line
-
-# pytest's own plugins that a check never needs; leaving them out roughly
-# halves pytest's start-up inside the check process.
-_LEAN = [
-    "no:cacheprovider",
-    "no:doctest",
-    "no:junitxml",
-    "no:pastebin",
-    "no:stepwise",
-    "no:logging",
-    "no:faulthandler",
-    "no:legacypath",
-    "no:setuponly",
-    "no:setupplan",
-    "no:terminal",
-    # It runs several full garbage collections at the end of every session:
-    # with torch loaded that costs more than a small check itself. Without it
-    # an exception in a __del__ is printed instead of becoming a warning.
-    "no:unraisableexception",
-]
-
-
-def pytest_args(check_file: Path, exercise_file: Path, basetemp: Path | None = None) -> list[str]:
-    args = [str(check_file), "--exercise-file", str(exercise_file)]
-    args += ["-c", os.devnull, "--rootdir", str(check_file.parent), "--noconftest"]
-    if basetemp is not None:
-        # tmp_path inside the check's own scratch folder. Without it pytest uses
-        # the user's shared /tmp/pytest-of-<user> and, at the end of the session,
-        # deletes old runs it finds there: other projects' (and this suite's)
-        # folders, slowly enough to use up a check's time on a busy machine.
-        args += ["--basetemp", str(basetemp)]
-    for name in _LEAN:
-        args += ["-p", name]
-    return args
 
 
 def run_check(check_file: str | Path, exercise_file: str | Path,
               basetemp: str | Path | None = None,
-              sources: tuple[bytes, bytes] | None = None) -> CheckResult:
+              sources: tuple[bytes, bytes] | None = None,
+              prepared: CheckSession | None = None) -> CheckResult:
     """Run the check; `basetemp` is where the check's tmp_path folders go (None: pytest's default).
 
     `sources` (under a grade): the check's and the exercise's code, read by the
-    runner before any learner code ran; the files are then never read as code.
+    runner before any learner code ran; the files are then never read as code,
+    and a session prepared from the file on disk is never used.
+    `prepared`: the check's pytest session, set up before this process was
+    forked (by the warm worker); without it this process sets it up itself.
+    Either way pytest is set up before the learner's file is loaded, so no
+    learner code runs while the check is imported.
     """
     check_file = Path(check_file).resolve()
     exercise_file = Path(exercise_file).resolve()
@@ -71,6 +43,7 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
         result.seconds = time.perf_counter() - started
         result.notes = testing.collected_notes()
         result.series = testing.collected_series()
+        result.episode = testing.collected_episode()
         result.contracts = testing.collected_contracts()
         return result
 
@@ -81,6 +54,16 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
             f"{exercise_file.stem}` (or x in the watch screen) brings back the shipped version.",
             name="loading your exercise", summary=f"{exercise_file} does not exist"))
 
+    if sources is not None:
+        session = CheckSession.prepare(check_file, extra_plugins=_pinned(check_file, sources))
+    else:
+        session = prepared if prepared is not None else CheckSession.prepare(check_file)
+    session.enter(exercise_file, Path(basetemp) if basetemp is not None else None)
+    collector = session.collector
+    if sandbox.deadline_passed is not None:
+        # Time ran out while this process set pytest up (a check that is slow
+        # to import): the learner's file never got its turn.
+        return finish(summarise([], _out_of_time()))
     before = tamper.snapshot()
     try:
         load_exercise(exercise_file, sources[1] if sources is not None else None)
@@ -106,15 +89,16 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
             return finish(not_done([], described, problem=described))
         return finish(CheckResult(status, summary=one_line(described.message), problem=described))
 
-    collector = plugin.Collector(exercise_file, check_file)
-    # Only our own plugin judges: pytest plugins the learner happens to have
-    # installed (pytest-benchmark, say, seen through a venv that shares the
-    # system's packages) must not change how a check runs or reports.
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    changed = tamper.replaced(before)
+    if changed:  # at import: before pytest (and the runner) call what was replaced
+        tamper.put_back(before, changed)
+        return finish(problem_result(Status.ERROR, "CheckTampered", tamper.message(changed),
+                                     name="loading your exercise"))
+
     try:
-        code = pytest.main(pytest_args(check_file, exercise_file,
-                                       Path(basetemp) if basetemp is not None else None),
-                           plugins=[plugin, collector, *_pinned(check_file, sources)])
+        code = session.run_tests()
+        if code != pytest.ExitCode.OK and sources is None and not check_file.exists():
+            return finish(check_missing(check_file, exercise_file))  # deleted by learner code
         if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
             collector.problem = collector.problem or problem(
                 "PytestError", f"pytest could not run the check (exit code {int(code)}); this "
@@ -130,13 +114,13 @@ def run_check(check_file: str | Path, exercise_file: str | Path,
     if sandbox.deadline_passed is not None and not _names_the_deadline(collector):
         # Time ran out where pytest itself was (between two tests, collecting
         # the check): nothing else that went wrong after that is the story.
-        collector.problem = problem(OUT_OF_TIME, timeout_message(
-            f"The check did not finish within {sandbox.deadline_passed:g} s and was stopped."))
+        collector.problem = _out_of_time()
     if collector.interrupted is not None and collector.problem is None:
         collector.problem = problem(
             "KeyboardInterrupt", "KeyboardInterrupt was raised while the check ran; the runner "
             "stopped this check and carries on. If your code raises it on purpose, take that out.")
     changed = tamper.replaced(before)
+    tamper.put_back(before, changed)
     if changed and collector.problem is None:
         collector.problem = problem("CheckTampered", tamper.message(changed))
     tests = list(collector.tests.values())
@@ -147,6 +131,12 @@ def _pinned(check_file: Path, sources: tuple[bytes, bytes] | None) -> list[objec
     if sources is None:
         return []
     return [PinnedCheck(check_file, sources[0])]
+
+
+def _out_of_time() -> TestOutcome:
+    assert sandbox.deadline_passed is not None
+    return problem(OUT_OF_TIME, timeout_message(
+        f"The check did not finish within {sandbox.deadline_passed:g} s and was stopped."))
 
 
 def _names_the_deadline(collector: plugin.Collector) -> bool:

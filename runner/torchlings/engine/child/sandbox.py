@@ -14,6 +14,7 @@ import random
 import re
 import signal
 import sys
+from pathlib import Path
 
 from torchlings.engine import limits
 from torchlings.engine.limits import REPORT_GRACE as REPORT_GRACE
@@ -152,6 +153,29 @@ def prepare_process() -> None:
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
     # Checks run with exactly the plugins we load, whatever else is installed.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+
+
+# Variables that tell a program which terminal multiplexer (or window) it runs
+# in. A check that sees them can open windows there (`tmux new-window`) that
+# outlive it; without them, and with the multiplexers' socket folders pointed
+# at the check's own temporary folder, such a command finds no server.
+TERMINAL_SESSION_VARIABLES = ("TMUX", "TMUX_PANE", "STY", "WINDOW", "WINDOWID",
+                              "ZELLIJ", "ZELLIJ_SESSION_NAME", "ZELLIJ_PANE_ID",
+                              "KITTY_LISTEN_ON", "KITTY_WINDOW_ID",
+                              "WEZTERM_UNIX_SOCKET", "WEZTERM_PANE")
+
+
+def use_private_tmp(folder: Path) -> None:
+    """Give the check a temporary folder of its own (inside its scratch folder,
+    removed with it), and no handle on the terminal session it runs under."""
+    import tempfile
+
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for name in ("TMPDIR", "TEMP", "TMP", "TMUX_TMPDIR", "SCREENDIR"):
+        os.environ[name] = str(folder)
+    for name in TERMINAL_SESSION_VARIABLES:
+        os.environ.pop(name, None)
+    tempfile.tempdir = None  # the worker may have asked already: ask again
 
 
 def reset_torch_state(seed: int = 0) -> None:

@@ -25,7 +25,10 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from torchlings.engine.child.check_session import CheckSession
 
 # Imported with this module (in the warm worker, before any fork): the
 # witness's code is in memory before a check process runs learner code.
@@ -54,8 +57,12 @@ def series_writer(fd: int) -> Callable[[str, float], None]:
 
 
 def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
-              close_fds: list[int], parent: int) -> NoReturn:
-    """In the forked child: become the check process, run the check, leave."""
+              close_fds: list[int], parent: int, prepared: CheckSession | None = None) -> NoReturn:
+    """In the forked child: become the check process, run the check, leave.
+
+    `prepared`: the check's pytest session, when the process that forked
+    this one set it up already (the warm worker); else this process does.
+    """
     code = EXIT_FAULT
     try:
         os.setpgid(0, 0)  # its own group, so the engine can kill all it starts
@@ -86,6 +93,7 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         from torchlings.engine.child import sandbox
 
         sandbox.prepare_process()
+        sandbox.use_private_tmp(Path(request["scratch"]) / "tmp")
         sandbox.apply_limits(request["memory"], file_bytes=request.get("file_limit"))
         from torchlings.checkapi import testing
         from torchlings.engine.child.run_check import run_check
@@ -106,13 +114,17 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         # to start this process or import torch, which the learner cannot help.
         sandbox.start_deadline(request["timeout"])
         result = run_check(request["check"], request["exercise"],
-                           basetemp=Path(request["scratch"]) / "pytest-tmp", sources=sources)
+                           basetemp=Path(request["scratch"]) / "pytest-tmp", sources=sources,
+                           prepared=prepared if sources is None else None)
         write_result(Path(request["result"]), result, nonce)
         if sources is not None:
             sys.audit("torchlings.verdict")  # the witness certifies what was written
         code = EXIT_REPORTED
     except BaseException as exc:  # noqa: BLE001 - report anything and leave the same way
         from torchlings.engine.child.sandbox import CheckDeadline
+        from torchlings.engine.problems import exit_status_for
+
+        code = exit_status_for(exc, code)  # no result for want of files or disk: say which
 
         if isinstance(exc, CheckDeadline):
             # The deadline came between the tests and the result: end the way

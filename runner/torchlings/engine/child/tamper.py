@@ -26,9 +26,11 @@ WATCHED_MODULES = (
     "_pytest.main", "_pytest.fixtures", "_pytest.assertion.rewrite", "_pytest.assertion.util",
     "torchlings.checkapi.testing", "torchlings.engine.child.plugin", "torchlings.engine.child.run_check",
     "torchlings.engine.result", "torchlings.engine.host.outcome", "torchlings.engine.child.loader",
+    "torchlings.engine.child.check_session",
 )
 # Classes whose methods (comparisons, above all) the checks rely on.
-WATCHED_CLASSES = ("torch.Tensor", "torchlings.engine.child.plugin.Collector")
+WATCHED_CLASSES = ("torch.Tensor", "torchlings.engine.child.plugin.Collector",
+                   "torchlings.engine.child.check_session.CheckSession")
 
 Snapshot = dict[tuple[str, str], Any]
 
@@ -96,3 +98,14 @@ def message(names: list[str]) -> str:
         "verdict its own code did not reach, so this never counts as done: take the "
         "replacement out, and solve the exercise in the functions it asks for."
     )
+
+
+def put_back(before: Snapshot, names: list[str]) -> None:
+    """Restore the replaced builtins (`names` from `replaced`), so that the
+    runner's own code can still report: every `isinstance` in it would
+    otherwise answer whatever the learner's replacement says."""
+    import builtins
+
+    for (space, name), value in before.items():
+        if space == "builtins" and f"builtins.{name}" in names:
+            setattr(builtins, name, value)

@@ -17,12 +17,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from torchlings.engine import limits
-from torchlings.engine.host import evidence
+from torchlings.engine import limits, regular_file
+from torchlings.engine.host import evidence, scratch_cap
 from torchlings.engine.host.outcome import finished
 from torchlings.engine.host.series import SeriesFollower
 from torchlings.engine.jobs import CheckJob, SeriesCallback
-from torchlings.engine.problems import problem_result
+from torchlings.engine.problems import check_missing, problem_result
 from torchlings.engine.result import CheckResult, Status
 
 SCRATCH_PREFIX = "torchlings-check-"
@@ -45,6 +45,8 @@ class CheckRun:
         # The check process's own time limit, counted from the start of the check.
         self.own_limit = job.timeout + CHECK_GRACE
         self.series = SeriesFollower(on_series) if on_series is not None else None
+        self.scratch_limit = scratch_cap.scratch_limit_bytes()
+        self.scratch_overflowed = False
         self.request: dict[str, Any] = {
             # Absolute, not resolved: the check process runs in a folder of its
             # own, and a symlink loop must reach it as the error it is.
@@ -75,14 +77,19 @@ class CheckRun:
         return self.own_limit + self.allowance
 
     def unreadable(self) -> CheckResult | None:
-        """A result for an exercise file that cannot even be opened (a symlink loop...)."""
+        """A result for a check that cannot start: its check file is gone, or the
+        exercise file cannot even be opened (a symlink loop, a named pipe...)."""
+        if not os.path.exists(self.request["check"]):
+            return check_missing(self.request["check"], self.request["exercise"])
         try:
-            with open(self.request["exercise"], "rb"):
-                return None
+            os.close(regular_file.open_regular(self.request["exercise"]))
+            return None
         except FileNotFoundError:
             return None  # the check process says so, with what to do next
         except OSError as exc:
-            if exc.errno == errno.ELOOP:
+            if isinstance(exc, regular_file.NotARegularFile):
+                why = f"is {exc.kind}, not a regular file"
+            elif exc.errno == errno.ELOOP:
                 why = "is a symbolic link that leads back to itself (a loop)"
             else:
                 why = f"cannot be read ({exc.strerror or exc})"
@@ -92,8 +99,20 @@ class CheckRun:
             return problem_result(Status.ERROR, type(exc).__name__, message,
                                   name="loading your exercise")
 
+    def scratch_over_limit(self) -> bool:
+        """Whether the check has filled its folders past the ceiling (then it must be ended)."""
+        if scratch_cap.used_bytes(self.scratch, self.scratch_limit) > self.scratch_limit:
+            self.scratch_overflowed = True
+        return self.scratch_overflowed
+
     def result(self, *, returncode: int | None, output: str, dropped: int, timed_out: bool,
                seconds: float) -> CheckResult:
+        if self.scratch_overflowed:
+            message = scratch_cap.over_limit_message(self.scratch_limit)
+            overflowed = problem_result(Status.ERROR, "TooMuchTemporary", message,
+                                        summary=message.split(", ")[0])
+            overflowed.output, overflowed.seconds = output, seconds
+            return overflowed
         witness_lines: list[str] = []
         result_bytes = None
         if self.witness_key is not None:

@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import IO
 
 from torchlings.engine import limits
-from torchlings.engine.problems import problem_result, ran_out_of_time
+from torchlings.engine.problems import (
+    EXIT_DISK_FULL,
+    EXIT_TOO_MANY_FILES,
+    problem_result,
+    ran_out_of_time,
+)
 from torchlings.engine.protocol import GUARD_MARK
 from torchlings.engine.result import CheckResult, Status
 from torchlings.engine.result_file import read_result
@@ -148,6 +153,8 @@ def finished(
                 "this; look at the last thing your code did before it (ctypes, an unsafe "
                 "tensor operation, os.kill).",
             )
+        elif returncode in _UNWRITTEN:
+            result = problem_result(Status.ERROR, "ResultNotWritten", _UNWRITTEN[returncode])
         elif returncode == 0:
             result = problem_result(
                 Status.CRASHED,
@@ -171,3 +178,14 @@ def finished(
         result.seconds = seconds
     visible_result: CheckResult = make_visible(result)
     return visible_result
+
+
+_UNWRITTEN = {
+    EXIT_TOO_MANY_FILES: (
+        "The check ran, but its result could not be written: too many open files. Your "
+        "code opened files (or sockets) and never closed them, until none were left. Open "
+        "files with `with open(...) as f:` so they close, and check again."),
+    EXIT_DISK_FULL: (
+        "The check ran, but its result could not be written: the disk is full. Free some "
+        "space (or delete what your code wrote) and check again."),
+}

@@ -28,6 +28,8 @@ from torchlings.engine.result import CheckResult
 # A fresh process pays for importing torch before the check's own clock
 # starts to matter; on a loaded 2-core machine that can take several seconds.
 STARTUP_ALLOWANCE = 20.0
+# How often a running check's folders are measured against their ceiling.
+SCRATCH_LOOK = 0.5
 
 
 def child_environment() -> dict[str, str]:
@@ -53,7 +55,7 @@ class SubprocessEngine:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._running: set[subprocess.Popen[bytes]] = set()
+        self._running: set[reaper.Child] = set()
 
     def start(self) -> None:
         pass  # nothing to warm: every check starts its own Python
@@ -88,11 +90,13 @@ class SubprocessEngine:
             pass_fds=pass_fds,
             start_new_session=True,  # its own process group, killed as one
         )
+        # Opened before anyone can reap it: signals go to this process or nowhere.
+        supervisor = reaper.Child(process)
         if run.series is not None:
             run.series.handed_over()
         assert process.stdin is not None and process.stdout is not None
         with self._lock:
-            self._running.add(process)
+            self._running.add(supervisor)
         sink = OutputSink(process.stdout)
         timed_out = False
         try:
@@ -103,15 +107,23 @@ class SubprocessEngine:
                 process.stdin.close()
             except OSError:
                 pass  # it died at once: its exit status tells why
-            process.wait(timeout=run.limit)
+            deadline = time.monotonic() + run.limit
+            while process.poll() is None:  # looking at its folders now and then
+                try:
+                    process.wait(timeout=min(SCRATCH_LOOK, max(0.0, deadline - time.monotonic())))
+                except subprocess.TimeoutExpired:
+                    if run.scratch_over_limit():
+                        break  # ended below, reported as what it is
+                    if time.monotonic() >= deadline:
+                        raise
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
-            if process.poll() is None:  # timed out, or interrupted: end it and all below it
-                reaper.kill_check(process.pid)
+            # Timed out, or interrupted: it ends the check and all below it, then itself.
+            supervisor.end()
             process.wait()
             with self._lock:
-                self._running.discard(process)
+                self._running.discard(supervisor)
         output, dropped = sink.text()
         process.stdout.close()
         return run.result(returncode=process.returncode, output=output, dropped=dropped,
@@ -121,5 +133,5 @@ class SubprocessEngine:
         """Kill the checks still running; their callers get what the kill left."""
         with self._lock:
             running = list(self._running)
-        for process in running:
-            reaper.kill_check(process.pid)
+        for supervisor in running:
+            supervisor.end()

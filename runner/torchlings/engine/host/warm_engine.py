@@ -11,8 +11,9 @@ Textual app, with its threads) never forks. Per check the engine:
 - drains the pipe on a thread (OutputSink), so a flood never blocks the child;
 - waits for the worker to report that the child exited. The child keeps the
   exercise's timeout itself (its own alarm); the engine's clock is the
-  backstop, and on it the engine kills the child and all it started
-  (`reaper.kill_check`, as the subprocess engine does);
+  backstop, and on it the engine asks the worker to kill the child and all
+  it started (the engine never signals a check itself: only the worker,
+  its parent, knows whether it is reaped and its number free for reuse);
 - builds the CheckResult with the same `CheckRun.result` as the subprocess
   engine, so both paths give identical results.
 
@@ -34,7 +35,6 @@ import sys
 import threading
 import time
 
-from torchlings.engine import reaper
 from torchlings.engine.host.check_run import CheckRun
 from torchlings.engine.host.outcome import OutputSink
 from torchlings.engine.host.subprocess_engine import SubprocessEngine
@@ -89,7 +89,7 @@ class WarmEngine:
         self._lock = threading.Lock()
         self._failed_starts = 0
         self._closed = False
-        self._in_flight: set[Pending] = set()
+        self._in_flight: set[tuple[Worker, Pending]] = set()
         self._settled = threading.Event()
         # Why the warm worker could not start, for the screen to show; checks
         # then run in a fresh Python each.
@@ -172,7 +172,7 @@ class WarmEngine:
                     self._failed_starts += 1
                     self.startup_error = worker.describe_failure()
             self._settled.set()
-            worker.process.kill()
+            worker.kill()
             worker.stop()
             return None
         return None
@@ -213,7 +213,7 @@ class WarmEngine:
                 return self._fallback.check(job, on_series)
             result = self._check_on(own, job, on_series)
         finally:
-            own.process.kill()
+            own.kill()
             own.stop()
         if self._closed:
             return _stopped()
@@ -237,13 +237,19 @@ class WarmEngine:
                 if run.series is not None:
                     run.series.handed_over()
             with self._lock:
-                self._in_flight.add(pending)
+                self._in_flight.add((worker, pending))
+            waited = False
             try:
-                return self._wait(worker, run, pending, sink, started)
+                result = self._wait(worker, run, pending, sink, started)
+                waited = True
+                return result
             finally:
                 with self._lock:
-                    self._in_flight.discard(pending)
-                reaper.kill_check(pending.pid)  # the sink closes the stream at end of output
+                    self._in_flight.discard((worker, pending))
+                if not waited and not pending.exited.is_set():
+                    # _wait ends the check itself; this is for when it raised. The worker
+                    # ends it: only the process that will reap it may signal it.
+                    worker.end(pending)
         finally:
             run.close()
 
@@ -255,16 +261,20 @@ class WarmEngine:
         deadline = time.monotonic() + run.limit
         while not pending.exited.wait(min(STOPPED_LOOK, max(0.0, deadline - time.monotonic()))):
             if worker.is_stopped():
-                reaper.kill_check(pending.pid)
+                worker.end_while_stopped(pending)
                 self._discard(worker)  # it will never report: the check is lost
                 return None
             if time.monotonic() >= deadline:
                 break
-        timed_out = not pending.exited.is_set()
-        # Kill it all either way: a timed-out check, or whatever the
-        # learner's code left running in the background after it finished.
-        reaper.kill_check(pending.pid)
-        if timed_out and not pending.exited.wait(REPLY_WAIT):
+            if run.scratch_over_limit():
+                break  # ended below like a timeout, reported as what it is
+        timed_out = not pending.exited.is_set() and not run.scratch_overflowed
+        # A check that finished: the worker ended what it left running when
+        # it reaped it. One that ran out of time: the worker ends it now.
+        ending = not pending.exited.is_set()
+        if ending:
+            worker.end(pending)
+        if ending and not pending.exited.wait(REPLY_WAIT):
             self._discard(worker)  # it cannot even reap a killed child: replace it
         if pending.lost and not timed_out:
             self._discard(worker)  # dead or unable to fork: the next check gets a new one
@@ -278,7 +288,7 @@ class WarmEngine:
         with self._lock:
             if self._worker is worker:
                 self._worker = None
-        worker.process.kill()
+        worker.kill()
         worker.stop()
 
     def close(self) -> None:
@@ -288,8 +298,8 @@ class WarmEngine:
             worker, self._worker = self._worker, None
             in_flight = list(self._in_flight)
         self._settled.set()
-        for pending in in_flight:
-            reaper.kill_check(pending.pid)
+        for owner, pending in in_flight:
+            owner.end(pending)
         if worker is not None:
             worker.stop()
         self._fallback.close()

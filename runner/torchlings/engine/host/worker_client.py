@@ -17,10 +17,11 @@ import subprocess
 import sys
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
-from torchlings.engine import protocol
+from torchlings.engine import protocol, reaper
 from torchlings.engine.host.subprocess_engine import child_environment
 
 
@@ -28,6 +29,7 @@ class Pending:
     """One check the worker is running, as the engine sees it."""
 
     def __init__(self) -> None:
+        self.id = ""
         self.pid: int | None = None
         self.returncode: int | None = None
         self.cpu_seconds = 0.0
@@ -62,6 +64,10 @@ class Worker:
         finally:
             theirs.close()
         self.sock = ours
+        # Opened while it cannot have been reaped: it names this worker for good.
+        self.pidfd = reaper.open_pidfd(self.process.pid)
+        if self.pidfd is not None:  # closed with this object, never while a thread may use it
+            weakref.finalize(self, os.close, self.pidfd)
         self.ready = threading.Event()
         self.dead = threading.Event()
         self.failure = ""
@@ -98,6 +104,7 @@ class Worker:
         pending = Pending()
         with self._lock:
             request_id = str(next(self._ids))
+            pending.id = request_id
             if self.dead.is_set():
                 pending.lost = True
                 pending.started.set()
@@ -113,6 +120,40 @@ class Worker:
                 pending.started.set()
                 pending.exited.set()
         return pending
+
+    def end(self, pending: Pending) -> None:
+        """Ask the worker to end a check it still runs. Never a signal from here:
+        only the worker knows whether the child is reaped (its number free for reuse)."""
+        if pending.exited.is_set():
+            return
+        with self._lock, contextlib.suppress(OSError):
+            protocol.send(self.sock, {"type": "end", "id": pending.id})
+
+    def end_while_stopped(self, pending: Pending) -> None:
+        """End a check of a worker that is stopped (SIGSTOP), before the worker is killed.
+
+        A stopped worker reaps nothing, so its child keeps its number; the
+        pidfd, opened first and checked to name a child of this worker, makes
+        sure of it.
+        """
+        if pending.pid is None or pending.exited.is_set():
+            return
+        pidfd = reaper.open_pidfd(pending.pid)
+        if pidfd is None:
+            return  # gone, or no pidfd here: it dies with the worker (parent-death signal)
+        try:
+            if reaper.parent_of(pending.pid) == self.process.pid and self.is_stopped():
+                reaper.kill_check(pending.pid, pidfd)
+        finally:
+            os.close(pidfd)
+
+    def kill(self) -> None:
+        """SIGKILL the worker process itself (our own child: safe until we reap it)."""
+        with contextlib.suppress(OSError):
+            if self.pidfd is not None:
+                reaper.signal_pidfd(self.pidfd)
+            elif self.process.poll() is None:
+                self.process.kill()
 
     def _listen(self) -> None:
         reader = protocol.Reader(self.sock)
@@ -174,6 +215,6 @@ class Worker:
         try:
             self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            self.kill()
             self.process.wait()
         shutil.rmtree(self.home, ignore_errors=True)

@@ -32,6 +32,7 @@ def run_here(request: dict[str, Any]) -> None:
     from torchlings.engine.result_file import write_result
 
     sandbox.prepare_process()
+    sandbox.use_private_tmp(Path(request["scratch"]) / "tmp")
     sandbox.apply_limits(request["memory"], file_bytes=request.get("file_limit"))
     sandbox.reset_torch_state()
     nonce = str(request.pop("nonce", ""))
@@ -51,7 +52,7 @@ def main() -> None:
         import resource
 
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # it re-raises the child's signal
-    check_pid: list[int] = []
+    check_pid: list[int] = []  # while it holds one, the check is not reaped: safe to kill
 
     def end_everything(*_: object) -> None:
         for pid in check_pid:
@@ -70,9 +71,14 @@ def main() -> None:
     if pid == 0:
         childstart.run_child(request, 1, series_fd, close_fds=[], parent=me)
     check_pid.append(pid)
-    _, status = os.waitpid(pid, 0)
+    reaper.wait_exited(pid)  # ended, not reaped: its group and number are still ours
+    stop_signals = {signal.SIGTERM, signal.SIGHUP}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)  # no end_everything mid-reap
     reaper.kill_group(pid)
-    reaper.kill_orphans(keep=set())
+    reaper.kill_orphans(keep={pid})
+    status, _cpu = reaper.reap(pid)
+    check_pid.clear()
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, stop_signals)
     code = os.waitstatus_to_exitcode(status)
     if code < 0:  # leave by the same signal, so the engine reads the same story
         signal.signal(-code, signal.SIG_DFL)

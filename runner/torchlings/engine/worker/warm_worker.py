@@ -22,9 +22,13 @@ it ended), and takes every check still running with it.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
+import importlib
+import linecache
 import os
+import pkgutil
 import selectors
 import shutil
 import signal
@@ -77,6 +81,8 @@ def warm_up() -> None:
     from torchlings.engine import reaper  # noqa: F401
     from torchlings.engine.child import run_check  # noqa: F401
 
+    prime_line_cache()
+
 
 def warm_up_more() -> None:
     """What only some checks need, imported once the worker has nothing else to do.
@@ -93,9 +99,39 @@ def warm_up_more() -> None:
     import torch.optim  # noqa: F401
     import torch.utils.data  # noqa: F401
 
+    import torchlings.checkapi.testkit as testkit
+
+    # The testkit's modules (gymnasium with them): a check that imports them
+    # can be prepared before the fork (prefork) only once they are loaded.
+    for module in pkgutil.iter_modules(testkit.__path__):
+        importlib.import_module(f"{testkit.__name__}.{module.name}")
+    import torch
+
+    torch.manual_seed(0)  # the files on its own stack (torch._dynamo's among them, now)
+    prime_line_cache()
     gc.collect()
     gc.freeze()
 
+
+def prime_line_cache() -> None:
+    """Read once, here, the source lines a check process would read again and again.
+
+    torch.manual_seed records the caller's stack (traceback.format_stack, for
+    CUDA's lazy seeding) on every call, a reset in every check process
+    included, and that reads the source of every frame on it: pytest's,
+    pluggy's, torchlings' own and torch's. Read here, the children inherit
+    the lines instead of reading them from disk each time. (torch's own
+    files on that stack: warm_up_more seeds once, which reads them.)
+    """
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None) or ""
+        if any(part in path for part in _LINES_WORTH_KEEPING):
+            linecache.getlines(path)
+
+
+# Packages whose source lines the children would otherwise read on every check.
+_LINES_WORTH_KEEPING = (f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}",
+                        f"{os.sep}torchlings{os.sep}")
 
 # A quiet moment: no request for this long.
 IDLE_SECONDS = 0.3
@@ -110,6 +146,11 @@ class Checks:
         self.sock = sock
         self.running: dict[int, tuple[str, str]] = {}
         self.served = 0
+        # Imported here, after warm_up: it imports pytest and torch, and a failure
+        # to import those must reach the engine as words (main), not as an exit code.
+        from torchlings.engine.worker.prefork import PreparedCheck
+
+        self.prepared = PreparedCheck()
 
     def start(self, request: dict[str, Any], fds: list[int], keep: list[int]) -> None:
         if request.get("type") != "check" or not 1 <= len(fds) <= 2:
@@ -120,6 +161,7 @@ class Checks:
             return
         output_fd, series_fd = fds[0], (fds[1] if len(fds) > 1 else None)
         me = os.getpid()
+        session = self._prepared_session(request)
         try:
             pid = os.fork()
         except OSError as exc:
@@ -129,7 +171,7 @@ class Checks:
                                       "message": str(exc)})
             return
         if pid == 0:
-            childstart.run_child(request, output_fd, series_fd, keep, parent=me)
+            childstart.run_child(request, output_fd, series_fd, keep, parent=me, prepared=session)
         for fd in fds:
             os.close(fd)
         try:
@@ -142,24 +184,38 @@ class Checks:
         self.served += 1
         protocol.send(self.sock, {"type": "started", "id": request["id"], "pid": pid})
 
+    def _prepared_session(self, request: dict[str, Any]) -> Any:
+        """pytest set up for this request's check (prefork), or None: the child sets it up."""
+        if request.get("sealed") is not None:
+            return None  # a grade's check comes from sealed bytes, never from the file here
+        try:
+            return self.prepared.session_for(str(request.get("check", "")))
+        except Exception:  # noqa: BLE001 - never the worker's end: the child prepares it instead
+            with contextlib.suppress(Exception):
+                self.prepared.drop()
+            return None
+
     def reap(self) -> None:
-        while True:
-            try:
-                pid, status, usage = os.wait4(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
+        while (pid := reaper.exited_child()) is not None:
             known = self.running.pop(pid, None)
+            if known is not None:
+                # What the check left behind: its group, and whatever escaped
+                # the group (setsid) and was adopted by us when its parent
+                # ended. Before reaping it: until then its number is ours.
+                reaper.kill_group(pid)
+                reaper.kill_orphans(keep={pid, *self.running})
+            status, cpu = reaper.reap(pid)
             if known is None:
                 continue  # an orphan of a check, adopted (we are a subreaper) and now reaped
-            # What the check left behind: its group, and whatever escaped the
-            # group (setsid) and was adopted by us when its parent ended.
             protocol.send(self.sock, {"type": "exited", "id": known[0],
                                       "returncode": os.waitstatus_to_exitcode(status),
-                                      "cpu": usage.ru_utime + usage.ru_stime})
-            reaper.kill_group(pid)
-            reaper.kill_orphans(keep=set(self.running))
+                                      "cpu": cpu})
+
+    def end(self, request_id: object) -> None:
+        """The engine gave up on a check (its clock ran out): end it, we still hold it."""
+        for pid, (running_id, _scratch) in self.running.items():
+            if running_id == request_id:
+                reaper.kill_check(pid)
 
     def end_all(self) -> None:
         """The runner is gone: end every check and everything they started, tidy up."""
@@ -192,6 +248,9 @@ def serve(sock: socket.socket) -> None:
             quiet = more_to_import and (not checks.running or checks.served >= 2)
             events = selector.select(IDLE_SECONDS if quiet else PARENT_CHECK_SECONDS)
             if not events and quiet:
+                # Imported while no pytest is configured here: discarding a
+                # session restores the warning filters it started with.
+                checks.prepared.drop()
                 warm_up_more()
                 more_to_import = False
             if os.getppid() != parent:
@@ -215,6 +274,9 @@ def serve(sock: socket.socket) -> None:
                 if hasattr(selector, "fileno"):  # epoll and kqueue hold one
                     own.append(selector.fileno())
                 for message, fds in messages:
+                    if message.get("type") == "end":
+                        checks.end(message.get("id"))
+                        continue
                     others = [fd for fd in held if fd not in fds]
                     checks.start(message, fds, own + others + reader.held_fds())
                     held = others

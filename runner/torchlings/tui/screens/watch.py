@@ -17,6 +17,7 @@ from torchlings.tui.widgets.checking_panel import CheckingPanel
 from torchlings.tui.widgets.header import HeaderBar
 from torchlings.tui.widgets.hint_panel import HintPanel
 from torchlings.tui.widgets.learning_curve import LearningCurve
+from torchlings.tui.widgets.playback import Playback
 from torchlings.tui.widgets.result_view import MoreBelow, ResultView
 from torchlings.tui.widgets.status_line import StatusLine
 
@@ -31,6 +32,7 @@ KEYS = [
     Binding("c", "check_all", "check all"),
     Binding("x", "reset", "reset", show=False),
     Binding("e", "edit", "edit", show=False),
+    Binding("p", "replay", "replay agent"),
     Binding("question_mark", "help", "help", key_display="?"),
     Binding("q", "quit", "quit"),
 ]
@@ -54,6 +56,7 @@ class WatchScreen(AppAccess, Screen[None]):
                 yield CheckingPanel(id="checking")
                 yield ResultView(id="result-scroll")
                 yield MoreBelow(id="more")
+                yield Playback(id="playback")
             yield LearningCurve(id="series")
         yield HintPanel(id="hints")
         yield Footer()
@@ -72,6 +75,8 @@ class WatchScreen(AppAccess, Screen[None]):
             return bool(app.current.hints)
         if action == "hide_hints":
             return app.hints.visible
+        if action == "replay":  # only once a capstone's agent has played
+            return any(playback.episode is not None for playback in self.query(Playback))
         return True
 
     def action_next(self) -> None:
@@ -109,6 +114,9 @@ class WatchScreen(AppAccess, Screen[None]):
 
     def action_check_all(self) -> None:
         self.tapp.check_all()
+
+    def action_replay(self) -> None:
+        self.query_one(Playback).replay()
 
     def action_edit(self) -> None:
         self.tapp.open_editor()

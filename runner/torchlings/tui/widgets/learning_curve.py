@@ -28,12 +28,17 @@ class LearningCurve(AppAccess, PlotextPlot):
             return app.result.series, False
         return {}, False
 
+    _empty = False  # nothing plotted, and the figure already cleared
+
     def _draw(self) -> None:
         series, live = self.series()
         series = {name: values for name, values in series.items() if values}
         seen = judged(series)
         # A training check before its first episode has a bar and nothing to draw yet.
         self.display = bool(series) and (seen is None or bool(seen.means))
+        if not self.display and self._empty:
+            return  # clearing the figure again costs more than the rest of a redraw
+        self._empty = not self.display
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
@@ -51,9 +56,7 @@ class LearningCurve(AppAccess, PlotextPlot):
         for label, values in means.items():
             plt.plot(list(range(1, len(values) + 1)), values, label=label, marker="braille")
         plt.hline(bar)
-        # Room above the bar, so the legend in the top row does not hide it.
-        values = [v for series in means.values() for v in series]
-        plt.ylim(min(0.0, *values), max(bar, *values) * 1.25)
+        plt.ylim(*y_range(bar, [v for series in means.values() for v in series]))
         # Short enough for a narrow plot: plotext drops a title that does not fit.
         plt.title(f"{window}-episode mean, bar {bar:g}" + (" (live)" if live else ""))
         plt.xlabel("episode")
@@ -68,3 +71,15 @@ class LearningCurve(AppAccess, PlotextPlot):
         unit = "episode" if all(name.startswith("return") for name in series) else "step"
         plt.title(f"{names} (live, {steps} so far)" if live else f"{names} ({steps} {unit}s)")
         plt.xlabel(unit)
+
+
+def y_range(bar: float, values: list[float]) -> tuple[float, float]:
+    """The y limits for judged means: from 0 (or below) to a quarter of the span above the top.
+
+    The room above the top keeps the legend in the top row off the curve and the
+    bar. It is measured on the span, not as a factor of the top, so that returns
+    that are all negative (Pendulum's) still fit under the limit.
+    """
+    bottom = min(0.0, bar, *values)
+    top = max(bar, *values)
+    return bottom, top + 0.25 * ((top - bottom) or 1.0)

@@ -4,6 +4,7 @@ and on a pass the reference solution to compare with. Scrolls; says when there i
 from __future__ import annotations
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
@@ -37,10 +38,43 @@ class Uncoloured:
             yield Segment.line()
 
 
+DrawnLines = dict[object, list[list[Segment]]]  # by text, width and colours
+
+
+class DrawnOnce:
+    """A renderable drawn once per width, then repeated from memory.
+
+    The reference solution shown after a pass is syntax-highlighted, and a
+    redraw highlights it several times over (to measure the view, then to
+    paint it): the slowest part of putting "done" on the screen. Its lines
+    depend only on the text and the width, so they are kept (in `memory`,
+    which the view holds across checks) and drawn again from there.
+    """
+
+    def __init__(self, renderable: RenderableType, key: object, memory: DrawnLines) -> None:
+        self.renderable, self.key, self.memory = renderable, key, memory
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        key = (self.key, options.max_width, console.color_system, console.no_color)
+        lines = self.memory.get(key)
+        if lines is None:
+            if len(self.memory) > 16:
+                self.memory.clear()
+            lines = console.render_lines(self.renderable, options.update(height=None), pad=False)
+            self.memory[key] = lines
+        for line in lines:
+            yield from line
+            yield Segment.line()
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.renderable)
+
+
 class ResultView(AppAccess, VerticalScroll):
     hidden_lines: reactive[int] = reactive(0)  # how much of the verdict is below the view
 
     def compose(self) -> ComposeResult:
+        self._drawn: DrawnLines = {}  # DrawnOnce's lines, kept from one check to the next
         yield Static(id="result")
 
     def on_mount(self) -> None:
@@ -98,8 +132,9 @@ class ResultView(AppAccess, VerticalScroll):
             title.append(str(exercise.solution_rel),
                          style=Style(underline=True, link=solution.local.as_uri()))
         title.append(":")
-        return [title, Syntax(solution.text.rstrip(), "python", theme="ansi_dark",
-                              line_numbers=True, word_wrap=True)]
+        code = solution.text.rstrip()
+        syntax = Syntax(code, "python", theme="ansi_dark", line_numbers=True, word_wrap=True)
+        return [title, DrawnOnce(syntax, code, self._drawn)]
 
 
 class MoreBelow(AppAccess, Static):
