@@ -145,3 +145,25 @@ def test_the_meta_device_finds_a_tensor_made_on_the_cpu():
     assert "make it with ones_like" in str(caught.value)
     contract.call = reference
     check_contract(contract)  # shapes, dtypes and devices compared on meta; no values
+
+
+def test_a_used_module_reaches_both_calls_with_its_gradients():
+    # A contract about gradients already there (a NaN hunt, a clipping rule) needs them on
+    # the module each call gets; deepcopy alone drops every .grad.
+    def used_linear(draw):
+        layer = torch.nn.Linear(3, 2)
+        for parameter in layer.parameters():
+            parameter.grad = draw.randn(*parameter.shape)
+        return Args(layer)
+
+    def grad_norms(layer):
+        return torch.stack([p.grad.norm() for p in layer.parameters()])
+
+    def ignores_grads(layer):
+        return torch.zeros(2)
+
+    contract = Contract(function="grad_norms", call=grad_norms, reference=grad_norms,
+                        inputs=used_linear, axes={"case": [1, 2]})
+    check_contract(contract)  # the reference and a right answer both see the gradients
+    contract.call = ignores_grads
+    assert "grad_norms" in _fails(contract)

@@ -4,6 +4,7 @@ import torch
 
 from torchlings.checkapi.testing import expect_tensor
 from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 # Square batches (B == A) are where a wrong broadcast raises no error, so every
 # test tries one square and one non-square case.
@@ -82,3 +83,42 @@ def test_td_loss(exercise):
                 "only its value is wrong. The errors must be (B,) before squaring and "
                 "averaging.",
     )
+
+
+_AXES = {"B": [1, 3, 5], "A": [1, 3], "dtype": [torch.float32, torch.float64],
+         "x": ["moderate", "with -inf (masked actions)"]}
+
+
+def _batch(draw):
+    x = draw.randn(draw["B"], draw["A"], scale=3.0)
+    if draw["x"] != "moderate":
+        x[:, -1] = float("-inf")  # an action masked out in every row
+    return x.requires_grad_()
+
+
+def test_broadcasting_contract(exercise):
+    """Every function keeps its promise for any B and A, float64, masked -inf entries, with gradients."""
+    check_contract(Contract(
+        function="add_bias", call=exercise.add_bias, reference=lambda x, bias: x + bias,
+        inputs=lambda draw: Args(_batch(draw), draw.randn(draw["A"]).requires_grad_()),
+        axes=_AXES,
+        concept="(B, A) + (A,) adds bias[j] to column j of every row, for any B and A, and "
+                "returns a new tensor on the graph of both."))
+    check_contract(Contract(
+        function="weight_rows", call=exercise.weight_rows,
+        reference=lambda x, weights: x * weights.unsqueeze(1),
+        inputs=lambda draw: Args(_batch(draw), draw.rand(draw["B"]).add_(0.5).requires_grad_()),
+        axes=_AXES,
+        concept="Row i times weights[i], element by element: x * weights.unsqueeze(1). "
+                "Elementwise, a masked -inf entry stays -inf; a matrix product such as "
+                "torch.diag(weights) @ x also multiplies it by the 0s off the diagonal, and "
+                "0 * inf is NaN (it also costs B*B*A work instead of B*A)."))
+    check_contract(Contract(
+        function="td_errors", call=exercise.td_errors,
+        reference=lambda q_taken, targets: targets - q_taken[:, 0],
+        inputs=lambda draw: Args(draw.randn(draw["B"], 1, scale=3.0).requires_grad_(),
+                                 draw.randn(draw["B"], scale=3.0)),
+        axes={"B": [1, 2, 6], "dtype": [torch.float32, torch.float64]},
+        concept="targets - q_taken.squeeze(1): (B,) for any B, and on q_taken's graph. The "
+                "TD loss trains the Q-network through these errors; detaching them (or "
+                "building them with .item()) leaves nothing to learn from."))

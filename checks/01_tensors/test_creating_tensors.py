@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 
 def test_reward_buffer(exercise):
@@ -25,7 +26,9 @@ def test_observation_is_float32(exercise):
                   values=[3.0, 1.0], concept=concept)
     obs = exercise.observation([0.5, -2.0, 4.0])
     expect_tensor(obs, name="observation([0.5, -2.0, 4.0])", shape=(3,), dtype=torch.float32,
-                  values=[0.5, -2.0, 4.0], concept=concept)
+                  values=[0.5, -2.0, 4.0],
+                  concept=concept + " Floats must come through as they are: going through an "
+                  "integer dtype first (int64, then .float()) cuts 0.5 to 0.")
 
 
 def test_action_ids(exercise):
@@ -99,3 +102,51 @@ def test_ones_on_device(exercise):
     ones = exercise.ones_on((4,), torch.device("meta"))
     expect_tensor(ones, name="ones_on((4,), meta)", shape=(4,), dtype=torch.float32,
                   device="meta", concept=concept)
+
+
+def _form(noise):
+    """Noise reduced to its shape, dtype and device: any standard-normal draw from the
+    generator is right, so its values are judged by the tests above, not here."""
+    return torch.zeros_like(noise) if isinstance(noise, torch.Tensor) else noise
+
+
+def test_factories_contract(exercise):
+    """Each factory keeps its promise for any sizes: one environment, a scalar shape (), no values."""
+    sizes = {"n": [1, 4], "m": [1, 7]}
+    check_contract(Contract(
+        function="reward_buffer", call=exercise.reward_buffer,
+        reference=lambda n_envs, n_steps: torch.zeros(n_envs, n_steps),
+        inputs=lambda draw: Args(draw["n"], draw["m"]), axes=sizes,
+        concept="torch.zeros(n_envs, n_steps) gives n_envs rows of n_steps float32 zeros, "
+                "whatever the sizes."))
+    check_contract(Contract(
+        function="observation", call=exercise.observation,
+        reference=lambda values: torch.tensor(values, dtype=torch.float32),
+        inputs=lambda draw: Args(list(draw["values"])),
+        axes={"values": [(), (7,), (3, -1), (0.5, -2.25, 4.0), (2, 0.75), (1_000_000, -3)]},
+        concept="The values come out as they are, floats and ints alike, as float32: "
+                "torch.tensor(values, dtype=torch.float32). Going through an integer dtype "
+                "first cuts 0.75 to 0."))
+    check_contract(Contract(
+        function="action_ids", call=exercise.action_ids,
+        reference=lambda n_actions: torch.arange(n_actions),
+        inputs=lambda draw: Args(draw["n_actions"]), axes={"n_actions": [1, 2, 18]},
+        concept="torch.arange(n_actions): the int64 ids 0 .. n_actions - 1 for any count."))
+    shapes = {"shape": [(), (1,), (2, 3), (3, 1, 2)]}
+    check_contract(Contract(
+        function="exploration_noise",
+        call=lambda shape, seed: _form(exercise.exploration_noise(
+            shape, torch.Generator().manual_seed(seed))),
+        reference=lambda shape, seed: torch.zeros(shape),
+        inputs=lambda draw: Args(draw["shape"], draw.seed()), axes=shapes,
+        concept="The noise has exactly the shape it is given, () (a single number) included: "
+                "pass the shape tuple as it is, torch.randn(shape, generator=generator). "
+                "Unpacking it with * leaves torch.randn no size at all for ()."))
+    check_contract(Contract(
+        function="ones_on", call=exercise.ones_on,
+        reference=lambda shape, device: torch.ones(shape, device=device),
+        inputs=lambda draw: Args(draw["shape"], draw.device),
+        axes={**shapes, "device": ["cpu", "meta"]},
+        concept="The ones have exactly the shape they are given, () (a single number) included: "
+                "pass the shape tuple as it is, torch.ones(shape, device=device). Unpacking it "
+                "with * leaves torch.ones no size at all for ()."))

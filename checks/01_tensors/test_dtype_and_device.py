@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from torchlings.checkapi.testing import expect, expect_tensor, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CASES = [  # (cuda_available, mps_available) -> the device to use
     ((True, True), "cuda"),
@@ -95,3 +96,51 @@ def test_loss_inputs_share_the_logits_device(exercise):
                   concept="Every tensor of a loss must be on one device: put the targets on "
                           "logits.device, not on a fixed device such as the CPU, or the loss "
                           "fails on a GPU with 'Expected all tensors to be on the same device'.")
+
+
+def _flags_choice(choose, cuda, mps):
+    value = choose(cuda, mps)
+    # "cuda" and "cuda:0" name the same device here: the promise is the kind of device.
+    return torch.device(value).type if isinstance(value, (torch.device, str)) else value
+
+
+def _batch(draw):
+    # The replay buffer's actions live on the CPU whatever the logits' device.
+    actions = torch.randint(0, draw["A"], (draw["B"],), generator=draw.generator)
+    logits = draw.randn(draw["B"], draw["A"], scale=2.0).requires_grad_()
+    return logits, actions.to(draw.get("actions", torch.float32))
+
+
+_AXES = {"B": [1, 5], "A": [2, 7], "dtype": [torch.float32, torch.float64],
+         "device": ["cpu", "meta"]}
+
+
+def test_dtype_and_device_contract(exercise):
+    """Any flags, batch size, number of actions, logits dtype and device: targets follow the logits."""
+    flags = {"cuda": [True, False], "mps": [True, False]}
+    check_contract(Contract(
+        function="pick_device", call=lambda c, m: _flags_choice(exercise.pick_device, c, m),
+        reference=lambda c, m: "cuda" if c else "mps" if m else "cpu",
+        inputs=lambda draw: Args(draw["cuda"], draw["mps"]), axes=flags,
+        concept="CUDA first, then MPS, then the CPU."))
+    check_contract(Contract(
+        function="class_targets", call=exercise.class_targets,
+        reference=lambda actions, device: actions.to(device, torch.int64),
+        inputs=lambda draw: Args(_batch(draw)[1], draw.device),
+        axes={"B": [1, 5], "A": [2, 18], "actions": [torch.float32, torch.float64],
+              "device": ["cpu", "meta"]},
+        concept="actions.to(device, torch.int64): int64 indices with the same values, on the "
+                "device given. Mind .type(torch.LongTensor): it names a CPU tensor type and "
+                "moves the result back to the CPU."))
+    check_contract(Contract(
+        function="loss_inputs", call=exercise.loss_inputs,
+        reference=lambda logits, actions: (logits, actions.to(logits.device, torch.int64)),
+        inputs=lambda draw: Args(*_batch(draw)), axes=_AXES,
+        concept="The logits come back unchanged: the same dtype (float64 stays float64, no "
+                ".float()), device and graph; only the targets move and convert, to "
+                "logits.device and int64."))
+    check_contract(Contract(
+        function="action_loss", call=exercise.action_loss,
+        reference=lambda logits, actions: F.cross_entropy(logits, actions.to(logits.device).long()),
+        inputs=lambda draw: Args(*_batch(draw)), axes=_AXES,
+        concept="F.cross_entropy of the logits as they are against int64 targets on their device."))

@@ -4,6 +4,7 @@ import numpy as np
 import torch
 
 from torchlings.checkapi.testing import expect, expect_choice, expect_tensor
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 
 def test_answer(exercise):
@@ -123,3 +124,62 @@ def test_shared_batch_shares_a_strided_batch_too(exercise):
         expect(t[1, 1].item() == -7.0,
                f"With {label} as the batch, the tensor did not see batch[1, 1] = -7: it is a "
                "copy of a strided batch, not the batch itself.\n" + concept)
+
+
+_DTYPES = {"float32": np.float32, "float64": np.float64, "int64": np.int64, "uint8": np.uint8,
+           "bool": np.bool_}
+
+
+def _array(shape: tuple, dtype: str, layout: str, seed: int) -> np.ndarray:
+    """A fresh array of the case's dtype, as the environment or a sampler might hand it over."""
+    rng = np.random.default_rng(seed)
+    if layout == "every other column":  # a strided view of a wider array
+        wide = rng.integers(0, 50, size=(*shape[:-1], 2 * shape[-1])) if shape else rng.integers(0, 50)
+        return (wide.astype(_DTYPES[dtype])[..., ::2] if shape else np.asarray(wide, _DTYPES[dtype]))
+    values = rng.standard_normal(shape) * 20
+    array = np.asarray(values).astype(_DTYPES[dtype])
+    return array.T if layout == "transposed" else array
+
+
+def _write_into(array: np.ndarray) -> None:
+    array[...] = np.logical_not(array) if array.dtype == np.bool_ else array * 2 + 1
+
+
+def _before_and_after(convert, shape, dtype, layout, seed):
+    """The tensor's values as returned, and again after the array is written into."""
+    array = _array(shape, dtype, layout, seed)
+    tensor = convert(array)
+    if not isinstance(tensor, torch.Tensor):
+        return tensor
+    before = tensor.clone()
+    _write_into(array)
+    return {"as returned": before, "after the array is written into": tensor}
+
+
+def _case_inputs(draw):
+    return Args(draw["shape"], draw["dtype"], draw["layout"], draw.seed())
+
+
+_AXES = {"shape": [(), (1,), (3, 4)], "dtype": list(_DTYPES),
+         "layout": ["contiguous", "transposed", "every other column"]}
+
+
+def test_conversions_contract(exercise):
+    """Any dtype, shape or layout: the snapshot never changes, the shared batch always does."""
+    check_contract(Contract(
+        function="store_observation",
+        call=lambda *a: _before_and_after(exercise.store_observation, *a),
+        reference=lambda *a: _before_and_after(lambda obs: torch.tensor(obs), *a),
+        inputs=_case_inputs, axes=_AXES, budget=10,
+        concept="A snapshot is a copy with the array's own dtype and shape, for any dtype "
+                "(float64, int64, uint8, bool) and any layout: torch.tensor(obs). Later "
+                "writes to the array must not reach it."))
+    check_contract(Contract(
+        function="shared_batch",
+        call=lambda *a: _before_and_after(exercise.shared_batch, *a),
+        reference=lambda *a: _before_and_after(torch.from_numpy, *a),
+        inputs=_case_inputs, axes={**_AXES, "shape": [(1,), (3, 4), (2, 1, 3)]}, budget=10,
+        concept="The shared batch is the array itself, for any dtype (float64, int64, uint8, "
+                "bool) and any layout (a transpose, every other column): torch.from_numpy "
+                "keeps the dtype and the strides. Converting the dtype or making it "
+                "contiguous copies, and a copy does not see the array's next write."))

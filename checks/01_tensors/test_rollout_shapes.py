@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 B, T, OBS_DIM = 3, 4, 2  # B != T, so mixing them up changes the shape
 
@@ -98,3 +99,49 @@ def test_values_per_step_with_one_environment_or_one_step(exercise):
                       concept="squeeze() without a dim drops every size-1 dimension, so a "
                               "single environment or a single step disappears with the "
                               "trailing 1: squeeze(-1) drops only the last.")
+
+
+def _any_rollout(draw, *, rest=None):
+    """A (B, T, ...) rollout; "from time-major" is the transpose of a (T, B, ...) buffer."""
+    b, t, rest = draw["B"], draw["T"], draw["rest"] if rest is None else rest
+    if draw.get("layout") == "from time-major":
+        x = draw.randn(t, b, *rest).transpose(0, 1)
+    else:
+        x = draw.randn(b, t, *rest)
+    return x.requires_grad_()
+
+
+_AXES = {"B": [1, 3], "T": [1, 4], "rest": [(), (2,), (3, 2)],
+         "layout": ["contiguous", "from time-major"], "dtype": [torch.float32, torch.float64],
+         "device": ["cpu", "meta"]}
+
+
+def test_rollout_shapes_contract(exercise):
+    """Any B and T (one included), any trailing dims, a transposed rollout, float64, meta, gradients."""
+    check_contract(Contract(
+        function="flatten_time", call=exercise.flatten_time,
+        reference=lambda x: x.flatten(0, 1), inputs=lambda draw: Args(_any_rollout(draw)),
+        axes=_AXES,
+        concept=CONCEPT + " Whatever follows (B, T) stays as it is (nothing for rewards, "
+        "(C, H) for images), and the rollout may be a transposed view of a time-major buffer, "
+        "so not contiguous: reshape or flatten copy when they must, view cannot."))
+    check_contract(Contract(
+        function="unflatten_time", call=exercise.unflatten_time,
+        reference=lambda y, b, t: y.reshape(b, t, *y.shape[1:]),
+        inputs=lambda draw: Args(_any_rollout(draw).detach().flatten(0, 1).requires_grad_(),
+                                 draw["B"], draw["T"]),
+        axes={k: v for k, v in _AXES.items() if k != "layout"}, concept=CONCEPT))
+
+    def rollout_and_net(draw):
+        torch.manual_seed(draw.seed())
+        obs = _any_rollout(draw, rest=(draw["obs_dim"],))
+        return Args(torch.nn.Linear(draw["obs_dim"], 1).to(draw["dtype"]), obs)
+
+    check_contract(Contract(
+        function="values_per_step", call=exercise.values_per_step,
+        reference=lambda net, obs: net(obs.flatten(0, 1)).squeeze(-1).reshape(obs.shape[:2]),
+        inputs=rollout_and_net,
+        axes={"B": [1, 3], "T": [1, 4], "obs_dim": [1, 3], "dtype": [torch.float32, torch.float64],
+              "layout": ["contiguous", "from time-major"]},
+        concept="(B, T), one value per environment and step, for any B and T, on the graph of "
+                "the network's parameters: squeeze(-1), then unflatten in the order (B, T)."))

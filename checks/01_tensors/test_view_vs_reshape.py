@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.checkapi.testing import expect_choice, expect_tensor, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 
 def test_answer(exercise):
@@ -60,3 +61,28 @@ def test_batch_major_flat_other_sizes(exercise):
     expect_tensor(_flat(exercise, obs),
                   name="batch_major_flat(obs of shape (2, 5, 3))", shape=(10, 3),
                   dtype=torch.float32, values=_reference(obs), concept=CONCEPT)
+
+
+def _rollout(draw):
+    T, B, D = draw["T"], draw["B"], draw["D"]
+    if draw["dtype"] == torch.int64:  # actions stored per step, say
+        obs = draw.randint(9, B, T, D) if draw["layout"] == "from (B, T, D)" else draw.randint(9, T, B, D)
+    else:
+        obs = draw.randn(B, T, D) if draw["layout"] == "from (B, T, D)" else draw.randn(T, B, D)
+    if draw["layout"] == "from (B, T, D)":  # time-major on the outside, batch-major in memory
+        obs = obs.transpose(0, 1)
+    return Args(obs.requires_grad_(obs.is_floating_point()))
+
+
+def test_batch_major_flat_contract(exercise):
+    """Any T, B, D (one of each included), float64 and int64, any layout, on any device, with its graph."""
+    check_contract(Contract(
+        function="batch_major_flat", call=exercise.batch_major_flat,
+        reference=lambda obs: obs.transpose(0, 1).reshape(obs.shape[0] * obs.shape[1], -1),
+        inputs=_rollout,
+        axes={"T": [1, 5], "B": [1, 4], "D": [1, 3],
+              "dtype": [torch.float32, torch.float64, torch.int64],
+              "layout": ["(T, B, D)", "from (B, T, D)"], "device": ["cpu", "meta"]},
+        concept=CONCEPT + " Only the order changes: the dtype stays as it came (no .float()), "
+        "the device too, and the result stays on the autograd graph of obs (no .detach(), no "
+        "trip through NumPy), so a loss on the flat batch trains what produced it."))

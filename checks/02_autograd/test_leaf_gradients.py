@@ -5,6 +5,7 @@ import torch
 from torchlings.checkapi.testing import expect, expect_tensor
 from torchlings.checkapi.testkit.autograd import backward_passes
 from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT_CUBIC = (
     "d/dx (x^3 + 2x) = 3x^2 + 2, which is 29 at x = 3. Create x with requires_grad=True, "
@@ -94,3 +95,33 @@ def test_linear_gradients_of_trainable_inputs(exercise):
         expect_tensor(grad, name=f"{name} for inputs that require grad", values=want,
                       atol=1e-6, concept=concept)
     inputs.expect_untouched(function="linear_gradients", concept=concept)
+
+
+def _linear_inputs(draw):
+    n = draw["n"]
+    w, x, b = draw.randn(n), draw.randn(n), draw.randn()
+    if draw["inputs"] != "plain":  # a network's weights: they track gradients
+        for t in (w, x, b):
+            t.requires_grad_()
+            if draw["inputs"] == "with a .grad already":
+                t.grad = torch.ones_like(t)
+    return Args(w, x, b)
+
+
+def test_gradients_contract(exercise):
+    """Any x, any length, float64, any device, plain inputs, trainable ones, ones with a .grad."""
+    check_contract(Contract(
+        function="cubic_gradient", call=exercise.cubic_gradient,
+        reference=lambda x: torch.tensor(3 * x**2 + 2.0),
+        inputs=lambda draw: Args(draw["x"]), axes={"x": [-40.5, -1.0, 0.0, 0.25, 7.0]},
+        concept=CONCEPT_CUBIC))
+    check_contract(Contract(
+        function="linear_gradients", call=exercise.linear_gradients,
+        reference=lambda w, x, b: (x.detach().clone(), w.detach().clone(),
+                                   torch.ones_like(b.detach())),
+        inputs=_linear_inputs,
+        axes={"n": [1, 6], "dtype": [torch.float32, torch.float64], "device": ["cpu", "meta"],
+              "inputs": ["plain", "trainable", "with a .grad already"]},
+        concept="The gradients are autograd's, of leaf copies with the inputs' own dtype and "
+                "device: t.detach().clone().requires_grad_(). A copy rebuilt from .tolist() "
+                "or .item() is float32 on the CPU whatever the input was."))

@@ -4,6 +4,7 @@ import torch
 
 from torchlings.checkapi.testing import expect, expect_tensor
 from torchlings.checkapi.testkit.autograd import call_autograd
+from torchlings.checkapi.testkit.harness import EXTREME_LOGIT, Args, Contract, check_contract
 
 INPLACE = (
     "softmax keeps its output for backward, and an in-place add writes into that very "
@@ -84,3 +85,29 @@ def test_entropy_gradient_saturated_softmax(exercise):
                   concept="softmax rounds exp(-200) to exactly 0 in float32, and 0 * log(0) "
                   "is nan. That is why the epsilon is there: keep it, added out of place "
                   "(probs = probs + 1e-8), or use log_softmax for the log.")
+
+
+def test_saved_tensors_contract(exercise):
+    """Any batch (one included), more actions, float64, extreme logits; the trunk from both heads."""
+    check_contract(Contract(
+        function="entropy_gradient", call=exercise.entropy_gradient,
+        reference=reference_entropy_gradient,
+        inputs=lambda draw: Args(draw.randn(draw["B"], draw["A"], scale=draw["scale"])),
+        axes={"B": [1, 4], "A": [2, 9], "dtype": [torch.float32, torch.float64],
+              "scale": [1.0, 30.0, EXTREME_LOGIT]},
+        # The epsilon form the hint suggests moves the gradient by about epsilon (1e-8).
+        tolerance={torch.float64: (1e-6, 1e-6)},
+        concept=INPLACE + " Near-certain actions (logits of +-1000) have probabilities of "
+        "exactly 0: 0 * log(0) is NaN unless log never sees a 0 (an epsilon added out of "
+        "place, or log_softmax)."))
+
+    def actor_critic_inputs(draw):
+        b, a = draw["B"], draw["A"]
+        return Args(draw.randn(3, 6, scale=0.5), draw.randn(6, a), draw.randn(6),
+                    draw.randn(b, 3), draw.randn(b))
+
+    check_contract(Contract(
+        function="actor_critic_gradients", call=exercise.actor_critic_gradients,
+        reference=reference_actor_critic, inputs=actor_critic_inputs,
+        axes={"B": [1, 5], "A": [2, 4], "dtype": [torch.float32, torch.float64]},
+        concept=SHARED))

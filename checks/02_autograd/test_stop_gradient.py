@@ -4,6 +4,7 @@ import torch
 
 from torchlings.checkapi.testing import expect, expect_choice, expect_tensor
 from torchlings.checkapi.testkit.autograd import call_autograd
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 GAMMA = 0.9
 CONCEPT = (
@@ -68,3 +69,36 @@ def test_answer(exercise):
             "included, so the loss has no grad_fn and backward has nothing to go back "
             "through. Put only the target under no_grad.",
     )
+
+
+def _td_inputs(draw):
+    b, d = draw["B"], draw["D"]
+    return Args(draw.randn(d).requires_grad_(), draw.randn(b, d), draw.randn(b),
+                draw.randn(b, d), draw["gamma"])
+
+
+_AXES = {"B": [1, 5], "D": [1, 3], "dtype": [torch.float32, torch.float64],
+         "device": ["cpu", "meta"], "gamma": [0.0, 0.99]}
+
+
+def _reference_target(w, reward, next_obs, gamma):
+    with torch.no_grad():
+        return reward + gamma * (next_obs @ w)
+
+
+def test_td_contract(exercise):
+    """Any batch (one included), any D, float64, any device: the target cut, the prediction learning."""
+    check_contract(Contract(
+        function="td_target",
+        call=lambda w, obs, reward, next_obs, gamma: exercise.td_target(w, reward, next_obs, gamma),
+        reference=lambda w, obs, reward, next_obs, gamma: _reference_target(w, reward, next_obs, gamma),
+        inputs=_td_inputs, axes=_AXES,
+        concept=CONCEPT + " The target keeps w's dtype and device: rebuilding it from "
+        ".tolist() or .item() makes float32 on the CPU."))
+    check_contract(Contract(
+        function="td_loss", call=exercise.td_loss,
+        reference=lambda w, obs, reward, next_obs, gamma: (
+            (obs @ w - _reference_target(w, reward, next_obs, gamma)) ** 2).mean(),
+        inputs=_td_inputs, axes=_AXES,
+        concept="The semi-gradient TD loss: the gradient reaches w through the prediction "
+                "obs @ w only. " + CONCEPT))

@@ -5,6 +5,7 @@ from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor
 from torchlings.checkapi.testkit.contracts import expect_py_int
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.modules import call
 
 OBS, ACTIONS = 4, 2
@@ -127,3 +128,51 @@ def test_count_parameters(exercise):
             concept="Add up p.numel() over module.parameters(): each parameter tensor holds "
             "many numbers (a (2, 4) weight holds 8), and buffers are not parameters.",
         )
+
+
+class _Tied(nn.Module):
+    """An embedding whose weight the output layer reuses: one set of numbers, two layers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(5, 3)
+        self.out = nn.Linear(3, 5, bias=False)
+        self.out.weight = self.embed.weight
+        self.scale = nn.Parameter(torch.ones(()))  # held by the module itself, not a layer
+
+
+_MODULES = {
+    "Linear(7, 1)": lambda: nn.Linear(7, 1),
+    "Linear(3, 2, bias=False)": lambda: nn.Linear(3, 2, bias=False),
+    "nested Sequential": lambda: nn.Sequential(nn.Sequential(nn.Linear(2, 4), nn.Tanh()),
+                                               nn.LayerNorm(4), nn.Linear(4, 3)),
+    "Conv2d(3, 4, 3) + BatchNorm2d(4)": lambda: nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4)),
+    "tied weights and a module-level parameter": _Tied,
+}
+
+
+def test_parameters_contract(exercise):
+    """The count for any module: nested, convolutional, with buffers, tied weights counted once."""
+    check_contract(Contract(
+        function="count_parameters", call=exercise.count_parameters,
+        reference=lambda module: sum(p.numel() for p in module.parameters()),
+        inputs=lambda draw: Args(_MODULES[draw["module"]]()), axes={"module": list(_MODULES)},
+        concept="module.parameters() walks every layer at every depth, the module's own "
+                "parameters included, and yields a parameter shared by two layers once: "
+                "sum(p.numel() for p in module.parameters())."))
+
+    def head_and_obs(draw):
+        torch.manual_seed(draw.seed())
+        head = exercise.NormalizedQHead(draw["obs_dim"], draw["actions"]).to(draw["dtype"])
+        head.set_stats(draw.randn(draw["obs_dim"]), draw.rand(draw["obs_dim"]).add_(0.5))
+        return Args(head, draw.randn(draw["batch"], draw["obs_dim"]))
+
+    check_contract(Contract(
+        function="NormalizedQHead", call=lambda head, obs: head(obs),
+        reference=lambda head, obs: head.linear((obs - head.obs_mean) / head.obs_std),
+        inputs=head_and_obs,
+        axes={"batch": [1, 6], "obs_dim": [1, 4], "actions": [1, 3],
+              "dtype": [torch.float32, torch.float64]},
+        concept="The head normalises with its statistics and applies its Linear layer, for "
+                "any batch, sizes and dtype: .to(float64) converts buffers as it does "
+                "parameters."))

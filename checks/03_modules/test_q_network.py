@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.modules import (
     call,
     expect_module,
@@ -104,3 +105,30 @@ def test_batch_of_one(exercise):
                   shape=(1, 3), dtype=torch.float32,
                   concept="Keep the batch dim even when B = 1: a bare .squeeze() drops it. "
                   + CONCEPT_SHAPE)
+
+
+
+def _form(q_values):
+    """Q-values reduced to shape, dtype and device: the architecture inside is free, so the
+    values themselves are judged by the tests above, not here."""
+    return torch.zeros_like(q_values) if isinstance(q_values, torch.Tensor) else q_values
+
+
+def test_q_network_contract(exercise):
+    """Any batch (one included), one action or more, float64 weights: (B, n_actions) in their dtype."""
+    def inputs(draw):
+        torch.manual_seed(draw.seed())
+        net = exercise.QNetwork(draw["obs_dim"], draw["actions"])
+        obs = draw.randn(draw["batch"], draw["obs_dim"], scale=3.0)
+        return Args(net.to(draw["dtype"]), obs, draw["actions"])
+
+    check_contract(Contract(
+        function="QNetwork", call=lambda net, obs, n_actions: _form(net(obs)),
+        reference=lambda net, obs, n_actions: torch.zeros(obs.shape[0], n_actions, dtype=obs.dtype),
+        inputs=inputs,
+        axes={"batch": [1, 5], "obs_dim": [1, 4], "actions": [1, 3],
+              "dtype": [torch.float32, torch.float64]},
+        concept="(B, n_actions) raw Q-values for any batch and any number of actions (one "
+                "included: (B, 1), no squeeze), in the dtype of the network's weights (no "
+                ".float() on the input)."))
+

@@ -1,5 +1,6 @@
 """Check: a stopped, saved, reloaded and continued run ends where the uninterrupted run ends."""
 
+import itertools
 import pickle
 
 import pytest
@@ -7,6 +8,7 @@ import torch
 from torch import nn
 
 from torchlings.checkapi.testing import expect, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 TOTAL_STEPS = 12
 STOP_AT = 5
@@ -207,3 +209,110 @@ def test_buffers_are_restored_too(exercise, tmp_path):
                "its parameters. Save model.state_dict(), which holds both, and load it with the "
                "default strict=True, which refuses a checkpoint that lacks a key instead of "
                "silently keeping the fresh model's values.\n" + RESUME_CONCEPT)
+
+
+def test_save_leaves_the_random_stream_alone(exercise, tmp_path):
+    """Saving draws no random numbers: a run that checkpoints and goes on is not disturbed."""
+    model, optimizer = _fresh(0)
+    before = torch.get_rng_state()
+    exercise.save_checkpoint(tmp_path / "probe.pt", model, optimizer, 0)
+    expect(torch.equal(before, torch.get_rng_state()),
+           "save_checkpoint moved torch's global random stream (it drew a random number or "
+           "re-seeded). A run that saves every few steps and keeps going then draws other "
+           "dropout masks and minibatches than one that never saved, and than one resumed "
+           "from that checkpoint. Read the state with torch.get_rng_state(); draw nothing.\n"
+           + RESUME_CONCEPT)
+
+
+# The contract: over other optimizers, models with dropout or buffers, dtypes and stopping
+# points, both a run that saves and goes on and a run stopped, reloaded into fresh objects
+# and continued end exactly where the run that never saved ends.
+_OPTIMIZERS = {
+    "Adam": lambda params: torch.optim.Adam(params, lr=1e-2),
+    "AdamW": lambda params: torch.optim.AdamW(params, lr=1e-2, weight_decay=0.1),
+    "SGD+momentum": lambda params: torch.optim.SGD(params, lr=1e-2, momentum=0.9),
+}
+_MODELS = {
+    "dropout": lambda: nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 1)),
+    "batchnorm+dropout": lambda: nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Dropout(0.2),
+                                               nn.Linear(8, 1)),
+}
+CONTRACT_STEPS = 6
+_paths = itertools.count()
+
+
+def _build(model_kind, optimizer_kind, dtype, seed):
+    torch.manual_seed(seed)
+    model = _MODELS[model_kind]().to(dtype)
+    return model, _OPTIMIZERS[optimizer_kind](model.parameters())
+
+
+def _final_weights(model):
+    return {name: value.detach().clone() for name, value in model.state_dict().items()}
+
+
+def _never_saved(model, optimizer, stop_at, seed, data, path_type):
+    """The promise: the run that was never stopped and never saved."""
+    model, optimizer = _build(model, optimizer, data[0].dtype, seed)
+    torch.manual_seed(seed + 1)
+    _train(model, optimizer, 0, CONTRACT_STEPS, data)
+    weights = _final_weights(model)
+    return {"run that saved and went on": weights, "resumed run": weights}
+
+
+def _with_checkpoint(save, load, tmp_path):
+    def runs(model, optimizer, stop_at, seed, data, path_type):
+        kinds = (model, optimizer)
+        path = tmp_path / f"contract-{next(_paths)}.pt"
+        path = str(path) if path_type == "str" else path
+        model, optimizer = _build(*kinds, data[0].dtype, seed)
+        torch.manual_seed(seed + 1)
+        _train(model, optimizer, 0, stop_at, data)
+        save(path, model, optimizer, stop_at)
+        _train(model, optimizer, stop_at, CONTRACT_STEPS, data)
+        kept_going = _final_weights(model)
+
+        fresh, fresh_optimizer = _build(*kinds, data[0].dtype, seed + 50)  # a new process
+        torch.manual_seed(seed + 99)
+        step = load(path, fresh, fresh_optimizer)
+        _train(fresh, fresh_optimizer, step, CONTRACT_STEPS, data)
+        return {"run that saved and went on": kept_going, "resumed run": _final_weights(fresh)}
+    return runs
+
+
+def _diagnose(case, got, want):
+    for part in want:
+        if got[part].keys() != want[part].keys():
+            return
+    kept, resumed = ("run that saved and went on", "resumed run")
+    differs = {part: any(not torch.equal(got[part][k], want[part][k]) for k in want[part])
+               for part in (kept, resumed)}
+    if differs[kept] and not differs[resumed]:
+        fail("A run that saved a checkpoint and kept going ended with other weights than a run "
+             f"that never saved ({case.label}): save_checkpoint changes the run it saves. Save "
+             "copies of the state; draw nothing from the random stream and change nothing in "
+             "the model or optimizer.\n" + RESUME_CONCEPT)
+    if differs[resumed]:
+        fail(f"With {case.label}, the resumed run ended with other weights than the run that "
+             "never stopped. Every part of the state that changes from step to step must come "
+             "back: model.state_dict() (with buffers), optimizer.state_dict() whatever the "
+             "optimizer, torch.get_rng_state(), and the step.\n" + RESUME_CONCEPT)
+
+
+def test_resume_contract(exercise, tmp_path):
+    """Other optimizers, buffers, float64, stopping early or late: resuming changes nothing."""
+    def inputs(draw):
+        dtype = draw["dtype"]
+        x, y = _data()
+        return Args(model=draw["model"], optimizer=draw["optimizer"], stop_at=draw["stop_at"],
+                    seed=draw.seed() % 10_000, data=(x.to(dtype), y.to(dtype)),
+                    path_type=draw["path"])
+
+    check_contract(Contract(
+        function="save_checkpoint / load_checkpoint",
+        call=_with_checkpoint(exercise.save_checkpoint, exercise.load_checkpoint, tmp_path),
+        reference=_never_saved, inputs=inputs,
+        axes={"optimizer": list(_OPTIMIZERS), "model": list(_MODELS), "stop_at": [1, 4],
+              "dtype": [torch.float32, torch.float64], "path": ["str", "Path"]},
+        atol=0.0, rtol=0.0, tolerance={torch.float64: (0.0, 0.0)},  # bit for bit
+        uses_rng=True, budget=6, diagnose=_diagnose, concept=RESUME_CONCEPT))

@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_choice, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = (
     "torch.isfinite(g) is False for NaN, +Inf and -Inf alike; a gradient is bad if any element "
@@ -111,3 +112,83 @@ def test_anomaly_detection(exercise):
             "operation and prints its forward traceback. It slows training down a lot, so "
             "turn it on only while hunting a NaN.",
     )
+
+
+# The contract: over dtypes (float64's huge finite numbers, float16's small range), which
+# kind of bad value, and how many parameters have no gradient, the names are exactly the
+# parameters with a non-finite gradient, and every .grad is left as it was: a hunt for NaNs
+# reports, it does not repair (nan_to_num_, .grad = None) behind the caller's back.
+_BAD = {"nan": float("nan"), "+inf": float("inf"), "-inf": float("-inf")}
+GRADS_AFTER = "every .grad after the call"
+
+
+def _grads(model):
+    return {name: None if p.grad is None else p.grad.clone() for name, p in model.named_parameters()}
+
+
+def _reference(model):
+    bad = [name for name, p in model.named_parameters()
+           if p.grad is not None and not torch.isfinite(p.grad).all()]
+    return {"names, sorted": sorted(bad), GRADS_AFTER: _grads(model)}
+
+
+def _calling(nonfinite_grads):
+    def run(model):
+        found = nonfinite_grads(model)
+        names = sorted(found) if isinstance(found, (list, tuple)) else found
+        return {"names, sorted": names, GRADS_AFTER: _grads(model)}
+    return run
+
+
+def _diagnose_contract(case, got, want):
+    if not isinstance(got, dict) or not isinstance(got.get("names, sorted"), list):
+        return
+    after, before = got[GRADS_AFTER], want[GRADS_AFTER]
+    for name, grad in before.items():
+        now = after.get(name)
+        changed = (grad is None) != (now is None) or (
+            grad is not None and not torch.equal(grad.nan_to_num(1.0, 2.0, 3.0),
+                                                 now.nan_to_num(1.0, 2.0, 3.0)))
+        if changed:
+            fail(f"With {case.label}, nonfinite_grads changed the gradient of {name!r} "
+                 "(replaced its NaN/Inf, or set .grad to None). It only reports: the caller "
+                 "decides what to do (skip the step, lower the learning rate), and needs the "
+                 "gradients as backward left them to find the cause.\n" + CONCEPT)
+    missed = set(want["names, sorted"]) - set(got["names, sorted"])
+    extra = set(got["names, sorted"]) - set(want["names, sorted"])
+    if extra and case.axes["huge"]:
+        fail(f"With {case.label}, {sorted(extra)} were reported, but their gradients are finite: "
+             f"huge values near {case.axes['dtype']}'s largest number. Test the gradient in its "
+             "own dtype (a .float() of a float64 gradient turns 1e300 into inf; a sum or a norm "
+             "overflows).\n" + CONCEPT)
+    if missed or extra:
+        fail(f"With {case.label}, missed {sorted(missed)} and wrongly reported {sorted(extra)}."
+             "\n" + CONCEPT)
+
+
+def test_nonfinite_grads_contract(exercise):
+    """Other dtypes, NaN / +Inf / -Inf, huge finite values, missing gradients: exact names, grads kept."""
+    def inputs(draw):
+        torch.manual_seed(draw.seed() % 10_000)
+        model = nn.ModuleDict({f"layer{i}": nn.Linear(3, 2) for i in range(draw["layers"])})
+        model = model.to(draw["dtype"])
+        biggest = torch.finfo(draw["dtype"]).max
+        for index, parameter in enumerate(model.parameters()):
+            if index % 3 == 2:
+                continue  # no gradient: this parameter took no part in the loss
+            grad = draw.randn(*parameter.shape, dtype=draw["dtype"])
+            if draw["huge"]:
+                grad = grad.sign() * (0.9 * biggest)
+            if draw.random.random() < 0.5:
+                position = draw.random.randrange(grad.numel())
+                grad.view(-1)[position] = _BAD[draw["bad"]]
+            parameter.grad = grad
+        return Args(model)
+
+    check_contract(Contract(
+        function="nonfinite_grads", call=_calling(exercise.nonfinite_grads),
+        reference=_reference, inputs=inputs,
+        axes={"dtype": [torch.float32, torch.float64, torch.float16], "bad": list(_BAD),
+              "huge": [False, True], "layers": [1, 4]},
+        atol=0.0, rtol=0.0, tolerance={torch.float64: (0.0, 0.0), torch.float16: (0.0, 0.0)},
+        gradients=False, budget=10, diagnose=_diagnose_contract, concept=CONCEPT))

@@ -6,6 +6,7 @@ one (torch.load with weights_only=False, or Python's pickle.load, say as a
 fallback when weights_only=True refuses) is caught and named.
 """
 
+import itertools
 import pickle
 import warnings
 import zipfile
@@ -14,6 +15,7 @@ import torch
 from torch import nn
 
 from torchlings.checkapi.testing import expect, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = (
     "Save model.state_dict() with torch.save (a dict of names to tensors), and load it with "
@@ -156,3 +158,81 @@ def test_refuses_a_plain_pickle_that_runs_code(exercise, tmp_path):
     expect(raised is not None,
            "load_weights accepted a file that holds no state_dict without complaint.\n"
            + CONCEPT)
+
+
+# The contract: whatever the network (buffers, convolutions, float64), the weights saved from
+# one model come back bit for bit into a freshly built one, in place: the loaded model keeps
+# its own parameter objects and dtype, so an optimizer built on them before loading still
+# trains the loaded weights.
+_NETWORKS = {
+    "mlp+batchnorm": lambda: nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.ReLU(),
+                                           nn.Linear(8, 2)),
+    "conv": lambda: nn.Sequential(nn.Conv1d(3, 4, 2), nn.ReLU(), nn.Flatten(), nn.Linear(8, 2)),
+    "gru": lambda: nn.GRU(3, 5, batch_first=True),
+}
+_files = itertools.count()
+IN_PLACE = "every parameter loaded in place"
+
+
+def _built(kind, dtype, seed):
+    torch.manual_seed(seed)
+    return _NETWORKS[kind]().to(dtype)
+
+
+def _promise(source, target, path_type):
+    """The saved model's state, in the target's own parameter objects."""
+    return {"weights": {k: v.clone() for k, v in source.state_dict().items()}, IN_PLACE: True}
+
+
+def _round_trip(save, load, tmp_path):
+    def run(source, target, path_type):
+        path = tmp_path / f"contract-{next(_files)}.pt"
+        path = str(path) if path_type == "str" else path
+        before = list(target.parameters())
+        save(source, path)
+        load(target, path)
+        after = list(target.parameters())
+        kept = len(before) == len(after) and all(a is b for a, b in zip(before, after, strict=True))
+        return {"weights": {k: v.detach().clone() for k, v in target.state_dict().items()},
+                IN_PLACE: kept}
+    return run
+
+
+def _diagnose(case, got, want):
+    if isinstance(got, dict) and got.get(IN_PLACE) is False:
+        fail(f"With {case.label}, load_weights replaced the model's parameters with new "
+             "tensor objects (load_state_dict(..., assign=True), or setting attributes) instead "
+             "of copying the saved values into them. An optimizer built before loading still "
+             "holds the old parameters and would train those, not the loaded weights. Let "
+             "model.load_state_dict(state) copy in place (assign stays False).\n" + CONCEPT)
+    weights = got.get("weights") if isinstance(got, dict) else None
+    if isinstance(weights, dict) and weights.keys() == want["weights"].keys():
+        for name, value in want["weights"].items():
+            if not torch.equal(weights[name], value):
+                fail(f"With {case.label}, {name!r} came back different from the saved value "
+                     "(largest difference "
+                     f"{(weights[name].double() - value.double()).abs().max().item():.3g}). "
+                     "Saving must keep every tensor exactly: no conversion to a smaller dtype, "
+                     "no rounding; torch.save(model.state_dict(), path) does.\n" + CONCEPT)
+
+
+def test_round_trip_contract(exercise, tmp_path):
+    """Other networks, float64, str or Path: weights come back exactly, in place."""
+    def inputs(draw):
+        source = _built(draw["network"], draw["dtype"], draw.seed() % 10_000)
+        if draw["trained"]:
+            with torch.no_grad():  # change every tensor, buffers included, off its fresh start
+                for value in source.state_dict().values():
+                    value.add_(torch.randn(value.shape, generator=draw.generator).to(value.dtype)
+                               if value.is_floating_point() else 3)
+        return Args(source, _built(draw["network"], draw["dtype"], draw.seed() % 10_000),
+                    draw["path"])
+
+    check_contract(Contract(
+        function="save_weights / load_weights",
+        call=_round_trip(exercise.save_weights, exercise.load_weights, tmp_path),
+        reference=_promise, inputs=inputs,
+        axes={"network": list(_NETWORKS), "dtype": [torch.float32, torch.float64],
+              "trained": [False, True], "path": ["str", "Path"]},
+        atol=0.0, rtol=0.0, tolerance={torch.float64: (0.0, 0.0)},  # bit for bit
+        gradients=False, budget=6, diagnose=_diagnose, concept=CONCEPT))

@@ -41,7 +41,10 @@ def add_bias(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
 
 
 def weight_rows(x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """x is (B, A), weights is (B,): multiply row i of x by weights[i]. Returns (B, A)."""
+    """x is (B, A), weights is (B,): multiply row i of x by weights[i]. Returns (B, A).
+
+    The weights are positive; x may hold -inf (a masked action), which stays -inf.
+    """
     # TODO: weights lines up with the columns here, not the rows
     return x * weights
 

@@ -54,6 +54,8 @@ def action_ids(n_actions: int) -> torch.Tensor:
 def exploration_noise(shape: tuple, generator: torch.Generator) -> torch.Tensor:
     """float32 standard-normal noise of the given shape, drawn from `generator`.
 
+    Any shape, () (a single number) included.
+
     Drawing from the generator you are handed (the `generator=` argument of the
     factory) makes the noise reproducible: the same seed gives the same noise.
     """
@@ -62,6 +64,6 @@ def exploration_noise(shape: tuple, generator: torch.Generator) -> torch.Tensor:
 
 
 def ones_on(shape: tuple, device: torch.device) -> torch.Tensor:
-    """A float32 tensor of ones of the given shape, created on `device`."""
+    """A float32 tensor of ones of the given shape, () included, created on `device`."""
     # TODO: the factory takes device= as well as the shape
     raise NotImplementedError("create the ones on the requested device")

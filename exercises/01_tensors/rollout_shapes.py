@@ -39,7 +39,10 @@ import torch
 
 
 def flatten_time(x: torch.Tensor) -> torch.Tensor:
-    """(B, T, ...) -> (B*T, ...): row b*T + t is x[b, t]. Works for obs and for rewards."""
+    """(B, T, ...) -> (B*T, ...): row b*T + t is x[b, t]. Works for obs and for rewards.
+
+    x may be a transposed view of a time-major buffer, so not contiguous.
+    """
     # TODO: merge the first two dimensions, keep the rest
     raise NotImplementedError("merge the batch and time dimensions")
 

@@ -35,7 +35,8 @@ def td_target(
 ) -> torch.Tensor:
     """The TD(0) target reward + gamma * V(next_obs), with V(s) = s @ w, cut from the graph.
 
-    w is (D,) and requires grad; reward is (B,); next_obs is (B, D). Returns (B,).
+    w is (D,) and requires grad; reward is (B,) and next_obs is (B, D), plain data
+    that does not. Returns (B,), in w's dtype and on its device.
     (Episode ends are left out to keep the idea alone.)
     """
     # TODO: autograd must not see this computation; the target is a fixed number.

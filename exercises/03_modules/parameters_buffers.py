@@ -53,6 +53,7 @@ def count_parameters(module: nn.Module) -> int:
     """The number of trainable numbers in `module`: every element of every parameter.
 
     For nn.Linear(4, 2) that is 4 * 2 weights + 2 biases = 10. Buffers do not count.
+    A parameter that two layers share (tied weights) is one set of numbers: count it once.
     (Every parameter here requires grad. Whether a frozen one, requires_grad=False,
     counts is a choice of convention; this check never hands you one.)
     """

@@ -24,7 +24,10 @@ from torch import nn
 
 
 def nonfinite_grads(model: nn.Module) -> list[str]:
-    """Names (as in named_parameters) of parameters whose .grad holds a NaN or an Inf."""
+    """Names (as in named_parameters) of parameters whose .grad holds a NaN or an Inf.
+
+    It only reports: every .grad is left exactly as it was (the caller decides what to do).
+    """
     bad = []
     for name, parameter in model.named_parameters():
         # TODO: this misses some non-finite values, and crashes on parameters

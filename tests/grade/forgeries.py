@@ -255,5 +255,12 @@ FOOLING = {
 }
 # Stopped by the check helpers themselves (a plain check too, since it was found).
 STOPPED_BY_CHECKS = {"spoofed_tensor": SPOOFED_TENSOR}
+# Fooled a plain check before pytest was set up ahead of the learner's file; now the
+# check is collected (and pytest configured) first, so a plain check stops them too.
+# The grade must still stop them (they stay in FOOLING for that).
+NOW_STOPPED_BY_A_PLAIN_CHECK = {"check_rewrite", "pytest_plugin"}
+# Replacing an engine function at import is named by the tamper watch right after the
+# learner's file loads, in a plain check too.
+NOW_STOPPED_BY_A_PLAIN_CHECK |= {"engine_summary"}
 # Those the grade flags but lets pass.
 ONLY_FLAGGED = {"operator_kernel"}

@@ -266,7 +266,15 @@ def _copy(value: Any) -> Any:
         if value.grad is not None:
             out.grad = value.grad.detach().clone()
         return out
-    if isinstance(value, (nn.Module, list, dict, tuple)):
+    if isinstance(value, nn.Module):
+        module = copy.deepcopy(value)
+        # deepcopy drops a parameter's .grad; a used module (gradients already there) must
+        # reach both calls as it is, as a tensor input does.
+        for mine, theirs in zip(value.parameters(), module.parameters(), strict=True):
+            if mine.grad is not None:
+                theirs.grad = mine.grad.detach().clone()
+        return module
+    if isinstance(value, (list, dict, tuple)):
         return copy.deepcopy(value)
     return value
 
