@@ -3,6 +3,7 @@
 import torch
 
 from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.modules import (
     call,
     expect_module,
@@ -123,3 +124,40 @@ def test_outputs_are_unbounded(exercise):
             "sums of rewards and logits are free scores: the heads end in a plain Linear layer.",
             kind="bounded", name=name,
         )
+
+
+def _one_at_a_time(net, obs: torch.Tensor, n_actions: int):
+    """The promise, built row by row: logits (B, n_actions), value (B,), each row on its own."""
+    logits, values = [], []
+    for row in obs.split(1):
+        out = net(row)
+        expect(isinstance(out, tuple) and len(out) == 2,
+               "ActorCritic should return a tuple (logits, value).", kind="type",
+               name="ActorCritic's output")
+        row_logits, row_value = out
+        expect(row_logits.numel() == n_actions and row_value.numel() == 1,
+               f"For one observation ActorCritic(obs_dim, n_actions={n_actions}) should give "
+               f"{n_actions} logits and one value, but it gave {row_logits.numel()} logits and "
+               f"{row_value.numel()} value entries.", kind="shape", name="ActorCritic")
+        # The promise's shapes and dtype, whatever this row came back as.
+        logits.append(row_logits.reshape(1, n_actions).to(obs.dtype))
+        values.append(row_value.reshape(1).to(obs.dtype))
+    return torch.cat(logits), torch.cat(values)
+
+
+def test_contract(exercise):
+    """Any batch (one included), obs_dim, n_actions, hidden and float64: (B, n_actions) and (B,)."""
+    def inputs(draw):
+        torch.manual_seed(draw.seed())
+        net = exercise.ActorCritic(draw["obs_dim"], draw["n_actions"], hidden=draw["hidden"])
+        net = net.to(draw["dtype"])
+        return Args(net, draw.randn(draw["batch"], draw["obs_dim"]), draw["n_actions"])
+
+    check_contract(Contract(
+        function="ActorCritic.forward", call=lambda net, obs, n_actions: net(obs),
+        reference=_one_at_a_time, inputs=inputs,
+        axes={"batch": [1, 5], "obs_dim": [1, 3], "n_actions": [1, 4], "hidden": [2, 16],
+              "dtype": [torch.float32, torch.float64]},
+        budget=8,
+        concept="forward returns (logits, value): logits (B, n_actions) and value (B,) for "
+        "every batch size, one included, in the dtype of the network. " + CONCEPT_SHARED))

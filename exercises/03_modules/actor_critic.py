@@ -19,7 +19,9 @@ trunk, as CleanRL's Atari PPO has it.)
 `forward(obs)` takes a batch (B, obs_dim) and returns `(logits, value)` with
 logits of shape (B, n_actions) and value of shape (B,): one number per
 observation, without a trailing dimension of 1 (a (B, 1) value that later
-meets (B,) returns broadcasts to (B, B) and silently ruins the loss).
+meets (B,) returns broadcasts to (B, B) and silently ruins the loss). Both
+come out in the network's own dtype (after `.to(torch.float64)` they are
+float64), for any batch size including one.
 
 The value head below does not share the trunk. Fix it.
 """
