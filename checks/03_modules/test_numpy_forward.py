@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_tensor, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.modules import call
 
 CONCEPT = (
@@ -29,13 +30,26 @@ def _as_tensor(result, name: str, want_shape: tuple[int, ...]) -> torch.Tensor:
 def _linear(exercise, x, weight, bias, name):
     # Wrap NumPy's error (a ValueError) the way the runner explains shape errors.
     try:
-        return exercise.linear(x, weight, bias)
+        return _linear_keeping_arguments(exercise, x, weight, bias)
     except ValueError as exc:
         fail(
             f"{name} raised ValueError: {exc}\nweight has shape {weight.shape} "
             f"(out_features, in_features), x has shape {x.shape}.\n{CONCEPT}",
             kind="error", name=name,
         )
+
+
+def _linear_keeping_arguments(exercise, x, weight, bias):
+    """exercise.linear, failing if it wrote into the caller's arrays (NumPy's += does)."""
+    before = [a.copy() for a in (x, weight, bias)]
+    result = exercise.linear(x, weight, bias)
+    for name, kept, now in zip(("x", "weight", "bias"), before, (x, weight, bias), strict=True):
+        expect(np.array_equal(kept, now),
+               f"linear changed its argument {name} in place: the caller's arrays (a policy's "
+               "exported weights) must come back as they were. Compute a new array instead "
+               "(a + b, not a += b).",
+               kind="mutated", name="linear")
+    return result
 
 
 def test_linear_matches_nn_linear(exercise):
@@ -79,3 +93,45 @@ def test_numpy_forward_matches_module(exercise):
             fail(f"{label} raised ValueError: {exc}\n{CONCEPT}", kind="error", name=label)
         got = _as_tensor(result, label, (9, n_actions))
         expect_tensor(got, name=label, values=want, atol=1e-5, concept=CONCEPT)
+
+
+_NUMPY_DTYPE = {torch.float32: np.float32, torch.float64: np.float64}
+
+
+def _linear_inputs(draw):
+    dtype = _NUMPY_DTYPE[draw["dtype"]]
+    shape = (draw["in_f"],) if draw["batch"] is None else (draw["batch"], draw["in_f"])
+    x = draw.randn(*shape, dtype=torch.float64, scale=2.0).numpy().astype(dtype)
+    weight = draw.randn(draw["out_f"], draw["in_f"], dtype=torch.float64).numpy().astype(dtype)
+    bias = draw.randn(draw["out_f"], dtype=torch.float64).numpy().astype(dtype)
+    return Args(x, weight, bias)
+
+
+def _linear_reference(x, weight, bias):
+    """What nn.Linear computes, in the arrays' own dtype, worked out in float64."""
+    x64, w64, b64 = (torch.from_numpy(a).double() for a in (x, weight, bias))
+    return (x64 @ w64.T + b64).to(torch.from_numpy(x).dtype)
+
+
+def _linear_as_tensor(exercise):
+    def call(x, weight, bias):
+        result = _linear_keeping_arguments(exercise, x, weight, bias)
+        expect(isinstance(result, np.ndarray),
+               f"linear should return a NumPy array (np.ndarray), but it returned "
+               f"{type(result).__name__}. Stay in NumPy: @, .T and + work on arrays.",
+               kind="type", name="linear", expected="np.ndarray", actual=type(result).__name__)
+        return torch.from_numpy(np.array(result))
+    return call
+
+
+def test_linear_contract(exercise):
+    """Any sizes (square and 1-wide included), one observation or a batch, float32 or float64."""
+    check_contract(Contract(
+        function="linear", call=_linear_as_tensor(exercise), reference=_linear_reference,
+        inputs=_linear_inputs,
+        axes={"batch": [None, 1, 5], "in_f": [1, 4], "out_f": [1, 4],
+              "dtype": [torch.float32, torch.float64]},
+        budget=10,
+        concept="linear(x, weight, bias) is x @ weight.T + bias for x of shape (B, in) or (in,), "
+        "giving (B, out) or (out,) in the arrays' own dtype (float64 in, float64 out). "
+        + CONCEPT))

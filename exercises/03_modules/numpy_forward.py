@@ -20,6 +20,9 @@ you know the export is right.
 
 Write `linear` so that `numpy_forward` matches the PyTorch network, for a
 batch of observations (B, obs_dim) and for a single observation (obs_dim,).
+The result keeps the arrays' dtype: float32 arrays give float32, float64
+arrays give float64 (a forward pass that rounds down loses the decimals you
+export to keep).
 """
 
 import numpy as np
