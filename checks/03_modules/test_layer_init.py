@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_close, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.modules import expect_module
 
 OBS, ACTIONS, HIDDEN = 4, 3, 64
@@ -184,6 +185,71 @@ def test_init_layer_zero_bias(exercise):
     for in_f, out_f, gain in LAYER_CASES:
         layer, _, values, _, _, name = _init_one(exercise, in_f, out_f, gain)
         _expect_zero_bias(layer.bias, values["bias"], name=name)
+
+
+def test_init_layer_draws_from_the_callers_stream(exercise):
+    """Another global seed gives another matrix: init_layer neither re-seeds nor fixes its own seed."""
+    weights = []
+    for seed in (1, 2):
+        layer = nn.Linear(5, 5)
+        torch.set_rng_state(torch.Generator().manual_seed(seed).get_state())  # as manual_seed
+        _run(exercise.init_layer, layer, 1.0, name="init_layer(nn.Linear(5, 5), gain=1)")
+        weights.append(layer.weight.detach().clone())
+    expect(
+        not torch.equal(*weights),
+        "init_layer gave exactly the same weight after torch.manual_seed(1) as after "
+        "torch.manual_seed(2): it re-seeds the global random stream (torch.manual_seed inside) "
+        "or draws from a generator of its own with a fixed seed. Then every layer of one shape "
+        "starts identical, and the caller's seed no longer chooses the run. Draw from the "
+        "global stream and leave seeding to the caller: nn.init.orthogonal_ does.",
+        kind="reseeded", name="init_layer",
+    )
+
+
+def _init_layer_summary(exercise):
+    """What init_layer promises, measured: W W^T / gain**2 (W^T W for a tall W), bias, identity."""
+    def call(layer, gain):
+        owned = {k: p for k, p in layer.named_parameters()}
+        out = _run(exercise.init_layer, layer, gain, name="init_layer")
+        with torch.no_grad():
+            return {"gram over gain**2": _gram_in_dtype(layer.weight) / gain**2,
+                    "bias": layer.bias.detach().clone(),
+                    "returns the layer, same parameters": out is layer and all(
+                        p is owned[k] for k, p in layer.named_parameters())}
+    return call
+
+
+def _gram_in_dtype(weight: torch.Tensor) -> torch.Tensor:
+    w = weight.detach()
+    return w @ w.T if w.shape[0] <= w.shape[1] else w.T @ w
+
+
+def _init_layer_promise(layer, gain):
+    out_f, in_f = layer.weight.shape
+    dtype = layer.weight.dtype
+    return {"gram over gain**2": torch.eye(min(out_f, in_f), dtype=dtype),
+            "bias": torch.zeros(out_f, dtype=dtype),
+            "returns the layer, same parameters": True}
+
+
+def test_init_layer_contract(exercise):
+    """Any shape (one unit wide included), any gain, float64 layers stay float64."""
+    def inputs(draw):
+        torch.manual_seed(draw.seed())
+        return Args(nn.Linear(draw["in_f"], draw["out_f"]).to(draw["dtype"]), draw["gain"])
+
+    check_contract(Contract(
+        function="init_layer", call=_init_layer_summary(exercise), reference=_init_layer_promise,
+        inputs=inputs,
+        axes={"in_f": [1, 5], "out_f": [1, 3, 8], "gain": [0.01, math.sqrt(2)],
+              "dtype": [torch.float32, torch.float64]},
+        budget=10, gradients=False, uses_rng=True,
+        # Orthogonality to float32 rounding whatever the method, in float64 layers as well.
+        atol=1e-4, rtol=1e-4, tolerance={torch.float64: (1e-5, 1e-5)},
+        concept="init_layer fills the layer's own weight (orthogonal, scaled by gain: W @ W.T == "
+        "gain**2 * I, or W.T @ W for a tall W) and its own bias (zeros), keeping their dtype: "
+        "a float64 layer stays float64. A new tensor (torch.empty, torch.zeros) is float32 on "
+        "the CPU whatever the layer is. " + CONCEPT_IN_PLACE))
 
 
 # --- the whole actor-critic ------------------------------------------------------------------

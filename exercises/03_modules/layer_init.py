@@ -21,6 +21,9 @@ do. Do not build a new tensor or a new nn.Parameter and assign it to
 `layer.weight`: an optimizer created earlier (or any other holder of the old
 parameter) would keep training the old one. And do not initialise a copy
 (copy.deepcopy, .clone()): the model would stay as it was.
+The layer keeps its dtype (a float64 layer stays float64), and the random
+numbers come from the global stream, as nn.init's do: seeding is the
+caller's choice, so init_layer never calls torch.manual_seed.
 
 Write `init_layer`. Then look at `init_actor_critic`: it gives every layer
 the same gain. Is that what the policy head needs?
