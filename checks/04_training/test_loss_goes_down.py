@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from torchlings.checkapi.testing import expect, expect_close, record_series
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.spies import EventLog, watch_backward, watch_optimizers
 
 STEPS = 100
@@ -139,3 +140,70 @@ def test_loss_goes_down(exercise):
     expect(losses[-1] < 0.4 * losses[0],
            f"The model fits, but the logged losses do not show it (first {losses[0]:.4g}, last "
            f"{losses[-1]:.4g}). Log each update's own loss.", first=losses[0], last=losses[-1])
+
+
+def _contract_inputs(draw):
+    """A small Q-network (weights from the case's stream), a batch of observations, targets."""
+    obs_dim, n_actions = draw["obs_dim"], draw["n_actions"]
+    model = QNetwork(obs_dim, n_actions, hidden=8).to(draw["dtype"])
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(draw.randn(*p.shape, scale=0.5))
+    obs = draw.randn(draw["batch"], obs_dim)
+    target_q = draw.randn(draw["batch"], n_actions)
+    return Args(model, obs, target_q, steps=draw["steps"])
+
+
+def _what_the_loop_did(fit):
+    """Run fit under watch; what it promises: how many updates and logs, floats, each logged
+    loss the MSE just before its update, one optimizer. Optimizer and learning rate are the
+    learner's choice, so the values are judged against this run's own updates."""
+    def run(model, obs, target_q, *, steps):
+        with watch_optimizers(model.parameters(),
+                              lambda: F.mse_loss(model(obs), target_q)) as seen:
+            losses = fit(model, obs, target_q, steps=steps)
+        floats = isinstance(losses, list) and all(isinstance(v, float) for v in losses)
+        before = seen.losses_before
+        logged_right = floats and len(losses) == len(before) and all(
+            math.isclose(v, w, rel_tol=1e-4, abs_tol=1e-6) for v, w in zip(losses, before,
+                                                                           strict=True))
+        count = len(losses) if isinstance(losses, list) else -1
+        return count, len(before), floats, logged_right, len(seen.optimizers) <= 1
+    return run
+
+
+def _reference_fit(model, obs, target_q, steps=100):
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(obs), target_q)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def _say_what_broke(case, got, want):
+    count, updates, floats, logged_right, one_optimizer = got
+    steps = case.inputs.kwargs["steps"]
+    where = f"With {case.label}, "
+    expect(count == steps and updates == steps,
+           where + f"fit(steps={steps}) logged {count} losses and made {updates} optimizer "
+           f"steps on model's parameters; expected {steps} of each.\n" + CONCEPT)
+    expect(floats, where + "fit should return a list of Python floats (loss.item()).")
+    expect(one_optimizer, where + "more than one optimizer stepped the model: build it once, "
+           "before the loop.")
+    expect(logged_right, where + "a logged loss is not the MSE of model(obs) just before its "
+           "update: log each update's own F.mse_loss, in the model's dtype.\n" + CONCEPT)
+
+
+def test_contract(exercise):
+    """The loop keeps its promise for any steps, batch of one, more actions, a float64 model."""
+    torch.set_num_threads(1)
+    check_contract(Contract(
+        function="fit", call=_what_the_loop_did(exercise.fit),
+        reference=_what_the_loop_did(_reference_fit), inputs=_contract_inputs,
+        axes={"steps": [1, 3], "batch": [1, 6], "obs_dim": [1, 4], "n_actions": [1, 3],
+              "dtype": [torch.float32, torch.float64]},
+        budget=6, gradients=False, diagnose=_say_what_broke, concept=CONCEPT))

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from torchlings.checkapi.testing import expect, expect_close
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.spies import EventLog, spy_optimizer
 
 LR = 0.05
@@ -128,3 +129,74 @@ def test_norms_are_global(exercise):
         expect_close(value, w, name=f"logged gradient norm {i}", atol=1e-5, rtol=1e-4,
                      concept="The global gradient norm is sqrt of the sum of the squares of "
                      "every gradient entry, measured after backward() and before step().")
+
+
+LOSSES = {"mse": F.mse_loss, "cross_entropy": F.cross_entropy}
+OPTIMIZERS = {"SGD": lambda params: torch.optim.SGD(params, lr=LR),
+              "Adam": lambda params: torch.optim.Adam(params, lr=0.01)}
+
+
+class SpareHeadNet(torch.nn.Module):
+    """An MLP that may carry a head its forward never uses: that head's .grad stays None."""
+
+    def __init__(self, width: int, outputs: int, spare: bool) -> None:
+        super().__init__()
+        self.body = torch.nn.Sequential(torch.nn.Linear(3, width), torch.nn.Tanh(),
+                                        torch.nn.Linear(width, outputs))
+        self.spare = torch.nn.Linear(2, 2) if spare else None
+
+    def forward(self, inputs):
+        return self.body(inputs)
+
+
+def _contract_inputs(draw):
+    """A small network (weights from the case's stream), a few batches, a loss, an optimizer."""
+    batch, outputs = draw["batch"], draw["outputs"]
+    model = SpareHeadNet(draw["width"], outputs, draw["spare_head"] == "unused").to(draw["dtype"])
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(draw.randn(*p.shape, scale=0.5))
+    batches = []
+    for _ in range(draw["updates"]):
+        inputs = draw.randn(batch, 3)
+        targets = (draw.randint(outputs, batch) if draw["loss"] == "cross_entropy"
+                   else draw.randn(batch, outputs))
+        batches.append((inputs, targets))
+    return Args(model, batches, loss=draw["loss"], optimizer=draw["optimizer"])
+
+
+def _reference_train_and_log(model, optimizer, batches, loss_fn):
+    losses, grad_norms = [], []
+    for inputs, targets in batches:
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        grad_norms.append(torch.sqrt(sum(g.pow(2).sum() for g in grads)).item())
+        optimizer.step()
+        losses.append(loss.item())
+    return losses, grad_norms
+
+
+def _logged_and_trained(train_and_log):
+    """Run train_and_log on a fresh optimizer: what it logged, and the parameters after it."""
+    def run(model, batches, *, loss, optimizer):
+        optim = OPTIMIZERS[optimizer](model.parameters())
+        result = train_and_log(model, optim, batches, LOSSES[loss])
+        return result, [p.detach().clone() for p in model.parameters()]
+    return run
+
+
+def test_contract(exercise):
+    """The right logs for any number of updates, batch sizes, float64 models, other losses and
+    optimizers, and models with a parameter the loss never reaches (its .grad stays None)."""
+    check_contract(Contract(
+        function="train_and_log", call=_logged_and_trained(exercise.train_and_log),
+        reference=_logged_and_trained(_reference_train_and_log), inputs=_contract_inputs,
+        axes={"updates": [1, 2], "batch": [1, 5], "width": [2, 6], "outputs": [1, 3],
+              "dtype": [torch.float32, torch.float64], "loss": list(LOSSES),
+              "optimizer": list(OPTIMIZERS), "spare_head": ["unused", "none"]},
+        budget=6, atol=1e-5, rtol=1e-4, gradients=False,
+        concept="Per update: the loss before step() as loss.item(), and the global gradient "
+                "norm, sqrt of the sum of squares over every gradient that exists (a parameter "
+                "the loss never reached has .grad None and adds nothing), as a Python float."))

@@ -4,6 +4,7 @@ import numpy as np
 import torch
 
 from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 N, OBS_DIM, BATCH = 50, 3, 16
 
@@ -92,3 +93,37 @@ def test_item_dtypes_whatever_the_arrays_hold(exercise):
                   dtype=torch.float32, concept=concept)
     expect_tensor(item[1], name="the action from an int32 array", shape=(), dtype=torch.int64,
                   values=int(actions[3]), concept=concept)
+
+
+def _contract_inputs(draw):
+    """Arrays as NumPy would hand them over: float64 observations, integer actions."""
+    n = draw["examples"]
+    obs = draw.randn(n, draw["obs_dim"], dtype=torch.float64)
+    actions = draw.randint(5, n).to(draw["action_dtype"])
+    return Args(obs, actions, index=n - 1)
+
+
+def _item_from(dataset_class):
+    def item(obs, actions, *, index):
+        return dataset_class(obs.numpy(), actions.numpy())[index]
+    return item
+
+
+class _ReferenceDataset:
+    def __init__(self, obs, actions):
+        self.obs, self.actions = obs, actions
+
+    def __getitem__(self, index):
+        return (torch.tensor(self.obs[index], dtype=torch.float32),
+                torch.tensor(self.actions[index], dtype=torch.int64))
+
+
+def test_contract(exercise):
+    """dataset[i] keeps its promise for one-feature observations, one example, int32 actions."""
+    check_contract(Contract(
+        function="TransitionDataset.__getitem__", call=_item_from(exercise.TransitionDataset),
+        reference=_item_from(_ReferenceDataset), inputs=_contract_inputs,
+        axes={"examples": [1, 5], "obs_dim": [1, 3], "action_dtype": [torch.int64, torch.int32]},
+        gradients=False, budget=6,
+        concept="dataset[i] is (obs[i] as a float32 tensor of shape (obs_dim,), even when "
+                "obs_dim is 1; actions[i] as a 0-dim int64 tensor)."))

@@ -12,8 +12,10 @@ the graph go.
 The gradient size that matters is the *global* norm: the square root of the
 sum of squares of every gradient entry of every parameter, as if all
 gradients were one long vector. It is what `clip_grad_norm_` measures and
-clips. Adding up the norms of the separate tensors gives a bigger number that
-depends on how the network happens to be split into tensors.
+clips. A parameter the loss never reached (an unused head, say) has `.grad`
+None after backward(): it adds nothing to the sum. Adding up the norms of the
+separate tensors gives a bigger number that depends on how the network happens
+to be split into tensors.
 
 Why RL cares: an RL run is long and noisy, and its logs are how you debug it.
 A creeping memory leak from a list of losses kills a run after hours, and a
