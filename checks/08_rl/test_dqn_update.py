@@ -14,6 +14,7 @@ from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
 from torchlings.checkapi.testkit.contracts import InputSnapshot, expect_py_float
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.losses import loss_habit
 
 OBS = 4
@@ -248,3 +249,34 @@ def test_returns_a_float(exercise):
     loss = _call(exercise, online, target, optimizer, _batch(5, 8, 3), 0.9)
     expect_py_float(loss, name="the value dqn_update returns",
                     concept="return loss.item(): a number to log, with no graph attached.")
+
+
+def _one_step(update):
+    """The update as a function of its inputs alone: a fresh SGD optimizer on the online
+    network, and what the step leaves behind: the loss, the online and target parameters."""
+    def call(online, target, obs, actions, rewards, next_obs, dones, gamma):
+        optimizer = torch.optim.SGD(online.parameters(), lr=0.1)
+        loss = update(online, target, optimizer, (obs, actions, rewards, next_obs, dones), gamma)
+        return loss, [p.detach() for p in online.parameters()], [
+            p.detach() for p in target.parameters()]
+    return call
+
+
+def test_contract(exercise):
+    """dqn_update keeps its promise for a batch of one, one action or many, float64, gamma
+    of 0 and 1, and episodes that all end or none: the loss and the online network after the
+    step match the reference, the target network and the caller's batch stay as they were."""
+    def inputs(draw):
+        size, n_actions, dtype = draw["batch"], draw["actions"], draw["dtype"]
+        online, target = _net(draw.seed(), n_actions), _net(draw.seed() + 1, n_actions)
+        dones = (draw.rand(size) < draw["done_rate"]).to(dtype)
+        return Args(online.to(dtype), target.to(dtype), draw.randn(size, OBS),
+                    draw.randint(n_actions, size), draw.randn(size, scale=3.0),
+                    draw.randn(size, OBS), dones, draw["gamma"])
+
+    check_contract(Contract(
+        function="dqn_update", call=_one_step(exercise.dqn_update),
+        reference=_one_step(_reference_step), inputs=inputs, gradients=False,
+        axes={"batch": [1, 9], "actions": [1, 2, 7], "dtype": [torch.float32, torch.float64],
+              "gamma": [0.0, 0.99, 1.0], "done_rate": [0.0, 0.5, 1.0]},
+        atol=1e-5, rtol=1e-4, concept=CONCEPT))

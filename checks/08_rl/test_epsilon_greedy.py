@@ -4,6 +4,7 @@ import torch
 
 from torchlings.checkapi.testing import expect, fail
 from torchlings.checkapi.testkit.contracts import expect_py_int
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.rl import as_action, expect_frequency
 
 TRIALS = 6000  # draws per statistical test: fast, and the 6-sigma bounds stay tight
@@ -114,3 +115,22 @@ def test_returns_a_python_int(exercise):
         action = exercise.epsilon_greedy(q_values, epsilon, torch.Generator().manual_seed(5))
         expect_py_int(action, name=f"the action from {branch} (epsilon = {epsilon:g})",
                       concept="An environment's step() wants a plain int: int(tensor.item()).")
+
+
+def test_contract(exercise):
+    """At epsilon = 0 the choice is the argmax for one action or many, float64, huge or
+    negative Q-values and Q-values with a graph; the caller's Q-values and the global random
+    stream stay as they were."""
+    def inputs(draw):
+        q_values = draw.randn(draw["actions"], scale=draw["scale"]) - draw["scale"]
+        if draw["has_graph"]:
+            q_values.requires_grad_()  # straight from a Q-network: still part of its graph
+        return Args(q_values, 0.0, torch.Generator().manual_seed(draw.seed()))
+
+    check_contract(Contract(
+        function="epsilon_greedy", call=exercise.epsilon_greedy,
+        reference=lambda q_values, epsilon, generator: int(q_values.argmax().item()),
+        inputs=inputs, gradients=False,
+        axes={"actions": [1, 2, 9], "dtype": [torch.float32, torch.float64],
+              "scale": [1.0, 1e6], "has_graph": [False, True]},
+        concept=CONCEPT + " Choosing an action only reads the Q-values: it never changes them."))

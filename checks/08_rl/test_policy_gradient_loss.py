@@ -5,6 +5,7 @@ from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
 from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.harness import EXTREME_LOGIT, Args, Contract, check_contract
 
 CONCEPT = (
     "loss = -(log_probs * advantages.detach()).mean(): the minus makes gradient DEScent "
@@ -110,3 +111,24 @@ def test_inputs_left_as_they_were(exercise):
             "advantages.detach() makes a new tensor for the loss; advantages.detach_() cuts "
             "the caller's own tensor off the critic, so the critic's loss built from it "
             "later trains nothing. " + CONCEPT))
+
+
+def test_contract(exercise):
+    """The loss keeps its promise for a batch of one, float64, log-probs down to -1000,
+    advantages in the hundreds, and advantages attached to a critic (which get no gradient)."""
+    def inputs(draw):
+        batch = draw["batch"]
+        log_probs = (-draw.rand(batch) * draw["log_prob_scale"]).requires_grad_()
+        advantages = draw.randn(batch, scale=draw["advantage_scale"])
+        if draw["advantages_attached"]:
+            advantages.requires_grad_()  # as if A = G - V(s) came straight from a critic
+        return Args(log_probs, advantages)
+
+    check_contract(Contract(
+        function="policy_gradient_loss", call=exercise.policy_gradient_loss,
+        reference=lambda log_probs, advantages: -(log_probs * advantages.detach()).mean(),
+        inputs=inputs,
+        axes={"batch": [1, 7], "dtype": [torch.float32, torch.float64],
+              "log_prob_scale": [1.0, EXTREME_LOGIT], "advantage_scale": [1.0, 300.0],
+              "advantages_attached": [False, True]},
+        atol=1e-4, rtol=1e-5, concept=CONCEPT))

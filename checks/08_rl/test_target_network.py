@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_tensor, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT_COPY = (
     "make_target: copy.deepcopy(online) gives the target its own parameter tensors; "
@@ -198,3 +199,56 @@ def test_soft_update_closed_form(exercise):
         expect_tensor(p, name=f"the online network's {name} after soft_update", values=q,
                       concept="soft_update changes the target only; the online network "
                       "stays as it was.")
+
+
+def _drawn_net(draw, salt=0):
+    """A network of the case's depth, width and dtype, seeded from the case."""
+    torch.manual_seed(draw.seed() + salt)
+    sizes = [3] + [draw["width"]] * draw["depth"] + [2]
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(n_in, n_out), nn.Tanh()]
+    return nn.Sequential(*layers[:-1]).to(draw["dtype"])
+
+
+def _params_after(update):
+    """Run an update on (target, online, ...) and give the target's parameters as it left them."""
+    def call(target, online, *rest):
+        update(target, online, *rest)
+        return list(target.parameters())
+    return call
+
+
+def _reference_soft(target, online, tau):
+    with torch.no_grad():
+        for tp, op in zip(target.parameters(), online.parameters(), strict=True):
+            tp.copy_(tau * op + (1 - tau) * tp)
+
+
+def test_contract(exercise):
+    """make_target, hard_update and soft_update keep their promise for deeper and wider
+    networks, float64, and tau of 0, 0.005, 0.5 and 1: values, dtype, frozen target, the
+    online network left trainable."""
+    axes = {"depth": [1, 3], "width": [1, 16], "dtype": [torch.float32, torch.float64]}
+
+    def make_target(online):
+        return list(exercise.make_target(online).parameters()), [
+            p.requires_grad for p in online.parameters()]
+
+    def reference_make_target(online):
+        return list(_frozen_copy(online).parameters()), [
+            p.requires_grad for p in online.parameters()]
+
+    check_contract(Contract(
+        function="make_target", call=make_target, reference=reference_make_target,
+        inputs=lambda d: Args(_drawn_net(d)), axes=axes, concept=CONCEPT_COPY))
+    check_contract(Contract(
+        function="hard_update", call=_params_after(exercise.hard_update),
+        reference=_params_after(lambda t, o: t.load_state_dict(o.state_dict())),
+        inputs=lambda d: Args(_frozen_copy(_drawn_net(d, 1)), _drawn_net(d)), axes=axes,
+        concept=CONCEPT_HARD))
+    check_contract(Contract(
+        function="soft_update", call=_params_after(exercise.soft_update),
+        reference=_params_after(_reference_soft),
+        inputs=lambda d: Args(_frozen_copy(_drawn_net(d, 1)), _drawn_net(d), d["tau"]),
+        axes={**axes, "tau": [0.0, 0.005, 0.5, 1.0]}, atol=1e-6, concept=CONCEPT_SOFT))
