@@ -11,6 +11,7 @@ wrong variants without one are listed as warnings.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import tomllib
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from typing import Any
 
 from torchlings.authoring.says import says_it
 from torchlings.course import Course, Exercise
-from torchlings.engine import CheckResult, Engine, Status, check_many
+from torchlings.engine import CheckJob, CheckResult, Engine, Status, check_many
 from torchlings.learner.workspace import job_for
 
 # A shipped exercise or a wrong variant must fail the way a learner's
@@ -241,11 +242,22 @@ def _read_variants(files: _Files, exercise: Exercise, report: ExerciseReport) ->
         return []
 
 
+# A proof judges verdicts, not speed: on a loaded machine the first checks of a
+# run also pay for what the warm worker had no quiet moment to import yet
+# (torch._dynamo with the first optimizer: seconds), and a learner's timeout
+# there would make a sound exercise look unsound. Proofs wait this much longer.
+PROOF_PATIENCE = 4.0
+
+
+def _patient(job: CheckJob) -> CheckJob:
+    return dataclasses.replace(job, timeout=job.timeout * PROOF_PATIENCE)
+
+
 def _run_checks(course: Course, files: _Files, exercise: Exercise, variants: list[Variant], engine: Engine,
                 folder: Path, workers: int, report: ExerciseReport) -> None:
     """Check the exercise, the solution and every runnable variant, all in one batch."""
     folder.mkdir()
-    jobs = [job_for(course, exercise), job_for(course, exercise, files.solution)]
+    jobs = [_patient(job_for(course, exercise)), _patient(job_for(course, exercise, files.solution))]
     runnable = [v for v in variants if v.source is not None]
     for index, variant in enumerate(runnable):
         # The variant keeps the exercise's file name: tracebacks and module
@@ -253,7 +265,7 @@ def _run_checks(course: Course, files: _Files, exercise: Exercise, variants: lis
         target = folder / f"v{index}" / files.exercise.name
         target.parent.mkdir()
         target.write_text(variant.source or "", encoding="utf-8")
-        jobs.append(job_for(course, exercise, target))
+        jobs.append(_patient(job_for(course, exercise, target)))
     results = check_many(engine, jobs, workers=workers)
     report.exercise_result, report.solution_result = results[0], results[1]
     ran = iter(results[2:])  # in the order of `runnable`
