@@ -238,18 +238,17 @@ class WarmEngine:
                     run.series.handed_over()
             with self._lock:
                 self._in_flight.add((worker, pending))
-            waited = False
             try:
-                result = self._wait(worker, run, pending, sink, started)
-                waited = True
-                return result
-            finally:
-                with self._lock:
-                    self._in_flight.discard((worker, pending))
-                if not waited and not pending.exited.is_set():
+                return self._wait(worker, run, pending, sink, started)
+            except BaseException:
+                if not pending.exited.is_set():
                     # _wait ends the check itself; this is for when it raised. The worker
                     # ends it: only the process that will reap it may signal it.
                     worker.end(pending)
+                raise
+            finally:
+                with self._lock:
+                    self._in_flight.discard((worker, pending))
         finally:
             run.close()
 
