@@ -1,14 +1,13 @@
 """Check: a fixed-capacity replay buffer that overwrites the oldest and samples filled slots."""
 
-import re
 from collections import Counter
 
 import numpy as np
 import torch
 
-from torchlings.checkapi.testing import expect, expect_tensor, fail
+from torchlings.checkapi.testing import expect, expect_tensor
 from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
-from torchlings.checkapi.testkit.rl import binomial_bounds
+from torchlings.checkapi.testkit.replay import explain_replay, replay_session
 
 OBS_DIM = 2
 SAMPLE = (
@@ -145,8 +144,9 @@ def test_uses_the_generator(exercise):
 
 # The contract: any capacity and obs_dim, many wraps, a batch of one, NumPy float64 inputs.
 # Sampling may use any uniform draw from the generator (randint, multinomial, scaled rand...),
-# so a sampled batch is judged by what does not depend on the stream: each row is one
-# transition the buffer holds now, whole, with the promised shapes and dtypes.
+# so a batch is judged by what does not depend on the stream (testkit.replay): each row one
+# transition the buffer holds now, whole, in the promised shapes and dtypes, new tensors,
+# and a large batch drawing every held transition about equally often.
 
 class _ReferenceBuffer:
     """The docstring's buffer, written once."""
@@ -176,158 +176,28 @@ class _ReferenceBuffer:
 
 
 FIELDS = ("obs", "actions", "rewards", "next_obs", "dones")
-PER_SLOT = 400  # draws per held transition in the evenness probe
 
 
-def _held(transitions, capacity):
-    """What the buffer must hold after these adds, field by field: the newest `capacity`."""
-    kept = transitions[-capacity:]
-    return (torch.stack([torch.as_tensor(t[0]).float() for t in kept]),
-            torch.tensor([int(t[1]) for t in kept]),
-            torch.tensor([float(t[2]) for t in kept]),
-            torch.stack([torch.as_tensor(t[3]).float() for t in kept]),
-            torch.tensor([float(bool(t[4])) for t in kept]))
-
-
-def _judged(batch, held, batch_size):
-    """(rows not held, the batch minus the held transition each row is): zeros when right.
-
-    Which transitions a batch draws depends on the random stream, which any uniform draw
-    may use; what a right batch is does not. Each row is matched by its observation; each
-    field then differs from that transition's by 0, in the learner's own dtype and shape.
-    A batch that cannot be matched (not 5 tensors, a squeezed batch dim) comes back as it is,
-    for the harness to name what differs.
-    """
-    if not (isinstance(batch, tuple) and len(batch) == 5
-            and all(isinstance(t, torch.Tensor) for t in batch)):
-        return 0, batch
-    obs = batch[0]
-    if obs.dim() != 2 or obs.shape[0] != batch_size or obs.shape[1] != held[0].shape[1]:
-        return 0, batch
-    distance = (obs.detach().double()[:, None, :] - held[0].double()[None]).abs().amax(-1)
-    matched = distance < 1e-5
-    ids = matched.float().argmax(dim=1)
-    judged = []
-    for got, want in zip(batch, held, strict=True):
-        try:
-            judged.append(got - want[ids].to(got.dtype))
-        except (RuntimeError, TypeError):
-            judged.append(got)
-    return int((~matched.any(dim=1)).sum()), tuple(judged)
-
-
-def _shares_memory(batch, buffer):
-    """Whether a sampled tensor is a view of one of the buffer's own tensors."""
-    owned = {t.untyped_storage().data_ptr() for t in vars(buffer).values()
-             if isinstance(t, torch.Tensor)}
-    return any(isinstance(t, torch.Tensor) and t.untyped_storage().data_ptr() in owned
-               for t in (batch if isinstance(batch, tuple) else ()))
-
-
-def _draws_evenly(buffer, transitions, capacity, generator):
-    """One large batch: is every held transition drawn about equally often?
-
-    PER_SLOT draws per transition, each count within 6 binomial standard deviations: a right
-    answer fails by chance less than once in a few hundred million runs.
-    """
-    held = _held(transitions, capacity)
-    stored = held[0].shape[0]
-    batch_size = PER_SLOT * stored
-    batch = buffer.sample(batch_size, generator)
-    if _judged(batch, held, batch_size)[1] is batch:  # not a batch that can be read
-        obs = batch[0] if isinstance(batch, tuple) and batch else batch
-        return f"obs of shape {tuple(obs.shape)}" if isinstance(obs, torch.Tensor) else repr(obs)[:60]
-    distance = (batch[0].detach().double()[:, None, :] - held[0].double()[None]).abs().amax(-1)
-    counts = (distance < 1e-5).sum(dim=0)
-    low, high = binomial_bounds(batch_size, 1 / stored)
-    return bool(((counts >= low) & (counts <= high)).all())
+def _held(transitions):
+    """The fields of these transitions as sample returns them: float32, actions int64."""
+    return (torch.stack([torch.as_tensor(t[0]).float() for t in transitions]),
+            torch.tensor([int(t[1]) for t in transitions]),
+            torch.tensor([float(t[2]) for t in transitions]),
+            torch.stack([torch.as_tensor(t[3]).float() for t in transitions]),
+            torch.tensor([float(bool(t[4])) for t in transitions]))
 
 
 def _session(buffer_class):
-    """Add in two runs with sampling between; return len() after every add and each batch,
-    judged against what the buffer must hold at that moment."""
     def run(capacity, obs_dim, transitions, batch_size, seed):
-        buffer = buffer_class(capacity, obs_dim)
-        generator = torch.Generator().manual_seed(seed)
-        lengths, shared, not_held, batches = [], [], [], []
-        middle = (len(transitions) + 1) // 2
-        for stop in (middle, len(transitions)):
-            for transition in transitions[len(lengths):stop]:
-                buffer.add(*transition)
-                lengths.append(len(buffer))
-            for _ in range(2):
-                batch = buffer.sample(batch_size, generator)
-                shared.append(_shares_memory(batch, buffer))
-                rows, judged = _judged(batch, _held(transitions[:stop], capacity), batch_size)
-                not_held.append(rows)
-                batches.append(judged)
-                for tensor in batch if isinstance(batch, tuple) else ():
-                    if isinstance(tensor, torch.Tensor):
-                        tensor.zero_()  # the caller owns a sampled batch: the buffer must not change
-        return {"len": lengths, "shares buffer memory": shared, "rows not held": not_held,
-                "batches": batches, "draws even": _draws_evenly(buffer, transitions, capacity,
-                                                                generator)}
+        return replay_session(buffer_class(capacity, obs_dim), transitions, _held,
+                              capacity=capacity, batch_size=batch_size, seed=seed)
     return run
 
 
-def _explain_shape(case, got, want):
-    """A batch whose shapes break the promise, named before what follows from it."""
-    for got_batch, want_batch in zip(got["batches"], want["batches"], strict=True):
-        if not (isinstance(got_batch, tuple) and len(got_batch) == 5):
-            continue  # the harness's account names the structure
-        for name, mine, theirs in zip(FIELDS, got_batch, want_batch, strict=True):
-            if isinstance(mine, torch.Tensor) and mine.shape != theirs.shape:
-                one = (" A batch of one keeps its batch dim like any batch: index with a 1-D "
-                       "index tensor of batch_size entries and do not squeeze()."
-                       if theirs.shape[0] == 1 else "")
-                fail(f"With {case.label}, sampled {name} has shape {tuple(mine.shape)}; the "
-                     f"promise gives {tuple(theirs.shape)}.{one}\n" + SAMPLE)
-
-
 def _explain_contract(case, got, want):
-    """The check's words for what the harness finds; its own account covers the rest."""
-    capacity = case.inputs.args[0]
-    added = len(case.inputs.args[2])
-    _explain_shape(case, got, want)
-    if "['len']" in case.problem:
-        fail(f"After 1, 2, ..., {added} adds to a buffer of capacity {capacity}, len() was "
-             f"{got['len']}; expected {want['len']}. size grows by one per add until it "
-             "reaches the capacity, and stays there: min(self.size + 1, self.capacity).\n"
-             + SAMPLE)
-    if "['shares buffer memory']" in case.problem:
-        fail(f"With {case.label}, sample returned a view of the buffer's own storage: when "
-             "the caller changes the batch (normalises it in place, say), the stored "
-             "transitions change too. Return new tensors: indexing with an index tensor "
-             "(self.obs[index]) copies; a slice (self.obs[:n]) does not.\n" + SAMPLE)
-    if "['rows not held']" in case.problem:
-        fail(f"With {case.label}, a sampled batch held rows that are not among the "
-             "transitions the buffer keeps (the newest min(adds, capacity)): slots never "
-             "written, or transitions that should have been overwritten. Write at "
-             "self.position, move it on by (position + 1) % capacity, and draw indices from "
-             "range(len(self)).\n" + SAMPLE)
-    if isinstance(got["draws even"], str):
-        stored = min(added, capacity)
-        fail(f"Asked for a batch of {PER_SLOT * stored} from a buffer holding {stored} "
-             f"transitions ({case.label}), sample returned {got['draws even']}. Draws are "
-             "independent and with replacement, so a batch may be larger than the buffer: "
-             "torch.randint(0, len(self), (batch_size,), generator=generator), not a "
-             "permutation (randperm).\n" + SAMPLE)
-    if "['draws even']" in case.problem:
-        fail(f"With {case.label}, a batch of {PER_SLOT} draws per stored transition drew some "
-             "transitions far more often than others. Each index must be uniform over "
-             "range(len(self)): torch.randint(0, len(self), (batch_size,), "
-             "generator=generator).\n" + SAMPLE)
-    field = re.search(r"\['batches'\]\[\d+\]\[(\d)\]", case.problem)
-    if field is not None:
-        name = FIELDS[int(field.group(1))]
-        if " has dtype " in case.problem:
-            fail(f"Sampled {name} come back in another dtype than the buffer stores "
-                 f"({case.problem.split(':')[0]}): obs, rewards, next_obs and dones are "
-                 "float32 and actions int64, whatever dtype add() was given.\n" + SAMPLE)
-        if " is " in case.problem and " at index " in case.problem:
-            fail(f"With {case.label}, the sampled {name} do not belong, row by row, to the "
-                 "transition whose obs sits in the same row. Index every field with the same "
-                 f"index tensor.\n({case.problem})\n" + SAMPLE)
+    explain_replay(case, got, want, names=FIELDS, concept=SAMPLE, dtypes=(
+        "obs, rewards, next_obs and dones are float32 and actions int64, whatever dtype add() "
+        "was given."))
 
 
 def test_contract(exercise):
