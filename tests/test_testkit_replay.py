@@ -33,11 +33,12 @@ def _held(transitions):
     return (torch.stack([t[0] for t in transitions]), torch.tensor([float(t[1]) for t in transitions]))
 
 
-TRANSITIONS = [(torch.tensor([k, -k], dtype=torch.float32), k / 10) for k in range(1, 8)]
+def _transitions():
+    return [(torch.tensor([k, -k], dtype=torch.float32), k / 10) for k in range(1, 8)]
 
 
 def _session(buffer, batch_size=3, capacity=3):
-    return replay_session(buffer, TRANSITIONS, _held, capacity=capacity, batch_size=batch_size,
+    return replay_session(buffer, _transitions(), _held, capacity=capacity, batch_size=batch_size,
                           seed=0)
 
 
@@ -66,6 +67,22 @@ def test_each_mistake_shows_in_its_own_key():
     assert one["batches"][0][0].shape == (2,)  # handed back as it is, for the harness to name
 
 
+def test_a_buffer_that_keeps_the_callers_tensors_is_found():
+    class Kept(Ring):
+        """Keeps the caller's tensors themselves, which change when the caller reuses them."""
+
+        def add(self, obs, reward):
+            super().add(obs, reward)
+            self.kept = getattr(self, "kept", {})
+            self.kept[(self.slot - 1) % self.capacity] = obs
+
+        def sample(self, batch_size, generator):
+            index = self.draw(self.size, batch_size, generator)
+            return torch.stack([self.kept[int(i)] for i in index]), self.rewards[index]
+
+    assert _session(Kept(3))["rows not held"][0] > 0
+
+
 def test_a_view_of_the_buffer_is_found():
     class Sliced(Ring):
         def sample(self, batch_size, generator):
@@ -79,7 +96,7 @@ def test_a_view_of_the_buffer_is_found():
 
 
 def _explanation(got, want, batch_size=3):
-    case = Case("capacity=3", Args(3, TRANSITIONS, batch_size, 0), {})
+    case = Case("capacity=3", Args(3, _transitions(), batch_size, 0), {})
     case.problem = compare(got, want, lambda dtype: (1e-5, 1e-5), where="the result") or ""
     with pytest.raises(CheckFailure) as failure:
         explain_replay(case, got, want, names=("obs", "rewards"), dtypes="float32.", concept="C")

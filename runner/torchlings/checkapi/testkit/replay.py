@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from torchlings.checkapi.failures import fail, with_concept
@@ -39,10 +40,17 @@ def replay_session(buffer: Any, transitions: Sequence[Transition], held: Held, *
     """Add the transitions in two runs, sampling twice after each; then one large batch.
 
     `held(transitions)` gives the fields a right batch's rows come from (field 0, the
-    observation, identifies a row, so the check makes every observation different). After each
-    batch is judged it is zeroed, as a caller that reuses its memory would: a buffer that
-    returned a view changes with it.
+    observation, identifies a row, so the check makes every observation different). Callers
+    reuse their memory, and a buffer must not change with it: after each add, the arrays and
+    tensors handed to it are overwritten (as an environment writes its next observation into
+    the same array), and after each batch is judged it is zeroed.
     """
+    every = tuple(field.clone() for field in held(transitions))
+
+    def held_after(adds: int) -> tuple[torch.Tensor, ...]:
+        start = max(adds - capacity, 0)
+        return tuple(field[start:adds] for field in every)
+
     generator = torch.Generator().manual_seed(seed)
     lengths: list[Any] = []
     shared: list[bool] = []
@@ -53,7 +61,8 @@ def replay_session(buffer: Any, transitions: Sequence[Transition], held: Held, *
         for transition in transitions[len(lengths):stop]:
             buffer.add(*transition)
             lengths.append(len(buffer))
-        fields = held(transitions[:stop][-capacity:])
+            _overwrite(transition)
+        fields = held_after(stop)
         for _ in range(2):
             batch = buffer.sample(batch_size, generator)
             shared.append(_shares_memory(batch, buffer))
@@ -63,9 +72,18 @@ def replay_session(buffer: Any, transitions: Sequence[Transition], held: Held, *
             for tensor in batch if isinstance(batch, (tuple, list)) else ():
                 if isinstance(tensor, torch.Tensor):
                     tensor.detach().zero_()
-    even = _draws_evenly(buffer, held(transitions[-capacity:]), generator)
+    even = _draws_evenly(buffer, held_after(len(transitions)), generator)
     return {"len": lengths, "shares buffer memory": shared, "rows not held": not_held,
             "batches": batches, "draws even": even}
+
+
+def _overwrite(transition: Transition) -> None:
+    """The caller reuses what it handed to add(): every array and tensor in it changes."""
+    for value in transition:
+        if isinstance(value, torch.Tensor):
+            value.detach().fill_(99.0)
+        elif isinstance(value, np.ndarray):
+            value.fill(99.0)
 
 
 def _readable(batch: Any, fields: tuple[torch.Tensor, ...], batch_size: int) -> bool:
@@ -154,9 +172,11 @@ def explain_replay(case: Any, got: Any, want: Any, *, names: Sequence[str], dtyp
     if "['rows not held']" in case.problem:
         fail(with_concept(
             f"With {case.label}, a sampled batch held rows that are not among the transitions "
-            "the buffer keeps (the newest min(adds, capacity)): slots never written, or "
-            "transitions that should have been overwritten. Write at the moving position, move "
-            "it on by (position + 1) % capacity, and draw indices from range(len(self)).",
+            "the buffer keeps (the newest min(adds, capacity)): slots never written, "
+            "transitions that should have been overwritten, or values that changed when the "
+            "caller reused the arrays it handed to add() (keep copies, not references). Write "
+            "at the moving position, move it on by (position + 1) % capacity, and draw indices "
+            "from range(len(self)).",
             concept))
     if isinstance(got.get("draws even"), str):
         fail(with_concept(
