@@ -85,6 +85,12 @@ def graded(installed: Path, pinned, tmp_path_factory: pytest.TempPathFactory) ->
                 {**forgeries.FOOLING, **forgeries.STOPPED_BY_CHECKS}.items()}
     learners["honest"] = {DOUBLE: HONEST_DOUBLE, ADD: HONEST_ADD}
     learners["honest_idioms"] = {DOUBLE: HONEST_IDIOMS}
+    # What torch.compile does first: make its cache folder. Under a grade that
+    # is inside the check's own temporary folder (no learner feeds another's).
+    learners["compile_cache"] = {DOUBLE: (
+        "import os\n\nfrom torch._inductor.runtime.cache_dir_utils import cache_dir\n\n"
+        "os.makedirs(os.path.join(cache_dir(), 'fxgraph'), exist_ok=True)\n\n\n"
+        "def double(t):\n    return t * 2\n")}
     learners["unsolved"] = {}
     learners["run_solution"] = {DOUBLE: forgeries.run_solution(pinned.forbidden[0])}
     # Solved, but reads the runner's result file (where the nonce is) on the way.
@@ -120,9 +126,10 @@ def test_an_honest_learner_passes_unflagged(graded) -> None:
     honest = graded["honest"]
     assert honest["double"].passed and honest["add"].passed
     assert not honest["double"].suspicious and not honest["add"].suspicious
-    idioms = graded["honest_idioms"]["double"]
-    assert idioms.passed, idioms.result.summary
-    assert not idioms.suspicious, idioms.reasons
+    for name in ("honest_idioms", "compile_cache"):
+        item = graded[name]["double"]
+        assert item.passed, (name, item.result.summary)
+        assert not item.suspicious, (name, item.reasons)
     assert not graded["unsolved"]["double"].passed
 
 

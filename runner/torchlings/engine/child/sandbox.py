@@ -180,6 +180,10 @@ def use_private_tmp(folder: Path, *, keep_compile_cache: bool = True) -> None:
 
     if keep_compile_cache:
         os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", torch_compile_cache())
+    else:
+        # Set outright: importing torch._dynamo (the warm worker does) already
+        # wrote torch's usual place into the environment.
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(folder / "torchinductor")
     folder.mkdir(mode=0o700, exist_ok=True)
     for name in ("TMPDIR", "TEMP", "TMP", "TMUX_TMPDIR", "SCREENDIR"):
         os.environ[name] = str(folder)
