@@ -198,7 +198,7 @@ def test_a_network_frozen_to_stop_a_gradient_is_named():
         net.requires_grad_(False)
         return net(x).squeeze(-1)
 
-    assert "requires_grad=True to False" in _fails(_target_contract(freezes))
+    assert "requires_grad=True to requires_grad=False" in _fails(_target_contract(freezes))
 
 
 def test_a_mode_switched_and_put_back_passes():
@@ -211,3 +211,26 @@ def test_a_mode_switched_and_put_back_passes():
         return out
 
     check_contract(_target_contract(switches_and_restores))
+
+
+def test_a_layer_added_to_the_callers_network_is_named():
+    def adds_a_layer(net, x):
+        net.append(torch.nn.Identity())
+        with torch.no_grad():
+            return net(x).squeeze(-1)
+
+    assert "a layer was added" in _fails(_target_contract(adds_a_layer))
+
+
+def test_the_checks_diagnosis_comes_first_for_a_network_left_changed():
+    def explain(case, got, want):
+        testing.fail("your own words: " + case.problem)
+
+    def leaves_eval(net, x):
+        net.eval()
+        with torch.no_grad():
+            return net(x).squeeze(-1)
+
+    contract = _target_contract(leaves_eval)
+    contract.diagnose = explain
+    assert _fails(contract).startswith("your own words: it changed the caller's argument 1")

@@ -107,27 +107,40 @@ class ModuleSnapshot:
         self.before = {name: _module_state(m) for name, m in modules.items()}
 
     def expect_untouched(self, *, function: str, concept: str = "") -> None:
+        """Fail naming the first network the call left changed, and how."""
+        for name, how in self.changes():
+            fail(with_concept(f"{function} changed the caller's {name}: {how}", concept),
+                 kind="side_effect", name=name)
+
+    def changes(self) -> list[tuple[str, str]]:
+        """(name, how) for each network the call left in another mode or requires_grad."""
+        found = []
         for name, module in self.modules.items():
-            modes, grads = self.before[name]
-            now_modes, now_grads = _module_state(module)
-            how = ""
-            for (part, was), (_, now) in zip(modes, now_modes, strict=True):
-                if was != now:
-                    where = f"its submodule {part!r}" if part else "it"
-                    how = (f"{where} went from {_mode(was)} to {_mode(now)} mode and was left "
-                           "so. .eval() / .train() switch the caller's network for the rest of "
-                           "the program: to compute without a graph, use torch.no_grad(); if "
-                           "a mode must change, put the one you found back before returning.")
-                    break
-            for (pname, was), (_, now) in zip(grads, now_grads, strict=True):
-                if not how and was != now:
-                    how = (f"its parameter {pname!r} went from requires_grad={was} to {now}. "
-                           "requires_grad_() changes the caller's network for its own "
-                           "training too: to stop a gradient, use torch.no_grad() or .detach() "
-                           "on the result.")
+            how = _module_change(self.before[name], _module_state(module))
             if how:
-                fail(with_concept(f"{function} changed the caller's {name}: {how}", concept),
-                     kind="side_effect", name=name)
+                found.append((name, how))
+        return found
+
+
+def _module_change(before: tuple[list, list], now: tuple[list, list]) -> str:
+    if [n for n, _ in before[0]] != [n for n, _ in now[0]] or [
+            n for n, _ in before[1]] != [n for n, _ in now[1]]:
+        return ("its submodules or parameters are not the ones passed in: a layer was added, "
+                "removed or replaced on the caller's network. Build what you need apart from it.")
+    for (part, was), (_, is_now) in zip(before[0], now[0], strict=True):
+        if was != is_now:
+            where = f"its submodule {part!r}" if part else "it"
+            return (f"{where} went from {_mode(was)} to {_mode(is_now)} mode and was left so. "
+                    ".eval() / .train() switch the caller's network for the rest of the "
+                    "program: to compute without a graph, use torch.no_grad(); if a mode must "
+                    "change, put the one you found back before returning.")
+    for (pname, was), (_, is_now) in zip(before[1], now[1], strict=True):
+        if was != is_now:
+            return (f"its parameter {pname!r} went from requires_grad={was} to "
+                    f"requires_grad={is_now}. requires_grad_() changes the caller's network "
+                    "for its own training too: to stop a gradient, use torch.no_grad() or "
+                    ".detach() on the result.")
+    return ""
 
 
 def _module_state(module: nn.Module) -> tuple[list, list]:

@@ -195,8 +195,6 @@ def _check_case(contract: Contract, case: Case) -> None:
     state, rng = GlobalState.capture(), torch.get_rng_state()
     got = _call_learner(contract, mine, case)
     expect_global_state_kept(state, when=f"a call of {contract.function} ({case.label})")
-    networks.expect_untouched(function=f"{contract.function} ({case.label})",
-                              concept=contract.concept)
     if contract.untouched:
         snapshot.expect_untouched(function=f"{contract.function} ({case.label})",
                                   concept=contract.concept)
@@ -205,6 +203,8 @@ def _check_case(contract: Contract, case: Case) -> None:
               "(torch.manual_seed / torch.rand without a generator): calling it changes every "
               "random number the rest of the program draws. It needs no randomness; leave the "
               "global stream alone.", got, want)
+    for name, how in networks.changes():
+        _fail(contract, case, f"it changed the caller's {name}: {how}", got, want)
     problem = compare(got, want, lambda dtype: _tolerance(contract, dtype), where="the result")
     judge_gradients = (contract.gradients(case.axes) if callable(contract.gradients)
                        else contract.gradients)
