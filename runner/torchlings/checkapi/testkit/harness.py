@@ -159,21 +159,21 @@ def choose_axes(axes: dict[str, Sequence[Any]], budget: int, seed: int) -> list[
         return every
     random.Random(seed).shuffle(every)
 
-    def singles(c: dict[str, Any]) -> set:
-        return {(a, _key(c[a])) for a in names}
-
-    def pairs(c: dict[str, Any]) -> set:
-        return {(a, _key(c[a]), b, _key(c[b])) for a, b in itertools.combinations(names, 2)}
-
-    singles_left = set().union(*(singles(c) for c in every))
-    pairs_left = set().union(*(pairs(c) for c in every))
+    # Each candidate's axis values and pairs of them, keyed once: a contract with many axes has
+    # hundreds of candidates, and rebuilding these per greedy round cost more than the cases.
+    keys = [[(a, _key(c[a])) for a in names] for c in every]
+    singles = [frozenset(k) for k in keys]
+    pairs = [frozenset(x + y for x, y in itertools.combinations(k, 2)) for k in keys]
+    singles_left = set().union(*singles)
+    pairs_left = set().union(*pairs)
+    left = list(range(len(every)))
     chosen: list[dict[str, Any]] = []
-    while every and len(chosen) < budget:
-        best = max(every, key=lambda c: (len(singles(c) & singles_left), len(pairs(c) & pairs_left)))
-        every.remove(best)
-        chosen.append(best)
-        singles_left -= singles(best)
-        pairs_left -= pairs(best)
+    while left and len(chosen) < budget:
+        best = max(left, key=lambda i: (len(singles[i] & singles_left), len(pairs[i] & pairs_left)))
+        left.remove(best)
+        chosen.append(every[best])
+        singles_left -= singles[best]
+        pairs_left -= pairs[best]
     return chosen
 
 
