@@ -2,8 +2,16 @@
 
 import torch
 
-from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail, record_series
+from torchlings.checkapi.testing import (
+    expect,
+    expect_close,
+    expect_tensor,
+    fail,
+    record_series,
+    with_concept,
+)
 from torchlings.checkapi.testkit.contracts import expect_py_float
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 BROADCAST = (
     "A (B, 1) prediction minus a (B,) target broadcasts to (B, B): every prediction against "
@@ -11,6 +19,11 @@ BROADCAST = (
     "shape: pred.squeeze(-1) or pred.view_as(target)."
 )
 R2 = "R² = 1 - sum((target - pred)²) / sum((target - target.mean())²), as a Python float."
+FAR = 1000.0  # targets around here: returns in the thousands are common
+MSE = (
+    "mse_loss is the mean over the batch of (pred - target)², the prediction brought to the "
+    "target's shape first: a 0-d tensor in the inputs' dtype, with its graph."
+)
 
 
 def _near(value, expected):
@@ -60,6 +73,7 @@ def test_r2(exercise):
                                    ("a noisy (B, 1) prediction", pred, want.item())):
         got = exercise.r2_score(column.unsqueeze(1), target)
         if not _near(got, expected):
+            _name_bessel(got, column, target, expected)
             # Right for a (B,) prediction but not for the (B, 1) one: the shapes are the bug.
             flat = exercise.r2_score(column.clone(), target)
             concept = R2 + " " + BROADCAST if _near(flat, expected) else R2
@@ -76,6 +90,95 @@ def test_r2_is_a_python_float(exercise):
                     concept=R2 + " Finish with .item().")
 
 
+def _drawn_pair(draw, dtype, offset=0.0):
+    """Targets around an offset (returns far from 0 are common in RL) and predictions of the
+    case's quality, in the case's shape and the given dtype."""
+    batch = draw["batch"]
+    target = draw.randn(batch, dtype=dtype) + offset
+    if batch > 1:  # R² needs targets that vary; randn ties are out of the question, but be sure
+        target[0] = target[1] + 1.0
+    pred = target + draw["noise"] * draw.randn(batch, dtype=dtype)
+    if draw["pred"] == "(B, 1)":
+        pred = pred.unsqueeze(-1)
+    return pred.requires_grad_(draw.get("graph", True)), target
+
+
+def _name_bessel(got, pred, target, want):
+    """Fail naming it when R² came out as 1 - MSE / target.var(): var() divides by B - 1."""
+    if not isinstance(got, (float, int)):
+        return
+    residual = (pred.detach().double().reshape(target.shape) - target.double()) ** 2
+    unbiased = 1 - residual.mean().item() / target.double().var().item()
+    if abs(got - unbiased) < 1e-5 * max(1.0, abs(unbiased)):
+        batch = len(target)
+        fail(with_concept(
+            f"With a batch of {batch}, R² is {got:.6g}, and the promise gives {want:.6g}: the "
+            "mean squared residual was divided by target.var(), which divides by "
+            f"B - 1 = {batch - 1}, not by B. Use var(correction=0) (unbiased=False), or the "
+            "two sums of the formula.", R2))
+
+
+def _reference_r2(pred, target):
+    pred, target = pred.detach().double().reshape(target.shape), target.double()
+    return (1 - ((target - pred) ** 2).sum() / ((target - target.mean()) ** 2).sum()).item()
+
+
+def test_mse_contract(exercise):
+    """mse_loss on any batch (one included), both shapes, float32 and float64, with its graph."""
+    def inputs(draw):
+        return Args(*_drawn_pair(draw, draw["dtype"]))
+
+    def diagnose(case, got, want):
+        if isinstance(got, torch.Tensor) and got.shape != ():
+            fail(with_concept(f"mse_loss returned a tensor of shape {tuple(got.shape)}; a loss "
+                              "is one number, a 0-d tensor: take the mean over the batch.",
+                              BROADCAST))
+        pred, target = case.inputs.args
+        table = ((pred.detach() - target) ** 2).mean() if pred.dim() == 2 else None
+        if (isinstance(got, torch.Tensor) and table is not None and case.axes["batch"] > 1
+                and torch.allclose(got.detach().double(), table.double(), rtol=1e-4)):
+            fail(with_concept(f"With {case.label}, mse_loss gives the mean of the (B, B) table "
+                              "of every prediction against every target.", BROADCAST))
+
+    check_contract(Contract(
+        function="mse_loss", call=exercise.mse_loss,
+        reference=lambda pred, target: ((pred.reshape(target.shape) - target) ** 2).mean(),
+        inputs=inputs,
+        axes={"batch": [1, 5, 64], "pred": ["(B, 1)", "(B,)"],
+              "dtype": [torch.float32, torch.float64], "noise": [0.5, 3.0]},
+        budget=8, diagnose=diagnose, concept=MSE))
+
+
+def test_r2_contract(exercise):
+    """r2_score on batches of 2 and more, both shapes, both dtypes, bad fits, far targets."""
+    def inputs(draw):
+        dtype = torch.float64 if draw["targets"] == "float64" else torch.float32
+        return Args(*_drawn_pair(draw, dtype, FAR if "around" in draw["targets"] else 0.0))
+
+    def diagnose(case, got, want):
+        pred, target = case.inputs.args
+        if not isinstance(got, float):
+            return  # the harness says what a Python float is
+        _name_bessel(got, pred, target, want)
+        if "around" in case.axes["targets"]:
+            centred = exercise.r2_score(pred.detach() - FAR, target - FAR)
+            if isinstance(centred, float) and abs(centred - want) < 1e-4:
+                fail(with_concept(
+                    f"With targets around {FAR:g} ({case.label}), R² is "
+                    f"{got:.6g}, and the promise gives {want:.6g}; moved to around 0, the same "
+                    "data gives the right R². A one-pass form such as sum(t²) - B·mean² "
+                    "subtracts two large, nearly equal numbers and loses the digits that "
+                    "matter: subtract the mean first, sum((t - t.mean())²).", R2))
+
+    check_contract(Contract(
+        function="r2_score", call=exercise.r2_score, reference=_reference_r2, inputs=inputs,
+        # Targets far from 0 in float32 on their own axis value, so that they meet batches of
+        # 5 and 64: two targets have too few digits to lose.
+        axes={"batch": [2, 5, 64], "targets": ["float32", "float64", f"float32 around {FAR:g}"],
+              "pred": ["(B, 1)", "(B,)"], "noise": [0.3, 3.0], "graph": [False, True]},
+        budget=12, atol=1e-5, rtol=1e-5, diagnose=diagnose, concept=R2))
+
+
 def test_regressor_fits(exercise):
     """Trained on y = sin(2x) + 0.3x + noise, the regressor reaches R² >= 0.9 on new points."""
     torch.set_num_threads(1)  # a tiny model: extra threads only add overhead on a busy CPU
@@ -89,7 +192,8 @@ def test_regressor_fits(exercise):
     x_train, y_train = data(256)
     x_test, y_test = data(256)
     torch.manual_seed(0)
-    model, losses = exercise.train_regressor(x_train, y_train)
+    # 100 steps reach R² of about 0.98 with a right loss, and half the default's time.
+    model, losses = exercise.train_regressor(x_train, y_train, steps=100)
     record_series("loss", losses)
     with torch.no_grad():
         pred = model(x_test)[:, 0]

@@ -14,9 +14,14 @@ Two separate switches exist, and evaluation wants both:
 - `torch.no_grad()` (or the stricter, slightly faster `torch.inference_mode()`)
   stops autograd from recording a graph. It does not touch dropout.
 
-`model.training` tells you which mode a model is in. Evaluation code should
-leave the model in the mode it found it in, so training carries on with its
-dropout intact.
+`model.training` tells you which mode a model is in, and every submodule has
+a flag of its own, so a model can be in mixed modes: a frozen, pretrained
+encoder kept in eval mode inside a model that trains (its batch norm must
+not update), or dropout left on at test time on purpose. `model.eval()` and
+`model.train(mode)` set every flag, all the way down. Evaluation code should
+leave every module in the mode it found it in, so training carries on with
+its dropout intact and a frozen part stays frozen: `model.train(was_training)`
+alone would put the frozen encoder in training mode too.
 
 Why RL cares: agents alternate training updates with evaluation episodes.
 Evaluating with dropout on makes the learning curve noisy and pessimistic;
@@ -30,8 +35,10 @@ from torch import nn
 def evaluate(model: nn.Module, obs: torch.Tensor) -> torch.Tensor:
     """The model's outputs on `obs` for evaluation.
 
-    Dropout and batch norm in evaluation behaviour, no autograd graph, and the
-    model left in the mode (training or not) it was in before the call.
+    The forward pass runs with every module in eval mode (dropout, batch norm
+    and any other layer that reads `self.training`) and records no autograd
+    graph; afterwards every module (the model itself and each submodule) is
+    back in the mode, training or not, it was in before the call.
     """
     # TODO: this evaluates in whatever mode the model is in, and records a graph
     return model(obs)

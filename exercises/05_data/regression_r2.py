@@ -31,13 +31,23 @@ from torch import nn
 
 
 def mse_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean squared error. `pred` is (B, 1) or (B,); `target` is (B,)."""
+    """Mean squared error. `pred` is (B, 1) or (B,); `target` is (B,).
+
+    A 0-d tensor in the inputs' dtype that keeps its graph: it is a loss, and
+    backward() starts from it.
+    """
     # TODO: this is wrong whenever pred is (B, 1)
     return ((pred - target) ** 2).mean()
 
 
 def r2_score(pred: torch.Tensor, target: torch.Tensor) -> float:
-    """R² of `pred` ((B, 1) or (B,)) against `target` (B,), as a Python float."""
+    """R² of `pred` ((B, 1) or (B,)) against `target` (B,), as a Python float.
+
+    `pred` may come straight from a model, graph and all. Float32 or float64;
+    the targets may sit far from zero (returns in the thousands). They
+    must vary: with a batch of one, or all targets equal,
+    sum((target - mean(target))²) is 0 and R² is undefined.
+    """
     # TODO
     raise NotImplementedError("1 - residual sum of squares / total sum of squares")
 

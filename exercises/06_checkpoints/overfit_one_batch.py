@@ -30,8 +30,14 @@ def overfit_one_batch(
     """Train `model` for `steps` Adam steps on one batch; return the loss of each step.
 
     `sample_batch()` returns a fresh random batch `(obs, targets)` each time it is
-    called: obs of shape (B, obs_dim) and targets of shape (B,). The model maps
-    (B, obs_dim) to (B, 1). The losses are returned as Python floats.
+    called: obs of shape (B, obs_dim) and targets of shape (B,), float32 or
+    float64 like the model. The model maps (B, obs_dim) to (B, 1); it may come
+    with gradients in `.grad` left over from earlier use, which must not leak
+    into the first update. Each step is one update of the mean squared error by
+    a single `torch.optim.Adam(model.parameters(), lr=lr)` kept for the whole
+    run. The result is a list of `steps` Python floats: the loss each step
+    trained on, taken before its update (the first is the loss of the model as
+    it came in).
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []

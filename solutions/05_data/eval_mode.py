@@ -5,11 +5,13 @@ from torch import nn
 
 
 def evaluate(model: nn.Module, obs: torch.Tensor) -> torch.Tensor:
-    was_training = model.training
+    # model.train(mode) would set every submodule to one mode; a frozen part keeps its own.
+    modes = {module: module.training for module in model.modules()}
     model.eval()
     with torch.no_grad():
         outputs = model(obs)
-    model.train(was_training)
+    for module, mode in modes.items():
+        module.training = mode
     return outputs
 
 
