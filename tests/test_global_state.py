@@ -68,3 +68,33 @@ def test_the_same_code_in_a_with_block_passes(workspace):
                 return a + b
         """)
     assert result.exit_code == 0, result.output
+
+
+def test_a_switch_left_changed_in_a_module_fixture_fails_the_check(workspace):
+    """A check that calls the learner once in a module-scoped fixture (to share one training
+    among its tests) runs that fixture before each test's own guard: the guard must still
+    judge against the state from before the fixture."""
+    (workspace / "checks/01_basics/test_add.py").write_text(textwrap.dedent('''
+        import pytest
+
+        from torchlings.checkapi.testing import expect_close
+
+
+        @pytest.fixture(scope="module")
+        def total(exercise):
+            return exercise.add(2, 3)
+
+
+        def test_add(total):
+            """2 + 3 is 5."""
+            expect_close(total, 5, name="add(2, 3)", concept="Addition.")
+        '''))
+    result = _run_add(workspace, """
+        import torch
+
+        def add(a, b):
+            torch.set_grad_enabled(False)
+            return a + b
+        """)
+    assert result.exit_code == 1
+    assert "autograd is switched off for the whole program" in result.output
