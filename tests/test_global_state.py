@@ -98,3 +98,20 @@ def test_a_switch_left_changed_in_a_module_fixture_fails_the_check(workspace):
         """)
     assert result.exit_code == 1
     assert "autograd is switched off for the whole program" in result.output
+
+
+def test_autocast_left_on_is_named_and_put_back():
+    before = GlobalState.capture()
+    torch.set_autocast_enabled("cpu", True)
+    torch.set_autocast_dtype("cpu", torch.float16)
+    with pytest.raises(CheckFailure, match="autocast for cpu is left switched on, in torch.float16 .it was off"):
+        expect_global_state_kept(before)
+    assert GlobalState.capture() == before
+    assert not torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
+
+
+def test_an_autocast_block_leaves_nothing():
+    before = GlobalState.capture()
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        torch.ones(2, 2) @ torch.ones(2, 2)
+    expect_global_state_kept(before)  # no failure
