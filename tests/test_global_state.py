@@ -104,7 +104,8 @@ def test_autocast_left_on_is_named_and_put_back():
     before = GlobalState.capture()
     torch.set_autocast_enabled("cpu", True)
     torch.set_autocast_dtype("cpu", torch.float16)
-    with pytest.raises(CheckFailure, match="autocast for cpu is left switched on, in torch.float16 .it was off"):
+    left_on = "autocast for cpu is left switched on, in torch.float16 .it was off"
+    with pytest.raises(CheckFailure, match=left_on):
         expect_global_state_kept(before)
     assert GlobalState.capture() == before
     assert not torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
