@@ -49,6 +49,22 @@ def test_one_thread_while_training_and_the_setting_restored():
     assert seen == [1] and torch.get_num_threads() == before
 
 
+def test_no_argument_validation_while_training_and_the_setting_restored():
+    from torch.distributions import Distribution, Normal
+
+    seen = []
+
+    def agent(env, max_steps, on_episode):
+        seen.append(Distribution._validate_args)
+        Normal(torch.zeros(1), -torch.ones(1))  # a negative scale: raises only when validating
+        raise RuntimeError("the agent crashed")
+
+    before = Distribution._validate_args
+    with pytest.raises(RuntimeError, match="the agent crashed"):
+        train_until_solved(agent, seed=0, max_steps=1, bar=1.0, window=1, series=None)
+    assert seen == [False] and Distribution._validate_args == before
+
+
 def test_seeded_env_is_deterministic():
     def rollout(seed):
         env = seeded_env(seed)
