@@ -68,3 +68,51 @@ def test_the_same_code_in_a_with_block_passes(workspace):
                 return a + b
         """)
     assert result.exit_code == 0, result.output
+
+
+def test_a_switch_left_changed_in_a_module_fixture_fails_the_check(workspace):
+    """A check that calls the learner once in a module-scoped fixture (to share one training
+    among its tests) runs that fixture before each test's own guard: the guard must still
+    judge against the state from before the fixture."""
+    (workspace / "checks/01_basics/test_add.py").write_text(textwrap.dedent('''
+        import pytest
+
+        from torchlings.checkapi.testing import expect_close
+
+
+        @pytest.fixture(scope="module")
+        def total(exercise):
+            return exercise.add(2, 3)
+
+
+        def test_add(total):
+            """2 + 3 is 5."""
+            expect_close(total, 5, name="add(2, 3)", concept="Addition.")
+        '''))
+    result = _run_add(workspace, """
+        import torch
+
+        def add(a, b):
+            torch.set_grad_enabled(False)
+            return a + b
+        """)
+    assert result.exit_code == 1
+    assert "autograd is switched off for the whole program" in result.output
+
+
+def test_autocast_left_on_is_named_and_put_back():
+    before = GlobalState.capture()
+    torch.set_autocast_enabled("cpu", True)
+    torch.set_autocast_dtype("cpu", torch.float16)
+    left_on = "autocast for cpu is left switched on, in torch.float16 .it was off"
+    with pytest.raises(CheckFailure, match=left_on):
+        expect_global_state_kept(before)
+    assert GlobalState.capture() == before
+    assert not torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
+
+
+def test_an_autocast_block_leaves_nothing():
+    before = GlobalState.capture()
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        torch.ones(2, 2) @ torch.ones(2, 2)
+    expect_global_state_kept(before)  # no failure

@@ -91,7 +91,9 @@ def test_grad_mode_left_off_is_named():
         out = torch.softmax(x, dim=-1)
         torch.set_grad_enabled(False)
         return out
-    assert "autograd is switched off" in _fails(_softmax_contract(switches_off))
+    message = _fails(_softmax_contract(switches_off))
+    assert "autograd is switched off" in message
+    assert "global state changed after a call of softmax" in message  # a sentence, read aloud
     assert torch.is_grad_enabled()
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from torchlings.checkapi.testing import expect
+from torchlings.checkapi.testing import expect, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = (
     "Python's random, NumPy's global generator and torch each keep their own generator: "
@@ -58,3 +59,67 @@ def test_different_seeds_differ(exercise, library):
     expect(first != second,
            f"seed_everything(1) and seed_everything(2) give {library} the same numbers: the "
            f"seed you are given is ignored. Pass it on: {call}.\n" + CONCEPT)
+
+
+LARGEST_SEED = 2**32 - 1  # the largest NumPy's global generator accepts
+
+
+def _draws_after(seed_everything, seed: int, *, earlier: int) -> dict[str, list[int]]:
+    """Each generator's next numbers after earlier code moved it and seed_everything(seed) ran.
+
+    Integers, so a stream is the same or not, with no tolerance to argue about.
+    """
+    _scramble(earlier)
+    seed_everything(seed)
+    return {
+        "Python's random": [random.getrandbits(31) for _ in range(3)],
+        "NumPy's global generator": np.random.randint(0, 2**31, 3).tolist(),
+        "torch's generator": torch.randint(0, 2**31, (3,)).tolist(),
+    }
+
+
+def _reference(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def test_contract(exercise):
+    """Any seed NumPy accepts (0 and the largest too) seeds all three generators exactly.
+
+    Exactly as their own seed functions do; grad mode and the other switches left alone."""
+    def inputs(draw):
+        return Args(draw["seed"])
+
+    def earlier(seed):
+        return (seed + 977) % (LARGEST_SEED + 1)  # some other state, never the seed itself
+
+    def diagnose(case, got, want):
+        seed = case.inputs.args[0]
+        library = next(name for name in want if got.get(name) != want[name])
+        call = DRAWS[library][1]
+        again = _draws_after(exercise.seed_everything, seed, earlier=earlier(seed) + 1)
+        if again[library] != got[library]:
+            fail(f"After seed_everything({seed}), {library} still gives different numbers "
+                 "depending on what ran before: it is not seeded for this seed. (A test such as "
+                 "`if seed:` skips seed 0; np.random.default_rng(seed), np.random.RandomState"
+                 f"(seed) and random.Random(seed) make new generators and leave the global one "
+                 f"as it was.) Call {call} for every seed.\n" + CONCEPT)
+        other = _draws_after(exercise.seed_everything, (seed + 1) % (LARGEST_SEED + 1),
+                             earlier=earlier(seed))
+        if other[library] == got[library]:
+            fail(f"seed_everything({seed}) and seed_everything({(seed + 1) % (LARGEST_SEED + 1)})"
+                 f" give {library} the same numbers: the seed you are given is ignored. Pass it "
+                 f"on: {call}.\n" + CONCEPT)
+        fail(f"After seed_everything({seed}), {library} is seeded, but its numbers are not the "
+             f"ones {call} gives: it was seeded with something other than the seed itself "
+             "(seed + 1, str(seed), a hash), or drew numbers after seeding. Pass the seed as it "
+             f"is, and draw nothing: {call}.\n" + CONCEPT)
+
+    check_contract(Contract(
+        function="seed_everything",
+        call=lambda seed: _draws_after(exercise.seed_everything, seed, earlier=earlier(seed)),
+        reference=lambda seed: _draws_after(_reference, seed, earlier=earlier(seed)),
+        inputs=inputs, axes={"seed": [0, 1, 1234, LARGEST_SEED]},
+        uses_rng=True,  # the lesson is the random stream: seeding moves it
+        diagnose=diagnose, concept=CONCEPT))

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_choice, expect_tensor
+from torchlings.checkapi.testkit.harness import EXTREME_LOGIT, Args, Contract, check_contract
 
 CONCEPT = (
     "Mixed precision: only the forward pass goes inside `with torch.autocast(device_type="
@@ -133,8 +134,9 @@ def test_train_step_outside_autocast(exercise):
            "float32 weights and belongs outside it.\n" + CONCEPT)
     _expect_float32_model(model, "After train_step")
     for name, p in model.named_parameters():
-        expect_tensor(p.grad, name=f"the gradient of {name}", dtype=torch.float32,
-                      concept="Gradients of float32 weights are float32. " + CONCEPT)
+        if p.grad is not None:  # a step may clear them after it too (set_to_none frees memory)
+            expect_tensor(p.grad, name=f"the gradient of {name}", dtype=torch.float32,
+                          concept="Gradients of float32 weights are float32. " + CONCEPT)
     with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
         logits = reference(obs)
     want = F.cross_entropy(logits.float(), actions)
@@ -170,3 +172,83 @@ def test_train_step_clears_old_gradients(exercise):
                       values=q, atol=1e-5,
                       concept="backward() adds into .grad: optimizer.zero_grad() before it, "
                       "or the step applies the old gradients too. " + CONCEPT)
+
+
+def _net(draw):
+    """A float32 MLP of the case's sizes, its weights from the case's own stream."""
+    sizes = [draw["obs_dim"], 16, draw["actions"]]
+    model = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.Tanh(), nn.Linear(sizes[1], sizes[2]))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(draw.randn(*p.shape, dtype=torch.float32) * 0.5)
+    return model
+
+
+def _reference_logits(model, obs):
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        return model(obs)
+
+
+def _reference_step(model, optimizer, obs, expert_actions):
+    loss = F.cross_entropy(_reference_logits(model, obs).float(), expert_actions)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def _step_and_weights(train_step):
+    """train_step with an optimizer of the case's kind on the model it is given (each call
+    gets its own copy of the model, so the optimizer is built here); returns the loss and
+    every weight after the step."""
+    def run(model, obs, expert_actions, optimizer_kind):
+        if optimizer_kind == "adam":
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+        else:
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+        loss = train_step(model, optimizer, obs, expert_actions)
+        return loss, tuple(p.detach().clone() for p in model.parameters())
+    return run
+
+
+def test_contracts(exercise):
+    """All three keep their promise beyond the example, and leave autocast as they found it.
+
+    A batch of one, other sizes, logits of +-1000, float32 logits, a model with or without
+    old gradients, Adam as well as SGD."""
+    def forward_inputs(draw):
+        return Args(_net(draw), draw.randn(draw["batch"], draw["obs_dim"], dtype=torch.float32))
+
+    check_contract(Contract(
+        function="policy_logits", call=exercise.policy_logits, reference=_reference_logits,
+        inputs=forward_inputs,
+        axes={"batch": [1, 16], "obs_dim": [1, 6], "actions": [2, 9]},
+        tolerance={torch.bfloat16: (1e-2, 1e-2)},  # the same ops: only a different order rounds
+        concept=CONCEPT))
+
+    def loss_inputs(draw):
+        logits = draw.randn(draw["batch"], draw["actions"], scale=draw["scale"])
+        return Args(logits.requires_grad_(), draw.randint(draw["actions"], draw["batch"]))
+
+    check_contract(Contract(
+        function="cloning_loss", call=exercise.cloning_loss,
+        reference=lambda logits, actions: F.cross_entropy(logits.float(), actions),
+        inputs=loss_inputs,
+        axes={"batch": [1, 9], "actions": [2, 7], "dtype": [torch.bfloat16, torch.float32],
+              "scale": [1.0, EXTREME_LOGIT]},
+        atol=1e-5, rtol=1e-5, concept=CONCEPT))
+
+    def step_inputs(draw):
+        model = _net(draw)
+        if draw["old_gradients"]:
+            for p in model.parameters():  # leftovers of earlier work
+                p.grad = draw.randn(*p.shape, dtype=torch.float32)
+        obs = draw.randn(draw["batch"], draw["obs_dim"], dtype=torch.float32)
+        return Args(model, obs, draw.randint(draw["actions"], draw["batch"]), draw["optimizer"])
+
+    check_contract(Contract(
+        function="train_step", call=_step_and_weights(exercise.train_step),
+        reference=_step_and_weights(_reference_step), inputs=step_inputs,
+        axes={"batch": [1, 16], "obs_dim": [6], "actions": [2, 9], "old_gradients": [False, True],
+              "optimizer": ["sgd", "adam"]},
+        atol=1e-5, rtol=1e-4, budget=6, concept=CONCEPT))

@@ -12,7 +12,8 @@ import pytest
 import torch
 from torch import nn
 
-from torchlings.checkapi.testing import expect, expect_tensor, note
+from torchlings.checkapi.testing import expect, expect_tensor, fail, note
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 BACKEND_UNAVAILABLE = (
     "torch.compile could not run on this machine ({why}). This is not your code, and this "
@@ -228,3 +229,63 @@ def test_outputs_match_tolerance(exercise):
         expect(bool(got) == want,
                f"outputs_match returned {bool(got)} for {what}; expected {want}.\n"
                + tolerance)
+
+
+ROUNDING = 4e-7  # relative: a few units in the last place of float32, as reordered sums give
+REAL = 1e-3  # relative to the outputs' size: a difference no rounding makes
+DIFFERENCES = {  # how the "compiled" output differs from the eager one; should they match?
+    "identical": True,
+    "float32 rounding": True,
+    "rounding near 0": True,
+    "one output off by 0.1%": False,
+    "every output off by 0.1%": False,
+}
+
+
+def _pair(draw):
+    rows, scale, difference = draw["rows"], draw["scale"], draw["difference"]
+    eager = draw.randn(rows, 4) * scale
+    compiled = eager.clone()
+    if difference == "float32 rounding":
+        compiled = eager * (1 + ROUNDING * (draw.rand(rows, 4) * 2 - 1))
+    elif difference == "rounding near 0":  # outputs that cancel to ~0 from terms of size 1
+        eager = (draw.rand(rows, 4) - 0.5) * 6e-8
+        compiled = eager + 1e-7 * (draw.rand(rows, 4) * 2 - 1)
+    elif difference == "one output off by 0.1%":
+        compiled[rows // 2, 1] += REAL * scale
+    elif difference == "every output off by 0.1%":
+        compiled = eager + REAL * scale
+    return Args(eager, compiled)
+
+
+def test_outputs_match_contract(exercise):
+    """outputs_match tells rounding from a real difference at every size: 1 row or 64,
+    outputs near 1 or near 1000 (rounding grows with them), one element off or all."""
+    def diagnose(case, got, want):
+        if not isinstance(got, bool):
+            return  # the harness says what a bool is
+        difference, scale = case.axes["difference"], case.axes["scale"]
+        told = f"outputs_match said {got} for {difference} (outputs of size about {scale:g})"
+        if want and difference == "float32 rounding" and scale > 1:
+            fail(f"{told}. Rounding grows with the numbers: near 1000 a few units in the last "
+                 f"place are about {ROUNDING * scale:.0e} apart, more than a fixed atol "
+                 "allows. The tolerance needs a relative part: torch.allclose(eager, compiled, "
+                 "rtol=1e-5, atol=1e-6) scales it with each output.")
+        if not want and difference.startswith("one output"):
+            fail(f"{told}: one element of {case.axes['rows'] * 4} is off by "
+                 f"{REAL * scale:g}, and a mean or a sum over all of them hides it. Compare "
+                 "element by element, as torch.allclose does: every output must agree.")
+        if not want:
+            fail(f"{told}: that is a real difference, far more than float32 rounding. The "
+                 "tolerance is too loose (atol=1 lets almost anything through); rtol=1e-5, "
+                 "atol=1e-6 is about right.")
+
+    check_contract(Contract(
+        function="outputs_match", call=exercise.outputs_match,
+        reference=lambda eager, compiled: torch.allclose(eager, compiled, rtol=1e-5, atol=1e-6),
+        inputs=_pair,
+        axes={"rows": [1, 64], "scale": [1.0, 1000.0], "difference": list(DIFFERENCES)},
+        budget=20, diagnose=diagnose,
+        concept="Fused compiled code rounds float32 differently in the last digits: compare "
+                "element by element with a relative and an absolute tolerance, "
+                "torch.allclose(eager, compiled, rtol=1e-5, atol=1e-6)."))

@@ -30,8 +30,12 @@ from torch import nn
 def train_and_evaluate(x_train, labels_train, x_test, labels_test) -> tuple[nn.Module, float]:
     """Train a classifier on (x_train, labels_train); return it and its accuracy on the test set.
 
-    x_* have shape (N, 2); labels_* have shape (N,) and hold 0.0 or 1.0 (floats,
-    as they came out of the data file). The accuracy is a Python float in [0, 1].
+    x_* are float32 tensors of shape (N, 2); labels_* have shape (N,) and hold 0.0
+    or 1.0 (floats, float32 or float64, as they came out of the data file). The
+    accuracy is a Python float in [0, 1]: the fraction of the test points the
+    returned model classifies right. The randomness (initial weights, dropout)
+    comes from PyTorch's global stream as the caller left it: seeding is the
+    caller's job, not this function's.
     """
     # TODO: four culprits hide in this function. Fix each one.
     model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 2))

@@ -28,6 +28,11 @@ import torch
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python's, NumPy's and torch's global generators with `seed`."""
+    """Seed Python's, NumPy's and torch's global generators with `seed`.
+
+    `seed` is any int from 0 to 2**32 - 1 (the range NumPy accepts). Seeding is
+    all it does: other switches, such as torch.use_deterministic_algorithms,
+    are the caller's to set.
+    """
     # TODO: only one of the three generators is seeded here.
     torch.manual_seed(seed)

@@ -13,6 +13,11 @@ order, and floating point rounding then differs in the last digits (about
 1e-6 for float32). Compare with a tolerance (`torch.allclose` with atol and
 rtol, or `torch.testing.assert_close`), never with `==` or `torch.equal`.
 Not too loose either: with atol=1 almost any two networks would "match".
+Rounding grows with the numbers: outputs near 1000 (Q-values, returns) carry
+rounding near 1e-4, so the tolerance needs a relative part (rtol) that scales
+with each output, besides an absolute part (atol) for outputs that cancel to
+about 0. And every output must agree: an average over them hides one that is
+far off.
 
 Compare in evaluation mode. In training mode dropout draws a new random mask
 on every call, so two calls disagree even without compiling. `model.eval()`

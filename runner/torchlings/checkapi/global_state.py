@@ -3,8 +3,10 @@
 `torch.set_grad_enabled(False)` written as a statement (rather than `with
 torch.no_grad():`) switches autograd off for the rest of the program: the
 function returns the right numbers and every later `backward()` breaks
-somewhere far away. The same holds for the default dtype, the default device
-and the deterministic-algorithms flag. The check process captures them
+somewhere far away. The same holds for the default dtype, the default device,
+the deterministic-algorithms flag and autocast (`torch.set_autocast_enabled`, or
+an autocast entered with `__enter__` and never left: every later matmul of the
+caller runs in low precision). The check process captures them
 before each test and compares after it (engine/child/plugin.py), for every
 exercise; a leftover fails the test with a message naming it, and is put
 back so the next test runs as it should.
@@ -24,6 +26,8 @@ from torchlings.checkapi.failures import fail
 
 __all__ = ["GlobalState", "expect_global_state_kept"]
 
+_AUTOCAST_DEVICES = ("cpu", "cuda")  # asking about CUDA's needs no GPU
+
 
 @dataclass(frozen=True)
 class GlobalState:
@@ -32,6 +36,7 @@ class GlobalState:
     default_device: str
     deterministic: bool
     deterministic_warn_only: bool
+    autocast: tuple[tuple[str, bool, torch.dtype], ...]  # (device type, on, dtype)
 
     @classmethod
     def capture(cls) -> GlobalState:
@@ -41,6 +46,8 @@ class GlobalState:
             default_device=str(torch.get_default_device()),
             deterministic=torch.are_deterministic_algorithms_enabled(),
             deterministic_warn_only=torch.is_deterministic_algorithms_warn_only_enabled(),
+            autocast=tuple((device, torch.is_autocast_enabled(device),
+                            torch.get_autocast_dtype(device)) for device in _AUTOCAST_DEVICES),
         )
 
     def restore(self) -> None:
@@ -49,6 +56,9 @@ class GlobalState:
         torch.set_default_device(None if self.default_device == "cpu" else self.default_device)
         torch.use_deterministic_algorithms(self.deterministic,
                                            warn_only=self.deterministic_warn_only)
+        for device, enabled, dtype in self.autocast:
+            torch.set_autocast_enabled(device, enabled)
+            torch.set_autocast_dtype(device, dtype)
 
     def leftovers(self, now: GlobalState) -> list[str]:
         """One sentence per switch that `now` has changed, in the learner's terms."""
@@ -81,6 +91,18 @@ class GlobalState:
                 "it changes which kernels the whole program may use. Put it back when done, "
                 "or leave it to the caller."
             )
+        for (device, was_on, was_dtype), (_, on, dtype) in zip(self.autocast, now.autocast,
+                                                              strict=True):
+            if (on, dtype) != (was_on, was_dtype):
+                found.append(
+                    f"autocast for {device} is left switched {'on' if on else 'off'}, in {dtype} "
+                    f"(it was {'on' if was_on else 'off'}, in {was_dtype}): "
+                    "torch.set_autocast_enabled or set_autocast_dtype, or an autocast "
+                    "entered with __enter__ and never exited, stays in force after your "
+                    "function, and every matmul the caller runs next changes precision. Write "
+                    f"it as a block, `with torch.autocast(device_type=\"{device}\", ...):`, "
+                    "which ends with the block."
+                )
         return found
 
 

@@ -194,7 +194,7 @@ def _check_case(contract: Contract, case: Case) -> None:
     networks = ModuleSnapshot(**_named_modules(mine))
     state, rng = GlobalState.capture(), torch.get_rng_state()
     got = _call_learner(contract, mine, case)
-    expect_global_state_kept(state, when=f"a call of {contract.function} ({case.label})")
+    expect_global_state_kept(state, when=f"after a call of {contract.function} ({case.label})")
     if contract.untouched:
         snapshot.expect_untouched(function=f"{contract.function} ({case.label})",
                                   concept=contract.concept)

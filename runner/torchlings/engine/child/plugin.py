@@ -92,11 +92,23 @@ def exercise(request: pytest.FixtureRequest) -> Any:
     return load_exercise(path)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _global_state_before_the_check() -> GlobalState:
+    """The switches before anything of the check ran, the learner's import included.
+    pytest sets up a check's module-scoped fixture (one that trains the learner's model
+    once for all its tests) before a test's function-scoped fixtures: captured there, a
+    switch that fixture left changed would pass for the state the test began in. Autouse
+    fixtures come first within their scope, so this one precedes `exercise` too."""
+    return GlobalState.capture()
+
+
 @pytest.fixture(autouse=True)
-def _global_state_kept() -> Any:
+def _global_state_kept(_global_state_before_the_check: GlobalState) -> Any:
     """Every test of every check: PyTorch's global switches are as they were before it
-    (grad mode, default dtype and device, deterministic algorithms); see global_state.py."""
-    before = GlobalState.capture()
+    (grad mode, default dtype and device, deterministic algorithms); see global_state.py.
+    Each test leaves the switches as it found them, so the state before the check began
+    is the one every test must end in, whatever a fixture did in between."""
+    before = _global_state_before_the_check
     yield
     expect_global_state_kept(before)
 
