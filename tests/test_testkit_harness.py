@@ -167,3 +167,70 @@ def test_a_used_module_reaches_both_calls_with_its_gradients():
     check_contract(contract)  # the reference and a right answer both see the gradients
     contract.call = ignores_grads
     assert "grad_norms" in _fails(contract)
+
+
+def _target_contract(call):
+    def inputs(draw):
+        torch.manual_seed(draw.seed())
+        net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Dropout(0.0), torch.nn.Linear(4, 1))
+        return Args(net, draw.randn(draw["batch"], 3))
+
+    def target(net, x):
+        with torch.no_grad():
+            return net(x).squeeze(-1)
+
+    return Contract(function="target", call=call, reference=target, inputs=inputs,
+                    axes={"batch": [1, 5]})
+
+
+def test_a_network_left_in_eval_mode_is_named():
+    def leaves_eval(net, x):
+        net.eval()
+        with torch.no_grad():
+            return net(x).squeeze(-1)
+
+    message = _fails(_target_contract(leaves_eval))
+    assert "went from train to eval mode" in message and "argument 1" in message
+
+
+def test_a_network_frozen_to_stop_a_gradient_is_named():
+    def freezes(net, x):
+        net.requires_grad_(False)
+        return net(x).squeeze(-1)
+
+    assert "requires_grad=True to requires_grad=False" in _fails(_target_contract(freezes))
+
+
+def test_a_mode_switched_and_put_back_passes():
+    def switches_and_restores(net, x):
+        was = net.training
+        net.eval()
+        with torch.no_grad():
+            out = net(x).squeeze(-1)
+        net.train(was)
+        return out
+
+    check_contract(_target_contract(switches_and_restores))
+
+
+def test_a_layer_added_to_the_callers_network_is_named():
+    def adds_a_layer(net, x):
+        net.append(torch.nn.Identity())
+        with torch.no_grad():
+            return net(x).squeeze(-1)
+
+    assert "a layer was added" in _fails(_target_contract(adds_a_layer))
+
+
+def test_the_checks_diagnosis_comes_first_for_a_network_left_changed():
+    def explain(case, got, want):
+        testing.fail("your own words: " + case.problem)
+
+    def leaves_eval(net, x):
+        net.eval()
+        with torch.no_grad():
+            return net(x).squeeze(-1)
+
+    contract = _target_contract(leaves_eval)
+    contract.diagnose = explain
+    assert _fails(contract).startswith("your own words: it changed the caller's argument 1")

@@ -2,9 +2,12 @@
 
 from collections import Counter
 
+import numpy as np
 import torch
 
 from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
+from torchlings.checkapi.testkit.replay import explain_replay, replay_session
 
 OBS_DIM = 2
 SAMPLE = (
@@ -137,3 +140,87 @@ def test_uses_the_generator(exercise):
     expect(first[:6] != first[6:12],
            "Two calls of sample with the same generator drew the very same batch: each call "
            "must go on along the generator's stream (never re-seed it inside sample).")
+
+
+# The contract: any capacity and obs_dim, many wraps, a batch of one, NumPy float64 inputs.
+# Sampling may use any uniform draw from the generator (randint, multinomial, scaled rand...),
+# so a batch is judged by what does not depend on the stream (testkit.replay): each row one
+# transition the buffer holds now, whole, in the promised shapes and dtypes, new tensors,
+# and a large batch drawing every held transition about equally often.
+
+class _ReferenceBuffer:
+    """The docstring's buffer, written once."""
+
+    def __init__(self, capacity, obs_dim):
+        self.capacity = capacity
+        self.obs = torch.zeros(capacity, obs_dim)
+        self.actions = torch.zeros(capacity, dtype=torch.int64)
+        self.rewards = torch.zeros(capacity)
+        self.next_obs = torch.zeros(capacity, obs_dim)
+        self.dones = torch.zeros(capacity)
+        self.position = self.size = 0
+
+    def __len__(self):
+        return self.size
+
+    def add(self, obs, action, reward, next_obs, done):
+        i = self.position
+        self.obs[i], self.actions[i], self.rewards[i] = torch.as_tensor(obs), action, reward
+        self.next_obs[i], self.dones[i] = torch.as_tensor(next_obs), float(done)
+        self.position, self.size = (i + 1) % self.capacity, min(self.size + 1, self.capacity)
+
+    def sample(self, batch_size, generator):
+        index = torch.randint(0, self.size, (batch_size,), generator=generator)
+        return (self.obs[index], self.actions[index], self.rewards[index],
+                self.next_obs[index], self.dones[index])
+
+
+FIELDS = ("obs", "actions", "rewards", "next_obs", "dones")
+
+
+def _held(transitions):
+    """The fields of these transitions as sample returns them: float32, actions int64."""
+    return (torch.stack([torch.as_tensor(t[0]).float() for t in transitions]),
+            torch.tensor([int(t[1]) for t in transitions]),
+            torch.tensor([float(t[2]) for t in transitions]),
+            torch.stack([torch.as_tensor(t[3]).float() for t in transitions]),
+            torch.tensor([float(bool(t[4])) for t in transitions]))
+
+
+def _session(buffer_class):
+    def run(capacity, obs_dim, transitions, batch_size, seed):
+        return replay_session(buffer_class(capacity, obs_dim), transitions, _held,
+                              capacity=capacity, batch_size=batch_size, seed=seed)
+    return run
+
+
+def _explain_contract(case, got, want):
+    explain_replay(case, got, want, names=FIELDS, concept=SAMPLE, dtypes=(
+        "obs, rewards, next_obs and dones are float32 and actions int64, whatever dtype add() "
+        "was given."))
+
+
+def test_contract(exercise):
+    """ReplayBuffer keeps its promise for any capacity and obs_dim, through several wraps,
+    for a batch of one and batches larger than the buffer, with NumPy float64 inputs."""
+    def inputs(draw):
+        capacity, obs_dim = draw["capacity"], draw["obs_dim"]
+        adds = {"part": (capacity + 1) // 2, "full": capacity, "wrapped": 2 * capacity + 2}
+        transitions = []
+        for _ in range(adds[draw["fill"]]):
+            obs, next_obs = draw.randn(obs_dim), draw.randn(obs_dim)
+            action, reward = int(draw.randint(6)), float(draw.randn(1))
+            done = bool(draw.rand(1) < 0.5)
+            if draw["inputs"] == "numpy float64":  # as Gymnasium hands them out
+                obs, next_obs = obs.double().numpy(), next_obs.double().numpy()
+                action, reward, done = np.int64(action), np.float64(reward), np.bool_(done)
+            transitions.append((obs, action, reward, next_obs, done))
+        stored = min(len(transitions), capacity)
+        batch_size = 1 if draw["batch"] == "one" else stored + 3
+        return Args(capacity, obs_dim, transitions, batch_size, draw.seed())
+    check_contract(Contract(
+        function="ReplayBuffer", call=_session(exercise.ReplayBuffer),
+        reference=_session(_ReferenceBuffer), inputs=inputs,
+        axes={"capacity": [1, 3, 8], "obs_dim": [1, 4], "fill": ["part", "full", "wrapped"],
+              "batch": ["one", "more than stored"], "inputs": ["tensor", "numpy float64"]},
+        diagnose=_explain_contract, concept=SAMPLE))

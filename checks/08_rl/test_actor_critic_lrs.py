@@ -3,7 +3,8 @@
 import torch
 from torch import nn
 
-from torchlings.checkapi.testing import expect, expect_close
+from torchlings.checkapi.testing import expect, expect_close, fail
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 ACTOR_LR, CRITIC_LR = 1e-3, 5e-3
 CONCEPT = (
@@ -99,3 +100,123 @@ def test_zero_gradients_move_nothing(exercise):
            f"With every gradient 0, one step still moved a weight by {moved:.2e}: the optimizer "
            "decays weights. torch.optim.AdamW applies weight_decay=0.01 by default, decoupled "
            "from the gradient; the docstring asks for Adam, whose weight_decay is 0.\n" + CONCEPT)
+
+
+# --- the contract: how every parameter moves over a few steps, for networks of any shape ---
+
+class _GaussianActor(nn.Module):
+    """Nested layers and a parameter held directly, as SAC and PPO's continuous actors have."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Sequential(nn.Linear(4, 8), nn.Tanh()), nn.Linear(8, 8))
+        self.mean = nn.Linear(8, 2)
+        self.log_std = nn.Parameter(torch.zeros(2))
+
+
+def _networks(kind: str):
+    # Built inside the call the harness watches: layers' own initialisation must not move the
+    # global stream (the weights are then set from a generator of our own).
+    with torch.random.fork_rng(devices=[]):
+        return _build_networks(kind)
+
+
+def _build_networks(kind: str):
+    generator = torch.Generator().manual_seed(len(kind))
+    if kind == "two MLPs":
+        actor = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+        critic = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+    elif kind == "nested actor with a log_std":
+        actor, critic = _GaussianActor(), nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    elif kind == "a frozen layer in each":
+        actor = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+        critic = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+        for frozen in (actor[0], critic[0]):  # a shared, pre-trained encoder, say
+            frozen.requires_grad_(False)
+    else:  # "float64, a deeper critic"
+        actor = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2)).double()
+        critic = nn.Sequential(nn.Linear(3, 6), nn.ReLU(), nn.Linear(6, 6), nn.ReLU(),
+                               nn.Linear(6, 1)).double()
+    with torch.no_grad():
+        for p in list(actor.parameters()) + list(critic.parameters()):
+            p.copy_(torch.randn(p.shape, generator=generator, dtype=torch.float64))
+    return actor, critic
+
+
+NETWORKS = ["two MLPs", "nested actor with a log_std", "a frozen layer in each",
+            "float64, a deeper critic"]
+GRADIENT_SIZES = (1e-6, 3.0, 50.0)  # one step each; a tiny first gradient shows eps
+
+
+def _stepped(make_optimizer):
+    """Every parameter after a few steps with the same gradients, keyed 'actor.<name>'.
+
+    The networks are built here from their kind (fresh, the same for both sides): cheaper
+    than the harness's deep copy of two modules per call.
+    """
+    def run(networks, actor_lr, critic_lr, seed):
+        actor, critic = _networks(networks)
+        result = make_optimizer(actor, critic, actor_lr, critic_lr)
+        optimizers = list(result) if isinstance(result, (tuple, list)) else [result]
+        expect(optimizers and all(isinstance(o, torch.optim.Optimizer) for o in optimizers),
+               "make_optimizer should return a torch.optim optimizer (or a tuple or list of "
+               f"two), but it returned {type(result).__name__}.\n" + CONCEPT)
+        named = [(f"{owner}.{name}", p) for owner, net in (("actor", actor), ("critic", critic))
+                 for name, p in net.named_parameters()]
+        generator = torch.Generator().manual_seed(seed)
+        for size in GRADIENT_SIZES:
+            for _, p in named:
+                grad = torch.randn(p.shape, generator=generator, dtype=torch.float64) * size
+                p.grad = grad.to(p.dtype) if p.requires_grad else None
+            for optimizer in optimizers:
+                optimizer.step()
+        return {name: p.detach().clone() for name, p in named}
+    return run
+
+
+def _reference(actor, critic, actor_lr, critic_lr):
+    return torch.optim.Adam([{"params": actor.parameters(), "lr": actor_lr},
+                             {"params": critic.parameters(), "lr": critic_lr}])
+
+
+def _diagnose(case, got, want):
+    if not isinstance(got, dict) or set(got) != set(want):
+        return
+    networks, actor_lr, critic_lr, _ = case.inputs.args
+    actor, critic = _networks(networks)
+    start = dict([(f"actor.{n}", p) for n, p in actor.named_parameters()]
+                 + [(f"critic.{n}", p) for n, p in critic.named_parameters()])
+    for name, w in want.items():
+        g = got[name]
+        if torch.allclose(g, w, atol=1e-7, rtol=1e-6):
+            continue
+        lr = actor_lr if name.startswith("actor") else critic_lr
+        if torch.equal(g, start[name].detach()):
+            fail(f"With {case.label}: {name} never moved in {len(GRADIENT_SIZES)} steps: it is "
+                 "in no optimizer. net.parameters() finds every parameter, in nested layers "
+                 "and held directly (a log_std); a list built from children() or from "
+                 "chosen layers misses some.\n" + CONCEPT)
+        fail(f"With {case.label}: after {len(GRADIENT_SIZES)} steps with gradients of sizes "
+             f"{list(GRADIENT_SIZES)}, {name} differs from Adam's with lr={lr:g} by up to "
+             f"{(g - w).abs().max().item():.3g}. The learning rate is one of Adam's settings; "
+             "the rest stay at their defaults (betas=(0.9, 0.999), eps=1e-8, weight_decay=0): "
+             "AdamW's default weight decay of 0.01, CleanRL's eps=1e-5 or a "
+             "second step of the same parameter all move it differently.\n" + CONCEPT)
+
+
+def test_contract(exercise):
+    """Every parameter moves as Adam with its network's rate moves it, over three steps with
+    gradients from tiny to large: nested layers, a parameter held directly, frozen layers,
+    float64 networks, the actor's rate below or above the critic's."""
+    def inputs(draw):
+        actor_lr, critic_lr = draw["actor_lr, critic_lr"]
+        return Args(draw["networks"], actor_lr, critic_lr, draw.seed())
+
+    check_contract(Contract(
+        function="make_optimizer",
+        call=_stepped(exercise.make_optimizer),
+        reference=_stepped(_reference),
+        inputs=inputs,
+        axes={"networks": NETWORKS,
+              "actor_lr, critic_lr": [(3e-4, 1e-3), (5e-3, 1e-4)]},
+        atol=1e-7, rtol=1e-6, diagnose=_diagnose, concept=CONCEPT))

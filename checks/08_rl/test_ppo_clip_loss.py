@@ -4,6 +4,7 @@ import torch
 
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
 from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 CONCEPT = (
     "ratio = exp(new_log_probs - old_log_probs.detach()); loss = -min(ratio * A, "
@@ -38,6 +39,11 @@ def test_unchanged_policy(exercise):
              f"{-advantages.mean().item():.4f}: the advantages were normalised to mean 0 "
              "inside the loss. CleanRL and SB3 normalise them in the training loop, right "
              "before calling the loss; this function takes them as given.\n" + CONCEPT)
+    if abs(loss.item() + advantages.sum().item()) < 1e-4:
+        fail(f"At ratio 1 the loss is {loss.item():.4f}, -sum(A), where -mean(A) is "
+             f"{-advantages.mean().item():.4f}: the loss is summed over the batch. Average it "
+             "with .mean(), so its size (and the step it causes) does not grow with the "
+             "batch.\n" + CONCEPT)
     expect_close(loss.item(), -advantages.mean().item(),
                  name="the PPO loss when the policy has not changed (ratio = 1)", atol=1e-5,
                  concept="With new = old the ratio is 1 and nothing is clipped, so the loss "
@@ -50,6 +56,11 @@ def test_unchanged_policy(exercise):
            "At ratio = 1 the PPO loss gave the policy a zero gradient. Old and new log-probs "
            "came from the same graph here, and without old_log_probs.detach() their "
            "gradients cancel inside new - old: PPO would never learn.\n" + CONCEPT)
+    if torch.allclose(logits.grad, reference_logits.grad / 2, atol=1e-6):
+        fail("At ratio = 1 the PPO loss gives half the policy gradient. Inside the clip range "
+             "both terms of the min are equal, and torch.min shares the gradient between them: "
+             "the clipped term must carry the graph too. Build it from the same ratio (no "
+             ".detach(), no number rebuilt outside autograd).\n" + CONCEPT)
     expect_tensor(logits.grad, name="the gradient of the PPO loss for the logits at ratio 1",
                   values=reference_logits.grad, atol=1e-5,
                   concept="At ratio = 1 PPO's gradient is the plain policy gradient of "
@@ -147,3 +158,78 @@ def test_inputs_left_as_they_were(exercise):
         inputs.expect_untouched(function="ppo_clip_loss", concept=(
             "old_log_probs.detach() makes a new tensor for the ratio; detach_() changes the "
             "caller's. " + CONCEPT))
+
+
+# --- the contract: the formula, beyond the examples ------------------------------------
+
+LOG_PROBS = {"moderate": (0.1, 3.0), "rare actions": (100.0, 300.0)}  # -log pi, low..high
+LOG_RATIOS = {"small": 0.1, "past the clip": 1.5, "far past it": 15.0}  # spread of new - old
+
+
+def _formula(new, old, adv, clip_eps=0.2):
+    ratio = torch.exp(new - old.detach())
+    return -torch.min(ratio * adv, ratio.clamp(1 - clip_eps, 1 + clip_eps) * adv).mean()
+
+
+def _inputs(draw):
+    low, high = LOG_PROBS[draw["log-probs"]]
+    batch = draw["batch"]
+    old = -(low + (high - low) * draw.rand(batch))
+    new = (old + draw.randn(batch, scale=LOG_RATIOS[draw["log-ratio"]])).requires_grad_()
+    if draw["old has a graph"]:
+        old = old.requires_grad_()  # a buffer filled with grad on: no gradient may reach it
+    advantages = draw.randn(batch)
+    how = draw["clip_eps"]
+    if how == "default":
+        return Args(new, old, advantages)
+    if how[0] == "keyword":
+        return Args(new, old, advantages, clip_eps=how[1])
+    return Args(new, old, advantages, how[1])
+
+
+def _call_on_any_device(ppo_clip_loss):
+    def call(*args, **kwargs):
+        try:
+            return ppo_clip_loss(*args, **kwargs)
+        except RuntimeError as error:
+            if args[0].device.type != "meta" or "device" not in str(error):
+                raise
+            fail("On tensors that live on another device (the check uses PyTorch's meta device; "
+                 "a GPU is the same) ppo_clip_loss mixed in a tensor made on the CPU: "
+                 f"{str(error).rstrip('.!')}. A tensor built without device= (torch.ones(n), "
+                 "torch.tensor(1.2)) lives on the CPU; clamp with plain numbers, or build it with "
+                 "torch.ones_like(ratio) / device=ratio.device.\n" + CONCEPT)
+    return call
+
+
+def _diagnose(case, got, want):
+    if not (isinstance(got, torch.Tensor) and isinstance(want, torch.Tensor)) or want.is_meta:
+        return
+    old = case.inputs.args[1]
+    if bool(torch.isfinite(want).all()) and not bool(torch.isfinite(got.detach()).all()):
+        fail(f"With {case.label} the loss is {got.item()}, where the formula gives "
+             f"{want.item():.6g}. Log-probs of rare actions are very negative (here "
+             f"{old.min().item():.0f}), and exp of them underflows to 0: exp(new) / exp(old) is "
+             "0 / 0. Form the ratio as exp(new_log_probs - old_log_probs).\n" + CONCEPT)
+    if case.gradient_problem and case.axes["old has a graph"] and old.requires_grad:
+        fail(f"With {case.label}: {case.problem} old_log_probs came with a graph, and the "
+             "loss sent a gradient into it: use old_log_probs.detach() in the ratio.\n" + CONCEPT)
+    if case.gradient_problem:
+        fail(f"With {case.label}: {case.problem} Inside the clip range both terms are equal and "
+             "torch.min shares the gradient between them, so both must carry the graph: build "
+             "the clipped term from the same ratio (not a detached copy, not a rebuilt number)."
+             "\n" + CONCEPT)
+
+
+def test_contract(exercise):
+    """The loss and its gradient for any batch size (one included), float32 and float64, any
+    device, rare actions' log-probs, log-ratios far past the clip, several clip_eps and its
+    default, old log-probs with or without a graph."""
+    check_contract(Contract(
+        function="ppo_clip_loss", call=_call_on_any_device(exercise.ppo_clip_loss),
+        reference=_formula, inputs=_inputs,
+        axes={"batch": [1, 7, 64], "dtype": [torch.float32, torch.float64],
+              "device": ["cpu", "meta"], "log-probs": list(LOG_PROBS),
+              "log-ratio": list(LOG_RATIOS), "old has a graph": [False, True],
+              "clip_eps": [("positional", 0.1), ("keyword", 0.3), "default"]},
+        atol=1e-5, rtol=1e-5, budget=24, diagnose=_diagnose, concept=CONCEPT))

@@ -154,3 +154,51 @@ def test_action_log_probs_contract(exercise):
         axes={"batch": [1, 5], "actions": [2, 11], "dtype": [torch.float32, torch.float64],
               "scale": [1.0, EXTREME_LOGIT]},
         atol=1e-4, rtol=1e-5, concept=CONCEPT_LOGP))
+
+
+DRAWS = 1500  # per row: a frequency's standard deviation is at most 0.013, the bound 0.08 (6 of them)
+
+
+def _frequencies(sample_actions):
+    """sample_actions as a function with one right answer: how often each action comes up.
+
+    It is called once on the caller's logits (a (B,) int64 tensor of valid actions, from the
+    generator), then on every row repeated DRAWS times; the result is each row's frequency of
+    each action, which must be softmax(logits) within sampling noise, for any right way of
+    drawing (multinomial, inverse CDF, Gumbel-max).
+    """
+    def call(logits, seed):
+        batch, n_actions = logits.shape
+        generator = torch.Generator().manual_seed(seed)
+        actions = sample_actions(logits, generator)
+        expect_tensor(actions, name=f"the sampled actions for {batch} row(s) of {n_actions} "
+                      f"{logits.dtype} logits".replace("torch.", ""), shape=(batch,),
+                      dtype=torch.int64, concept=CONCEPT_SAMPLE)
+        many = sample_actions(logits.repeat(DRAWS, 1), generator)
+        expect_tensor(many, name="the sampled actions", shape=(DRAWS * batch,),
+                      dtype=torch.int64, concept=CONCEPT_SAMPLE)
+        expect(bool(((many >= 0) & (many < n_actions)).all()),
+               f"Some sampled actions lie outside 0 .. {n_actions - 1}.\n" + CONCEPT_SAMPLE)
+        rows = torch.arange(batch).repeat(DRAWS)
+        counts = torch.bincount(rows * n_actions + many, minlength=batch * n_actions)
+        return counts.view(batch, n_actions).double() / DRAWS
+
+    return call
+
+
+def test_sample_actions_contract(exercise):
+    """sample_actions draws by softmax(logits) for a batch of one, one action or many,
+    float64, and logits of +-1000, from the generator alone."""
+    def inputs(draw):
+        logits = draw.randn(draw["batch"], draw["actions"], scale=draw["scale"])
+        return Args(logits, draw.seed())
+
+    check_contract(Contract(
+        function="sample_actions", call=_frequencies(exercise.sample_actions),
+        reference=lambda logits, seed: torch.softmax(logits.double(), dim=-1),
+        inputs=inputs, gradients=False, tolerance={torch.float64: (0.08, 0.0)},
+        axes={"batch": [1, 3], "actions": [1, 2, 9], "dtype": [torch.float32, torch.float64],
+              "scale": [1.0, EXTREME_LOGIT]}, budget=8,
+        concept="Each row's actions come up as often as softmax(logits) says, whatever the "
+        "logits' size: torch.softmax subtracts each row's max first, so logits of 1000 give "
+        "probabilities, not inf. " + CONCEPT_SAMPLE))

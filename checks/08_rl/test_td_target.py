@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
-from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.contracts import InputSnapshot, ModuleSnapshot
 from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 from torchlings.checkapi.testkit.losses import loss_habit
 
@@ -97,7 +97,9 @@ def test_target_and_loss_together(exercise):
     critic = _critic(4)
     rewards, next_obs, dones = _batch(5)
     obs = torch.randn(B, OBS, generator=torch.Generator().manual_seed(6))
+    network = ModuleSnapshot(critic=critic)
     target = exercise.td_target(critic, rewards, next_obs, dones, 0.9)
+    network.expect_untouched(function="td_target", concept=CONCEPT_TARGET)
     expect(isinstance(target, torch.Tensor), "td_target should return a tensor.")
     before = exercise.critic_loss(critic, obs, target)
     critic.zero_grad()

@@ -1,10 +1,14 @@
 """Check: a ring buffer of float transitions, done = terminated, sampled on the given generator."""
 
+import re
+
 import numpy as np
 import torch
 
 from torchlings.checkapi.testing import expect, expect_tensor, fail
 from torchlings.checkapi.testkit.contracts import expect_py_int
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
+from torchlings.checkapi.testkit.replay import explain_replay, replay_session
 from torchlings.checkapi.testkit.rl import expect_frequency
 
 OBS, ACT = 3, 2
@@ -192,3 +196,93 @@ def test_inputs_are_copied_and_batches_are_fresh(exercise):
            "stored tensors. Index with a tensor of indices (a copy), not a slice.\n" + CONCEPT)
     one = _sample(buffer, 1, seed=8)
     expect_tensor(one[2], name="the rewards of a batch of one", shape=(1,), concept=CONCEPT)
+
+
+# The contract: any capacity, obs and action dims (Pendulum's single action too), several
+# wraps, a batch of one, NumPy arrays of any float dtype or tensors, every pair of flags
+# (terminated and truncated may both be True). Sampling may use any uniform draw from the
+# generator, so a batch is judged by what does not depend on the stream (testkit.replay).
+
+class _ReferenceReplay:
+    """The docstring's buffer, written once."""
+
+    def __init__(self, capacity, obs_dim, act_dim):
+        self.capacity = capacity
+        self.fields = [torch.zeros(capacity, obs_dim), torch.zeros(capacity, act_dim),
+                       torch.zeros(capacity), torch.zeros(capacity, obs_dim), torch.zeros(capacity)]
+        self.next_slot = self.size = 0
+
+    def __len__(self):
+        return self.size
+
+    def add(self, obs, action, reward, next_obs, terminated, truncated):
+        for field, value in zip(self.fields, (obs, action, float(reward), next_obs,
+                                              float(terminated)), strict=True):
+            field[self.next_slot] = torch.as_tensor(value, dtype=torch.float32)
+        self.next_slot = (self.next_slot + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch_size, generator):
+        idx = torch.randint(self.size, (batch_size,), generator=generator)
+        return tuple(field[idx] for field in self.fields)
+
+
+def _held(transitions):
+    """The fields of these transitions as sample returns them: float32, done = terminated."""
+    def rows(i):
+        return torch.stack([torch.as_tensor(t[i]).float() for t in transitions])
+    return (rows(0), rows(1), torch.tensor([float(t[2]) for t in transitions]), rows(3),
+            torch.tensor([float(bool(t[4])) for t in transitions]))
+
+
+def _session(buffer_class):
+    def run(capacity, obs_dim, act_dim, transitions, batch_size, seed):
+        return replay_session(buffer_class(capacity, obs_dim, act_dim), transitions, _held,
+                              capacity=capacity, batch_size=batch_size, seed=seed)
+    return run
+
+
+def _explain_contract(case, got, want):
+    if re.search(r"\['batches'\]\[\d+\]\[4\] is ", case.problem):  # the dones' values
+        fail(f"With {case.label}, some sampled dones differ from the terminated flag their "
+             "transition was added with. done is `terminated` alone, whatever `truncated` "
+             "says: a step can be both (the goal reached on the time limit's last step), and "
+             "it still ended the episode, so float(terminated).\n" + CONCEPT)
+    explain_replay(case, got, want, names=NAMES, concept=CONCEPT, dtypes=(
+        "every field is float32 (the actions too), whatever dtype add() was given."))
+
+
+FLAGS = ((False, False), (True, False), (False, True), (True, True))  # terminated, truncated
+
+
+def test_contract(exercise):
+    """ContinuousReplay keeps its promise for any capacity and dims, through several wraps, a
+    batch of one, NumPy arrays of any float dtype or tensors, and both flags set at once."""
+    def inputs(draw):
+        capacity, (obs_dim, act_dim) = draw["capacity"], draw["dims"]
+        adds = {"part": (capacity + 1) // 2, "full": capacity, "wrapped": 2 * capacity + 2}
+        kind, first = draw["inputs"], draw.random.randrange(4)
+        transitions = []
+        for j in range(adds[draw["fill"]]):
+            obs, next_obs = draw.randn(obs_dim), draw.randn(obs_dim)
+            action = draw.randn(act_dim, scale=2.0)  # Pendulum's torques reach +-2
+            terminated, truncated = FLAGS[(first + j) % 4]
+            if kind == "tensor float64":
+                obs, action, next_obs = obs.double(), action.double(), next_obs.double()
+            else:
+                dtype = {"numpy float64": np.float64, "numpy float16": np.float16}[kind]
+                obs, next_obs = obs.numpy().astype(dtype), next_obs.numpy().astype(dtype)
+                action = action.numpy()  # float32, as a policy's output
+                terminated, truncated = np.bool_(terminated), np.bool_(truncated)
+            transitions.append((obs, action, float(draw.randn(1)) - 8.0, next_obs, terminated,
+                                truncated))
+        stored = min(len(transitions), capacity)
+        batch_size = 1 if draw["batch"] == "one" else stored + 3
+        return Args(capacity, obs_dim, act_dim, transitions, batch_size, draw.seed())
+    check_contract(Contract(
+        function="ContinuousReplay", call=_session(exercise.ContinuousReplay),
+        reference=_session(_ReferenceReplay), inputs=inputs,
+        axes={"capacity": [1, 3, 8], "dims": [(3, 1), (1, 2)],  # (obs_dim, act_dim)
+              "fill": ["part", "full", "wrapped"], "batch": ["one", "more than stored"],
+              "inputs": ["numpy float64", "numpy float16", "tensor float64"]},
+        diagnose=_explain_contract, concept=CONCEPT))

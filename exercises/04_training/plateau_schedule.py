@@ -26,10 +26,16 @@ for a loss would halve the learning rate exactly while the agent improves.
 And RL returns are often negative (a cost per step, as in Pendulum or
 MountainCar), exactly where the relative margin fails.
 
-Your job: the scheduler should halve the rate on the third evaluation in a row
-without a new best mean return (patience=2, factor=0.5), judging "new best"
-by an absolute margin, and `after_evaluation` must report each evaluation's
-mean return to it.
+Your job: the scheduler should halve the rate (of every parameter group) on
+the third evaluation in a row without a new best mean return (patience=2,
+factor=0.5), judging "new best" by an absolute margin, and
+`after_evaluation` must report each evaluation's mean return to it, as it is:
+returns are fractional, and a rounded return hides small improvements. Leave
+the other settings at their defaults: a small margin (threshold=1e-4, so any
+real improvement is a new best), no cooldown (after a cut the count starts
+again and the next cut can come three evaluations later), no floor on the rate.
+The check plays many return sequences through your scheduler: rising, flat,
+noisy, positive, negative, crossing zero, in the thousands.
 """
 
 import torch

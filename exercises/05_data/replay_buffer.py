@@ -15,10 +15,12 @@ filled slots only: a zero observation with reward 0 looks like a perfectly
 real transition, and the agent learns from it without complaint.
 
 Sampling takes a `torch.Generator` so that an experiment controls its own
-random stream: pass it to `torch.randint(..., generator=generator)`. (The
-check asks for uniform draws with replacement from that generator, the same
-batches for the same seed, and a fresh batch from each call, never a re-seeded
-generator; it does not insist on randint's exact stream.)
+random stream: pass it to `torch.randint(..., generator=generator)`, and
+leave torch's global random stream alone. (The check asks for uniform draws
+with replacement from that generator, the same batches for the same seed, and
+a fresh batch from each call, never a re-seeded generator; any uniform draw
+from it will do, `torch.multinomial` as well as randint: it does not insist
+on randint's exact stream.)
 
 Why RL cares: early in training the buffer is mostly empty. Sampling from
 the whole capacity would fill the first updates with fake transitions.
@@ -55,8 +57,10 @@ class ReplayBuffer:
     def sample(self, batch_size: int, generator: torch.Generator):
         """A uniform random batch (with replacement) of stored transitions.
 
-        Returns (obs, actions, rewards, next_obs, dones) with shapes
-        (B, obs_dim), (B,) int64, (B,), (B, obs_dim), (B,).
+        Returns new tensors (obs, actions, rewards, next_obs, dones) with shapes
+        (B, obs_dim), (B,) int64, (B,), (B, obs_dim), (B,), the others float32
+        whatever dtype add() was given; a batch of one is still (1, ...). The
+        caller may change them: the buffer must not change with them.
         """
         # TODO: this can pick slots that were never filled
         index = torch.randint(0, self.capacity, (batch_size,), generator=generator)

@@ -36,7 +36,14 @@ def make_optimizer(
 
     (Returning two optimizers, one per network, as a tuple or a list, is accepted
     too.) The groups, or the two optimizers, may come in either order: what is
-    judged is the rate each parameter is stepped with.
+    judged is how each parameter moves over a few steps, against Adam with its
+    defaults (betas=(0.9, 0.999), eps=1e-8, no weight decay). So AdamW with its
+    default weight_decay=0.01, or CleanRL's eps=1e-5, is not what is asked.
+    Every parameter counts, however deep it sits: nested layers, and a tensor
+    held directly by the network (a Gaussian actor's log_std). A frozen
+    parameter (requires_grad=False) never gets a gradient, so Adam never moves
+    it: include it or leave it out, either is right. The two networks share no
+    parameter.
     """
     # TODO: one learning rate for every parameter is the bug; use parameter groups.
     params = list(actor.parameters()) + list(critic.parameters())

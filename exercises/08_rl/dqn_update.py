@@ -27,7 +27,8 @@ no_grad is what keeps it out of the graph.
 Your job: the two lines that carry the idea, Q(s, a) and the target's max.
 
 Tensors handed in as data are left as they were: no in-place change, no
-requires_grad switched on, no .grad written. Work on new tensors.
+requires_grad switched on, no .grad written. Work on new tensors. Both
+networks go back in the train/eval mode they came in.
 """
 
 import torch

@@ -32,6 +32,16 @@ the advantages right before the loss; here they arrive ready to use.
 Before any update ratio = 1 everywhere, so the loss equals -A.mean(): a good
 first thing to check in a PPO implementation.
 
+The conventions, settled: the loss is the negated objective (a number to
+minimise), averaged over the batch with `.mean()` (not a sum); the clip
+bounds the ratio, never the advantage; this function returns the loss alone
+(PPO's approx-KL diagnostic is not part of it). Log-probs of rare actions are
+very negative (-200 is legal), so form the ratio from their difference:
+exp(-200) is 0 in float32, and exp(new) / exp(old) would be 0 / 0. Any batch
+size B >= 1, float32 or float64, on any device: the loss is a 0-d tensor in
+the inputs' dtype and on their device, and its gradient reaches
+`new_log_probs` through both terms of the min.
+
 Your job: finish the loss.
 
 Tensors handed in as data are left as they were: no in-place change, no

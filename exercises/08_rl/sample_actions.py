@@ -1,8 +1,9 @@
 """Sampling actions from policy logits, and their log-probabilities.
 
 A policy network for discrete actions outputs *logits*: one unnormalised
-score per action, a (B, n_actions) tensor for a batch of B states. Softmax
-turns a row of logits into probabilities, and `torch.multinomial(probs, 1)`
+score per action, a (B, n_actions) tensor for a batch of B states, of any
+size (a confident policy's logits run into the hundreds). Softmax turns a
+row of logits into probabilities, and `torch.multinomial(probs, 1)`
 draws one action index per row. It returns a (B, 1) tensor; an action per
 state is a (B,) tensor, so the last dimension has to go.
 

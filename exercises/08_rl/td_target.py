@@ -31,7 +31,9 @@ Your job: compute the target, then the mean-squared-error loss of V(s)
 against it.
 
 Tensors handed in as data are left as they were: no in-place change, no
-requires_grad switched on, no .grad written. Work on new tensors.
+requires_grad switched on, no .grad written. Work on new tensors. The
+critic, too, goes back as it came: in its train/eval mode, its parameters'
+requires_grad unchanged (torch.no_grad() needs neither switched).
 """
 
 import torch

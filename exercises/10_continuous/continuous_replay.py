@@ -17,21 +17,27 @@ and two of that buffer's habits are wrong here.
    it). Only a termination means "no future reward", so the TD target stops
    bootstrapping there. A truncated state still has a future; storing
    `terminated or truncated` as done teaches the critics that the last state
-   before every time limit is worth nothing. Pendulum-v1 never terminates
-   and is truncated every 200 steps, so there `done` is always 0.
+   before every time limit is worth nothing. A step can be both (the goal
+   reached on the time limit's last step); it still terminated, so done is
+   1. Pendulum-v1 never terminates and is truncated every 200 steps, so
+   there `done` is always 0.
 
 Sampling draws `batch_size` indices uniformly, with replacement, from the
-slots filled so far, using ONLY the `torch.Generator` passed in (e.g.
-`torch.randint(n, (batch_size,), generator=generator)`): the same generator
-state gives the same batch, and the global random stream is left alone, so
-sampling does not shift the noise the agent explores with.
+slots filled so far (a batch may be larger than the buffer), using ONLY the
+`torch.Generator` passed in (e.g. `torch.randint(n, (batch_size,),
+generator=generator)`; any uniform draw from it will do, `torch.multinomial`
+too: the check does not insist on randint's exact stream): the same
+generator state gives the same batch, and the global random stream is left
+alone, so sampling does not shift the noise the agent explores with.
 
 `add` receives what Gymnasium hands out: observations and actions as NumPy
 arrays (any float dtype) or tensors, the reward as a float, terminated and
 truncated as bools. It copies them in: changing the caller's arrays later
 must not change the buffer. `sample` returns a tuple of new tensors
 (obs (B, obs_dim), actions (B, act_dim), rewards (B,), next_obs (B, obs_dim),
-dones (B,)), all float32, the dones 1.0 where the episode terminated.
+dones (B,)), all float32, the dones 1.0 where the episode terminated; a
+batch of one is still (1, ...), and the caller may change the batch without
+changing the buffer.
 """
 
 import torch

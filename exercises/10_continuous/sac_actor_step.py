@@ -26,17 +26,19 @@ Three things make or break it.
    runs its steps in another order trains the critics on the actor's loss.
    Ask autograd for the actor's gradients only (`loss.backward(inputs=...)`
    with the actor's parameters, or `torch.autograd.grad`), or freeze the
-   critics (`requires_grad_(False)`) and unfreeze them afterwards, as
-   Spinning Up does. alpha is a constant here too: it may arrive as
+   critics (`requires_grad_(False)`) and afterwards give each parameter
+   back the flag it had. (Spinning Up sets them all back to True, right only
+   when every critic parameter trains; a critic may hold a frozen parameter
+   of its own.) alpha is a constant here too: it may arrive as
    `log_alpha.exp()`, a tensor with a graph, and the actor's step must leave
    log_alpha's gradient alone (`float(alpha)` or `alpha.detach()`).
 
 `actor(obs)` returns (mean, log_std), each (B, A); `squash(u, mean, log_std)`
 (given below, chapter 9's tanh correction) turns a pre-squash sample u into
 (action in (-1, 1), log pi of it (B,)). Each critic maps (obs, action) to
-(B,). `optimizer` holds the actor's parameters. Return the loss as a Python
-float. The critics (weights, `.grad`, requires_grad), alpha and obs must come
-out exactly as they went in.
+(B,). `optimizer` holds the actor's parameters, all of them trainable.
+Return the loss as a Python float. The critics (weights, `.grad`,
+requires_grad), alpha and obs must come out exactly as they went in.
 """
 
 import math

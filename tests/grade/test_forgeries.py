@@ -26,6 +26,35 @@ ADD = "exercises/01_basics/add.py"
 HONEST_DOUBLE = "def double(t):\n    return t + t\n"
 HONEST_ADD = "def add(a, b):\n    return b + a\n"
 TRIVIAL_CHECK = "def test_double():\n    pass\n"
+# Ordinary code that the grade's watch must not mistake for a forgery: classes
+# the standard library builds with exec (NamedTuple, dataclass) and a
+# temporary file in the check's own temporary folder.
+HONEST_IDIOMS = """\
+import tempfile
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+
+
+class Pair(NamedTuple):
+    left: torch.Tensor
+    right: torch.Tensor
+
+
+@dataclass
+class Doubler:
+    factor: int = 2
+
+
+def double(t):
+    with tempfile.TemporaryDirectory() as folder, open(f"{folder}/t.pt", "wb") as file:
+        torch.save(t, file)
+    with tempfile.NamedTemporaryFile() as file:
+        file.write(b"x")
+    pair = Pair(t, t)
+    return (pair.left + pair.right) * (Doubler().factor // 2)
+"""
 
 
 def _plain_check(name: str, installed: Path, tmp_path: Path) -> Status:
@@ -55,6 +84,13 @@ def graded(installed: Path, pinned, tmp_path_factory: pytest.TempPathFactory) ->
     learners = {name: {DOUBLE: source} for name, source in
                 {**forgeries.FOOLING, **forgeries.STOPPED_BY_CHECKS}.items()}
     learners["honest"] = {DOUBLE: HONEST_DOUBLE, ADD: HONEST_ADD}
+    learners["honest_idioms"] = {DOUBLE: HONEST_IDIOMS}
+    # What torch.compile does first: make its cache folder. Under a grade that
+    # is inside the check's own temporary folder (no learner feeds another's).
+    learners["compile_cache"] = {DOUBLE: (
+        "import os\n\nfrom torch._inductor.runtime.cache_dir_utils import cache_dir\n\n"
+        "os.makedirs(os.path.join(cache_dir(), 'fxgraph'), exist_ok=True)\n\n\n"
+        "def double(t):\n    return t * 2\n")}
     learners["unsolved"] = {}
     learners["run_solution"] = {DOUBLE: forgeries.run_solution(pinned.forbidden[0])}
     # Solved, but reads the runner's result file (where the nonce is) on the way.
@@ -90,6 +126,10 @@ def test_an_honest_learner_passes_unflagged(graded) -> None:
     honest = graded["honest"]
     assert honest["double"].passed and honest["add"].passed
     assert not honest["double"].suspicious and not honest["add"].suspicious
+    for name in ("honest_idioms", "compile_cache"):
+        item = graded[name]["double"]
+        assert item.passed, (name, item.result.summary)
+        assert not item.suspicious, (name, item.reasons)
     assert not graded["unsolved"]["double"].passed
 
 

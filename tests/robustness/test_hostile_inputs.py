@@ -44,12 +44,22 @@ def answer():
     assert os.environ["TMPDIR"] == folder and os.environ["TMUX_TMPDIR"] == folder
     with tempfile.NamedTemporaryFile(delete=False) as handle:
         handle.write(b"left behind")
-    pathlib.Path(os.environ["REPORT_TO"]).write_text(handle.name)
+    compile_cache = os.environ.get("TORCHINDUCTOR_CACHE_DIR", "")
+    # torch.compile builds in this process: no pool of workers for a small model.
+    import sys
+    config = sys.modules.get("torch._inductor.config")
+    threads = config.compile_threads if config else int(os.environ["TORCHINDUCTOR_COMPILE_THREADS"])
+    assert threads == 1, f"{threads} compile threads"
+    pathlib.Path(os.environ["REPORT_TO"]).write_text(handle.name + "\\n" + compile_cache)
     return 42
 """
 
 
 def test_a_check_has_its_own_temporary_folder_and_no_terminal_session(tmp_path, monkeypatch):
+    from torch._inductor.runtime.cache_dir_utils import default_cache_dir
+
+    monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)
+    monkeypatch.delenv("TORCHINDUCTOR_COMPILE_THREADS", raising=False)
     monkeypatch.setenv("TMUX", "/tmp/tmux-1000/default,4242,0")
     monkeypatch.setenv("TMUX_PANE", "%3")
     monkeypatch.setenv("STY", "4242.pts-0.host")
@@ -65,8 +75,12 @@ def test_a_check_has_its_own_temporary_folder_and_no_terminal_session(tmp_path, 
         finally:
             engine.close()
         assert result.status is Status.PASSED, (one_shot, result.problem)
-        left = Path((tmp_path / "left").read_text())
+        report, compile_cache = (tmp_path / "left").read_text().split("\n")
+        left = Path(report)
         assert "torchlings-check-" in str(left)
+        # torch.compile's cache outlives the check (a compile exercise is not rebuilt
+        # from nothing at every save): where torch puts it outside a check.
+        assert compile_cache == default_cache_dir(), (one_shot, compile_cache)
         assert not left.exists(), "the check's temporary file outlived it"
         assert not left.parent.exists(), "the check's temporary folder outlived it"
 

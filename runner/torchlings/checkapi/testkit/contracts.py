@@ -7,6 +7,10 @@
   grad_fn, .grad) recorded before a call; `expect_untouched` after it names the
   first input the call changed, and how (`add_`, `unsqueeze_`, `detach_`,
   `requires_grad_`, a `backward()` that reached the caller's `.grad`).
+- `ModuleSnapshot`: the caller's network's modes (each submodule's `training`) and
+  its parameters' `requires_grad`; `expect_untouched` names the first one a call left
+  changed (`critic.eval()` to compute a target, `requires_grad_(False)` to stop a
+  gradient, neither put back).
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import nn
 
 from torchlings.checkapi.testing import expect, fail, with_concept
 
-__all__ = ["InputSnapshot", "expect_py_float", "expect_py_int"]
+__all__ = ["InputSnapshot", "ModuleSnapshot", "expect_py_float", "expect_py_int"]
 
 
 def _type_story(value: Any) -> str:
@@ -87,6 +92,65 @@ class InputSnapshot:
                     kind="side_effect",
                     name=name,
                 )
+
+
+class ModuleSnapshot:
+    """The caller's networks' modes and parameters' requires_grad, to compare after a call.
+
+    A function handed a network uses it and gives it back as it was: the caller's training
+    loop runs next, and a network left in eval mode trains without dropout (and with frozen
+    batch-norm statistics); one left with requires_grad=False does not train at all.
+    """
+
+    def __init__(self, **modules: nn.Module) -> None:
+        self.modules = modules
+        self.before = {name: _module_state(m) for name, m in modules.items()}
+
+    def expect_untouched(self, *, function: str, concept: str = "") -> None:
+        """Fail naming the first network the call left changed, and how."""
+        for name, how in self.changes():
+            fail(with_concept(f"{function} changed the caller's {name}: {how}", concept),
+                 kind="side_effect", name=name)
+
+    def changes(self) -> list[tuple[str, str]]:
+        """(name, how) for each network the call left in another mode or requires_grad."""
+        found = []
+        for name, module in self.modules.items():
+            how = _module_change(self.before[name], _module_state(module))
+            if how:
+                found.append((name, how))
+        return found
+
+
+def _module_change(before: tuple[list, list], now: tuple[list, list]) -> str:
+    if [n for n, _ in before[0]] != [n for n, _ in now[0]] or [
+            n for n, _ in before[1]] != [n for n, _ in now[1]]:
+        return ("its submodules or parameters are not the ones passed in: a layer was added, "
+                "removed or replaced on the caller's network. Build what you need apart from it.")
+    for (part, was), (_, is_now) in zip(before[0], now[0], strict=True):
+        if was != is_now:
+            where = f"its submodule {part!r}" if part else "it"
+            return (f"{where} went from {_mode(was)} to {_mode(is_now)} mode and was left so. "
+                    ".eval() / .train() switch the caller's network for the rest of the "
+                    "program: to compute without a graph, use torch.no_grad(); if a mode must "
+                    "change, put the one you found back before returning.")
+    for (pname, was), (_, is_now) in zip(before[1], now[1], strict=True):
+        if was != is_now:
+            return (f"its parameter {pname!r} went from requires_grad={was} to "
+                    f"requires_grad={is_now}. requires_grad_() changes the caller's network "
+                    "for its own training too: to stop a gradient, use torch.no_grad() or "
+                    ".detach() on the result.")
+    return ""
+
+
+def _module_state(module: nn.Module) -> tuple[list, list]:
+    modes = [(name, m.training) for name, m in module.named_modules()]
+    grads = [(name, p.requires_grad) for name, p in module.named_parameters()]
+    return modes, grads
+
+
+def _mode(training: bool) -> str:
+    return "train" if training else "eval"
 
 
 def _state(t: torch.Tensor) -> tuple:

@@ -13,7 +13,8 @@ values as far as the budget allows) and, per case, judges:
 - gradients: a random weighting of the outputs is backpropagated, in both, to
   every input tensor and module parameter that requires grad; right values on
   a wrong graph (a detached mean, a stop-gradient in the wrong place) fail;
-- the caller's tensors untouched, PyTorch's global switches as they were, and
+- the caller's tensors untouched, the caller's networks in the modes (train/eval) and
+  with the requires_grad they came in, PyTorch's global switches as they were, and
   the global random stream unmoved unless the contract says the lesson uses it.
 
 The check's teaching diagnosis stays on top: when a case breaks the promise,
@@ -39,7 +40,7 @@ from torch import nn
 from torchlings.checkapi.failures import CheckFailure, fail, with_concept
 from torchlings.checkapi.global_state import GlobalState, expect_global_state_kept
 from torchlings.checkapi.testing import record_contract
-from torchlings.checkapi.testkit.contracts import InputSnapshot
+from torchlings.checkapi.testkit.contracts import InputSnapshot, ModuleSnapshot
 from torchlings.checkapi.testkit.promise import compare
 
 __all__ = ["Args", "Case", "Contract", "Draw", "check_contract", "EXTREME_LOGIT"]
@@ -159,21 +160,21 @@ def choose_axes(axes: dict[str, Sequence[Any]], budget: int, seed: int) -> list[
         return every
     random.Random(seed).shuffle(every)
 
-    def singles(c: dict[str, Any]) -> set:
-        return {(a, _key(c[a])) for a in names}
-
-    def pairs(c: dict[str, Any]) -> set:
-        return {(a, _key(c[a]), b, _key(c[b])) for a, b in itertools.combinations(names, 2)}
-
-    singles_left = set().union(*(singles(c) for c in every))
-    pairs_left = set().union(*(pairs(c) for c in every))
+    # Each candidate's axis values and pairs of them, keyed once: a contract with many axes has
+    # hundreds of candidates, and rebuilding these per greedy round cost more than the cases.
+    keys = [[(a, _key(c[a])) for a in names] for c in every]
+    singles = [frozenset(k) for k in keys]
+    pairs = [frozenset(x + y for x, y in itertools.combinations(k, 2)) for k in keys]
+    singles_left = set().union(*singles)
+    pairs_left = set().union(*pairs)
+    left = list(range(len(every)))
     chosen: list[dict[str, Any]] = []
-    while every and len(chosen) < budget:
-        best = max(every, key=lambda c: (len(singles(c) & singles_left), len(pairs(c) & pairs_left)))
-        every.remove(best)
-        chosen.append(best)
-        singles_left -= singles(best)
-        pairs_left -= pairs(best)
+    while left and len(chosen) < budget:
+        best = max(left, key=lambda i: (len(singles[i] & singles_left), len(pairs[i] & pairs_left)))
+        left.remove(best)
+        chosen.append(every[best])
+        singles_left -= singles[best]
+        pairs_left -= pairs[best]
     return chosen
 
 
@@ -190,6 +191,7 @@ def _check_case(contract: Contract, case: Case) -> None:
     with torch.random.fork_rng(devices=[]):
         want = contract.reference(*theirs.args, **theirs.kwargs)
     snapshot = InputSnapshot(**_named_tensors(mine))
+    networks = ModuleSnapshot(**_named_modules(mine))
     state, rng = GlobalState.capture(), torch.get_rng_state()
     got = _call_learner(contract, mine, case)
     expect_global_state_kept(state, when=f"a call of {contract.function} ({case.label})")
@@ -206,6 +208,9 @@ def _check_case(contract: Contract, case: Case) -> None:
                        else contract.gradients)
     if problem is None and judge_gradients:
         problem = _compare_gradients(contract, mine, theirs, got, want)
+    if problem is None:  # after the result: a contract that returns a network's flags judges them first
+        problem = next((f"it changed the caller's {name}: {how}"
+                        for name, how in networks.changes()), None)
     if problem is not None:
         _fail(contract, case, problem, got, want)
 
@@ -252,6 +257,10 @@ def _named_values(inputs: Args) -> list[tuple[str, Any]]:
 
 def _named_tensors(inputs: Args) -> dict[str, torch.Tensor]:
     return {name: v for name, v in _named_values(inputs) if isinstance(v, torch.Tensor)}
+
+
+def _named_modules(inputs: Args) -> dict[str, nn.Module]:
+    return {name: v for name, v in _named_values(inputs) if isinstance(v, nn.Module)}
 
 
 def _copy_inputs(inputs: Args) -> Args:

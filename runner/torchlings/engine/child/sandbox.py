@@ -165,17 +165,44 @@ TERMINAL_SESSION_VARIABLES = ("TMUX", "TMUX_PANE", "STY", "WINDOW", "WINDOWID",
                               "WEZTERM_UNIX_SOCKET", "WEZTERM_PANE")
 
 
-def use_private_tmp(folder: Path) -> None:
+def use_private_tmp(folder: Path, *, keep_compile_cache: bool = True) -> None:
     """Give the check a temporary folder of its own (inside its scratch folder,
-    removed with it), and no handle on the terminal session it runs under."""
+    removed with it), and no handle on the terminal session it runs under.
+
+    torch.compile keeps the C++ it builds in a cache under the temporary
+    folder; in the check's own folder that cache would go with every check,
+    and each save of a compile exercise would build it all again (seconds to
+    a minute). So, unless the learner chose a place for it, the cache stays
+    where torch puts it outside a check. A grade keeps it private
+    (`keep_compile_cache=False`): one learner's cache must not feed another's.
+    """
     import tempfile
 
+    if keep_compile_cache:
+        os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", torch_compile_cache())
+    else:
+        # Set outright: importing torch._dynamo (the warm worker does) already
+        # wrote torch's usual place into the environment.
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(folder / "torchinductor")
     folder.mkdir(mode=0o700, exist_ok=True)
     for name in ("TMPDIR", "TEMP", "TMP", "TMUX_TMPDIR", "SCREENDIR"):
         os.environ[name] = str(folder)
     for name in TERMINAL_SESSION_VARIABLES:
         os.environ.pop(name, None)
     tempfile.tempdir = None  # the worker may have asked already: ask again
+
+
+def torch_compile_cache() -> str:
+    """Where torch.compile's inductor keeps its cache when nothing says otherwise
+    (the same rule as torch._inductor's default_cache_dir)."""
+    import getpass
+    import tempfile
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, ModuleNotFoundError, OSError):
+        user = f"uid_{os.getuid()}" if hasattr(os, "getuid") else "unknown_user"
+    return os.path.join(tempfile.gettempdir(), "torchinductor_" + re.sub(r'[\\/:*?"<>|]', "_", user))
 
 
 def reset_torch_state(seed: int = 0) -> None:

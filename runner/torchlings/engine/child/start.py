@@ -93,7 +93,7 @@ def run_child(request: dict[str, Any], output_fd: int, series_fd: int | None,
         from torchlings.engine.child import sandbox
 
         sandbox.prepare_process()
-        sandbox.use_private_tmp(Path(request["scratch"]) / "tmp")
+        sandbox.use_private_tmp(Path(request["scratch"]) / "tmp", keep_compile_cache=sealed is None)
         sandbox.apply_limits(request["memory"], file_bytes=request.get("file_limit"))
         from torchlings.checkapi import testing
         from torchlings.engine.child.run_check import run_check

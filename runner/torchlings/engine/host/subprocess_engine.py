@@ -42,6 +42,11 @@ def child_environment() -> dict[str, str]:
     # way, so numpy's BLAS is single-threaded in every check process (torch's
     # own pool is unaffected and starts lazily, in the child).
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # torch.compile's inductor builds its C++ in a pool of worker processes,
+    # one a core, each importing torch: for a check's small model that pool
+    # costs more than it saves (a compile check took 26 s with it and 17 s
+    # without on the loaded 2-core machine). One compile thread, in process.
+    env.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
     # The runner's own package must be importable by the child even when it
     # runs from a source tree that is not installed.
     package_root = str(Path(__file__).resolve().parents[3])
