@@ -125,13 +125,28 @@ def test_no_spread_gives_nan(exercise):
                "that looks like a score.\n" + CONCEPT)
 
 
+def _name_threshold(case, got, want):
+    """NaN for small-unit returns that do spread: a threshold where the docstring asks for 0."""
+    if (isinstance(got, float) and math.isnan(got) and isinstance(want, float)
+            and not math.isnan(want)):
+        fail(f"explained_variance gave NaN for returns that do spread ({case.label}: their "
+             f"std is about {3 * case.axes['unit']:g}, their variance about "
+             f"{9 * case.axes['unit'] ** 2:g}). NaN is for returns with no spread at all: a "
+             "variance of exactly 0, or every return equal (returns.max() == returns.min()). A "
+             "threshold such as var < 1e-8 depends on the returns' unit and calls a small but "
+             "real spread none.\n" + CONCEPT)
+
+
 def test_contract(exercise):
     """A Python float for any layout, float32 or float64, good and broken critics, values
     attached to a graph or not."""
     def inputs(draw):
         shape = {"(B,)": (draw["size"],), "(T, N)": (draw["size"], 4)}[draw["layout"]]
-        returns = draw.randn(*shape, scale=3.0)
-        values = returns * draw["quality"] + draw.randn(*shape)
+        # Returns in any unit: a spread of 3, or of 1e-5 (variance 1e-10, real spread all
+        # the same: no "small enough to be zero" threshold fits every unit).
+        unit = draw["unit"]
+        returns = draw.randn(*shape, scale=3.0 * unit)
+        values = returns * draw["quality"] + draw.randn(*shape, scale=unit)
         if draw["graph"]:
             values = values.requires_grad_() * 1.0
         return Args(values, returns)
@@ -141,5 +156,6 @@ def test_contract(exercise):
         reference=lambda v, r: _reference(v, r), inputs=inputs,
         axes={"size": [2, 16], "layout": ["(B,)", "(T, N)"],
               "dtype": [torch.float32, torch.float64], "quality": [1.0, 0.0, -2.0],
-              "graph": [False, True]},
-        budget=10, atol=1e-4, rtol=1e-4, tolerance={torch.float64: (1e-6, 1e-5)}, concept=CONCEPT))
+              "graph": [False, True], "unit": [1.0, 1e-5]},
+        budget=10, atol=1e-4, rtol=1e-4, tolerance={torch.float64: (1e-6, 1e-5)},
+        diagnose=_name_threshold, concept=CONCEPT))

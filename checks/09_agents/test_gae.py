@@ -200,9 +200,13 @@ def test_both_flags_on_one_step(exercise):
 
 
 def test_random_rollouts(exercise):
-    """Long rollouts with many ends; one env; float64; gamma and lam at 0 and 1."""
+    """Long rollouts with many ends (up to T = 400); one env; float64; gamma and lam at 0
+    and 1."""
     cases = [
         (_rollout(8, 64, 8, p_term=0.05, p_trunc=0.05), 0.99, 0.95, "T = 64, N = 8"),
+        # As long as real PPO rollouts (CleanRL: 128 to 2048 steps): a closed form through
+        # powers of gamma * lam breaks there (0.72^t underflows float32 past t = 300).
+        (_rollout(16, 400, 1, p_term=0.01, p_trunc=0.01), 0.9, 0.8, "T = 400, one env"),
         (_rollout(9, 16, 1, p_term=0.1, p_trunc=0.1), 0.9, 0.9, "a single env, N = 1"),
         (_rollout(10, 1, 3, p_term=0.3, p_trunc=0.3), 0.9, 0.9, "one step, T = 1"),
         (_rollout(11, 32, 4, p_term=0.05, p_trunc=0.05, dtype=torch.float64), 0.97, 0.9,

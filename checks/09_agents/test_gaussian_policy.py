@@ -3,8 +3,9 @@
 import math
 
 import torch
+from torch.distributions import Normal
 
-from torchlings.checkapi.testing import expect, expect_tensor
+from torchlings.checkapi.testing import expect, expect_tensor, fail
 from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 OBS, ACT = 4, 3
@@ -198,3 +199,52 @@ def test_contract(exercise):
         axes={"batch": [1, 6], "act_dim": [1, 5], "dtype": [torch.float32, torch.float64],
               "log_std_scale": [0.3, 2.0], "action_scale": [1.0, 20.0]},
         atol=1e-4, rtol=1e-5, budget=8, concept=CONCEPT_DIST + " " + CONCEPT_SUM))
+
+
+def _seeded_draws(policy, obs):
+    """sample then rsample from the same seeded global stream, for yours and the reference."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(23)
+        return policy.sample(obs), policy.rsample(obs)
+
+
+def _reference_draws(policy, obs):
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(23)
+        mean, std = policy.mean_net(obs), policy.log_std.exp()
+        with torch.no_grad():
+            sampled = Normal(mean, std).sample()
+        return sampled, mean + std * torch.randn_like(mean)
+
+
+def _name_float32_noise(case, got, want):
+    """Noise made with torch.randn(shape) is float32 (and on the CPU) whatever the policy is."""
+    if case.axes["dtype"] != torch.float64 or not isinstance(got, tuple) or len(got) != 2:
+        return
+    for name, yours, promised in zip(("sample", "rsample"), got, want, strict=True):
+        if (isinstance(yours, torch.Tensor) and yours.shape == promised.shape
+                and not torch.allclose(yours.detach(), promised.detach(), atol=1e-9, rtol=1e-7)
+                and torch.allclose(yours.detach(), promised.detach(), atol=1e-4)):
+            fail(f"In a float64 policy your {name}() is off by about 1e-7: its noise was drawn in "
+                 "float32 (torch.randn(shape) makes float32 on the CPU, whatever the policy's "
+                 "dtype and device). Draw it like the mean: torch.randn_like(mean), or let "
+                 "Normal's sample() / rsample() do it.\n" + CONCEPT_SAMPLE)
+
+
+def test_contract_draws(exercise):
+    """sample and rsample draw mean + std * noise in the policy's dtype from the global stream
+    (a graph through rsample's action only), for every B, A and dtype."""
+    def inputs(draw):
+        act = draw["act_dim"]
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(draw.seed())
+            policy = exercise.GaussianPolicy(OBS, act).to(draw["dtype"])
+        with torch.no_grad():
+            policy.log_std.copy_(draw.randn(act, scale=0.5))
+        return Args(policy, draw.randn(draw["batch"], OBS))
+    check_contract(Contract(
+        function="GaussianPolicy.sample / rsample", call=_seeded_draws, reference=_reference_draws,
+        inputs=inputs,
+        axes={"batch": [1, 8], "act_dim": [1, 5], "dtype": [torch.float32, torch.float64]},
+        atol=1e-5, rtol=1e-5, budget=6, uses_rng=True, diagnose=_name_float32_noise,
+        concept=CONCEPT_SAMPLE))

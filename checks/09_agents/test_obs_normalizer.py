@@ -257,17 +257,48 @@ def _explain_contract(case, got, want):
              + CONCEPT_BUFFERS)
 
 
+def _explain_far_from_zero(learner_class):
+    """A variance by E[x^2] - E[x]^2 is right near 0 and cancels away far from it: if the same
+    session shifted to near 0 passes, say so."""
+    def diagnose(case, got, want):
+        _explain_contract(case, got, want)
+        if case.axes["offset"] < 100:
+            return
+        obs_dim, batches = case.inputs.args
+        centre = batches[0].detach().double().mean(0)
+        near_zero = [(b.detach().double() - centre).to(b.dtype) for b in batches]
+        try:
+            mine, _ = _session(learner_class)(obs_dim, near_zero, **case.inputs.kwargs)
+        except Exception:  # noqa: BLE001  (the harness's account of the case stands)
+            return
+        theirs, _ = _session(_ReferenceNormalizer)(obs_dim, near_zero, **case.inputs.kwargs)
+        if all(isinstance(m, torch.Tensor) and m.shape == t.shape
+               and torch.allclose(m.double(), t.double(), atol=1e-4, rtol=1e-4)
+               for m, t in zip(mine, theirs, strict=True)):
+            fail(f"Your normaliser is right for features near 0 but not for features far from 0 "
+                 f"for their spread ({case.label}: values around 300 times their standard "
+                 "deviation, like a pixel count or a position on a long track). A variance "
+                 "taken as mean(x^2) - mean(x)^2 subtracts two nearly equal large numbers and "
+                 "loses most of its digits in float32. Take the batch variance as "
+                 "obs.var(dim=0, correction=0) (it subtracts the mean first), and merge with "
+                 "the formulas in the docstring.\n" + CONCEPT_MERGE)
+    return diagnose
+
+
 def test_contract(exercise):
     """ObsNormalizer keeps its promise for every obs_dim, batch size, dtype and feature scale."""
     def inputs(draw):
         d = draw["obs_dim"]
         # Features on different scales; the smallest has a variance near eps. Mean and spread
         # scale together, and every value is a float32 number, so float32 rounding of the
-        # statistics is no part of the verdict.
+        # statistics is no part of the verdict. An offset of 300 spreads: features far from 0
+        # for their spread (a pixel count, a position on a long track), where a variance
+        # taken as E[x^2] - E[x]^2 cancels away in float32.
         scale = torch.logspace(0, draw["spread"], d)
 
         def batch(rows):
-            x = ((draw.randn(rows, d, dtype=torch.float32) + 3.0) * scale).to(draw["dtype"])
+            x = ((draw.randn(rows, d, dtype=torch.float32) + draw["offset"]) * scale
+                 ).to(draw["dtype"])
             return x.requires_grad_() if draw["attached"] else x
         sizes = (draw["first"], 5, 3, 4, 2)
         return Args(d, [batch(rows) for rows in sizes], eps=1e-8, clip=draw["clip"])
@@ -275,6 +306,7 @@ def test_contract(exercise):
         function="ObsNormalizer", call=_session(exercise.ObsNormalizer),
         reference=_session(_ReferenceNormalizer), inputs=inputs,
         axes={"obs_dim": [1, 4], "first": [1, 6], "dtype": [torch.float32, torch.float64],
-              "spread": [0.0, -4.0], "clip": [None, 1.5], "attached": [False, True]},
+              "spread": [0.0, -4.0], "offset": [3.0, 300.0], "clip": [None, 1.5], "attached": [False, True]},
         atol=1e-4, rtol=1e-4, tolerance={torch.float64: (1e-4, 1e-4)},
-        diagnose=_explain_contract, concept=CONCEPT_MERGE + " " + CONCEPT_MODE))
+        diagnose=_explain_far_from_zero(exercise.ObsNormalizer),
+        concept=CONCEPT_MERGE + " " + CONCEPT_MODE))

@@ -313,11 +313,31 @@ def _logged_parts_detached(function):
     return call
 
 
+def _name_ratio_from_two_exps(case, got, want):
+    """exp(new) / exp(old) is 0 / 0 once log-probs pass below exp's range."""
+    if case.axes["log_probs"] == "moderate" or not isinstance(got, (tuple, list)) or not got:
+        return
+    total = got[0]
+    if isinstance(total, torch.Tensor) and total.device.type != "meta" and not bool(
+            torch.isfinite(total.detach()).all()):
+        fail("With old log-probs near " + ("-120" if case.axes["dtype"] == torch.float32 else
+             "-800") + " (an unlikely action, or a log-prob summed over many action dims) your "
+             f"total is {total.item()}: exp of a log-prob that low is 0 in "
+             f"{str(case.axes['dtype']).removeprefix('torch.')}, so exp(new) / exp(old) is "
+             "0 / 0. Take the ratio in log space: ratio = exp(new_log_probs - old_log_probs).\n"
+             + CONCEPT)
+
+
 def test_contract(exercise):
     """ppo_loss keeps its promise on every batch the docstring allows."""
     def inputs(draw):
         size = draw["batch"]
-        old = draw.randn(size, scale=0.5) - 1.0
+        # Log-probs of unlikely actions (or summed over many action dims) go far below
+        # exp's range (exp(-120) is 0 in float32, exp(-800) in float64): the ratio must
+        # come from the difference, never exp(new) / exp(old).
+        low = -120.0 if draw["dtype"] == torch.float32 else -800.0
+        old = draw.randn(size, scale=0.5) + (low if draw["log_probs"] == "far below exp's range"
+                                             else -1.0)
         # Every input a leaf that requires grad, as if the rollout's tensors arrived attached:
         # the rollout's constants must receive no gradient, the network's outputs theirs.
         return Args(
@@ -334,7 +354,8 @@ def test_contract(exercise):
         function="ppo_loss", call=_logged_parts_detached(exercise.ppo_loss),
         reference=_logged_parts_detached(_reference_loss), inputs=inputs,
         axes={"batch": [1, 9], "dtype": [torch.float32, torch.float64],
+              "log_probs": ["moderate", "far below exp's range"],
               "spread": [0.05, 1.5],  # ratios near 1, and far outside [1 - eps, 1 + eps]
               "adv_scale": [1.0, 100.0], "clip_eps": [0.2, 0.1],
               "value_clip": [None, 0.0, 0.5], "device": ["cpu", "meta"]},
-        atol=1e-5, rtol=1e-5, concept=CONCEPT))
+        atol=1e-5, rtol=1e-5, diagnose=_name_ratio_from_two_exps, concept=CONCEPT))

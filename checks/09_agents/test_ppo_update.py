@@ -230,6 +230,14 @@ def test_shuffles_with_the_given_generator(exercise):
     expect(_epochs(first, 2) == _epochs(second, 2),
            "Two updates with generators seeded alike shuffled differently: the permutation "
            "came from the global RNG. Pass it in: torch.randperm(B, generator=generator).")
+    replay = torch.Generator().manual_seed(100)  # _run's generator for seed 0
+    want = [torch.randperm(SIZE, generator=replay).tolist() for _ in range(2)]
+    expect(_epochs(first, 2) == want,
+           "Your epochs shuffle with `generator`, but not as torch.randperm(size, "
+           "generator=generator) does (one call per epoch, nothing else drawn from the generator "
+           "before it): a permutation made another way (argsort of torch.rand, say) is random "
+           "too, but the docstring asks for randperm's exact draws so that an update can be "
+           "replayed, and this check replays it.\n" + CONCEPT)
 
 
 def test_zero_grad_every_minibatch(exercise):

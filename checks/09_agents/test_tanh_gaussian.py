@@ -177,6 +177,15 @@ def _explain_far(case, got, want):
              "2 * (log(2) - u - F.softplus(-2 * u)), or log(1 - tanh(u)^2 + 1e-6).\n" + CONCEPT)
 
 
+def _explain_far_or_bounded(case, got, want):
+    _explain_far(case, got, want)
+    if case.axes["log_std"] != "moderate" and "gradient" not in case.problem:
+        fail(f"tanh_log_prob is right for moderate log_std but not for log_std near -9 or 4 "
+             f"({case.label}): it must score u under N(mean, exp(log_std)) for the log_std it "
+             "is given. Bounding log_std (CleanRL's [-5, 2], SB3's [-20, 2]) is the actor "
+             "network's job, not this function's: clamp nothing here.\n" + CONCEPT)
+
+
 def _draws(sample_squashed):
     def call(mean, log_std):
         with torch.random.fork_rng(devices=[]):  # the same noise for yours and the reference
@@ -197,16 +206,21 @@ def test_contract_log_prob(exercise):
         b, a = draw["batch"], draw["act_dim"]
         far = draw["u_scale"] > 2.5
         u = draw.randn(b, a).clamp(-1, 1) * draw["u_scale"]
-        mean = u + draw.randn(b, a, scale=0.5)  # u drawn near its own Gaussian, as in SAC
-        log_std = draw.randn(b, a, scale=0.5)
+        if draw["log_std"] == "moderate":
+            mean = u + draw.randn(b, a, scale=0.5)  # u drawn near its own Gaussian, as in SAC
+            log_std = draw.randn(b, a, scale=0.5)
+        else:  # beyond any actor's bound (CleanRL's [-5, 2]): the function takes it as given
+            log_std = draw.randn(b, a, scale=0.5) + torch.where(draw.rand(b, a) < 0.5, -9.0, 4.0)
+            mean = u + log_std.detach().exp() * draw.randn(b, a)
         return Args(u.requires_grad_(), mean.requires_grad_(), log_std.requires_grad_(), far=far)
     check_contract(Contract(
         function="tanh_log_prob", call=_judged_as_promised(exercise.tanh_log_prob),
         reference=_judged_as_promised(_reference_log_prob), inputs=inputs,
         axes={"batch": [1, 6], "act_dim": [1, 4], "dtype": [torch.float32, torch.float64],
-              "u_scale": [2.5, 100.0]},
+              "u_scale": [2.5, 100.0], "log_std": ["moderate", "outside [-5, 2]"]},
         atol=3e-4, rtol=1e-5, tolerance={torch.float64: (3e-4, 1e-6)},
-        gradients=lambda axes: axes["u_scale"] <= 2.5, diagnose=_explain_far, concept=CONCEPT))
+        gradients=lambda axes: axes["u_scale"] <= 2.5, diagnose=_explain_far_or_bounded,
+        concept=CONCEPT))
 
 
 def test_contract_sample(exercise):

@@ -15,7 +15,9 @@ every constant, though: in float32 the mean of ten copies of 123.456 is off
 in its last bits, so A - mean is a few millionths, the std is as small, and
 the "normalised" result is about -0.95 everywhere: rounding noise blown up
 to size 1. A constant minibatch carries no signal to normalise; eps only
-keeps it from turning into NaN.
+keeps it from turning into NaN. (Where eps goes, std + eps as here,
+sqrt(var + eps) or max(std, eps), only shows when the spread is tiny, near
+1e-4; any of them is accepted.)
 
 It is ONE mean and ONE std over the whole minibatch, whatever its shape. A
 minibatch laid out as (T, N) is still one pile of samples: normalising each
@@ -42,6 +44,8 @@ def normalize_advantages(advantages: torch.Tensor, eps: float = 1e-8) -> torch.T
 
     advantages: a minibatch of any shape, e.g. (B,) or (T, N).
     Raises ValueError when it holds fewer than 2 elements. The input is left untouched.
+    Advantages that arrive attached to a graph may come back with it or detached, as you
+    like (PPO's loss detaches them anyway); if yours keeps it, its gradient is the formula's.
     """
     # TODO: refuse a minibatch of fewer than 2 elements with a ValueError.
     # TODO: one mean and one std (torch's default) over every element.

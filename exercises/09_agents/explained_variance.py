@@ -25,7 +25,9 @@ computed variance of equal floats is not always exactly 0. Seven returns of
 `var == 0` then lets the formula run and gives 0 (or, with other values, a
 huge number). Testing the returns themselves (returns.max() ==
 returns.min()) catches that case too. Either test is accepted here; a
-variance that is exactly 0 must give NaN.
+variance that is exactly 0 must give NaN. But no spread means none at
+all: returns in a small unit (a spread of 1e-5, a variance of 1e-10) do
+spread, so a threshold such as `var < 1e-8` is not a test for it.
 
 It is a number for a log, so return a Python float, not a tensor; values
 may arrive attached to the critic's graph, and that must not matter.

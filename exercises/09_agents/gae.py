@@ -63,8 +63,9 @@ def gae(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Return (advantages, returns), both (T, N) in the dtype of `rewards`, without grad.
 
-    (The inputs share one dtype here. Mixed dtypes, such as float64 rewards from
-    NumPy with float32 values from the critic, follow PyTorch's promotion: the wider.)
+    (All inputs share one dtype, float32 or float64, and the outputs keep it. Mixed
+    dtypes, such as float64 rewards from NumPy with float32 values from the critic,
+    are outside this exercise: cast them to one dtype before calling gae.)
 
     rewards, values, terminated, truncated, final_values: (T, N), time-major.
     terminated / truncated: 0.0 / 1.0, set on the LAST step of an episode.

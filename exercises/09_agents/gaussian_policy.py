@@ -26,7 +26,9 @@ collecting a rollout (PPO recomputes the log-prob of the stored action later,
 with grad). `rsample()` draws mean + std * noise with the noise drawn
 separately, so the action is a differentiable function of mean and log_std
 (the reparameterisation trick): what SAC's actor loss needs, since its
-gradient flows through the action into the critic.
+gradient flows through the action into the critic. Both draw from PyTorch's
+global random stream, as Normal's own sample() and rsample() do, and in the
+policy's dtype and device: torch.manual_seed replays them.
 
 Tensors handed in as data are left as they were: no in-place change, no
 requires_grad switched on, no .grad written. Work on new tensors.

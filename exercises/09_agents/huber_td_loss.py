@@ -40,8 +40,9 @@ def huber_td_loss(
     q_values: (B, n_actions) from the online network, with grad.
     actions: (B,) int64, the action taken in each row.
     targets: (B,), r + gamma * (1 - done) * next value; may still carry grad.
-    Returns a 0-d tensor in q_values' dtype (when targets share it; mixed dtypes follow
-    PyTorch's promotion, the wider) whose gradient reaches q_values only.
+    targets come in q_values' dtype (float32 or float64); mixing dtypes is outside
+    this exercise (F.smooth_l1_loss would promote to the wider, F.huber_loss would not).
+    Returns a 0-d tensor in q_values' dtype whose gradient reaches q_values only.
     """
     q_taken = q_values.gather(1, actions.unsqueeze(1)).squeeze(1)
     # TODO: the Huber loss (F.smooth_l1_loss) instead of the squared error, with the

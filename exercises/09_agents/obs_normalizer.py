@@ -19,7 +19,11 @@ et al.:
 Here the variances are population variances (`var(dim=0, correction=0)`):
 torch's default divides by n - 1, which is a different number and NaN for a
 batch of one. Averaging the two means, ignoring how many rows each stands
-for, is the classic wrong merge.
+for, is the classic wrong merge. Merge with these formulas: they subtract
+the mean before squaring. Raw moments (a running sum of x^2, the variance
+as mean(x^2) - mean(x)^2) are the same in exact arithmetic but lose most
+of their digits in float32 when a feature sits far from 0 for its spread (a
+position of 300 +- 1), and such features are part of this contract.
 
 The statistics are part of the agent: a policy trained on normalised inputs
 is useless without them. Register them as *buffers* (`register_buffer`):

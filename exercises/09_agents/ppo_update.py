@@ -40,7 +40,9 @@ same estimate but only checks it at the end of each epoch; SB3 stops at
 once, as here, but only when approx_kl passes 1.5 * target_kl.)
 
 Randomness comes from the `generator` you are given, never the global RNG,
-so that an update can be replayed. Advantages are used as stored here
+so that an update can be replayed: each epoch's order is exactly
+torch.randperm(size, generator=generator), and nothing else draws from it
+(another way to shuffle is random too, but would not replay the same update). Advantages are used as stored here
 (CleanRL and SB3 would normalise each minibatch's advantages first).
 
 Your job: the loop. The agent, the rollout record and the loss are given.

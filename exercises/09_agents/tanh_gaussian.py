@@ -26,7 +26,8 @@ asks only for a finite log-prob further out, so either passes. Real SAC
 actors also bound log_std (CleanRL squashes it into [-5, 2], SB3 clamps it
 to [-20, 2]) so the Gaussian cannot grow absurdly wide; that keeps most u
 moderate, but a mean pushed far out still gives large |u|, where only the
-exact form is accurate.
+exact form is accurate. That bound is the network's job: the functions here
+take log_std as given, whatever its value, and clamp nothing.
 
 The classic slips: leaving the correction out; taking it of the wrong tensor
 (`1 - u^2` is a's formula applied to u, NaN as soon as |u| > 1, and
