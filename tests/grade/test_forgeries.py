@@ -163,7 +163,8 @@ def test_replacing_the_judges_functions_is_named(graded) -> None:
         # Named either when the learner's file has loaded (the tamper watch, before pytest
         # runs) or by the witness when the verdict is certified; never a pass.
         summary = item.result.summary
-        assert summary.startswith(("pass not confirmed", "Your code replaced what the check")), summary
+        assert summary.startswith(("pass not confirmed", "Your code replaced what the check",
+                                   "stopped by the grade: replaces")), summary
         assert replaced in summary and not item.passed
         assert item.suspicious
 
@@ -220,3 +221,24 @@ def test_the_installed_checks_cannot_be_read(graded) -> None:
     item = graded["read_check"]["double"]
     assert not item.passed
     assert any("checks or reference solutions" in reason for reason in item.reasons)
+
+
+def test_defaults_changed_in_place_are_not_confirmed(graded) -> None:
+    item = graded["kwdefaults"]["double"]
+    assert not item.passed
+    assert "expect_tensor (its defaults)" in item.result.summary
+
+
+def test_a_function_replaced_and_put_back_is_stopped_as_it_is_replaced(graded) -> None:
+    item = graded["restore_isclose"]["double"]
+    assert not item.passed
+    assert item.result.summary == ("stopped by the grade: replaces torch.isclose, which the "
+                                   "check uses to judge")
+
+
+@pytest.mark.parametrize("name", ["spoof_module_subclass", "mode_pops_itself"])
+def test_a_class_claiming_to_be_torchs_or_a_mode_gone_before_the_verdict_is_not_confirmed(
+        graded, name: str) -> None:
+    item = graded[name]["double"]
+    assert not item.passed
+    assert "torch.Tensor subclass or torch mode was defined" in item.result.summary
