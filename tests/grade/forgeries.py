@@ -343,6 +343,31 @@ def double(t):
 '''
 
 
+# A tensor that carries its own `detach` (a method of the right answer): the
+# check's `actual.detach()` finds it before torch's.
+INSTANCE_DETACH = '''
+def double(t):
+    out = t * 3
+    out.detach = (t * 2).detach
+    return out
+'''
+
+# A Tensor subclass claiming torch's module, whose `detach` is a C method bound
+# to the right answer (no Python code of the learner's in the class at all).
+SUBCLASS_C_METHOD = '''
+import torch
+
+
+class _Fixed(type(torch.ones(1))):
+    __module__ = "torch.fixed"
+    detach = staticmethod(torch.tensor([2.0, 4.0]).clone)
+
+
+def double(t):
+    return (t * 3).as_subclass(_Fixed)
+'''
+
+
 def run_solution(solutions: str) -> str:
     """Executes the reference solution that ships with the installed course."""
     return f'''
@@ -367,6 +392,8 @@ FOOLING = {
     "spoof_module_subclass": SPOOF_MODULE_SUBCLASS,
     "mode_pops_itself": MODE_POPS_ITSELF,
     "restore_by_object_setattr": RESTORE_BY_OBJECT_SETATTR,
+    "instance_detach": INSTANCE_DETACH,
+    "subclass_c_method": SUBCLASS_C_METHOD,
 }
 # Stopped by the check helpers themselves (a plain check too, since it was found).
 STOPPED_BY_CHECKS = {"spoofed_tensor": SPOOFED_TENSOR}

@@ -52,6 +52,8 @@ from torchlings.engine.child.witness_terms import (
     PROC_READS,
     PROCESSES,
     REWRAPPED_BY_TORCH,
+    SUBCLASS_EVENT,
+    TENSOR_SHADOW_EVENT,
     VERDICT_EVENT,
     WATCHED_CLASS_NAMES,
     WATCHED_EVENTS,
@@ -77,7 +79,6 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
     import _thread
     import collections
     import dataclasses
-    import functools
     import inspect
     import signal
     import traceback
@@ -145,7 +146,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
         | {id(cls) for dotted in WATCHED_CLASS_NAMES
            if isinstance(cls := getattr(sys.modules.get(dotted.rpartition(".")[0]),
                                         dotted.rpartition(".")[2], None), type)}
-        | {id(type(tensor))})
+        | {id(type(tensor))} | {id(cls) for cls in witness_terms.mode_classes()})
 
     # The judge's modules become a subclass whose attribute writes the hook
     # sees: a function replaced while a test runs and put back before the
@@ -174,48 +175,46 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
         module = sys.modules.get(label)
         if getattr(module, "__dict__", None) is namespace:
             watch_module(label, module, names)
+    # A tensor's own attribute named like one of torch.Tensor's methods hides
+    # that method from the check (`out.detach = right.detach`): setting one is
+    # reported to the hook. Data descriptors (`grad`, `data`) are set as usual.
+    hidden_by_instance = frozenset(
+        name for cls in (tensor, *tensor.__mro__[1:]) for name, value in vars(cls).items()
+        if not hasattr(type(value), "__set__"))
+    object_setattr = object.__setattr__
+
+    def tensor_setattr(self: Any, name: str, value: Any) -> None:
+        if is_(name) is not str_ or name in hidden_by_instance:
+            audit(TENSOR_SHADOW_EVENT, name if is_(name) is str_ else "?")
+        object_setattr(self, name, value)
+
+    tensor.__setattr__ = tensor_setattr
     # Data the judge reads that is changed in place, not replaced: the keyword
     # defaults of its functions (expect_tensor's atol) and the check API's
     # module-level tables (a tolerance per dtype). Compared item by item, by identity.
     in_place = witness_terms.judge_data(snapshot, spaces)
     own_dict = type.__dict__["__dict__"].__get__
-    torch_home = os.path.dirname(torch.__file__) + os.sep
-    wrappers = (classmethod, staticmethod)
-    c_functions = (types.BuiltinFunctionType, types.WrapperDescriptorType,
-                   types.MethodDescriptorType, types.MethodWrapperType,
-                   types.ClassMethodDescriptorType, types.GetSetDescriptorType,
-                   types.MemberDescriptorType)
-    # Values a class body holds that run no code when read (`type`: a nested class).
-    plain_data = (str, int, float, bool, type(None), tuple, frozenset, dict, list, set, bytes,
-                  type, types.MappingProxyType)
-
-    def torch_code(value: Any) -> bool:
-        # A function compiled from one of torch's files, or a C function (no
-        # learner logic in either); anything else callable is not torch's.
-        if any(is_(value) is kind for kind in wrappers):
-            value = value.__func__
-        if is_(value) is property:
-            return all(part is None or torch_code(part)
-                       for part in (value.fget, value.fset, value.fdel))
-        if is_(value) is function_type:
-            filename = value.__code__.co_filename
-            return is_(filename) is str_ and filename.startswith(torch_home)
-        kind = is_(value)
-        if kind is functools.cached_property:
-            return torch_code(value.func)
-        return any(kind is known for known in c_functions + plain_data)
-
     def torch_own(cls: Any) -> bool:
-        """torch defines subclasses of its own as parts of it are imported: its
-        `__module__` (which a class body can set to anything) is torch's, and so
-        is the code of every function it defines."""
-        own = False
+        # torch defines subclasses of its own as parts of it are imported. A class
+        # body can claim torch's `__module__` too: those made by learner code are
+        # known from when they were made (made_by_learner).
+        if id_(cls) in made_by_learner:
+            return False
         for name, value in own_dict(cls).items():
             if is_(name) is str_ and name == "__module__":
-                own = is_(value) is str_ and (value == "torch" or value.startswith("torch."))
-            elif not torch_code(value):
-                return False
-        return own
+                return is_(value) is str_ and (value == "torch" or value.startswith("torch."))
+        return False
+
+    # Every subclass made from here on says so to the hook (torch.Tensor's and the
+    # mode classes' __init_subclass__, which type() calls), with its maker's frame.
+    made_by_learner: dict[int, Any] = {}  # kept alive: an id is never reused
+    watched_bases = (tensor, *witness_terms.mode_classes())
+
+    def init_subclass(cls: Any, **kwargs: Any) -> None:
+        audit(SUBCLASS_EVENT, cls)
+
+    for base in watched_bases:
+        base.__init_subclass__ = classmethod(init_subclass)
 
     function_type = types.FunctionType
     mutation_guard = os.sep + os.path.join("torch", "_dynamo", "mutation_guard.py")
@@ -232,7 +231,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
         """Every subclass of torch.Tensor, and of torch's function and dispatch
         modes (one can leave the stack before the verdict), at any depth, that
         torch did not define."""
-        seen, found, todo = set(), set(), [tensor, *witness_terms.mode_classes()]
+        seen, found, todo = set(), set(), list(watched_bases)
         while todo:
             for cls in subclasses(todo.pop()):
                 if id_(cls) not in seen:
@@ -358,6 +357,15 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
             name = args[1]
             if is_(name) is str_ and name in names and on_stack(frame):
                 end(f"replaces {label}.{name}, which the check uses to judge")
+            return
+        if event == SUBCLASS_EVENT:
+            # frame: init_subclass's own; above it, the class statement or type() call.
+            if frame is not None and doer(frame.f_back, True):
+                made_by_learner[id_(args[0])] = args[0]
+            return
+        if event == TENSOR_SHADOW_EVENT:
+            if on_stack(frame):
+                end(f"gives a tensor its own {text(args[0]) or 'attribute'}, hiding torch's")
             return
         if event == VERDICT_EVENT:
             if frame is not None and frame.f_code is verdict_code and \

@@ -19,6 +19,11 @@ VERDICT_EVENT = "torchlings.verdict"
 CHECK_LOADED_EVENT = "torchlings.check_loaded"
 # Raised by the judge's modules (guard.WatchedModule) when an attribute is set or removed.
 MODULE_WRITE_EVENT = "torchlings.module_write"
+# Raised by torch.Tensor's __setattr__ under a grade when a tensor is given an
+# attribute that hides one of torch.Tensor's methods.
+TENSOR_SHADOW_EVENT = "torchlings.tensor_shadow"
+# Raised (under a grade) when a subclass of torch.Tensor or of a torch mode class is made.
+SUBCLASS_EVENT = "torchlings.subclass"
 
 # Frame-reading attributes CPython audits as object.__getattr__.
 FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
@@ -40,7 +45,8 @@ _OTHER = frozenset({"object.__getattr__", "object.__setattr__", "object.__delatt
                     "import", "exec", "compile", "sys.addaudithook", "os.listdir",
                     "os.scandir", "code.__new__", "function.__new__", "marshal.loads",
                     "os.chdir", "os.putenv", "os.unsetenv", VERDICT_EVENT,
-                    CHECK_LOADED_EVENT, MODULE_WRITE_EVENT})
+                    CHECK_LOADED_EVENT, MODULE_WRITE_EVENT, TENSOR_SHADOW_EVENT,
+                    SUBCLASS_EVENT})
 WATCHED_EVENTS = FATAL_IF_LEARNER | PATH_CHANGES | PROCESSES | _OTHER
 JUDGE_PACKAGES = ("torchlings", "pytest", "_pytest", "pluggy")
 # Reads of /proc that torch and the standard library make on their own.
