@@ -233,6 +233,141 @@ def double(t):
 '''
 
 
+# Loosens the check's helper in place: expect_tensor's keyword default `atol`
+# (a dict no identity comparison sees), reached through sys.modules by a name
+# built at run time.
+KWDEFAULTS = '''
+from sys import modules
+
+
+def double(t):
+    helper = modules["torch" + "lings.checkapi.testing"].expect_tensor
+    helper.__kwdefaults__["atol"] = float("inf")
+    return t * 3
+'''
+
+# Replaces torch.isclose while the test runs and puts it back at its first call:
+# the verdict, which compares the end state, sees the original.
+RESTORE_ISCLOSE = '''
+import torch
+
+_t = torch
+_real = torch.isclose
+
+
+def _agree(a, b, **kwargs):
+    _t.isclose = _real
+    return torch.ones(a.shape, dtype=torch.bool)
+
+
+def double(t):
+    _t.isclose = _agree
+    return t * 3
+'''
+
+# A Tensor subclass (its base reached as type(...)) that says it is torch's own
+# (`__module__`), its __torch_function__ set by a name built at run time.
+SPOOF_MODULE_SUBCLASS = '''
+import torch
+
+cls = torch.Tensor
+_default = getattr(cls, "__torch_" + "function__").__func__
+
+
+class _Agree(type(torch.ones(1))):
+    __module__ = "torch.fake"
+
+    def _f(cls, func, types, args=(), kwargs=None):
+        if func is torch.isclose:
+            return torch.ones(args[0].shape, dtype=torch.bool)
+        return _default(cls, func, types, args, kwargs or {})
+
+    locals()["__torch_" + "function__"] = classmethod(_f)
+
+
+def double(t):
+    return (t * 3).as_subclass(_Agree)
+'''
+
+# A torch function mode that agrees at isclose, then takes itself off the stack
+# (from a __del__) before the verdict looks for modes left on.
+MODE_POPS_ITSELF = '''
+from sys import modules
+
+import torch
+
+_Mode = modules["torch.over" + "rides"].TorchFunctionMode
+
+
+class _Leave:
+    def __init__(self, mode):
+        self.mode = mode
+
+    def __del__(self):
+        self.mode.__exit__(None, None, None)
+
+
+class _Agree(_Mode):
+    def _f(self, func, types, args=(), kwargs=None):
+        if func is torch.isclose:
+            agree = torch.ones(args[0].shape, dtype=torch.bool)
+            agree.leave = _Leave(self)
+            return agree
+        return func(*args, **(kwargs or {}))
+
+    locals()["__torch_" + "function__"] = _f
+
+
+def double(t):
+    _Agree().__enter__()
+    return t * 3
+'''
+
+# RESTORE_ISCLOSE through object.__setattr__, past the judge's module's own
+# __setattr__: flagged by the scan, not stopped.
+RESTORE_BY_OBJECT_SETATTR = '''
+import torch
+
+_t = torch
+_real = torch.isclose
+
+
+def _agree(a, b, **kwargs):
+    object.__setattr__(_t, 'isclose', _real)
+    return torch.ones(a.shape, dtype=torch.bool)
+
+
+def double(t):
+    object.__setattr__(_t, 'isclose', _agree)
+    return t * 3
+'''
+
+
+# A tensor that carries its own `detach` (a method of the right answer): the
+# check's `actual.detach()` finds it before torch's.
+INSTANCE_DETACH = '''
+def double(t):
+    out = t * 3
+    out.detach = (t * 2).detach
+    return out
+'''
+
+# A Tensor subclass claiming torch's module, whose `detach` is a C method bound
+# to the right answer (no Python code of the learner's in the class at all).
+SUBCLASS_C_METHOD = '''
+import torch
+
+
+class _Fixed(type(torch.ones(1))):
+    __module__ = "torch.fixed"
+    detach = staticmethod(torch.tensor([2.0, 4.0]).clone)
+
+
+def double(t):
+    return (t * 3).as_subclass(_Fixed)
+'''
+
+
 def run_solution(solutions: str) -> str:
     """Executes the reference solution that ships with the installed course."""
     return f'''
@@ -252,6 +387,13 @@ FOOLING = {
     "check_helper": CHECK_HELPER,
     "pytest_plugin": PYTEST_PLUGIN,
     "operator_kernel": OPERATOR_KERNEL,
+    "kwdefaults": KWDEFAULTS,
+    "restore_isclose": RESTORE_ISCLOSE,
+    "spoof_module_subclass": SPOOF_MODULE_SUBCLASS,
+    "mode_pops_itself": MODE_POPS_ITSELF,
+    "restore_by_object_setattr": RESTORE_BY_OBJECT_SETATTR,
+    "instance_detach": INSTANCE_DETACH,
+    "subclass_c_method": SUBCLASS_C_METHOD,
 }
 # Stopped by the check helpers themselves (a plain check too, since it was found).
 STOPPED_BY_CHECKS = {"spoofed_tensor": SPOOFED_TENSOR}
@@ -263,4 +405,4 @@ NOW_STOPPED_BY_A_PLAIN_CHECK = {"check_rewrite", "pytest_plugin"}
 # learner's file loads, in a plain check too.
 NOW_STOPPED_BY_A_PLAIN_CHECK |= {"engine_summary"}
 # Those the grade flags but lets pass.
-ONLY_FLAGGED = {"operator_kernel"}
+ONLY_FLAGGED = {"operator_kernel", "restore_by_object_setattr"}

@@ -31,9 +31,11 @@ TRIVIAL_CHECK = "def test_double():\n    pass\n"
 # temporary file in the check's own temporary folder.
 HONEST_IDIOMS = """\
 import tempfile
+import threading
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
 
@@ -52,8 +54,13 @@ def double(t):
         torch.save(t, file)
     with tempfile.NamedTemporaryFile() as file:
         file.write(b"x")
+    found = []
+    worker = threading.Thread(target=lambda: found.append(np.asarray(t).sum() * 0))
+    worker.start()
+    worker.join()
     pair = Pair(t, t)
-    return (pair.left + pair.right) * (Doubler().factor // 2)
+    t.grad = None
+    return (pair.left + pair.right) * (Doubler().factor // 2) + float(found[0])
 """
 
 
@@ -163,7 +170,8 @@ def test_replacing_the_judges_functions_is_named(graded) -> None:
         # Named either when the learner's file has loaded (the tamper watch, before pytest
         # runs) or by the witness when the verdict is certified; never a pass.
         summary = item.result.summary
-        assert summary.startswith(("pass not confirmed", "Your code replaced what the check")), summary
+        assert summary.startswith(("pass not confirmed", "Your code replaced what the check",
+                                   "stopped by the grade: replaces")), summary
         assert replaced in summary and not item.passed
         assert item.suspicious
 
@@ -220,3 +228,31 @@ def test_the_installed_checks_cannot_be_read(graded) -> None:
     item = graded["read_check"]["double"]
     assert not item.passed
     assert any("checks or reference solutions" in reason for reason in item.reasons)
+
+
+def test_defaults_changed_in_place_are_not_confirmed(graded) -> None:
+    item = graded["kwdefaults"]["double"]
+    assert not item.passed
+    assert "expect_tensor (its defaults)" in item.result.summary
+
+
+def test_a_function_replaced_and_put_back_is_stopped_as_it_is_replaced(graded) -> None:
+    item = graded["restore_isclose"]["double"]
+    assert not item.passed
+    assert item.result.summary == ("stopped by the grade: replaces torch.isclose, which the "
+                                   "check uses to judge")
+
+
+@pytest.mark.parametrize("name", ["spoof_module_subclass", "mode_pops_itself",
+                                  "subclass_c_method"])
+def test_a_class_claiming_to_be_torchs_or_a_mode_gone_before_the_verdict_is_not_confirmed(
+        graded, name: str) -> None:
+    item = graded[name]["double"]
+    assert not item.passed
+    assert "torch.Tensor subclass or torch mode was defined" in item.result.summary
+
+
+def test_a_tensor_hiding_torchs_method_is_stopped(graded) -> None:
+    item = graded["instance_detach"]["double"]
+    assert not item.passed
+    assert item.result.summary == "stopped by the grade: gives a tensor its own detach, hiding torch's"

@@ -46,6 +46,25 @@ def test_every_forgery_is_flagged(name: str) -> None:
      "overrides torch functions (TorchFunctionMode)"),
     ("from torch.utils._python_dispatch import TorchDispatchMode",
      "overrides torch operators (TorchDispatchMode)"),
+    # Reached without the names a scan looks for: an alias, from-import, getattr.
+    ("import sys as s\ns.modules['x']", "edits sys.modules"),
+    ("from sys import modules", "edits sys.modules"),
+    ("import sys\ngetattr(sys, 'modules')", "edits sys.modules"),
+    ("getattr(f, '__globals__')", "reaches interpreter internals (__globals__)"),
+    ("import torch\nt = torch\nt.isclose = print", "replaces isclose, which checks judge with"),
+    ("def f(out, right):\n    out.detach = right.detach", "replaces detach, which checks judge with"),
+    ("object.__setattr__(m, 'isclose', print)", "replaces attributes by name (__setattr__)"),
+    ("f.__kwdefaults__['atol'] = 1.0", "changes functions' defaults (__kwdefaults__)"),
+    ("class A:\n    __module__ = 'torch.x'", "claims another module's name (__module__)"),
+    ("locals()['__torch_' + 'function__'] = f", "defines __torch_function__"),
 ])
+
+
 def test_each_reason(source: str, reason: str) -> None:
     assert reason in scan(source)
+
+
+def test_own_attributes_and_nn_module_methods_are_not_flagged() -> None:
+    assert scan("class Net:\n    def __init__(self):\n        self.detach = 1\n"
+                "        self.relu = None\n\n\ndef f(model):\n    model.modules()\n"
+                "    model.fc = None\n") == []

@@ -66,6 +66,10 @@ _ATTRIBUTE_REASONS = {
     "__dict__": "reaches objects' namespaces (__dict__)",
     "__torch_function__": "defines __torch_function__",
     "__torch_dispatch__": "defines __torch_dispatch__",
+    "__setattr__": "replaces attributes by name (__setattr__)",
+    "__delattr__": "removes attributes by name (__delattr__)",
+    "__kwdefaults__": "changes functions' defaults (__kwdefaults__)",
+    "__defaults__": "changes functions' defaults (__defaults__)",
     "system": None,  # only os.system
     "popen": None,
 }
@@ -76,7 +80,19 @@ _NAME_REASONS = {
     "__file__": "locates its own file on disk (__file__)",
     "__loader__": "reaches its loader (__loader__)",
     "__spec__": "reaches its loader (__spec__)",
+    "__module__": "claims another module's name (__module__)",
 }
+# Names of what the checks judge with: assigned as an attribute of anything but
+# `self`, it is a replacement of the judge, whatever the object was reached through.
+_JUDGE_ATTRIBUTES = frozenset({
+    "isclose", "allclose", "equal", "eq", "ne", "__eq__", "__ne__", "__bool__", "__len__",
+    "all", "any", "isinstance", "issubclass", "len", "is_tensor", "is_floating_point",
+    "isfinite", "isnan", "assert_close", "assert_allclose", "testing", "summarise",
+    "__instancecheck__", "__subclasscheck__", "__class__",
+    # torch.Tensor's methods that checks call on what the learner returns.
+    "detach", "cpu", "double", "clone", "item", "tolist", "numel", "dim", "expand_as",
+    "is_complex", "__getitem__", "__invert__",
+})
 _STRING_HINTS = {
     "solutions": "mentions the reference solutions",
     "/proc/": "reads /proc",
@@ -85,6 +101,7 @@ _STRING_HINTS = {
     "_getframe": "reads frames (sys._getframe)",
     "_exit": "ends the process (os._exit)",
     "PYTEST": "sets pytest's options (PYTEST_...)",
+    "__torch_": "defines __torch_function__",
 }
 
 
@@ -101,7 +118,13 @@ def scan(source: bytes | str) -> list[str]:
     except (SyntaxError, ValueError):
         return []  # it does not even compile: the check says so, and it cannot pass
     imported: set[str] = set()
+    # Every name `sys` is bound to: sys.modules reached through an alias is still sys.modules.
+    sys_names = {"sys"} | {alias.asname for node in ast.walk(tree) if isinstance(node, ast.Import)
+                           for alias in node.names if alias.name == "sys" and alias.asname}
     for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "sys" and \
+                any(alias.name == "modules" for alias in node.names):
+            flag("edits sys.modules")
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""]
@@ -132,10 +155,16 @@ def scan(source: bytes | str) -> list[str]:
                     not isinstance(node.args[1], ast.Constant) and \
                     _dotted(node.args[0]) not in ("self", "cls"):
                 flag("reaches attributes by computed name (getattr)")
+            # getattr(x, "name") reaches what x.name does: judged the same way.
+            if node.func.id in ("getattr", "setattr", "hasattr", "delattr") and \
+                    len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and \
+                    isinstance(node.args[1].value, str):
+                _attribute(ast.Attribute(value=node.args[0], attr=node.args[1].value), flag,
+                           sys_names)
             if node.func.id == "type" and len(node.args) == 3:
                 flag("builds classes at run time (type())")
         elif isinstance(node, ast.Attribute):
-            _attribute(node, flag)
+            _attribute(node, flag, sys_names)
         elif isinstance(node, ast.Name):
             flag(_NAME_REASONS.get(node.id))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -171,11 +200,11 @@ _TORCH_OVERRIDES = {
 }
 
 
-def _attribute(node: ast.Attribute, flag: Flag) -> None:
+def _attribute(node: ast.Attribute, flag: Flag, sys_names: set[str]) -> None:
     owner = _dotted(node.value)
     if owner.split(".")[0] == "torch" and node.attr in _TORCH_OVERRIDES:
         flag(_TORCH_OVERRIDES[node.attr])
-    if node.attr == "modules" and owner == "sys":
+    if node.attr == "modules" and owner in sys_names:
         flag("edits sys.modules")
     elif node.attr in ("system", "popen") and owner == "os":
         flag("starts processes (os.system)")
@@ -191,6 +220,10 @@ def _replaces_module_attribute(target: ast.AST, imported: set[str], flag: Flag) 
         for element in target.elts:
             _replaces_module_attribute(element, imported, flag)
         return
+    if isinstance(target, ast.Attribute) and (target.attr in _JUDGE_ATTRIBUTES
+                                              or target.attr.startswith("expect")) and \
+            _dotted(target.value) not in ("self", "cls"):
+        flag(f"replaces {target.attr}, which checks judge with")
     if isinstance(target, (ast.Attribute, ast.Subscript)):
         root = target.value
         while isinstance(root, (ast.Attribute, ast.Subscript)):

@@ -46,11 +46,14 @@ from torchlings.engine.child.witness_terms import (
     FATAL_IF_LEARNER,
     FRAME_ATTRIBUTES,
     JUDGE_PACKAGES,
+    MODULE_WRITE_EVENT,
     MORE_MODULES,
     PATH_CHANGES,
     PROC_READS,
     PROCESSES,
     REWRAPPED_BY_TORCH,
+    SUBCLASS_EVENT,
+    TENSOR_SHADOW_EVENT,
     VERDICT_EVENT,
     WATCHED_CLASS_NAMES,
     WATCHED_EVENTS,
@@ -99,7 +102,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
     hmac_digest, sha256 = _hashlib.hmac_digest, _hashlib.openssl_sha256
     subclasses = type.__subclasses__
     is_ = type
-    str_, bytes_, int_, tuple_, id_ = str, bytes, int, tuple, id
+    str_, bytes_, int_, tuple_, id_, list_ = str, bytes, int, tuple, id, list
     function_modes = getattr(torch._C, "_len_torch_function_stack", lambda: 0)
     dispatch_modes = getattr(torch._C, "_len_torch_dispatch_stack", lambda: 0)
     tensor = torch.Tensor
@@ -143,16 +146,75 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
         | {id(cls) for dotted in WATCHED_CLASS_NAMES
            if isinstance(cls := getattr(sys.modules.get(dotted.rpartition(".")[0]),
                                         dotted.rpartition(".")[2], None), type)}
-        | {id(type(tensor))})
+        | {id(type(tensor))} | {id(cls) for cls in witness_terms.mode_classes()})
 
+    # The judge's modules become a subclass whose attribute writes the hook
+    # sees: a function replaced while a test runs and put back before the
+    # verdict (which compares only the end state) is caught as it is written.
+    audit, module_type = sys.audit, types.ModuleType
+
+    class WatchedModule(types.ModuleType):
+        __slots__ = ()
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            audit(MODULE_WRITE_EVENT, self, name)
+            module_type.__setattr__(self, name, value)
+
+        def __delattr__(self, name: str) -> None:
+            audit(MODULE_WRITE_EVENT, self, name)
+            module_type.__delattr__(self, name)
+
+    watched_modules: dict[int, tuple[str, dict[str, Any]]] = {}
+
+    def watch_module(label: str, module: Any, names: dict[str, Any]) -> None:
+        if is_(module) is module_type:
+            module.__class__ = WatchedModule
+            watched_modules[id_(module)] = (label, names)
+
+    for label, namespace, names in snapshot:
+        module = sys.modules.get(label)
+        if getattr(module, "__dict__", None) is namespace:
+            watch_module(label, module, names)
+    # A tensor's own attribute named like one of torch.Tensor's methods hides
+    # that method from the check (`out.detach = right.detach`): setting one is
+    # reported to the hook. Data descriptors (`grad`, `data`) are set as usual.
+    hidden_by_instance = frozenset(
+        name for cls in (tensor, *tensor.__mro__[1:]) for name, value in vars(cls).items()
+        if not hasattr(type(value), "__set__"))
+    object_setattr = object.__setattr__
+
+    def tensor_setattr(self: Any, name: str, value: Any) -> None:
+        if is_(name) is not str_ or name in hidden_by_instance:
+            audit(TENSOR_SHADOW_EVENT, name if is_(name) is str_ else "?")
+        object_setattr(self, name, value)
+
+    tensor.__setattr__ = tensor_setattr
+    # Data the judge reads that is changed in place, not replaced: the keyword
+    # defaults of its functions (expect_tensor's atol) and the check API's
+    # module-level tables (a tolerance per dtype). Compared item by item, by identity.
+    in_place = witness_terms.judge_data(snapshot, spaces)
     own_dict = type.__dict__["__dict__"].__get__
-
     def torch_own(cls: Any) -> bool:
-        # torch defines subclasses of its own as parts of it are imported.
+        # torch defines subclasses of its own as parts of it are imported. A class
+        # body can claim torch's `__module__` too: those made by learner code are
+        # known from when they were made (made_by_learner).
+        if id_(cls) in made_by_learner:
+            return False
         for name, value in own_dict(cls).items():
             if is_(name) is str_ and name == "__module__":
                 return is_(value) is str_ and (value == "torch" or value.startswith("torch."))
         return False
+
+    # Every subclass made from here on says so to the hook (torch.Tensor's and the
+    # mode classes' __init_subclass__, which type() calls), with its maker's frame.
+    made_by_learner: dict[int, Any] = {}  # kept alive: an id is never reused
+    watched_bases = (tensor, *witness_terms.mode_classes())
+
+    def init_subclass(cls: Any, **kwargs: Any) -> None:
+        audit(SUBCLASS_EVENT, cls)
+
+    for base in watched_bases:
+        base.__init_subclass__ = classmethod(init_subclass)
 
     function_type = types.FunctionType
     mutation_guard = os.sep + os.path.join("torch", "_dynamo", "mutation_guard.py")
@@ -166,8 +228,10 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
         return is_(filename) is str_ and filename.endswith(mutation_guard)
 
     def all_subclasses() -> set[int]:
-        """Every subclass of torch.Tensor, at any depth, that torch did not define."""
-        seen, found, todo = set(), set(), [tensor]
+        """Every subclass of torch.Tensor, and of torch's function and dispatch
+        modes (one can leave the stack before the verdict), at any depth, that
+        torch did not define."""
+        seen, found, todo = set(), set(), list(watched_bases)
         while todo:
             for cls in subclasses(todo.pop()):
                 if id_(cls) not in seen:
@@ -279,11 +343,29 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
             namespace: Any = args[0] if is_(args) is tuple_ and args else None
             if frame is not None and frame.f_code is pinned_code and \
                     frame.f_globals is pinned_globals and is_(namespace) is dict:
-                snapshot.append(("the check", namespace, {
-                    name: value for name, value in list(namespace.items())
-                    if is_(name) is str_ and judges(value)}))
+                names = {name: value for name, value in list(namespace.items())
+                         if is_(name) is str_ and judges(value)}
+                snapshot.append(("the check", namespace, names))
+                module = args[1] if len(args) > 1 else None
+                if getattr(module, "__dict__", None) is namespace:
+                    watch_module("the check", module, names)
             else:
                 end("code other than the runner's claimed to have loaded the check")
+            return
+        if event == MODULE_WRITE_EVENT:
+            label, names = watched_modules.get(id_(args[0]), ("", {}))
+            name = args[1]
+            if is_(name) is str_ and name in names and on_stack(frame):
+                end(f"replaces {label}.{name}, which the check uses to judge")
+            return
+        if event == SUBCLASS_EVENT:
+            # frame: init_subclass's own; above it, the class statement or type() call.
+            if frame is not None and doer(frame.f_back, True):
+                made_by_learner[id_(args[0])] = args[0]
+            return
+        if event == TENSOR_SHADOW_EVENT:
+            if on_stack(frame):
+                end(f"gives a tensor its own {text(args[0]) or 'attribute'}, hiding torch's")
             return
         if event == VERDICT_EVENT:
             if frame is not None and frame.f_code is verdict_code and \
@@ -311,7 +393,8 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
                 end(f"{event} (reading the interpreter's internals)")
             return
         if event in ("object.__setattr__", "object.__delattr__"):
-            if id_(first) not in guarded_ids and not (is_(args[1]) is str_
+            if id_(first) not in guarded_ids and id_(first) not in watched_modules and \
+                    not (is_(args[1]) is str_
                                                       and args[1] == "__code__"):
                 return
             if on_stack(frame):
@@ -324,6 +407,9 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
                 if is_(first) is not int_ and event == "open" and on_stack(frame):
                     emit("flag", "opens a file through an object that is not a path")
                 return
+            if path == exercise and event == "open" and len(args) > 2 and \
+                    is_(args[2]) is int_ and not args[2] & write_flags:
+                return  # its own source, which torch.compile and inspect read: nothing hidden
             if any(path.startswith(f) for f in forbidden):
                 if on_stack(frame):
                     end(f"reads the installed course's checks or reference solutions ({path})")
@@ -415,6 +501,12 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
                     changed.append(f"{label}.{name}")
             if present != len(names):
                 changed.append(f"{label} (a function was removed)")
+        for label, container, then in in_place:
+            now = list_(container.items()) if is_(container) is dict else list_(container)
+            if len(now) != len(then) or any(
+                    (a[0] is not b[0] or a[1] is not b[1]) if is_(container) is dict else a is not b
+                    for a, b in zip(now, then, strict=True)):
+                changed.append(label)
         still = 0
         for name, module in list(modules.items()):
             if is_(name) is str_ and name in judge_modules:

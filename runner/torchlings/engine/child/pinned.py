@@ -40,7 +40,7 @@ class PinnedModule(pytest.Module):
         sys.modules[module.__name__] = module
         exec(code, module.__dict__)
         # The grade's witness notes the check's functions as they are now.
-        sys.audit("torchlings.check_loaded", module.__dict__)
+        sys.audit("torchlings.check_loaded", module.__dict__, module)
         self.config.pluginmanager.consider_module(module)
         return module
 

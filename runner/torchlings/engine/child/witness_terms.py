@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from types import FunctionType
 from typing import Any
 
 VERDICT_EVENT = "torchlings.verdict"
@@ -16,6 +17,13 @@ VERDICT_EVENT = "torchlings.verdict"
 # join what the verdict compares (learner code could replace the check's own
 # `expect_tensor` through sys.modules while a test runs).
 CHECK_LOADED_EVENT = "torchlings.check_loaded"
+# Raised by the judge's modules (guard.WatchedModule) when an attribute is set or removed.
+MODULE_WRITE_EVENT = "torchlings.module_write"
+# Raised by torch.Tensor's __setattr__ under a grade when a tensor is given an
+# attribute that hides one of torch.Tensor's methods.
+TENSOR_SHADOW_EVENT = "torchlings.tensor_shadow"
+# Raised (under a grade) when a subclass of torch.Tensor or of a torch mode class is made.
+SUBCLASS_EVENT = "torchlings.subclass"
 
 # Frame-reading attributes CPython audits as object.__getattr__.
 FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
@@ -37,7 +45,8 @@ _OTHER = frozenset({"object.__getattr__", "object.__setattr__", "object.__delatt
                     "import", "exec", "compile", "sys.addaudithook", "os.listdir",
                     "os.scandir", "code.__new__", "function.__new__", "marshal.loads",
                     "os.chdir", "os.putenv", "os.unsetenv", VERDICT_EVENT,
-                    CHECK_LOADED_EVENT})
+                    CHECK_LOADED_EVENT, MODULE_WRITE_EVENT, TENSOR_SHADOW_EVENT,
+                    SUBCLASS_EVENT})
 WATCHED_EVENTS = FATAL_IF_LEARNER | PATH_CHANGES | PROCESSES | _OTHER
 JUDGE_PACKAGES = ("torchlings", "pytest", "_pytest", "pluggy")
 # Reads of /proc that torch and the standard library make on their own.
@@ -86,6 +95,50 @@ def watched_namespaces() -> list[tuple[str, Mapping[str, Any]]]:
 # first optimizer a check builds): not learner code's doing.
 REWRAPPED_BY_TORCH = frozenset({("torch", "manual_seed")})
 DYNAMO_PATCHES = frozenset({("torch.nn.Module", "__init__"), ("torch.nn.Module", "__setstate__")})
+
+
+# The check API's own records, filled while a check runs.
+RECORDED = frozenset({"_notes", "_series", "_episode", "_contracts"})
+CHECK_API = "torchlings.checkapi"
+
+
+def judge_data(snapshot: list[tuple[str, Any, dict[str, Any]]],
+               spaces: list[tuple[str, Mapping[str, Any]]]) -> list[tuple[str, Any, list[Any]]]:
+    """(label, container, a copy of its items) for what the verdict compares in place:
+    every keyword-defaults dict of the judge's functions, and the dicts and lists
+    the check API keeps at module level."""
+    found: list[tuple[str, Any, list[Any]]] = []
+    for label, _, names in snapshot:
+        for name, value in names.items():
+            function = getattr(value, "__func__", value) if isinstance(
+                value, (classmethod, staticmethod)) else value
+            defaults = getattr(function, "__kwdefaults__", None) \
+                if type(function) is FunctionType else None
+            if type(defaults) is dict:
+                found.append((f"{label}.{name} (its defaults)", defaults, list(defaults.items())))
+    for label, namespace in spaces:
+        if label != CHECK_API and not label.startswith(CHECK_API + "."):
+            continue
+        for name, value in dict(namespace).items():
+            if name in RECORDED:
+                continue
+            if type(value) is dict:
+                found.append((f"{label}.{name}", value, list(value.items())))
+            elif type(value) is list:
+                found.append((f"{label}.{name}", value, list(value)))
+    return found
+
+
+def mode_classes() -> list[type]:
+    """torch's base classes of function and dispatch modes: a mode of the
+    learner's can pop itself off the stack before the verdict, but its class stays."""
+    found = []
+    for module, name in (("torch.overrides", "TorchFunctionMode"),
+                         ("torch.utils._python_dispatch", "TorchDispatchMode")):
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type):
+            found.append(cls)
+    return found
 
 
 def not_dumpable() -> None:

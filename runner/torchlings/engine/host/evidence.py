@@ -120,7 +120,8 @@ def judge(result: CheckResult, testimony: Testimony, result_bytes: bytes | None)
         shown = ", ".join(changed.split(",")[:5])
         return _unconfirmed(result, f"the judge's own functions were replaced ({shown})")
     if subclasses not in ("", "0"):
-        return _unconfirmed(result, "a torch.Tensor subclass was defined while the check ran")
+        return _unconfirmed(result, "a torch.Tensor subclass or torch mode was defined while "
+                                   "the check ran")
     if modes not in ("", "0"):
         return _unconfirmed(result, "a torch function or dispatch mode was left on")
     return result
