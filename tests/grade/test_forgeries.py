@@ -98,6 +98,13 @@ def graded(installed: Path, pinned, tmp_path_factory: pytest.TempPathFactory) ->
         "import os\n\nfrom torch._inductor.runtime.cache_dir_utils import cache_dir\n\n"
         "os.makedirs(os.path.join(cache_dir(), 'fxgraph'), exist_ok=True)\n\n\n"
         "def double(t):\n    return t * 2\n")}
+    # Imports a module it first wrote itself: built at run time, whatever the import
+    # system calls it (a library's import is not: see compile_cache above).
+    learners["imports_what_it_wrote"] = {DOUBLE: (
+        "import importlib\nimport sys\nimport tempfile\nfrom pathlib import Path\n\n"
+        "folder = tempfile.mkdtemp()\n"
+        "Path(folder, 'built.py').write_text('def double(t):\\n    return t * 2\\n')\n"
+        "sys.path.insert(0, folder)\ndouble = importlib.import_module('built').double\n")}
     learners["unsolved"] = {}
     learners["run_solution"] = {DOUBLE: forgeries.run_solution(pinned.forbidden[0])}
     # Solved, but reads the runner's result file (where the nonce is) on the way.
@@ -109,7 +116,8 @@ def graded(installed: Path, pinned, tmp_path_factory: pytest.TempPathFactory) ->
     # Solved, and a thread with no learner frame on its stack reads the result file.
     learners["thread_reads_result"] = {DOUBLE: (
         "import threading\n\n"
-        "threading.Thread(target=open, args=('../result.json',)).start()\n\n\n"
+        "reader = threading.Thread(target=open, args=('../result.json',))\n"
+        "reader.start()\nreader.join()  # no race: the read happens before any test runs\n\n\n"
         "def double(t):\n    return t * 2\n")}
     learners["copied_solution"] = {DOUBLE: (installed / "solutions/01_basics/double.py")
                                    .read_text()}
@@ -202,6 +210,11 @@ def test_the_installed_catalog_decides_what_is_graded(graded) -> None:
 
 def test_a_committed_check_edit_changes_nothing(graded) -> None:
     assert not graded["committed_check"]["double"].passed
+
+
+def test_code_imported_from_a_file_it_wrote_is_flagged(graded) -> None:
+    item = graded["imports_what_it_wrote"]["double"]
+    assert item.passed and "runs code it builds at run time (exec)" in item.reasons
 
 
 def test_the_runners_own_files_are_out_of_reach(graded) -> None:

@@ -188,7 +188,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
             audit(TENSOR_SHADOW_EVENT, name if is_(name) is str_ else "?")
         object_setattr(self, name, value)
 
-    tensor.__setattr__ = tensor_setattr
+    tensor.__setattr__ = tensor_setattr  # type: ignore[method-assign]
     # Data the judge reads that is changed in place, not replaced: the keyword
     # defaults of its functions (expect_tensor's atol) and the check API's
     # module-level tables (a tolerance per dtype). Compared item by item, by identity.
@@ -210,13 +210,13 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
     made_by_learner: dict[int, Any] = {}  # kept alive: an id is never reused
     watched_bases = (tensor, *witness_terms.mode_classes())
 
-    def init_subclass(cls: Any, **kwargs: Any) -> None:
+    def init_subclass(cls: Any, /, **kwargs: Any) -> None:
         audit(SUBCLASS_EVENT, cls)
 
     for base in watched_bases:
-        base.__init_subclass__ = classmethod(init_subclass)
+        base.__init_subclass__ = classmethod(init_subclass)  # type: ignore[method-assign,assignment]
 
-    function_type = types.FunctionType
+    function_type, code_type = types.FunctionType, types.CodeType
     mutation_guard = os.sep + os.path.join("torch", "_dynamo", "mutation_guard.py")
 
     def dynamo_patch(label: str, name: str, value: Any) -> bool:
@@ -231,8 +231,11 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
         """Every subclass of torch.Tensor, and of torch's function and dispatch
         modes (one can leave the stack before the verdict), at any depth, that
         torch did not define."""
-        seen, found, todo = set(), set(), list(watched_bases)
+        seen: set[int] = set()
+        found: set[int] = set()
+        todo: list[type] = list(watched_bases)
         while todo:
+            cls: type
             for cls in subclasses(todo.pop()):
                 if id_(cls) not in seen:
                     seen.add(id_(cls))
@@ -430,6 +433,18 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
         if event in ("exec", "compile", "code.__new__", "function.__new__", "marshal.loads"):
             if frame is not None and frame.f_code.co_filename in class_builders:
                 return
+            if frame is not None and is_(frame.f_code.co_filename) is str_ and \
+                    frame.f_code.co_filename.startswith("<frozen importlib"):
+                # The import system loading a module from its file: the bytecode
+                # cached beside it (judged again when it is executed), its source
+                # compiled, its code run. Code the learner wrote to a file of its
+                # own and imported is still built at run time.
+                if event == "marshal.loads":
+                    return
+                where = text(args[1]) if event == "compile" and len(args) > 1 else \
+                    text(getattr(first, "co_filename", None)) if is_(first) is code_type else None
+                if where is not None and where.startswith("/") and not learners(where):
+                    return
             if doer(frame, True):
                 emit("flag", f"runs code it builds at run time ({event})")
             return
@@ -517,9 +532,10 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
             changed.append("sys.modules (a module was removed)")
         if os_namespace.get("environ") is not environ:
             changed.append("os.environ")
-        for now, then in zip((tuple(meta_path), tuple(path_hooks)), finders, strict=True):
+        for seq_now, seq_then in zip((tuple(meta_path), tuple(path_hooks)), finders, strict=True):
             # By identity: comparing with == could run a learner object's __eq__.
-            if len(now) != len(then) or any(a is not b for a, b in zip(now, then, strict=True)):
+            if len(seq_now) != len(seq_then) or any(
+                    a is not b for a, b in zip(seq_now, seq_then, strict=True)):
                 changed.append("sys.meta_path")
                 break
         new_subclasses = len(all_subclasses() - known_subclasses)
