@@ -345,3 +345,32 @@ def test_a_check_that_fills_its_temporary_folder_is_stopped(tmp_path, monkeypatc
     assert result.problem.exc_type == "TooMuchTemporary"
     assert "more than 20 MB of temporary files" in result.problem.message
     assert not Path((tmp_path / "folder").read_text()).exists()  # and it is all gone
+
+
+def test_compiles_precompiled_header_stays_shared_or_private_as_the_cache_does(tmp_path,
+                                                                              monkeypatch):
+    # torch fixes the header's folder when its codecache is imported, from the
+    # temporary folder of that moment. The warm worker imports it before any
+    # check: a verify keeps using the shared one (built once, 150 MB; in each
+    # check's own folder it was built again every time, 6 s), a grade moves it
+    # into the check's private folder with the rest of the cache.
+    import tempfile
+
+    import torch._inductor.codecache as codecache
+
+    from torchlings.engine.child import sandbox
+
+    shared = "/shared/torchinductor_someone/precompiled_headers"
+    monkeypatch.setattr(codecache, "_HEADER_DIR", shared)
+    monkeypatch.setattr(codecache, "_HEADER_LOCK_DIR", shared + "/locks")
+    for name in ("TMPDIR", "TEMP", "TMP", "TMUX_TMPDIR", "SCREENDIR", "TORCHINDUCTOR_CACHE_DIR"):
+        monkeypatch.setenv(name, "/unused")  # put back afterwards, whatever the sandbox sets
+    monkeypatch.setattr(tempfile, "tempdir", tempfile.tempdir)
+
+    sandbox.use_private_tmp(tmp_path / "verify", keep_compile_cache=True)
+    assert codecache._HEADER_DIR == shared
+
+    sandbox.use_private_tmp(tmp_path / "grade", keep_compile_cache=False)
+    private = tmp_path / "grade" / "torchinductor"
+    assert codecache._HEADER_DIR == str(private / "precompiled_headers")
+    assert codecache._HEADER_LOCK_DIR == str(private / "precompiled_headers" / "locks")

@@ -184,6 +184,13 @@ def use_private_tmp(folder: Path, *, keep_compile_cache: bool = True) -> None:
         # Set outright: importing torch._dynamo (the warm worker does) already
         # wrote torch's usual place into the environment.
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(folder / "torchinductor")
+        # The precompiled header's folder is fixed when codecache is imported
+        # (the warm worker has): it moves into the private folder too.
+        codecache = sys.modules.get("torch._inductor.codecache")
+        if codecache is not None and hasattr(codecache, "_HEADER_DIR"):
+            headers = folder / "torchinductor" / "precompiled_headers"
+            setattr(codecache, "_HEADER_DIR", str(headers))  # noqa: B010 - torch's private name
+            setattr(codecache, "_HEADER_LOCK_DIR", str(headers / "locks"))  # noqa: B010
     folder.mkdir(mode=0o700, exist_ok=True)
     for name in ("TMPDIR", "TEMP", "TMP", "TMUX_TMPDIR", "SCREENDIR"):
         os.environ[name] = str(folder)
