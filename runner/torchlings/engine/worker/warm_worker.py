@@ -91,7 +91,8 @@ def warm_up_more() -> None:
     it): 800 modules, one to several seconds. Importing it before "ready"
     would delay the first verdict by that much; importing it in every child
     would make every training check pay it. So the worker takes it in the
-    first quiet moment after it is ready, and the children forked after that
+    first quiet moment after it is ready (or after BATCH_SERVED verdicts, in a
+    run of checks with no quiet moment), and the children forked after that
     get it for free. It starts no threads.
     """
     # codecache fixes, at import, where torch.compile keeps its precompiled header
