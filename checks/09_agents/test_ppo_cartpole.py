@@ -14,7 +14,7 @@ and requires every one to reach the bar.
 import torch
 
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
-from torchlings.checkapi.testkit.gym import expect_learns, require_pieces
+from torchlings.checkapi.testkit.gym import expect_learns, piece, require_pieces
 from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 SEEDS = (0, 1, 2)
@@ -358,36 +358,36 @@ def _diagnose_minibatches(case, got, want):
 
 def test_gae(exercise):
     """compute_gae matches the backward recursion, stopping at every episode's last step."""
-    _probe_gae(exercise)
+    piece(exercise, _probe_gae)
 
 
 def test_gae_contract(exercise):
     """compute_gae keeps its promise for a rollout of one step and of many, float32 and
     float64, gamma and lam at 0 and 1, episodes ending anywhere (the last step too)."""
-    _contract_gae(exercise)
+    piece(exercise, _contract_gae)
 
 
 def test_clipped_policy_loss(exercise):
     """clipped_policy_loss is minus the mean of the pessimistic (min) clipped surrogate."""
-    _probe_clip(exercise)
+    piece(exercise, _probe_clip)
 
 
 def test_clipped_policy_loss_contract(exercise):
     """clipped_policy_loss keeps its promise, gradient included, for a batch of one and more,
     float32 and float64, ratios near 1 and far outside the clip, log-probs far below exp's
     range."""
-    _contract_clip(exercise)
+    piece(exercise, _contract_clip)
 
 
 def test_minibatches(exercise):
     """minibatches shuffles afresh each epoch and uses every step exactly once."""
-    _probe_minibatches(exercise)
+    piece(exercise, _probe_minibatches)
 
 
 def test_minibatches_contract(exercise):
     """minibatches keeps its promise for rollouts of one step to 256, minibatches of one to
     more than the rollout."""
-    _contract_minibatches(exercise)
+    piece(exercise, _contract_minibatches)
 
 
 def _greedy(agent, obs):
