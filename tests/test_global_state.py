@@ -47,14 +47,17 @@ def _run_add(workspace: Path, source: str):
     return invoke("run", "add")
 
 
-def test_set_grad_enabled_as_a_statement_fails_the_check(workspace):
-    result = _run_add(workspace, """
+GRAD_OFF_AS_A_STATEMENT = """
         import torch
 
         def add(a, b):
             torch.set_grad_enabled(False)
             return a + b
-        """)
+        """
+
+
+def test_set_grad_enabled_as_a_statement_fails_the_check(workspace):
+    result = _run_add(workspace, GRAD_OFF_AS_A_STATEMENT)
     assert result.exit_code == 1
     assert "autograd is switched off for the whole program" in result.output
 
@@ -89,13 +92,7 @@ def test_a_switch_left_changed_in_a_module_fixture_fails_the_check(workspace):
             """2 + 3 is 5."""
             expect_close(total, 5, name="add(2, 3)", concept="Addition.")
         '''))
-    result = _run_add(workspace, """
-        import torch
-
-        def add(a, b):
-            torch.set_grad_enabled(False)
-            return a + b
-        """)
+    result = _run_add(workspace, GRAD_OFF_AS_A_STATEMENT)
     assert result.exit_code == 1
     assert "autograd is switched off for the whole program" in result.output
 

@@ -180,16 +180,24 @@ def _learner_outputs(policy, obs, actions):
     return (policy.log_prob(obs, actions), policy.entropy(obs), dist.mean, dist.stddev)
 
 
+def _drawn_policy(exercise, draw, *, log_std_scale):
+    """The learner's policy for the drawn action size and dtype, its weights seeded by the
+    draw (the global stream put back), log_std drawn at the given scale."""
+    act = draw["act_dim"]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(draw.seed())
+        policy = exercise.GaussianPolicy(OBS, act).to(draw["dtype"])
+    with torch.no_grad():
+        policy.log_std.copy_(draw.randn(act, scale=log_std_scale))
+    return policy
+
+
 def test_contract(exercise):
     """log_prob, entropy and the distribution keep their promise for every B, A, dtype and
     log_std, gradients included."""
     def inputs(draw):
         act = draw["act_dim"]
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(draw.seed())
-            policy = exercise.GaussianPolicy(OBS, act).to(draw["dtype"])
-        with torch.no_grad():
-            policy.log_std.copy_(draw.randn(act, scale=draw["log_std_scale"]))
+        policy = _drawn_policy(exercise, draw, log_std_scale=draw["log_std_scale"])
         obs = draw.randn(draw["batch"], OBS)
         actions = draw.randn(draw["batch"], act, scale=draw["action_scale"])
         return Args(policy, obs.requires_grad_(), actions.requires_grad_())
@@ -235,13 +243,8 @@ def test_contract_draws(exercise):
     """sample and rsample draw mean + std * noise in the policy's dtype from the global stream
     (a graph through rsample's action only), for every B, A and dtype."""
     def inputs(draw):
-        act = draw["act_dim"]
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(draw.seed())
-            policy = exercise.GaussianPolicy(OBS, act).to(draw["dtype"])
-        with torch.no_grad():
-            policy.log_std.copy_(draw.randn(act, scale=0.5))
-        return Args(policy, draw.randn(draw["batch"], OBS))
+        return Args(_drawn_policy(exercise, draw, log_std_scale=0.5),
+                    draw.randn(draw["batch"], OBS))
     check_contract(Contract(
         function="GaussianPolicy.sample / rsample", call=_seeded_draws, reference=_reference_draws,
         inputs=inputs,
