@@ -1,10 +1,15 @@
+import types
+
 import pytest
 import torch
 
 from torchlings.checkapi import testing
+from torchlings.checkapi.failures import CheckFailure
 from torchlings.checkapi.testkit.gym import (
     expect_learns,
+    piece,
     record_greedy_episode,
+    require_pieces,
     seeded_env,
     train_until_solved,
 )
@@ -203,3 +208,34 @@ def test_a_replay_can_ask_for_a_start_worth_watching(monkeypatch):
     record_greedy_episode(None, lambda agent, obs: [0.0], seed=0, env_id="Pendulum-v1",
                           max_steps=5)
     assert testing.collected_episode().observations[0] == pytest.approx(default.tolist())
+
+
+def _counting_probe(wrong=False):
+    calls = []
+
+    def probe(exercise):
+        calls.append(exercise)
+        if wrong:
+            raise AssertionError("the advantages are wrong")
+    return probe, calls
+
+
+def test_a_piece_that_passed_its_own_test_is_not_asked_again_before_training():
+    exercise = types.ModuleType("learner")
+    probe, calls = _counting_probe()
+    piece(exercise, probe)
+    require_pieces(exercise, (probe,))
+    assert calls == [exercise]
+    other = types.ModuleType("learner")  # the file loaded again, for another run
+    require_pieces(other, (probe,))
+    assert calls == [exercise, other]
+
+
+def test_a_piece_that_failed_its_own_test_is_asked_again_and_stops_the_training():
+    exercise = types.ModuleType("learner")
+    probe, calls = _counting_probe(wrong=True)
+    with pytest.raises(AssertionError):
+        piece(exercise, probe)
+    with pytest.raises(CheckFailure, match="Not trained.*the advantages are wrong"):
+        require_pieces(exercise, (probe,))
+    assert len(calls) == 2

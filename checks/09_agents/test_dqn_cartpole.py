@@ -22,7 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
-from torchlings.checkapi.testkit.gym import expect_learns, require_pieces
+from torchlings.checkapi.testkit.gym import expect_learns, piece, require_pieces
+from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 SEEDS = (0,)
 BUDGET = 10_000
@@ -33,6 +34,8 @@ CONCEPT = (
     "torch.no_grad() and from the TARGET network; q_taken = online(obs).gather(1, "
     "actions.unsqueeze(1)).squeeze(1); loss = F.smooth_l1_loss(q_taken, targets)."
 )
+SYNC_CONCEPT = ("sync_target copies every online weight into the target network, which keeps "
+                "tensors of its own: target.load_state_dict(online.state_dict()).")
 
 
 def _nets(n_actions=3, obs_dim=4):
@@ -151,19 +154,245 @@ def _probe_sync(exercise):
                "numbers (load_state_dict without assign=True, or q.copy_(p) under no_grad).")
 
 
+# The contracts: each piece's promise, tried beyond the probes above, on networks of other
+# sizes, batches of one and of 64, float32 and float64, episodes ending nowhere or
+# everywhere, and networks fresh or carrying the gradients of a last step.
+
+TERMINATED = {
+    "none": lambda i: 0.0,
+    "some": lambda i: float(i % 3 == 2),
+    "all": lambda i: 1.0,
+}
+
+
+def _q_net(obs_dim, n_actions, draw, used):
+    with torch.random.fork_rng(devices=[]):  # building a layer draws from the global stream
+        net = nn.Sequential(nn.Linear(obs_dim, 8), nn.ReLU(), nn.Linear(8, n_actions))
+    net = net.to(draw["dtype"])
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(draw.randn(*p.shape, scale=0.8))
+    if used:  # what the last step left behind
+        for p in net.parameters():
+            p.grad = draw.randn(*p.shape)
+    return net
+
+
+def _transitions(draw):
+    size, (obs_dim, n_actions) = draw["batch"], draw["dims"]
+    terminated = torch.tensor([TERMINATED[draw["terminated"]](i) for i in range(size)],
+                              dtype=draw["dtype"])
+    return (draw.randn(size, obs_dim), draw.randint(n_actions, size),
+            draw.randn(size, scale=draw.get("reward_scale", 1.0)), draw.randn(size, obs_dim),
+            terminated)
+
+
+def _reference_targets(target, rewards, next_obs, terminated, gamma, *, network_max=True):
+    with torch.no_grad():
+        best = target(next_obs).max(dim=1).values if network_max else target(next_obs).amax()
+        return rewards + gamma * (1 - terminated) * best
+
+
+def _contract_targets(exercise):
+    def inputs(draw):
+        obs_dim, n_actions = draw["dims"]
+        _, _, rewards, next_obs, terminated = _transitions(draw)
+        return Args(_q_net(obs_dim, n_actions, draw, draw["target"] == "used"), rewards,
+                    next_obs, terminated, draw["gamma"])
+
+    check_contract(Contract(
+        function="td_targets", call=exercise.td_targets, reference=_reference_targets,
+        inputs=inputs,
+        axes={"batch": [1, 8, 64], "dtype": [torch.float32, torch.float64],
+              "dims": [(4, 2), (1, 1), (3, 5)], "terminated": list(TERMINATED),
+              "gamma": [0.99, 0.0, 1.0], "target": ["fresh", "used"]},
+        atol=1e-5, rtol=1e-5, diagnose=_diagnose_targets, concept=CONCEPT))
+
+
+def _diagnose_targets(case, got, want):
+    if not isinstance(got, torch.Tensor) or got.shape != want.shape:
+        return
+    where = f"With {case.label}: "
+    if got.requires_grad:
+        fail(where + "the TD targets are still attached to the graph: the target is a constant "
+             "the online network moves toward; compute it under torch.no_grad().\n" + CONCEPT)
+    target, rewards, next_obs, terminated, gamma = case.inputs.args
+    unmasked = _reference_targets(target, rewards, next_obs, torch.zeros_like(terminated), gamma)
+    got = got.detach()
+    if not torch.allclose(unmasked, want) and torch.allclose(got, unmasked, atol=1e-5):
+        fail(where + "the TD targets bootstrap past the end of an episode: where terminated = 1 "
+             "there is no next state worth anything, so y = r. Multiply the bootstrap by "
+             "(1 - terminated).\n" + CONCEPT)
+    if case.axes["dims"][1] > 1 or case.axes["batch"] > 1:
+        with torch.no_grad():
+            q = target(next_obs)
+        for story, best in (("the max over the batch (dim=0), not over the actions (dim=1)",
+                             q.amax()), ("the mean over the actions, not their max",
+                                         q.mean(dim=1))):
+            wrong = rewards + gamma * (1 - terminated) * best
+            if not torch.allclose(wrong, want) and torch.allclose(got, wrong, atol=1e-5):
+                fail(where + f"the TD targets bootstrap from {story}: each next state's best "
+                     "action, target(next_obs).max(dim=1).values.\n" + CONCEPT)
+
+
+def _step_session(step):
+    """One dqn_step with SGD, reduced to what it promises: the loss, the online network after
+    the step, and the target network left exactly as it was (weights and .grad)."""
+    def run(online, target, obs, actions, rewards, next_obs, terminated, gamma):
+        before = [(p.detach().clone(), p.grad) for p in target.parameters()]
+        optimizer = torch.optim.SGD(online.parameters(), lr=0.1)
+        loss = step(online, target, optimizer, (obs, actions, rewards, next_obs, terminated),
+                    gamma)
+        if isinstance(loss, torch.Tensor) and loss.numel() == 1:
+            loss = loss.item()  # as the probe above, a one-number tensor is taken as its number
+        return {"loss": loss,
+                "online after the step": [p.detach().clone() for p in online.parameters()],
+                "target moved by": [p.detach() - b[0] for p, b in
+                                    zip(target.parameters(), before, strict=True)],
+                "target .grad kept": [p.grad is b[1] or (p.grad is not None and b[1] is not None
+                                                         and torch.equal(p.grad, b[1]))
+                                      for p, b in zip(target.parameters(), before, strict=True)]}
+    return run
+
+
+def _reference_step(max_grad_norm, targets_from="target", loss=F.smooth_l1_loss):
+    def step(online, target, optimizer, batch, gamma):
+        obs, actions, rewards, next_obs, terminated = batch
+        source = target if targets_from == "target" else online
+        targets = _reference_targets(source, rewards, next_obs, terminated, gamma)
+        value = loss(online(obs).gather(1, actions.unsqueeze(1)).squeeze(1), targets)
+        optimizer.zero_grad()
+        value.backward()
+        nn.utils.clip_grad_norm_(online.parameters(), max_grad_norm)
+        optimizer.step()
+        return value.item()
+    return step
+
+
+def _contract_step(exercise):
+    def inputs(draw):
+        obs_dim, n_actions = draw["dims"]
+        online = _q_net(obs_dim, n_actions, draw, draw["online"] == "used")
+        target = _q_net(obs_dim, n_actions, draw, draw["online"] == "used")
+        return Args(online, target, *_transitions(draw), 0.9)
+
+    check_contract(Contract(
+        function="dqn_step", call=_step_session(exercise.dqn_step),
+        reference=_step_session(_reference_step(exercise.MAX_GRAD_NORM)), inputs=inputs,
+        axes={"batch": [1, 8, 64], "dtype": [torch.float32, torch.float64],
+              "dims": [(4, 2), (1, 1), (3, 5)], "terminated": list(TERMINATED),
+              # small TD errors (Huber's quadratic part), large ones (its linear part, and
+              # a gradient past MAX_GRAD_NORM)
+              "reward_scale": [0.3, 20.0], "online": ["fresh", "used"]},
+        atol=1e-5, rtol=1e-4, tolerance={torch.float64: (1e-9, 1e-7)}, gradients=False,
+        diagnose=_diagnose_step(exercise), concept=CONCEPT))
+
+
+def _diagnose_step(exercise):
+    def diagnose(case, got, want):
+        where = f"With {case.label}: "
+        if not isinstance(got, dict):
+            return
+        if any(bool(d.abs().gt(0).any()) for d in got["target moved by"]) or not all(
+                got["target .grad kept"]):
+            fail(where + "dqn_step changed the target network (its weights or their .grad): "
+                 "it trains the online network only, and the targets are computed without "
+                 "grad.\n" + CONCEPT)
+        loss = got["loss"]
+        if not isinstance(loss, float):
+            return
+        for targets_from, loss_fn, story in (
+                ("online", F.smooth_l1_loss, "its targets come from the ONLINE network. The "
+                 "target network is there so the target stays still while the online network "
+                 "learns: pass `target` to td_targets"),
+                ("target", F.mse_loss, "the loss is the mean squared error (F.mse_loss). DQN "
+                 "uses the Huber loss, F.smooth_l1_loss: one large TD error cannot make a huge "
+                 "gradient")):
+            wrong = _step_session(_reference_step(exercise.MAX_GRAD_NORM, targets_from, loss_fn))(
+                *(copy.deepcopy(x) for x in case.inputs.args))["loss"]
+            if abs(wrong - want["loss"]) > 1e-6 and abs(loss - wrong) < 1e-5 + 1e-4 * abs(wrong):
+                fail(where + f"dqn_step's loss is {loss:.6g}, expected {want['loss']:.6g}: "
+                     f"{story}.\n" + CONCEPT)
+    return diagnose
+
+
+def _sync_session(sync):
+    """One sync, reduced to what it promises: the target's weights equal the online network's,
+    and stay the target's own when the online network learns on."""
+    def run(online, target):
+        sync(online, target)
+        after = [p.detach().clone() for p in target.parameters()]
+        with torch.no_grad():
+            for p in online.parameters():
+                p.add_(1.0)  # the online network learns on ...
+        return {"target after the sync": after,
+                "target unmoved when online learns on": all(
+                    torch.equal(p, q) for p, q in zip(target.parameters(), after, strict=True))}
+    return run
+
+
+def _contract_sync(exercise):
+    def inputs(draw):
+        obs_dim, n_actions = draw["dims"]
+        online = _q_net(obs_dim, n_actions, draw, draw["online"] == "used")
+        target = _q_net(obs_dim, n_actions, draw, False)
+        if draw["target"] == "in eval mode":
+            target.eval()
+        return Args(online, target)
+
+    check_contract(Contract(
+        function="sync_target", call=_sync_session(exercise.sync_target),
+        reference=_sync_session(lambda online, target: target.load_state_dict(
+            online.state_dict())), inputs=inputs,
+        axes={"dtype": [torch.float32, torch.float64], "dims": [(4, 2), (1, 1), (3, 5)],
+              "online": ["fresh", "used"], "target": ["in train mode", "in eval mode"]},
+        untouched=False, diagnose=_diagnose_sync, concept=SYNC_CONCEPT))
+
+
+def _diagnose_sync(case, got, want):
+    where = f"With {case.label}: "
+    online, target = case.inputs.args
+    if all(torch.equal(a, b) for a, b in zip(got["target after the sync"], target.parameters(),
+                                                 strict=True)):
+        fail(where + "sync_target left the target network as it was. Copy the online weights "
+             "in: target.load_state_dict(online.state_dict()).\n" + SYNC_CONCEPT)
+    if not got["target unmoved when online learns on"]:
+        fail(where + "after sync_target, changing the online network changed the target's "
+             "weights too: the two share their tensors. Copy the numbers (load_state_dict "
+             "without assign=True, or q.copy_(p) under no_grad).\n" + SYNC_CONCEPT)
+
+
 def test_td_targets(exercise):
     """td_targets is r + gamma * (1 - terminated) * max Q_target(s'), with no grad."""
-    _probe_targets(exercise)
+    piece(exercise, _probe_targets)
+
+
+def test_td_targets_contract(exercise):
+    """td_targets keeps its promise for other network sizes, a batch of one and of 64, float32
+    and float64, gamma at 0 and 1, episodes ending nowhere or everywhere."""
+    piece(exercise, _contract_targets)
 
 
 def test_dqn_step(exercise):
     """dqn_step trains the online network on Huber(Q(s, a), targets from the target net)."""
-    _probe_step(exercise)
+    piece(exercise, _probe_step)
+
+
+def test_dqn_step_contract(exercise):
+    """dqn_step keeps its promise for other network sizes, a batch of one and of 64, float32
+    and float64, small and large TD errors, and a network with a last step's gradients."""
+    piece(exercise, _contract_step)
 
 
 def test_sync_target(exercise):
     """sync_target copies the weights and keeps the target network its own."""
-    _probe_sync(exercise)
+    piece(exercise, _probe_sync)
+
+
+def test_sync_target_contract(exercise):
+    """sync_target keeps its promise for other sizes, float32 and float64, a target in eval
+    mode."""
+    piece(exercise, _contract_sync)
 
 
 def _greedy(online, obs):
@@ -173,6 +402,7 @@ def _greedy(online, obs):
 
 def test_agent_learns_cartpole(exercise):
     """The agent reaches a 20-episode mean of 150 on CartPole-v1 within 10,000 steps."""
-    require_pieces(exercise, (_probe_targets, _probe_step, _probe_sync))
+    require_pieces(exercise, (_probe_targets, _contract_targets, _probe_step, _contract_step,
+                              _probe_sync, _contract_sync))
     expect_learns(exercise.train, agent="DQN", seeds=SEEDS, max_steps=BUDGET, bar=BAR,
                   greedy=_greedy)

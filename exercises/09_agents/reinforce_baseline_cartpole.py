@@ -56,7 +56,7 @@ class PolicyAndBaseline(nn.Module):
 
 
 def returns_to_go(rewards: torch.Tensor, dones: torch.Tensor, gamma: float) -> torch.Tensor:
-    """Discounted returns (T,) for a flat list of steps from whole episodes."""
+    """Discounted returns (T,) in the rewards' dtype, for a flat list of steps from whole episodes."""
     # TODO: walk t from the last step back to the first with a running sum,
     # G_t = r_t + gamma * G_{t+1}, cut at every step with done = 1 (the next
     # episode's rewards are not this episode's consequences).

@@ -53,7 +53,7 @@ class PolicyAndBaseline(nn.Module):
 
 
 def returns_to_go(rewards: torch.Tensor, dones: torch.Tensor, gamma: float) -> torch.Tensor:
-    """Discounted returns (T,) for a flat list of steps from whole episodes."""
+    """Discounted returns (T,) in the rewards' dtype, for a flat list of steps from whole episodes."""
     returns = torch.zeros_like(rewards)
     running = torch.zeros(())
     for t in reversed(range(len(rewards))):
