@@ -19,17 +19,15 @@ one update of three networks per step, and a second seed would double it.
 """
 
 import copy
-import functools
 import math
 import re
-import weakref
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
-from torchlings.checkapi.testkit.gym import expect_learns, record_greedy_episode, require_pieces
+from torchlings.checkapi.testkit.gym import expect_learns, piece, record_greedy_episode, require_pieces
 from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
 SEEDS = (0,)
@@ -210,22 +208,6 @@ def _probe_soft_update(exercise):
 # and 1, fresh and used networks, frozen targets). The probes above name the classic
 # mistakes on one example; each contract's diagnose names them again on the case that broke.
 
-# The exercise modules each contract has passed for: the training test asks every piece
-# again, and a contract that already passed for this very module (its own test, earlier in
-# the session) need not try its cases twice. Only passes are remembered.
-_CONTRACTS_PASSED = weakref.WeakKeyDictionary()
-
-
-def _remember_pass(test):
-    @functools.wraps(test)
-    def run(exercise):
-        passed = _CONTRACTS_PASSED.setdefault(exercise, set())
-        if test.__name__ not in passed:
-            test(exercise)
-            passed.add(test.__name__)
-    return run
-
-
 def _result_key(case):
     key = re.search(r"the result\['([^']+)'\]", case.problem)
     return key.group(1) if key else ""
@@ -353,15 +335,7 @@ def _explain_squash(case, got, want):
              "included)." + f"\n({case.problem})\n" + SQUASH)
 
 
-def test_squash(exercise):
-    """squash: a reparameterised action within the bounds, and log pi with both corrections."""
-    _probe_squash(exercise)
-
-
-@_remember_pass
-def test_squash_contract(exercise):
-    """squash keeps its promise for any action dims, a batch of one, float64, narrow and wide
-    spreads, any bounds, and inputs with or without a graph."""
+def _contract_squash(exercise):
     def inputs(draw):
         batch, act = draw["batch"], draw["act"]
         mean = draw.randn(batch, act, scale=0.4)
@@ -421,15 +395,7 @@ def _explain_targets(seen):
     return diagnose
 
 
-def test_critic_targets(exercise):
-    """critic_targets: r + gamma (1 - terminated) (min of the target twins - alpha log pi), no grad."""
-    _probe_targets(exercise)
-
-
-@_remember_pass
-def test_critic_targets_contract(exercise):
-    """critic_targets keeps its promise for any dims, a batch of one, float64, terminations,
-    alpha of 0, used networks and frozen targets."""
+def _contract_critic_targets(exercise):
     def inputs(draw):
         actor, q1, q2 = _networks(draw, "actor", "twin", "twin")
         batch, obs_dim = draw["batch"], draw["dims"][0]
@@ -483,15 +449,7 @@ def _explain_actor_loss(seen):
     return diagnose
 
 
-def test_actor_loss(exercise):
-    """actor_loss: mean(alpha log pi - min(Q1, Q2)) at fresh actions."""
-    _probe_actor_loss(exercise)
-
-
-@_remember_pass
-def test_actor_loss_contract(exercise):
-    """actor_loss keeps its promise for any dims, a batch of one, float64, alpha of 0 and
-    larger, fresh and used networks, gradients into the actor included."""
+def _contract_actor_loss(exercise):
     def inputs(draw):
         actor, q1, q2 = _networks(draw, "actor", "twin", "twin")
         return Args(actor, q1, q2, draw.randn(draw["batch"], draw["dims"][0]), draw["alpha"])
@@ -513,15 +471,7 @@ def _explain_alpha_loss(case, got, want):
         fail(where + "the sign of the alpha loss is flipped: it is MINUS the mean.\n" + ALPHA)
 
 
-def test_alpha_loss(exercise):
-    """alpha_loss: raises alpha when the entropy is below the target; trains log_alpha only."""
-    _probe_alpha_loss(exercise)
-
-
-@_remember_pass
-def test_alpha_loss_contract(exercise):
-    """alpha_loss keeps its promise for log_alpha of shape (1,) or (), a batch of one,
-    float64, and a log pi with or without a graph."""
+def _contract_alpha_loss(exercise):
     def inputs(draw):
         log_alpha = draw.randn(*draw["log_alpha"], scale=0.5).requires_grad_()
         log_pi = draw.randn(draw["batch"], scale=2.0)
@@ -582,15 +532,7 @@ def _explain_polyak(case, got, want):
              "returns None.\n" + POLYAK)
 
 
-def test_soft_update(exercise):
-    """soft_update: each target weight moves tau of the way toward the online one."""
-    _probe_soft_update(exercise)
-
-
-@_remember_pass
-def test_soft_update_contract(exercise):
-    """soft_update keeps its promise for tau of 0, 1 and between, float64, fresh and used
-    networks, and targets that require grad or are frozen."""
+def _contract_soft_update(exercise):
     def inputs(draw):
         online, target = _networks(draw, "twin", "twin")
         if draw["target"] == "frozen":
@@ -604,9 +546,64 @@ def test_soft_update_contract(exercise):
         atol=1e-6, rtol=1e-5, gradients=False, diagnose=_explain_polyak, concept=POLYAK))
 
 
-PIECES = (_probe_squash, _probe_targets, _probe_actor_loss, _probe_alpha_loss, _probe_soft_update,
-          test_squash_contract, test_critic_targets_contract, test_actor_loss_contract,
-          test_alpha_loss_contract, test_soft_update_contract)
+def test_squash(exercise):
+    """squash: a reparameterised action within the bounds, and log pi with both corrections."""
+    piece(exercise, _probe_squash)
+
+
+def test_squash_contract(exercise):
+    """squash keeps its promise for any action dims, a batch of one, float64, narrow and wide
+    spreads, any bounds, and inputs with or without a graph."""
+    piece(exercise, _contract_squash)
+
+
+def test_critic_targets(exercise):
+    """critic_targets: r + gamma (1 - terminated) (min of the target twins - alpha log pi), no grad."""
+    piece(exercise, _probe_targets)
+
+
+def test_critic_targets_contract(exercise):
+    """critic_targets keeps its promise for any dims, a batch of one, float64, terminations,
+    alpha of 0, used networks and frozen targets."""
+    piece(exercise, _contract_critic_targets)
+
+
+def test_actor_loss(exercise):
+    """actor_loss: mean(alpha log pi - min(Q1, Q2)) at fresh actions."""
+    piece(exercise, _probe_actor_loss)
+
+
+def test_actor_loss_contract(exercise):
+    """actor_loss keeps its promise for any dims, a batch of one, float64, alpha of 0 and
+    larger, fresh and used networks, gradients into the actor included."""
+    piece(exercise, _contract_actor_loss)
+
+
+def test_alpha_loss(exercise):
+    """alpha_loss: raises alpha when the entropy is below the target; trains log_alpha only."""
+    piece(exercise, _probe_alpha_loss)
+
+
+def test_alpha_loss_contract(exercise):
+    """alpha_loss keeps its promise for log_alpha of shape (1,) or (), a batch of one,
+    float64, and a log pi with or without a graph."""
+    piece(exercise, _contract_alpha_loss)
+
+
+def test_soft_update(exercise):
+    """soft_update: each target weight moves tau of the way toward the online one."""
+    piece(exercise, _probe_soft_update)
+
+
+def test_soft_update_contract(exercise):
+    """soft_update keeps its promise for tau of 0, 1 and between, float64, fresh and used
+    networks, and targets that require grad or are frozen."""
+    piece(exercise, _contract_soft_update)
+
+
+PIECES = (_probe_squash, _contract_squash, _probe_targets, _contract_critic_targets,
+          _probe_actor_loss, _contract_actor_loss, _probe_alpha_loss, _contract_alpha_loss,
+          _probe_soft_update, _contract_soft_update)
 
 
 def test_agent_learns_pendulum(exercise):
