@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from torchlings.checkapi.testing import expect, expect_close, expect_tensor, fail
+from torchlings.checkapi.testkit.contracts import InputSnapshot
 from torchlings.checkapi.testkit.gym import expect_learns, piece, record_greedy_episode, require_pieces
 from torchlings.checkapi.testkit.harness import Args, Contract, check_contract
 
@@ -126,7 +127,11 @@ def _batch(size=8, seed=4):
 def _probe_targets(exercise):
     actor, q1, q2 = _Actor(), _Critic(5), _Critic(6)
     rewards, next_obs, terminated = _batch()
+    # Checked before the values: a target written into rewards in place would otherwise
+    # read as wrong values, the expected ones worked out from the overwritten rewards.
+    inputs = InputSnapshot(rewards=rewards, next_obs=next_obs, terminated=terminated)
     y = exercise.critic_targets(actor, q1, q2, rewards, next_obs, terminated, 0.4, 0.9)
+    inputs.expect_untouched(function="critic_targets", concept=TARGET)
     expect_tensor(y, name="the critic targets", shape=(8,), dtype=torch.float32, concept=TARGET)
     if y.requires_grad:
         fail("The critic targets carry a graph back to the target critics and the actor: the "
