@@ -72,7 +72,10 @@ def compute_gae(
     gamma: float,
     lam: float,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Advantages and value targets, each (T,) in the rewards' dtype, for one rollout of T steps."""
+    """Advantages and value targets, each (T,), for one rollout of T steps.
+
+    Both in the rollout's dtype: rewards, values, dones and last_value share one.
+    """
     # TODO: walk t from the last step back to the first. `alive = 1 - dones[t]`
     # cuts both the bootstrap V(s_{t+1}) and the running advantage at an
     # episode's last step. The value after the rollout's last step is last_value.

@@ -72,7 +72,10 @@ def compute_gae(
     gamma: float,
     lam: float,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Advantages and value targets, each (T,) in the rewards' dtype, for one rollout of T steps."""
+    """Advantages and value targets, each (T,), for one rollout of T steps.
+
+    Both in the rollout's dtype: rewards, values, dones and last_value share one.
+    """
     advantages = torch.zeros_like(rewards)
     next_advantage = torch.zeros(())
     next_value = last_value
