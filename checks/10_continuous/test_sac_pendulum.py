@@ -57,6 +57,13 @@ POLYAK = (
 )
 
 
+WHOLE_BATCH_MIN = (
+    "the smallest value of both twins over the WHOLE batch, one number for every row: torch.min "
+    "of a stacked pair without dim= reduces everything. Take the smaller twin per transition: "
+    "torch.min(q1, q2) elementwise, or stack(...).min(dim=0).values"
+)
+
+
 def _gaussian(u, mean, log_std):
     return -0.5 * ((u - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
 
@@ -149,6 +156,7 @@ def _probe_targets(exercise):
             rewards + alive * (torch.min(v1, v2) + 0.4 * log_pi),
         "bootstrapping past a termination: multiply by (1 - terminated)":
             rewards + 0.9 * (torch.min(v1, v2) - 0.4 * log_pi),
+        WHOLE_BATCH_MIN: rewards + alive * (torch.stack([v1, v2]).min() - 0.4 * log_pi),
     }
     for story, wrong in stories.items():
         expect(not torch.allclose(y, wrong, atol=1e-4), f"The targets take {story}.\n" + TARGET)
@@ -169,6 +177,8 @@ def _probe_actor_loss(exercise):
     if abs(got - float((0.2 * lp - torch.max(v1, v2)).mean())) < 1e-5:
         fail("The actor loss takes the MAX of the twin critics: the actor would chase every "
              "overestimate. Use torch.min.\n" + ACTOR)
+    if abs(got - float((0.2 * lp).mean() - torch.stack([v1, v2]).min())) < 1e-5:
+        fail("The actor loss takes " + WHOLE_BATCH_MIN + ".\n" + ACTOR)
     expect_close(got, float(right), name="the actor loss", atol=1e-5, concept=ACTOR)
 
 
@@ -388,6 +398,7 @@ def _explain_targets(seen):
                 r + seen["gamma"] * (torch.min(v1, v2) - entropy),
             "one critic's value (or the critic with the smaller batch mean): the smaller "
             "value is taken per row, elementwise": r + alive * (v1 - entropy),
+            WHOLE_BATCH_MIN: r + alive * (torch.stack([v1, v2]).min() - entropy),
         }
         for story, wrong in stories.items():
             if not _close(want, wrong, 1e-6) and _close(got, wrong, 1e-4):
@@ -440,6 +451,7 @@ def _explain_actor_loss(seen):
             "one critic's value (or the critic with the smaller batch mean): the smaller "
             "value is taken per row, elementwise, before the mean": (entropy - v1).mean(),
             "the sum over the batch: average it (.mean())": (entropy - torch.min(v1, v2)).sum(),
+            WHOLE_BATCH_MIN: entropy.mean() - torch.stack([v1, v2]).min(),
         }
         for story, wrong in stories.items():
             if not _close(want[0], wrong, 1e-6) and _close(loss, wrong, 1e-4):
