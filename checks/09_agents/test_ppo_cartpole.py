@@ -126,7 +126,9 @@ def _probe_clip(exercise):
     loss.backward()
     expect_tensor(new.grad, name="the gradient of the loss with respect to the new log-probs",
                   values=reference.grad, atol=1e-5,
-                  concept="Where the clip is active the gradient is zero. " + CLIP_CONCEPT)
+                  concept="Where the clip is active the gradient is zero; elsewhere it flows "
+                  "through the ratio in both surrogates (no .detach() on the clipped one, which "
+                  "would halve it where the two tie). " + CLIP_CONCEPT)
 
 
 def _probe_minibatches(exercise):
