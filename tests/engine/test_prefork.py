@@ -227,3 +227,18 @@ def test_output_and_tmp_path_still_belong_to_each_test(probe):
 
 def test_dropping_a_prepared_check_leaves_the_worker_as_it_was(probe):
     assert probe["state_restored"] == {name: {} for name in PROBE_CHECKS}
+
+
+def test_a_tests_sentence_over_two_lines_is_shown_whole(cold, tmp_path):
+    # The list of tests shows each test's docstring; a contract's sentence that
+    # went on to a second line was cut after the first ("float64, terminations,").
+    check = tmp_path / "check_sentence.py"
+    check.write_text('def test_answer(exercise):\n'
+                     '    """answer() gives 42, for any caller,\n'
+                     '    on any day.\n\n    Details the list does not show.\n    """\n'
+                     '    assert exercise.answer() == 42\n')
+    learner = tmp_path / "answer.py"
+    learner.write_text("def answer():\n    return 42\n")
+    result = cold.check(CheckJob(check, learner, 10))
+    assert result.status is Status.PASSED, result.summary
+    assert [t.doc for t in result.tests] == ["answer() gives 42, for any caller, on any day."]

@@ -299,9 +299,12 @@ class Collector:
 
 
 def _first_doc_line(item: pytest.Item) -> str:
+    """The test's docstring up to its first blank line, as one line: a sentence
+    that goes on over two lines is not cut after the first (it read as if cut off)."""
     function = getattr(item, "function", None)
     doc = (getattr(function, "__doc__", None) or "").strip()
-    return doc.splitlines()[0].strip() if doc else ""
+    paragraph = doc.split("\n\n", 1)[0]
+    return " ".join(line.strip() for line in paragraph.splitlines() if line.strip())
 
 
 def _captured(report: pytest.TestReport) -> str:
