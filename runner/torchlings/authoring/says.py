@@ -2,7 +2,7 @@
 
 A known-wrong variant proves more than "the check fails": its `says` phrase
 must appear in the first failure the learner is shown (the failing test's
-first docstring line, its message, and the one-line meaning of a PyTorch
+docstring sentence, its message, and the one-line meaning of a PyTorch
 error), so a variant that fails for another reason than the one it stands
 for is caught. The learner's own source line is left out on purpose: the
 wrong code itself (`zero_grad` deleted, `dim=0`) would otherwise "say" the

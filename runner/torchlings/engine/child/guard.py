@@ -192,8 +192,22 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
     # Data the judge reads that is changed in place, not replaced: the keyword
     # defaults of its functions (expect_tensor's atol) and the check API's
     # module-level tables (a tolerance per dtype). Compared item by item, by identity.
-    in_place = witness_terms.judge_data(snapshot, spaces)
+    def items(container: Any) -> list[Any]:
+        """A dict's keys and values in order, or a list's items: compared by identity."""
+        if is_(container) is dict:
+            return list_(x for pair in container.items() for x in pair)
+        return list_(container)
+
+    def identical(now: Any, then: Any) -> bool:
+        # By identity: comparing with == could run a learner object's __eq__.
+        return len(now) == len(then) and all(a is b for a, b in zip(now, then, strict=True))
+
+    in_place = [(label, container, items(container))
+                for label, container in witness_terms.judge_data(snapshot, spaces)]
     own_dict = type.__dict__["__dict__"].__get__
+    # Subclasses made by learner code, from when they are made (SUBCLASS_EVENT below).
+    made_by_learner: dict[int, Any] = {}  # kept alive: an id is never reused
+
     def torch_own(cls: Any) -> bool:
         # torch defines subclasses of its own as parts of it are imported. A class
         # body can claim torch's `__module__` too: those made by learner code are
@@ -207,7 +221,6 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
 
     # Every subclass made from here on says so to the hook (torch.Tensor's and the
     # mode classes' __init_subclass__, which type() calls), with its maker's frame.
-    made_by_learner: dict[int, Any] = {}  # kept alive: an id is never reused
     watched_bases = (tensor, *witness_terms.mode_classes())
 
     def init_subclass(cls: Any, /, **kwargs: Any) -> None:
@@ -397,8 +410,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
             return
         if event in ("object.__setattr__", "object.__delattr__"):
             if id_(first) not in guarded_ids and id_(first) not in watched_modules and \
-                    not (is_(args[1]) is str_
-                                                      and args[1] == "__code__"):
+                    not (is_(args[1]) is str_ and args[1] == "__code__"):
                 return
             if on_stack(frame):
                 end(f"replaces {text(args[1]) or 'an attribute'} of something the check "
@@ -442,7 +454,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
                 if event == "marshal.loads":
                     return
                 where = text(args[1]) if event == "compile" and len(args) > 1 else \
-                    text(getattr(first, "co_filename", None)) if is_(first) is code_type else None
+                    text(first.co_filename) if is_(first) is code_type else None  # type: ignore[union-attr]
                 if where is not None and where.startswith("/") and not learners(where):
                     return
             if doer(frame, True):
@@ -517,10 +529,7 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
             if present != len(names):
                 changed.append(f"{label} (a function was removed)")
         for label, container, then in in_place:
-            now = list_(container.items()) if is_(container) is dict else list_(container)
-            if len(now) != len(then) or any(
-                    (a[0] is not b[0] or a[1] is not b[1]) if is_(container) is dict else a is not b
-                    for a, b in zip(now, then, strict=True)):
+            if not identical(items(container), then):
                 changed.append(label)
         still = 0
         for name, module in list(modules.items()):
@@ -532,10 +541,9 @@ def _install(*, key: str, fd: int, exercise: str, scratch: str, result_file: str
             changed.append("sys.modules (a module was removed)")
         if os_namespace.get("environ") is not environ:
             changed.append("os.environ")
-        for seq_now, seq_then in zip((tuple(meta_path), tuple(path_hooks)), finders, strict=True):
-            # By identity: comparing with == could run a learner object's __eq__.
-            if len(seq_now) != len(seq_then) or any(
-                    a is not b for a, b in zip(seq_now, seq_then, strict=True)):
+        for finders_now, finders_then in zip((tuple(meta_path), tuple(path_hooks)), finders,
+                                             strict=True):
+            if not identical(finders_now, finders_then):
                 changed.append("sys.meta_path")
                 break
         new_subclasses = len(all_subclasses() - known_subclasses)

@@ -231,7 +231,7 @@ class Collector:
         result = yield
         report: pytest.TestReport = result.get_result()
         name = item.name
-        doc = _first_doc_line(item)
+        doc = _test_sentence(item)
         existing = self.tests.get(item.nodeid)
         if report.passed:
             if existing is None:
@@ -298,7 +298,7 @@ class Collector:
         self.interrupted = excinfo.value
 
 
-def _first_doc_line(item: pytest.Item) -> str:
+def _test_sentence(item: pytest.Item) -> str:
     """The test's docstring up to its first blank line, as one line: a sentence
     that goes on over two lines is not cut after the first (it read as if cut off)."""
     function = getattr(item, "function", None)

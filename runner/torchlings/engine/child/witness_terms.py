@@ -103,11 +103,11 @@ CHECK_API = "torchlings.checkapi"
 
 
 def judge_data(snapshot: list[tuple[str, Any, dict[str, Any]]],
-               spaces: list[tuple[str, Mapping[str, Any]]]) -> list[tuple[str, Any, list[Any]]]:
-    """(label, container, a copy of its items) for what the verdict compares in place:
-    every keyword-defaults dict of the judge's functions, and the dicts and lists
-    the check API keeps at module level."""
-    found: list[tuple[str, Any, list[Any]]] = []
+               spaces: list[tuple[str, Mapping[str, Any]]]) -> list[tuple[str, Any]]:
+    """(label, container) for what the verdict compares in place: every
+    keyword-defaults dict of the judge's functions, and the dicts and lists the
+    check API keeps at module level."""
+    found: list[tuple[str, Any]] = []
     for label, _, names in snapshot:
         for name, value in names.items():
             function = getattr(value, "__func__", value) if isinstance(
@@ -115,17 +115,15 @@ def judge_data(snapshot: list[tuple[str, Any, dict[str, Any]]],
             defaults = getattr(function, "__kwdefaults__", None) \
                 if type(function) is FunctionType else None
             if type(defaults) is dict:
-                found.append((f"{label}.{name} (its defaults)", defaults, list(defaults.items())))
+                found.append((f"{label}.{name} (its defaults)", defaults))
     for label, namespace in spaces:
         if label != CHECK_API and not label.startswith(CHECK_API + "."):
             continue
         for name, value in dict(namespace).items():
             if name in RECORDED:
                 continue
-            if type(value) is dict:
-                found.append((f"{label}.{name}", value, list(value.items())))
-            elif type(value) is list:
-                found.append((f"{label}.{name}", value, list(value)))
+            if type(value) in (dict, list):
+                found.append((f"{label}.{name}", value))
     return found
 
 
