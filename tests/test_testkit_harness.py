@@ -10,6 +10,7 @@ from torchlings.checkapi.failures import CheckFailure
 from torchlings.checkapi.testkit.harness import (
     EXTREME_LOGIT,
     Args,
+    Case,
     Contract,
     check_contract,
     choose_axes,
@@ -236,3 +237,16 @@ def test_the_checks_diagnosis_comes_first_for_a_network_left_changed():
     contract = _target_contract(leaves_eval)
     contract.diagnose = explain
     assert _fails(contract).startswith("your own words: it changed the caller's argument 1")
+
+
+def test_a_case_names_the_key_of_the_result_that_differs():
+    """Checks choose their diagnosis by the part of a dict or tuple result that broke."""
+    seen: list[Case] = []
+    with pytest.raises(CheckFailure):
+        check_contract(Contract(
+            function="stats", call=lambda x: {"mean": x.mean(), "spread": x.std() * 2},
+            reference=lambda x: {"mean": x.mean(), "spread": x.std()},
+            inputs=lambda draw: Args(draw.randn(5)), axes={"n": [5]},
+            diagnose=lambda case, got, want: seen.append(case)))
+    assert seen and seen[0].result_key == "spread"
+    assert Case(label="", inputs=Args(), axes={}, problem="it changed the caller's x").result_key == ""

@@ -187,7 +187,7 @@ def _explain_recipe(train_step):
 
 def _explain_step(case, got, want):
     """The check's words for the step that broke (the probes' messages, on this case)."""
-    where, key = f"With {case.label}: ", case.problem.partition("']")[0].rpartition("['")[2]
+    where, key = f"With {case.label}: ", case.result_key
     scale, max_norm = case.axes["init_scale"], case.inputs.args[3]
     if key == "optimizer steps taken" and want[key] == 0:
         fail(where + "the gradients overflowed, yet the optimizer stepped: scaler.step("

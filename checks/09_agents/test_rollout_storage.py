@@ -288,12 +288,12 @@ def _one_rollout(storage_class):
 
 def _explain_contract(case, got, want):
     """The check's words for the two mistakes the harness's account alone leaves vague."""
-    if "['next_obs']" in case.problem or "['next_done']" in case.problem:
+    if case.result_key in ("next_obs", "next_done"):
         fail("After the env wrote its next observation into the same array, storage.next_obs "
              "(or next_done) changed with it: it shares the caller's memory (kept as is, or "
              ".detach(), which shares it too). Keep a copy: next_obs.clone(), done.clone().\n"
              f"({case.problem})\n" + CONCEPT)
-    if "['by_env']" in case.problem:
+    if case.result_key == "by_env":
         fail("by_env must swap only the first two dims, (T, N, ...) to (N, T, ...), whatever "
              "comes after them: x.transpose(0, 1). (x.T reverses EVERY dim; a reshape scrambles "
              f"the steps.)\n({case.problem})\n" + CONCEPT)

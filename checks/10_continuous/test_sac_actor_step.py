@@ -2,7 +2,6 @@
 
 import copy
 import math
-import re
 
 import torch
 import torch.nn.functional as F
@@ -318,8 +317,7 @@ def _session(step):
 
 def _explain_contract(case, got, want):
     """The check's words per broken promise; the harness's account says which case."""
-    key = re.search(r"the result\['([^']+)'\]", case.problem)
-    key = key.group(1) if key else ""
+    key = case.result_key
     where = f"With {case.label}: "
     if key == "both critics asked":
         fail(where + "sac_actor_step did not ask both critics about the action: the loss uses "

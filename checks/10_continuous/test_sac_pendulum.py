@@ -20,7 +20,6 @@ one update of three networks per step, and a second seed would double it.
 
 import copy
 import math
-import re
 
 import torch
 import torch.nn.functional as F
@@ -223,11 +222,6 @@ def _probe_soft_update(exercise):
 # and 1, fresh and used networks, frozen targets). The probes above name the classic
 # mistakes on one example; each contract's diagnose names them again on the case that broke.
 
-def _result_key(case):
-    key = re.search(r"the result\['([^']+)'\]", case.problem)
-    return key.group(1) if key else ""
-
-
 def _close(got, want, atol):
     return (isinstance(got, torch.Tensor) and got.shape == want.shape
             and torch.allclose(got.detach().double(), want.detach().double(), atol=atol))
@@ -325,7 +319,7 @@ def _reference_squash(mean, log_std, scale, bias):
 
 
 def _explain_squash(case, got, want):
-    key, where = _result_key(case), f"With {case.label}: "
+    key, where = case.result_key, f"With {case.label}: "
     messages = {
         "action shape": "the action should have mean's shape (B, A).",
         "log pi shape": "log pi should be one number per action, (B,): sum over the action "
@@ -529,7 +523,7 @@ def _reference_polyak(online, target, tau):
 
 
 def _explain_polyak(case, got, want):
-    key, where = _result_key(case), f"With {case.label}: "
+    key, where = case.result_key, f"With {case.label}: "
     tau = case.axes["tau"]
     if key == "target weights after" and tau not in (0.0, 1.0):
         weights, online, target = got[key], case.inputs.args[0], case.inputs.args[1]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import itertools
 import random
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,8 @@ from torchlings.checkapi.testkit.promise import compare
 __all__ = ["Args", "Case", "Contract", "Draw", "check_contract", "EXTREME_LOGIT"]
 
 GRADIENT_PROBLEM = "the values match, but the gradient that flows back"
+RESULT = "the result"  # how the harness's account names what the learner returned
+_RESULT_KEY = re.compile(re.escape(RESULT) + r"\[([^\]]+)\]")
 EXTREME_LOGIT = 1000.0  # far past exp()'s float32 range (about 88): only a max-shifted form survives
 
 # (atol, rtol) for dtypes other than float32, whose tolerance the contract gives.
@@ -110,6 +113,13 @@ class Case:
     def gradient_problem(self) -> bool:
         """The values were right and the gradient was not."""
         return self.problem.startswith(GRADIENT_PROBLEM)
+
+    @property
+    def result_key(self) -> str:
+        """Where in a dict or sequence result the harness found the difference: "next_obs"
+        for the result['next_obs'], "1" for the result[1]; "" when not inside the result."""
+        found = _RESULT_KEY.search(self.problem)
+        return found.group(1).strip("'") if found else ""
 
 
 @dataclass
@@ -203,7 +213,7 @@ def _check_case(contract: Contract, case: Case) -> None:
               "(torch.manual_seed / torch.rand without a generator): calling it changes every "
               "random number the rest of the program draws. It needs no randomness; leave the "
               "global stream alone.", got, want)
-    problem = compare(got, want, lambda dtype: _tolerance(contract, dtype), where="the result")
+    problem = compare(got, want, lambda dtype: _tolerance(contract, dtype), where=RESULT)
     judge_gradients = (contract.gradients(case.axes) if callable(contract.gradients)
                        else contract.gradients)
     if problem is None and judge_gradients:
